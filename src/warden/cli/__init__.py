@@ -1,0 +1,24 @@
+"""The ``warden`` command.
+
+``main`` dispatches the per-action hot paths (``warden hook ...``) before importing click,
+rich or pydantic: a hook runs once per agent tool call, so start-up time is product
+behaviour. Everything else goes through the click app in :mod:`warden.cli.app`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) >= 2 and args[0] == "hook" and args[1] == "claude-code":
+        try:
+            from warden.adapters.claude_code import hook_main
+        except Exception as exc:  # fail closed: exit 2 blocks the tool in Claude Code
+            print(f"warden: hook unavailable ({exc}); blocking to stay safe", file=sys.stderr)
+            return 2
+        return hook_main(args[2:])
+    from warden.cli.app import run
+
+    return run(args)
