@@ -1,0 +1,64 @@
+"""Per-tool analysis: turn each tool's input into paths, hosts and facts.
+
+Bash goes to the shell analyzer; file tools yield resolved paths; web tools yield hosts.
+Content-bearing inputs (a Write's content, a prompt, a command) are also scanned for
+secrets, and every path is classified (secret location, agent configuration, system file).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from warden.core.action import Action
+from warden.core.analyze import AnalysisEnv
+from warden.core.analyze.paths import path_facts, resolve_path
+from warden.core.analyze.secrets import content_facts
+from warden.core.facts import Access, Analysis, Fact, PathRef
+
+_FILE_TOOLS = {
+    "Read": Access.READ,
+    "NotebookRead": Access.READ,
+    "Write": Access.WRITE,
+    "Edit": Access.WRITE,
+    "MultiEdit": Access.WRITE,
+    "NotebookEdit": Access.WRITE,
+}
+_SEARCH_TOOLS = {"Glob", "Grep", "LS"}
+
+
+def host_of(url: str) -> str:
+    try:
+        host = urlsplit(url if "://" in url else f"//{url}").hostname or ""
+    except ValueError:
+        return ""
+    return host.lower().rstrip(".")
+
+
+def _path_ref(raw: str, access: Access, action: Action, env: AnalysisEnv) -> PathRef:
+    resolved, inside = resolve_path(raw, action.cwd, action.workspace, env)
+    return PathRef(path=resolved, access=access, in_workspace=inside, raw=raw)
+
+
+def analyze_tool(action: Action, env: AnalysisEnv) -> Analysis:
+    tool, data = action.tool, action.input
+    if tool == "Bash":
+        from warden.core.analyze.shell import analyze_shell
+
+        result = analyze_shell(action.command or "", action.cwd, action.workspace, env)
+    else:
+        result = Analysis()
+        if tool in _FILE_TOOLS:
+            raw = data.get("file_path") or data.get("notebook_path") or ""
+            result.paths.append(_path_ref(str(raw), _FILE_TOOLS[tool], action, env))
+        elif tool in _SEARCH_TOOLS:
+            raw = data.get("path") or action.cwd or "."
+            result.paths.append(_path_ref(str(raw), Access.READ, action, env))
+        elif tool == "WebFetch":
+            host = host_of(str(data.get("url", "")))
+            result.hosts.append(host)
+            if not host:
+                result.facts.append(Fact("net.bad_url", f"cannot parse a host from {data.get('url')!r}"))
+        for ref in result.paths:
+            result.facts.extend(path_facts(ref, env, action.workspace))
+    result.facts.extend(content_facts(action))
+    return result
