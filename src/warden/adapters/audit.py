@@ -1,0 +1,129 @@
+"""The recorder the gateway calls for every decision: durable append, then telemetry.
+
+    recorder = open_recorder(warden_home, os.environ)
+    event = decision_event(action, verdict, policy_digest=..., policy_sources=..., started_at=...,
+                           duration_ms=..., redact=recorder.redact)
+    recorder.record(event)        # returns the event id once durable; raises AuditError otherwise
+    recorder.close()              # flushes telemetry (bounded wait)
+
+``record`` raising is the signal to fail closed: an action whose evidence cannot be written is
+denied. Telemetry is best effort and never raises into the decision path.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Self
+
+from warden.adapters.store import SqlAuditStore, StoreError, open_store, options_from_env
+from warden.core.audit import basic_redact
+from warden.core.audit.canonical import CanonicalError
+
+
+class AuditError(StoreError):
+    """The audit event was not written; the caller must fail closed (deny)."""
+
+
+class Recorder:
+    def __init__(self, store: SqlAuditStore, telemetry: Any | None = None,
+                 redact: Callable[[str], str] | None = None) -> None:
+        self.store = store
+        self.telemetry = telemetry
+        self.redact: Callable[[str], str] = redact or basic_redact
+
+    def record(self, event: Mapping[str, Any]) -> str:
+        """Append one event durably, then export it. Raises :class:`AuditError` on any failure."""
+        return self.record_many([event])[0]
+
+    def record_many(self, events: Sequence[Mapping[str, Any]]) -> list[str]:
+        """Group commit: all events land in one durable transaction (or none do)."""
+        try:
+            records = self.store.append_records(events)
+        except StoreError as exc:
+            raise AuditError(str(exc)) from None
+        except (CanonicalError, TypeError, ValueError) as exc:
+            raise AuditError(f"audit event rejected: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 — an adapter bug must still fail closed, with a reason
+            raise AuditError(f"audit log write failed unexpectedly: {type(exc).__name__}: {exc}") from None
+        if self.telemetry is not None:
+            for event, rec in zip(events, records, strict=True):
+                self.telemetry.emit({**event, "seq": rec.seq, "hash": rec.hash})
+        return [str(e["id"]) for e in events]
+
+    def remember_policy(self, digest: str, texts: Mapping[str, str], sources: Sequence[str] = ()) -> None:
+        """Keep the policy text in force (by digest) so evidence packs can include it."""
+        try:
+            self.store.remember_policy(digest, texts, sources)
+        except StoreError as exc:
+            raise AuditError(str(exc)) from None
+
+    def close(self) -> None:
+        try:
+            if self.telemetry is not None:
+                self.telemetry.shutdown()
+        finally:
+            self.store.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def resolve_home(warden_home: str | os.PathLike[str] | None, environ: Mapping[str, str]) -> Path:
+    raw = warden_home or environ.get("WARDEN_HOME") or "~/.warden"
+    return Path(os.path.expanduser(str(raw)))
+
+
+def telemetry_enabled(environ: Mapping[str, str]) -> bool:
+    if environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return False
+    return bool(environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
+
+
+def make_redactor(home: Path) -> Callable[[str], str]:
+    """The secrets engine's redactor when it is installed, else the built-in minimal one."""
+    try:
+        from warden.core.secrets import redact as engine_redact  # type: ignore[attr-defined]
+
+        from warden.adapters.keys import load_or_create_key
+
+        key = load_or_create_key(home, "fingerprint")
+    except Exception:  # noqa: BLE001 — no engine (or no key): the built-in redactor still runs
+        return basic_redact
+
+    def redact(text: str) -> str:
+        try:
+            out = engine_redact(text, key)
+        except Exception:  # noqa: BLE001
+            return basic_redact(text)  # never let a detector bug put a clear secret in the log
+        out = out if isinstance(out, str) else getattr(out, "text", None)
+        return basic_redact(out) if isinstance(out, str) else basic_redact(text)
+
+    return redact
+
+
+def open_recorder(warden_home: str | os.PathLike[str] | None, environ: Mapping[str, str]) -> Recorder:
+    """Open the audit log named by ``$WARDEN_AUDIT_DB`` (path or postgresql:// URL) or
+    ``$WARDEN_HOME/audit.db``; add OTLP export when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set.
+
+    Raises :class:`AuditError` when the log cannot be opened (the caller fails closed).
+    """
+    home = resolve_home(warden_home, environ)
+    try:
+        store = open_store(environ.get("WARDEN_AUDIT_DB") or None, home, keys="create",
+                           options=options_from_env(environ))
+    except StoreError as exc:
+        raise AuditError(str(exc)) from None
+    telemetry = None
+    if telemetry_enabled(environ):
+        try:
+            from warden.adapters.otel import Telemetry
+
+            telemetry = Telemetry.from_env(environ)
+        except Exception:  # noqa: BLE001 — telemetry is optional; the audit log is what must not fail
+            telemetry = None
+    return Recorder(store, telemetry, make_redactor(home))

@@ -1,0 +1,95 @@
+"""The audit log's two keys, both outside the database.
+
+* ``audit-mac``: HMAC-SHA256 key sealing every event. Symmetric and fast (an append pays one
+  HMAC over a 64-byte hash), but whoever can verify with it could also forge.
+* ``audit-signing``: Ed25519 seed that signs checkpoints of the chain head. Signing is rare
+  (every N events, at rotation, in evidence packs), and its *public* key lets an auditor who
+  receives an evidence pack check the chain up to a signed head without being able to forge
+  anything. That is why checkpoints use Ed25519 and not the HMAC key.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from warden.adapters.keys import KeyError_, load_key, load_or_create_key
+from warden.core.audit import key_id
+
+MAC_KEY = "audit-mac"
+SIGNING_KEY = "audit-signing"
+
+
+def _ed25519():  # imported lazily: ~40 ms, paid only when signing or checking a checkpoint
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    return ed25519
+
+
+def check_signature(public_key_hex: str, payload: bytes, signature: bytes) -> bool:
+    ed = _ed25519()
+    from cryptography.exceptions import InvalidSignature
+
+    try:
+        ed.Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key_hex)).verify(signature, payload)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+@dataclass
+class AuditKeys:
+    home: Path
+    mac_key: bytes
+    _seed: bytes | None = None
+    _public: str | None = None
+
+    @property
+    def kid(self) -> str:
+        return key_id(self.mac_key)
+
+    @property
+    def mac_keys(self) -> dict[str, bytes]:
+        return {self.kid: self.mac_key}
+
+    @classmethod
+    def load(cls, home: str | os.PathLike[str], *, create: bool) -> AuditKeys:
+        home = Path(home)
+        mac = load_or_create_key(home, MAC_KEY) if create else load_key(home, MAC_KEY)
+        return cls(home, mac)
+
+    def _signing_seed(self) -> bytes:
+        if self._seed is None:
+            self._seed = load_or_create_key(self.home, SIGNING_KEY)[:32]
+        return self._seed
+
+    def _private(self):
+        return _ed25519().Ed25519PrivateKey.from_private_bytes(self._signing_seed())
+
+    @property
+    def public_key(self) -> str:
+        if self._public is None:
+            from cryptography.hazmat.primitives import serialization
+
+            raw = self._private().public_key().public_bytes(
+                serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+            self._public = raw.hex()
+            pub = self.home / "keys" / f"{SIGNING_KEY}.pub"
+            if not pub.exists():
+                try:
+                    pub.write_text(self._public + "\n", encoding="ascii")
+                except OSError:
+                    pass  # the public key is a convenience copy; it is always derivable
+        return self._public
+
+    def sign(self, payload: bytes) -> bytes:
+        return self._private().sign(payload)
+
+    def trusted_public_keys(self) -> list[str] | None:
+        """Public keys whose checkpoints we accept: ours; ``None`` (any, with a warning) without one."""
+        try:
+            load_key(self.home, SIGNING_KEY)
+        except KeyError_:
+            return None
+        return [self.public_key]
