@@ -2,8 +2,11 @@
 
 Each stored record is::
 
-    hash = SHA-256("warden.audit.v1\\n" seq "\\n" prev_hash "\\n" canonical_body)
+    hash = SHA-256("warden.audit.v1\\n" seq "\\n" prev_hash "\\n" SHA-256(canonical_body))
     mac  = HMAC-SHA256(key, hash)
+
+Hashing the body's digest (not the body) lets a proof *elide* events: an evidence pack for one
+session carries the other sessions' records as digests only, and the chain still verifies.
 
 ``prev_hash`` links a record to the one before it (``GENESIS`` for the first), so editing,
 deleting, inserting or reordering an event breaks the chain at that position. The hash alone
@@ -48,18 +51,33 @@ class Record:
     hash: str
     mac: str
     key_id: str
-    body: str  # canonical JSON text of the event, stored verbatim
+    body: str  # canonical JSON text of the event, stored verbatim ("" when elided)
     segment: int = 1
+    body_sha256: str = ""  # set instead of body when the event is elided from a proof
+
+    def body_digest(self) -> str:
+        if self.body_sha256 and not self.body:
+            return self.body_sha256
+        return hashlib.sha256(self.body.encode("utf-8")).hexdigest()
+
+    def elided(self) -> Record:
+        return Record(self.seq, self.prev_hash, self.hash, self.mac, self.key_id, "", self.segment,
+                      self.body_digest())
 
     def to_json(self) -> dict[str, Any]:
-        return {"seq": self.seq, "prev_hash": self.prev_hash, "hash": self.hash, "mac": self.mac,
-                "key_id": self.key_id, "segment": self.segment, "body": self.body}
+        out = {"seq": self.seq, "prev_hash": self.prev_hash, "hash": self.hash, "mac": self.mac,
+               "key_id": self.key_id, "segment": self.segment}
+        if self.body or not self.body_sha256:
+            out["body"] = self.body
+        else:
+            out["body_sha256"] = self.body_sha256
+        return out
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> Record:
         return cls(seq=int(obj["seq"]), prev_hash=str(obj["prev_hash"]), hash=str(obj["hash"]),
-                   mac=str(obj["mac"]), key_id=str(obj["key_id"]), body=str(obj["body"]),
-                   segment=int(obj.get("segment", 1)))
+                   mac=str(obj["mac"]), key_id=str(obj["key_id"]), body=str(obj.get("body", "")),
+                   segment=int(obj.get("segment", 1)), body_sha256=str(obj.get("body_sha256", "")))
 
 
 def key_id(key: bytes) -> str:
@@ -67,13 +85,10 @@ def key_id(key: bytes) -> str:
     return hashlib.sha256(b"warden.audit.key\n" + key).hexdigest()[:16]
 
 
-def chain_hash(seq: int, prev_hash: str, body: bytes) -> str:
-    h = hashlib.sha256(_DOMAIN)
-    h.update(b"%d\n" % seq)
-    h.update(prev_hash.encode("ascii", "replace"))
-    h.update(b"\n")
-    h.update(body)
-    return h.hexdigest()
+def chain_hash(seq: int, prev_hash: str, body_digest: str) -> str:
+    """Hash of one link; ``body_digest`` is the hex SHA-256 of the canonical body."""
+    return hashlib.sha256(b"%s%d\n%s\n%s" % (_DOMAIN, seq, prev_hash.encode("ascii", "replace"),
+                                              body_digest.encode("ascii", "replace"))).hexdigest()
 
 
 def event_mac(key: bytes, hash_hex: str) -> str:
@@ -84,7 +99,7 @@ def seal(event: Mapping[str, Any], head: Head, key: bytes, *, segment: int = 1, 
     """Turn an event into the next record after ``head``. Pure; the store supplies head and key."""
     body = canonical_json(event)
     seq = head.seq + 1
-    digest = chain_hash(seq, head.hash, body.encode("utf-8"))
+    digest = chain_hash(seq, head.hash, hashlib.sha256(body.encode("utf-8")).hexdigest())
     return Record(seq=seq, prev_hash=head.hash, hash=digest, mac=event_mac(key, digest),
                   key_id=kid or key_id(key), body=body, segment=segment)
 
@@ -210,7 +225,7 @@ class ChainVerifier:
                 return self._fail(expected, idx, "deleted", msg)
             return self._fail(r.seq, idx, "reordered",
                               f"seq {r.seq} appears after seq {prev.seq}: events are out of order or duplicated")
-        body = r.body.encode("utf-8")
+        body = r.body_digest()
         if chain_hash(r.seq, r.prev_hash, body) != r.hash:
             moved = _original_seq(r, body)
             if moved is not None:
@@ -294,7 +309,7 @@ class ChainVerifier:
         return report
 
 
-def _original_seq(r: Record, body: bytes, radius: int = 16) -> int | None:
+def _original_seq(r: Record, body: str, radius: int = 16) -> int | None:
     """On a broken link, find whether this record was sealed for a nearby position."""
     for d in range(1, radius + 1):
         for cand in (r.seq + d, r.seq - d):
