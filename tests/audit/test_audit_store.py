@@ -1,0 +1,275 @@
+"""SQLite audit store against a real database: concurrency, durability, tampering, rotation, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from conftest import make_decision
+
+from warden.adapters.audit import AuditError, Recorder, open_recorder
+from warden.adapters.store import StoreError, StoreOptions, open_store
+from warden.core.audit import session_event
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+TESTS = str(Path(__file__).resolve().parent)
+
+
+def fill(home: Path, n: int, **opts) -> None:
+    store = open_store(None, home, options=StoreOptions(**opts))
+    try:
+        for i in range(n):
+            store.append(make_decision(i, session=f"s{i % 2}"))
+    finally:
+        store.close()
+
+
+def verify(home: Path, **opts):
+    store = open_store(None, home, keys="require", options=StoreOptions(**opts))
+    try:
+        return store.verify()
+    finally:
+        store.close()
+
+
+def db(home: Path) -> sqlite3.Connection:
+    return sqlite3.connect(home / "audit.db", isolation_level=None)
+
+
+def test_append_verify_and_files_are_private(home: Path) -> None:
+    fill(home, 5)
+    rep = verify(home)
+    assert rep.ok and rep.count == 5 and rep.last_seq == 5
+    assert (home / "keys" / "audit-mac.key").stat().st_mode & 0o777 == 0o600
+    assert (home / "keys").stat().st_mode & 0o777 == 0o700
+    with db(home) as c:
+        assert c.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+WRITER = textwrap.dedent("""
+    import sys
+    sys.path[:0] = [{src!r}, {tests!r}]
+    from conftest import make_decision
+    from warden.adapters.store import open_store, StoreOptions
+    home, tag, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    store = open_store(None, home, options=StoreOptions(checkpoint_every=int(sys.argv[4])))
+    for i in range(n):
+        ev = make_decision(i, session=tag)
+        store.append(ev)
+        print(ev["id"], flush=True)   # printed only after append returned: the event is acknowledged
+""")
+
+
+def writer_cmd(home: Path, tag: str, n: int, checkpoint_every: int = 0) -> list[str]:
+    return [sys.executable, "-c", WRITER.format(src=SRC, tests=TESTS), str(home), tag, str(n), str(checkpoint_every)]
+
+
+def test_concurrent_writer_processes_keep_one_valid_chain(home: Path) -> None:
+    procs = [subprocess.Popen(writer_cmd(home, f"w{k}", 60, checkpoint_every=25), stdout=subprocess.PIPE, text=True)
+             for k in range(4)]
+    acked = set()
+    for p in procs:
+        out, _ = p.communicate(timeout=120)
+        assert p.returncode == 0
+        acked.update(out.split())
+    assert len(acked) == 240
+    store = open_store(None, home, keys="require")
+    try:
+        ids = [e["id"] for e in store.iter_events()]
+        rep = store.verify()
+        cps = store.checkpoints()
+    finally:
+        store.close()
+    assert sorted(ids) == sorted(acked)  # nothing lost, nothing duplicated
+    assert rep.ok and rep.count == 240 and rep.checkpoints >= 9
+    assert [c.seq for c in cps if c.reason == "periodic"][:3] == [25, 50, 75]
+
+
+def test_acknowledged_events_survive_kill_9(home: Path) -> None:
+    fill(home, 1)  # create DB and keys first so the writer starts appending at once
+    p = subprocess.Popen(writer_cmd(home, "crash", 100000), stdout=subprocess.PIPE, text=True)
+    acked = []
+    assert p.stdout is not None
+    while len(acked) < 150:
+        line = p.stdout.readline()
+        assert line, "writer died early"
+        acked.append(line.strip())
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait()
+    store = open_store(None, home, keys="require")
+    try:
+        ids = {e["id"] for e in store.iter_events()}
+        rep = store.verify()
+    finally:
+        store.close()
+    assert set(acked) <= ids
+    assert rep.ok, rep.broken
+
+
+def test_tampering_is_located(home: Path) -> None:
+    fill(home, 12, checkpoint_every=5)
+    assert verify(home).ok
+
+    def broken():
+        rep = verify(home)
+        assert not rep.ok
+        return rep.broken.seq, rep.broken.kind
+
+    with db(home) as c:  # edit
+        c.execute("UPDATE events SET body = replace(body, 'echo 3', 'echo 333') WHERE seq = 4")
+    assert broken() == (4, "edited")
+    with db(home) as c:
+        c.execute("UPDATE events SET body = replace(body, 'echo 333', 'echo 3') WHERE seq = 4")
+    assert verify(home).ok
+    with db(home) as c:  # reorder in place
+        c.execute("UPDATE events SET seq = -6 WHERE seq = 6")
+        c.execute("UPDATE events SET seq = 6 WHERE seq = 7")
+        c.execute("UPDATE events SET seq = 7 WHERE seq = -6")
+    assert broken() == (6, "reordered")
+    with db(home) as c:
+        c.execute("UPDATE events SET seq = -6 WHERE seq = 6")
+        c.execute("UPDATE events SET seq = 6 WHERE seq = 7")
+        c.execute("UPDATE events SET seq = 7 WHERE seq = -6")
+    assert verify(home).ok
+    # insert: append a forged event computed without the key
+    from warden.core.audit import Head, seal
+    with db(home) as c:
+        seq, h = c.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        rec = seal(session_event(phase="start", session="evil", started_at=0) | {"id": "x"}, Head(seq, h), b"w" * 32)
+        c.execute("INSERT INTO events (seq, prev_hash, hash, mac, key_id, body, segment, kind, event_id, ts, session, "
+                  "agent, tool, decision, rules, subject) VALUES (?,?,?,?,?,?,1,'session','x','','evil','','','','','')",
+                  (rec.seq, rec.prev_hash, rec.hash, rec.mac, c.execute("SELECT key_id FROM events").fetchone()[0],
+                   rec.body))
+    assert broken() == (13, "forged")
+    with db(home) as c:
+        c.execute("DELETE FROM events WHERE seq = 13")
+    assert verify(home).ok
+    # truncate the tail, and the checkpoints in the DB: the copy beside the DB still catches it
+    with db(home) as c:
+        c.execute("DELETE FROM events WHERE seq > 8")
+        c.execute("DELETE FROM checkpoints WHERE seq > 8")
+    assert broken() == (9, "truncated")
+    # delete in the middle
+    with db(home) as c:
+        c.execute("DELETE FROM events WHERE seq = 3")
+    assert broken() == (3, "deleted")
+
+
+def test_forged_checkpoint_is_rejected(home: Path) -> None:
+    fill(home, 6, checkpoint_every=3)
+    with db(home) as c:
+        c.execute("UPDATE checkpoints SET seq = 5 WHERE seq = 6")
+    (home / "audit.db.checkpoints.jsonl").unlink()
+    rep = verify(home)
+    assert not rep.ok and rep.broken.kind == "checkpoint"
+
+
+def test_rotation_and_pruning_keep_verification(home: Path, tmp_path: Path) -> None:
+    fill(home, 25, segment_events=10, checkpoint_every=0)
+    store = open_store(None, home, keys="require", options=StoreOptions(segment_events=10, checkpoint_every=0))
+    try:
+        segs = store.segments()
+        assert [(s["first_seq"], s["last_seq"], s["state"]) for s in segs] == [
+            (1, 10, "sealed"), (11, 20, "sealed"), (21, None, "open")]
+        assert store.verify().ok
+        archives = store.prune(keep_segments=1, archive_dir=tmp_path / "arch")
+        assert len(archives) == 1 and store.count() == 15
+        rep = store.verify()
+        assert rep.ok and rep.first_seq == 11 and rep.anchor and rep.anchor.seq == 10
+        store.append(make_decision(99))
+        assert store.verify().ok
+    finally:
+        store.close()
+    # the archive verifies on its own via the CLI path
+    from click.testing import CliRunner
+
+    from warden.cli.audit import audit
+    res = CliRunner().invoke(audit, ["verify", "--home", str(home), "--file", str(archives[0])])
+    assert res.exit_code == 0, res.output
+    # pruning more than the anchor allows is detected: delete the anchor's successor
+    with db(home) as c:
+        c.execute("DELETE FROM events WHERE seq = 11")
+    rep = verify(home)
+    assert not rep.ok and (rep.broken.seq, rep.broken.kind) == (11, "deleted")
+
+
+def test_foreign_and_corrupt_databases_are_refused(home: Path) -> None:
+    foreign = home / "other.db"
+    with sqlite3.connect(foreign) as c:
+        c.execute("CREATE TABLE customers (id INTEGER)")
+    with pytest.raises(StoreError, match="another application"):
+        open_store(str(foreign), home)
+    garbage = home / "garbage.db"
+    garbage.write_bytes(b"this is not sqlite at all" * 100)
+    with pytest.raises(StoreError, match="not a readable Warden audit database"):
+        open_store(str(garbage), home)
+    assert garbage.read_bytes() == b"this is not sqlite at all" * 100  # nothing touched
+
+
+def test_missing_or_wrong_key_fails_closed_without_losing_events(home: Path) -> None:
+    fill(home, 3)
+    key = home / "keys" / "audit-mac.key"
+    saved = key.read_bytes()
+    key.unlink()
+    with pytest.raises(AuditError, match="audit key .* is missing"):
+        open_recorder(str(home), {})
+    assert not key.exists()  # a new key was NOT silently created
+    key.write_text("00" * 32 + "\n")
+    with pytest.raises(AuditError, match="not the key that sealed"):
+        open_recorder(str(home), {})
+    key.write_bytes(saved)
+    assert verify(home).ok and verify(home).count == 3
+
+
+def test_disk_full_raises_and_keeps_what_was_written(home: Path) -> None:
+    rec = open_recorder(str(home), {})
+    try:
+        for i in range(5):
+            rec.record(make_decision(i))
+        conn = rec.store._conn  # simulate a full disk: SQLite returns SQLITE_FULL at the page limit
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count = {pages}")
+        big = make_decision(99, command="x" * 7000)
+        with pytest.raises(AuditError, match="disk is full"):
+            for _ in range(50):
+                rec.record(big)
+    finally:
+        rec.close()
+    rep = verify(home)
+    assert rep.ok and rep.count >= 5
+
+
+def test_recorder_rejects_bad_events(home: Path) -> None:
+    with open_recorder(str(home), {}) as rec:
+        with pytest.raises(AuditError, match="kind"):
+            rec.record({"kind": "bogus", "id": "1"})
+        with pytest.raises(AuditError, match="not plain JSON"):
+            rec.record({"kind": "error", "id": "1", "x": float("nan")})
+        assert rec.store.count() == 0
+
+
+def test_policy_texts_are_stored_once_by_digest(home: Path) -> None:
+    ev = make_decision(1) | {"policy_texts": {"warden.yaml": "rules: []\n"}}
+    with open_recorder(str(home), {}) as rec:
+        rec.record(ev)
+        rec.record(make_decision(2) | {"policy_texts": {"warden.yaml": "changed but same digest"}})
+        stored = rec.store.policy_texts("sha256:abc")
+        body = next(iter(rec.store.iter_events()))
+    assert stored["texts"] == {"warden.yaml": "rules: []\n"}
+    assert "policy_texts" not in body
+
+
+def test_recorder_is_a_store_port(home: Path) -> None:
+    from warden.ports import AuditStore
+
+    with open_recorder(str(home), {}) as rec:
+        assert isinstance(rec, Recorder) and isinstance(rec.store, AuditStore)
+        ids = rec.record_many([make_decision(i) for i in range(3)])
+        assert len(ids) == 3 and rec.store.count() == 3
