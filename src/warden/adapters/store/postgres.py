@@ -69,8 +69,8 @@ class PostgresAuditStore(SqlAuditStore):
         self._psycopg = psycopg
         conninfo, self.schema = _split_schema(url)
         parts = urlsplit(conninfo)  # shown in messages: never echo a password
-        self.location = f"postgresql://{parts.hostname or ''}{':%d' % parts.port if parts.port else ''}{parts.path}" \
-            f" (schema {self.schema})"
+        port = f":{parts.port}" if parts.port else ""
+        self.location = f"postgresql://{parts.hostname or ''}{port}{parts.path} (schema {self.schema})"
         try:
             self._conn = psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
             self._conn.execute(f"SET search_path TO {self.schema}")
