@@ -22,6 +22,12 @@ from warden.core.audit import Checkpoint, Head, Record, verify_records
 EXIT_BROKEN = 1
 EXIT_ERROR = 2
 
+
+class AuditCliError(click.ClickException):
+    """The log, its key or an input file cannot be used (exit 2; a broken chain exits 1)."""
+
+    exit_code = EXIT_ERROR
+
 _db_option = click.option("--db", "db", envvar="WARDEN_AUDIT_DB", metavar="PATH|URL",
                           help="Audit log: an SQLite path or postgresql:// URL [env WARDEN_AUDIT_DB; "
                                "default $WARDEN_HOME/audit.db].")
@@ -38,7 +44,7 @@ def _open(db: str | None, home: str | None, *, keys: str = "optional") -> SqlAud
         return open_store(db, _home(home), keys=keys, options=options_from_env(os.environ),  # type: ignore[arg-type]
                           create=False)
     except StoreError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise AuditCliError(str(exc)) from None
 
 
 def _parse_time(value: str | None) -> str | None:
@@ -148,7 +154,7 @@ def verify(db: str | None, home: str | None, files: tuple[str, ...], public_key:
         store = _open(db, home, keys="optional")
         try:
             if store.keys is None:
-                raise click.ClickException(
+                raise AuditCliError(
                     f"the audit key is missing from {_home(home) / 'keys'}: MACs cannot be checked. Restore "
                     "audit-mac.key from your backup (or verify an export keylessly with --file)")
             report = store.verify()
@@ -186,7 +192,7 @@ def _verify_files(files: tuple[str, ...], home: str | None, public_key: str | No
                 else:
                     records.append(Record.from_json(obj))
             except (ValueError, KeyError, TypeError) as exc:
-                raise click.ClickException(f"{name}:{n}: not a Warden audit record ({exc})") from None
+                raise AuditCliError(f"{name}:{n}: not a Warden audit record ({exc})") from None
     if anchor is None and records and records[0].seq > 1:
         anchor = Head(records[0].seq - 1, records[0].prev_hash)  # a proof starts mid-chain
     try:
@@ -374,7 +380,7 @@ def checkpoint(db: str | None, home: str | None, as_json: bool) -> None:
     try:
         cp = store.checkpoint("manual")
     except StoreError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise AuditCliError(str(exc)) from None
     finally:
         store.close()
     click.echo(json.dumps(cp.to_json()) if as_json else f"signed head seq {cp.seq} hash {cp.hash[:16]}… "
@@ -408,7 +414,7 @@ def rotate(db: str | None, home: str | None, keep: int | None, archive: str | No
             for path in store.prune(keep, archive):
                 click.echo(f"archived {path}")
     except StoreError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise AuditCliError(str(exc)) from None
     finally:
         store.close()
 
@@ -437,7 +443,7 @@ def evidence(db: str | None, home: str | None, session: str, out: str) -> None:
     try:
         summary = build_pack(store, session, Path(out))
     except StoreError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise AuditCliError(str(exc)) from None
     finally:
         store.close()
     click.echo(f"wrote {out}: {summary['events']} events, verification "
