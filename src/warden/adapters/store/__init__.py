@@ -61,6 +61,11 @@ def open_store(url_or_path: str | os.PathLike[str] | None, warden_home: str | os
     store = _open(target, audit_keys, options, create=create)
     try:
         has_history = store.head().seq > 0
+        if audit_keys is None and has_history:
+            try:  # another process may have created the key and the first events meanwhile
+                audit_keys = store.keys = AuditKeys.load(home, create=False)
+            except MissingKeyError:
+                pass
         if audit_keys is None:
             key_file = home / "keys" / f"{MAC_KEY}.key"
             if keys == "require" or (keys == "create" and has_history):

@@ -401,9 +401,7 @@ class SqlAuditStore:
             cps = [*cps, anchor_cp]
         anchor = Head(anchor_cp.seq, anchor_cp.hash) if anchor_cp else None
         v = ChainVerifier(keys.mac_keys if keys else None, anchor, want_hashes=(c.seq for c in cps))
-        for r in self.iter_records(after_seq=anchor.seq if anchor else 0):
-            if not v.feed(r):
-                break
+        v.feed_many(self.iter_records(after_seq=anchor.seq if anchor else 0))
         trusted = keys.trusted_public_keys() if keys else None
         report = v.finish(cps, check_signature if cps else None, trusted)
         if keys is None:
@@ -414,8 +412,7 @@ class SqlAuditStore:
 
 
 def _record_row(r: Sequence[Any]) -> Record:
-    return Record(seq=int(r[0]), prev_hash=str(r[1]), hash=str(r[2]), mac=str(r[3]), key_id=str(r[4]),
-                  body=str(r[5]), segment=int(r[6]))
+    return Record(*r)  # RECORD_COLUMNS is in Record's field order; both drivers return int and str
 
 
 def _checkpoint_row(r: Sequence[Any]) -> Checkpoint:

@@ -256,6 +256,40 @@ class ChainVerifier:
         self._index = idx + 1
         return True
 
+    def feed_many(self, records: Iterable[Record]) -> bool:
+        """:meth:`feed` for a stream: a tight loop for intact records (verification runs over
+        whole logs), falling back to :meth:`feed` for the diagnosis at the first anomaly."""
+        if self.broken is not None:
+            return False
+        sha256, hdigest, compare = hashlib.sha256, hmac.digest, hmac.compare_digest
+        keys, want, seen = self._keys, self._want, self.seen_hashes
+        prev_seq, prev_hash, idx = self._prev.seq, self._prev.hash, self._index
+        kid, key = None, None
+        for r in records:
+            seq, body = r.seq, r.body
+            digest = sha256(body.encode("utf-8")).hexdigest() if (body or not r.body_sha256) else r.body_sha256
+            ok = seq == prev_seq + 1 and r.prev_hash == prev_hash and sha256(
+                b"%s%d\n%s\n%s" % (_DOMAIN, seq, prev_hash.encode("ascii", "replace"),
+                                    digest.encode("ascii", "replace"))).hexdigest() == r.hash
+            if ok and keys is not None:
+                if r.key_id != kid:
+                    kid, key = r.key_id, keys.get(r.key_id)
+                ok = key is not None and compare(hdigest(key, r.hash.encode("ascii", "replace"), "sha256").hex(),
+                                                 r.mac)
+            if not ok:
+                self._prev, self._index = Head(prev_seq, prev_hash), idx
+                if not self.feed(r):
+                    return False
+                prev_seq, prev_hash, idx = self._prev.seq, self._prev.hash, self._index
+                continue
+            if idx == 0:
+                self._first_seq = seq
+            if seq in want:
+                seen[seq] = r.hash
+            prev_seq, prev_hash, idx = seq, r.hash, idx + 1
+        self._prev, self._index = Head(prev_seq, prev_hash), idx
+        return True
+
     def _fail(self, seq: int, idx: int, kind: str, message: str) -> bool:
         self.broken = Break(seq, idx, kind, message)
         return False
@@ -323,7 +357,5 @@ def verify_records(records: Iterable[Record], keys: Mapping[str, bytes] | None, 
                    trusted_public_keys: Iterable[str] | None = None) -> VerifyReport:
     cps = list(checkpoints)
     v = ChainVerifier(keys, anchor, want_hashes=(c.seq for c in cps))
-    for r in records:
-        if not v.feed(r):
-            break
+    v.feed_many(records)
     return v.finish(cps, check_signature, trusted_public_keys)
