@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import make_decision
+from audit_helpers import make_decision
 
 from warden.adapters.audit import open_recorder
 from warden.cli.app import run

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import make_decision
+from audit_helpers import make_decision
 
 from warden.core.action import action_from_payload
 from warden.core.audit import (

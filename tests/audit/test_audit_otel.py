@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import make_decision
+from audit_helpers import make_decision
 from test_audit_store import SRC, TESTS
 
 from warden.adapters.audit import open_recorder
@@ -137,7 +137,7 @@ def test_decisions_become_genai_spans_and_counters(receiver: Receiver, home: Pat
 HOOK = """
 import sys, os
 sys.path[:0] = [{src!r}, {tests!r}]
-from conftest import make_decision
+from audit_helpers import make_decision
 from warden.adapters.audit import open_recorder
 rec = open_recorder(sys.argv[1], dict(os.environ))
 rec.record(make_decision(7, session="hook"))

@@ -8,7 +8,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import make_decision
+from audit_helpers import make_decision
 from test_audit_store import SRC, TESTS
 
 from warden.adapters.store import StoreError, open_store
@@ -70,7 +70,7 @@ def store_filters(**kw):
 PG_WRITER = """
 import sys
 sys.path[:0] = [{src!r}, {tests!r}]
-from conftest import make_decision
+from audit_helpers import make_decision
 from warden.adapters.store import open_store
 store = open_store(sys.argv[1], sys.argv[2])
 for i in range(40):

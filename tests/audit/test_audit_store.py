@@ -11,7 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import make_decision
+from audit_helpers import make_decision
 
 from warden.adapters.audit import AuditError, Recorder, open_recorder
 from warden.adapters.store import StoreError, StoreOptions, open_store
@@ -55,7 +55,7 @@ def test_append_verify_and_files_are_private(home: Path) -> None:
 WRITER = textwrap.dedent("""
     import sys
     sys.path[:0] = [{src!r}, {tests!r}]
-    from conftest import make_decision
+    from audit_helpers import make_decision
     from warden.adapters.store import open_store, StoreOptions
     home, tag, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
     store = open_store(None, home, options=StoreOptions(checkpoint_every=int(sys.argv[4])))
