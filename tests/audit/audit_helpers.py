@@ -23,3 +23,4 @@ def make_decision(i: int = 0, *, session: str = "s1", decision: Decision = Decis
     verdict = Verdict(decision, f"because {i}", rules=rules)
     return decision_event(action, verdict, policy_digest="sha256:abc", policy_sources=["builtin:recommended.yaml"],
                           started_at=time.time(), duration_ms=0.5)
+

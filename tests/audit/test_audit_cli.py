@@ -22,6 +22,13 @@ from warden.core.decision import Decision
 
 
 @pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """A fresh, empty $WARDEN_HOME."""
+    (tmp_path / "wardenhome").mkdir()
+    return tmp_path / "wardenhome"
+
+
+@pytest.fixture
 def log(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("WARDEN_HOME", str(home))
     monkeypatch.delenv("WARDEN_AUDIT_DB", raising=False)

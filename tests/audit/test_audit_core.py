@@ -39,6 +39,21 @@ def chain(n: int) -> list[Record]:
     return out
 
 
+def test_rfc3339_matches_datetime() -> None:
+    import random
+    from datetime import UTC, datetime
+
+    from warden.core.audit import rfc3339
+
+    rng = random.Random(5)
+    samples = [0, 0.5, 951782400, 951868799.999999, 4102444800, 1763740000.123456]
+    samples += [rng.uniform(0, 8e9) for _ in range(2000)]
+    for t in samples:
+        t = round(t, 6)
+        want = datetime.fromtimestamp(round(t * 1_000_000) / 1_000_000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        assert rfc3339(t) == want, t
+
+
 def test_canonical_json_is_sorted_compact_and_rejects_nan() -> None:
     assert canonical_json({"b": 1, "a": [1, "é"]}) == '{"a":[1,"é"],"b":1}'
     with pytest.raises(CanonicalError):
@@ -160,12 +175,12 @@ def test_verifier_names_each_kind_of_tampering() -> None:
     b = verify_records([rs[0], rs[1], rs[0]], keys).broken
     assert b and b.kind == "reordered"
     # reordered in place: bodies swapped, seq numbers kept
-    swapped = [rs[0], _edit(rs[2], seq=2), _edit(rs[1], seq=3)] + rs[3:]
+    swapped = [rs[0], _edit(rs[2], seq=2), _edit(rs[1], seq=3), *rs[3:]]
     b = verify_records(swapped, keys).broken
     assert b and (b.seq, b.kind) == (2, "reordered")
     # inserted: a self-consistent record that does not link
     fake = seal({"kind": "session", "id": "evil"}, Head(2, "f" * 64), KEY)
-    b = verify_records(rs[:2] + [fake], keys).broken
+    b = verify_records([*rs[:2], fake], keys).broken
     assert b and (b.seq, b.kind) == (3, "inserted")
     # unknown key
     b = verify_records(rs, {}).broken

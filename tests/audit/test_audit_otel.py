@@ -17,6 +17,13 @@ from test_audit_store import SRC, TESTS
 from warden.adapters.audit import open_recorder
 from warden.core.decision import Decision
 
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """A fresh, empty $WARDEN_HOME."""
+    (tmp_path / "wardenhome").mkdir()
+    return tmp_path / "wardenhome"
+
+
 trace_pb2 = pytest.importorskip("opentelemetry.proto.collector.trace.v1.trace_service_pb2")
 metrics_pb2 = pytest.importorskip("opentelemetry.proto.collector.metrics.v1.metrics_service_pb2")
 
@@ -139,6 +146,7 @@ import sys, os
 sys.path[:0] = [{src!r}, {tests!r}]
 from audit_helpers import make_decision
 from warden.adapters.audit import open_recorder
+
 rec = open_recorder(sys.argv[1], dict(os.environ))
 rec.record(make_decision(7, session="hook"))
 rec.close()

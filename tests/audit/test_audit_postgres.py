@@ -13,6 +13,13 @@ from test_audit_store import SRC, TESTS
 
 from warden.adapters.store import StoreError, open_store
 
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """A fresh, empty $WARDEN_HOME."""
+    (tmp_path / "wardenhome").mkdir()
+    return tmp_path / "wardenhome"
+
+
 BASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 psycopg = pytest.importorskip("psycopg", reason="psycopg not installed (pip install 'warden[postgres]')")
@@ -72,6 +79,7 @@ import sys
 sys.path[:0] = [{src!r}, {tests!r}]
 from audit_helpers import make_decision
 from warden.adapters.store import open_store
+
 store = open_store(sys.argv[1], sys.argv[2])
 for i in range(40):
     store.append(make_decision(i, session=sys.argv[3]))

@@ -17,6 +17,13 @@ from warden.adapters.audit import AuditError, Recorder, open_recorder
 from warden.adapters.store import StoreError, StoreOptions, open_store
 from warden.core.audit import session_event
 
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """A fresh, empty $WARDEN_HOME."""
+    (tmp_path / "wardenhome").mkdir()
+    return tmp_path / "wardenhome"
+
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 TESTS = str(Path(__file__).resolve().parent)
 
@@ -217,7 +224,7 @@ def test_missing_or_wrong_key_fails_closed_without_losing_events(home: Path) -> 
     key = home / "keys" / "audit-mac.key"
     saved = key.read_bytes()
     key.unlink()
-    with pytest.raises(AuditError, match="audit key .* is missing"):
+    with pytest.raises(AuditError, match=r"audit key .* is missing"):
         open_recorder(str(home), {})
     assert not key.exists()  # a new key was NOT silently created
     key.write_text("00" * 32 + "\n")

@@ -24,7 +24,6 @@ import hashlib
 import math
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from warden.core.audit.redact import basic_redact
@@ -41,7 +40,25 @@ Redactor = Callable[[str], str]
 
 
 def rfc3339(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """Epoch seconds -> ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (UTC), by arithmetic: the core has no datetime.
+
+    Every timestamp in the log has this one fixed-width form, so stores compare them as strings.
+    """
+    secs, micros = divmod(round(epoch * 1_000_000), 1_000_000)
+    days, rem = divmod(secs, 86400)
+    hh, rem = divmod(rem, 3600)
+    mm, ss = divmod(rem, 60)
+    # Howard Hinnant's civil_from_days: proleptic Gregorian date of a day count since 1970-01-01.
+    z = days + 719468
+    era = z // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = mp + 3 if mp < 10 else mp - 9
+    year = yoe + era * 400 + (1 if month <= 2 else 0)
+    return f"{year:04d}-{month:02d}-{day:02d}T{hh:02d}:{mm:02d}:{ss:02d}.{micros:06d}Z"
 
 
 def new_id() -> str:
