@@ -98,6 +98,17 @@ def test_concurrent_writer_processes_keep_one_valid_chain(home: Path) -> None:
     assert [c.seq for c in cps if c.reason == "periodic"][:3] == [25, 50, 75]
 
 
+def test_many_processes_creating_the_log_at_once(home: Path) -> None:
+    # Every writer starts on an empty $WARDEN_HOME: schema, keys and first events race each other.
+    procs = [subprocess.Popen(writer_cmd(home, f"c{k}", 5), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for k in range(6)]
+    for p in procs:
+        _out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    rep = verify(home)
+    assert rep.ok and rep.count == 30
+
+
 def test_acknowledged_events_survive_kill_9(home: Path) -> None:
     fill(home, 1)  # create DB and keys first so the writer starts appending at once
     p = subprocess.Popen(writer_cmd(home, "crash", 100000), stdout=subprocess.PIPE, text=True)

@@ -97,13 +97,19 @@ class SQLiteAuditStore(SqlAuditStore):
 
     def _init_schema(self) -> None:
         c = self._conn
-        app_id = c.execute("PRAGMA application_id").fetchone()[0]
-        tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        c.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        c.execute("BEGIN")  # one snapshot: another process may be creating the schema right now
+        try:
+            app_id = c.execute("PRAGMA application_id").fetchone()[0]
+            tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            c.execute("COMMIT")
+        except sqlite3.Error:
+            self._rollback()
+            raise
         if app_id not in (0, APPLICATION_ID) or (app_id == 0 and tables):
             raise StoreError(f"{self.path} is an SQLite database of another application (application_id={app_id}, "
                              f"tables={sorted(tables)[:5]}); refusing to write into it. Point --db or "
                              "$WARDEN_HOME at a Warden audit log")
-        c.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         if c.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             c.execute("PRAGMA journal_mode = WAL")
         c.execute("PRAGMA synchronous = FULL")
