@@ -192,3 +192,41 @@ def test_without_endpoint_opentelemetry_is_not_imported(home: Path) -> None:
     check = subprocess.run([sys.executable, "-c", code],
                            capture_output=True, text=True, timeout=60, check=False)
     assert json.loads(check.stdout) == []
+
+
+def test_outbox_export_is_at_least_once(receiver: Receiver, home: Path) -> None:
+    from click.testing import CliRunner
+
+    from warden.cli.audit import audit
+
+    # hooks with WARDEN_OTEL_INLINE=0 do not even import OpenTelemetry
+    rec = open_recorder(str(home), {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url, "WARDEN_OTEL_INLINE": "0"})
+    assert rec.telemetry is None
+    for i in range(5):
+        rec.record(make_decision(i, session="outbox"))
+    rec.close()
+
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    s.close()
+    runner = CliRunner()
+    res = runner.invoke(audit, ["otel-export", "--home", str(home)],
+                        env={"OTEL_EXPORTER_OTLP_ENDPOINT": dead, "WARDEN_OTEL_TIMEOUT_MS": "300"})
+    assert res.exit_code == 2 and "Nothing was lost" in res.output
+
+    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url}
+    res = runner.invoke(audit, ["otel-export", "--home", str(home), "--batch", "2"], env=env)
+    assert res.exit_code == 0 and "exported 5 events; cursor at seq 5" in res.output
+    assert sorted(attrs(s)["warden.audit.seq"] for _, s in receiver.spans) == [1, 2, 3, 4, 5]
+    res = runner.invoke(audit, ["otel-export", "--home", str(home)], env=env)
+    assert "exported 0 events" in res.output and len(receiver.spans) == 5
+    with open_recorder(str(home), {}) as rec:
+        rec.record(make_decision(9, session="outbox"))
+    res = runner.invoke(audit, ["otel-export", "--home", str(home)], env=env)
+    assert "exported 1 events; cursor at seq 6" in res.output
+    assert attrs(receiver.spans[-1][1])["warden.audit.seq"] == 6
+    total = sum(p.as_int for m in receiver.metrics if m.name == "warden.decisions" for p in m.sum.data_points)
+    assert total == 6

@@ -78,9 +78,11 @@ def resolve_home(warden_home: str | os.PathLike[str] | None, environ: Mapping[st
     return Path(os.path.expanduser(str(raw)))
 
 
-def telemetry_enabled(environ: Mapping[str, str]) -> bool:
+def telemetry_enabled(environ: Mapping[str, str], *, inline: bool = True) -> bool:
     if environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
         return False
+    if inline and environ.get("WARDEN_OTEL_INLINE", "1").strip().lower() in ("0", "false", "no", "off"):
+        return False  # `warden audit otel-export` ships from the log instead
     return bool(environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
 
 

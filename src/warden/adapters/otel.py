@@ -8,10 +8,15 @@ collector is also an outside witness of the log). Metrics: the ``warden.decision
 the ``warden.decision.duration`` histogram, with *delta* temporality because every hook is its
 own short-lived process.
 
-Only imported when ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or ``..._TRACES_ENDPOINT``) is set. A hook
-exits right after one decision, so nothing waits on a timer: spans are batched in memory and
-flushed by :meth:`Telemetry.shutdown` with a short, bounded timeout
-(``WARDEN_OTEL_TIMEOUT_MS``, default 1000 ms). Export failures never reach the decision.
+Only imported when ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or ``..._TRACES_ENDPOINT``) is set. Two modes:
+
+* inline (default): the recorder exports as it records. A hook exits right after one decision,
+  so nothing waits on a timer: spans are batched in memory and flushed by
+  :meth:`Telemetry.shutdown` with a short, bounded timeout (``WARDEN_OTEL_TIMEOUT_MS``, default
+  1000 ms). Export failures never reach the decision, but a span is lost if the collector is down.
+* outbox (``warden audit otel-export``, with ``WARDEN_OTEL_INLINE=0`` for the hooks): the audit
+  log is the outbox. Hooks pay nothing for telemetry; the exporter ships events after a cursor
+  kept in the log and advances it only when the collector accepted them (at-least-once).
 """
 
 from __future__ import annotations
@@ -23,10 +28,15 @@ from typing import Any
 from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.metrics import Counter, Histogram, MeterProvider
-from opentelemetry.sdk.metrics.export import AggregationTemporality, PeriodicExportingMetricReader
+from opentelemetry.sdk.metrics.export import (
+    AggregationTemporality,
+    InMemoryMetricReader,
+    MetricExportResult,
+    PeriodicExportingMetricReader,
+)
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExportResult
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from warden import __version__
@@ -59,27 +69,49 @@ def _ns(timestamp: str) -> int | None:
     return int(dt.replace(tzinfo=UTC).timestamp() * 1_000_000) * 1000
 
 
+class _Collect(SpanProcessor):
+    """Keeps ended spans until :meth:`Telemetry.export_pending` ships them (outbox mode)."""
+
+    def __init__(self) -> None:
+        self.spans: list[ReadableSpan] = []
+
+    def on_end(self, span: ReadableSpan) -> None:
+        self.spans.append(span)
+
+
 class Telemetry:
     def __init__(self, traces_endpoint: str | None, metrics_endpoint: str | None, *, headers: dict[str, str],
-                 timeout_ms: int, service_name: str) -> None:
+                 timeout_ms: int, service_name: str, outbox: bool = False) -> None:
         self.timeout_ms = timeout_ms
         self.dropped = 0
+        self.outbox = outbox
         resource = Resource.create({"service.name": service_name, "service.version": __version__})
         timeout_s = max(timeout_ms, 1) / 1000.0
         self._tracer_provider: TracerProvider | None = None
         self._meter_provider: MeterProvider | None = None
+        self._collect: _Collect | None = None
+        self._metric_reader: InMemoryMetricReader | None = None
         if traces_endpoint:
             self._tracer_provider = TracerProvider(resource=resource)
-            exporter = OTLPSpanExporter(endpoint=traces_endpoint, headers=headers, timeout=timeout_s)
-            self._tracer_provider.add_span_processor(
-                BatchSpanProcessor(exporter, schedule_delay_millis=1000, export_timeout_millis=timeout_ms))
+            self._span_exporter = OTLPSpanExporter(endpoint=traces_endpoint, headers=headers, timeout=timeout_s)
+            if outbox:
+                self._collect = _Collect()
+                self._tracer_provider.add_span_processor(self._collect)
+            else:
+                self._tracer_provider.add_span_processor(BatchSpanProcessor(
+                    self._span_exporter, schedule_delay_millis=1000, export_timeout_millis=timeout_ms))
             self._tracer = self._tracer_provider.get_tracer("warden", __version__)
         if metrics_endpoint:
             delta = AggregationTemporality.DELTA
-            mexp = OTLPMetricExporter(endpoint=metrics_endpoint, headers=headers, timeout=timeout_s,
-                                      preferred_temporality={Counter: delta, Histogram: delta})
-            reader = PeriodicExportingMetricReader(mexp, export_interval_millis=60_000,
-                                                   export_timeout_millis=timeout_ms)
+            temporality = {Counter: delta, Histogram: delta}
+            self._metric_exporter = OTLPMetricExporter(endpoint=metrics_endpoint, headers=headers, timeout=timeout_s,
+                                                       preferred_temporality=temporality)
+            if outbox:
+                self._metric_reader = InMemoryMetricReader(preferred_temporality=temporality)
+                reader: Any = self._metric_reader
+            else:
+                reader = PeriodicExportingMetricReader(self._metric_exporter, export_interval_millis=60_000,
+                                                       export_timeout_millis=timeout_ms)
             self._meter_provider = MeterProvider(metric_readers=[reader], resource=resource)
             meter = self._meter_provider.get_meter("warden", __version__)
             self._decisions = meter.create_counter(
@@ -88,7 +120,7 @@ class Telemetry:
                 "warden.decision.duration", unit="ms", description="Time Warden took to decide")
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> Telemetry:
+    def from_env(cls, environ: Mapping[str, str], *, outbox: bool = False) -> Telemetry:
         try:
             timeout_ms = int(environ.get("WARDEN_OTEL_TIMEOUT_MS", "") or 1000)
         except ValueError:
@@ -99,6 +131,7 @@ class Telemetry:
             headers=_headers(environ.get("OTEL_EXPORTER_OTLP_HEADERS", "")),
             timeout_ms=timeout_ms,
             service_name=environ.get("OTEL_SERVICE_NAME") or "warden",
+            outbox=outbox,
         )
 
     def emit(self, event: Mapping[str, Any]) -> None:
@@ -158,6 +191,24 @@ class Telemetry:
             self._decisions.add(1, mattrs)
             if isinstance(ev.get("duration_ms"), (int, float)):
                 self._duration.record(float(ev["duration_ms"]), mattrs)
+
+    def export_pending(self) -> bool:
+        """Outbox mode: ship what :meth:`emit` produced; True only if the collector accepted it all."""
+        ok = True
+        if self._collect is not None and self._collect.spans:
+            spans, self._collect.spans = self._collect.spans, []
+            try:
+                ok = self._span_exporter.export(spans) == SpanExportResult.SUCCESS
+            except Exception:  # noqa: BLE001 — reported as a failed export; the cursor stays
+                ok = False
+        if self._metric_reader is not None:
+            data = self._metric_reader.get_metrics_data()
+            if data is not None and data.resource_metrics:
+                try:
+                    ok = self._metric_exporter.export(data) == MetricExportResult.SUCCESS and ok
+                except Exception:  # noqa: BLE001
+                    ok = False
+        return ok
 
     def shutdown(self) -> None:
         """Flush and stop, waiting at most about ``timeout_ms`` per signal."""

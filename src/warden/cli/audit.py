@@ -419,6 +419,66 @@ def rotate(db: str | None, home: str | None, keep: int | None, archive: str | No
         store.close()
 
 
+@audit.command("otel-export")
+@_db_option
+@_home_option
+@click.option("--follow", "-f", is_flag=True, help="Keep exporting new events as they are recorded.")
+@click.option("--interval", default=2.0, show_default=True, help="Polling interval for --follow, in seconds.")
+@click.option("--batch", default=500, show_default=True, help="Events per OTLP request.")
+def otel_export(db: str | None, home: str | None, follow: bool, interval: float, batch: int) -> None:
+    """Ship recorded decisions to OpenTelemetry from the log (at-least-once).
+
+    The log is the outbox: a cursor stored in it advances only when the collector accepted a
+    batch, so a collector outage loses nothing. Set WARDEN_OTEL_INLINE=0 for the hooks so they
+    never wait on the collector, and run this beside them.
+
+    \b
+    Examples:
+      OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 warden audit otel-export --follow
+      OTEL_EXPORTER_OTLP_ENDPOINT=https://otel.example.com OTEL_EXPORTER_OTLP_HEADERS=authorization=... \\
+          warden audit otel-export          # one pass, e.g. from cron
+    """
+    from warden.adapters.audit import telemetry_enabled
+
+    if not telemetry_enabled(os.environ, inline=False):
+        raise AuditCliError("set OTEL_EXPORTER_OTLP_ENDPOINT (e.g. http://localhost:4318) to say where to export")
+    try:
+        from warden.adapters.otel import Telemetry
+    except ImportError as exc:
+        raise AuditCliError(f"OpenTelemetry is not installed ({exc}): pip install 'warden[otel]'") from None
+    store = _open(db, home)
+    tel = Telemetry.from_env(os.environ, outbox=True)
+    cursor, sent = int(store.get_meta("otel_cursor") or 0), 0
+    try:
+        while True:
+            events = store.query(after_seq=cursor, limit=batch)
+            if events:
+                for ev in events:
+                    tel.emit(ev)
+                if not tel.export_pending():
+                    msg = (f"the collector did not accept events {events[0]['seq']}..{events[-1]['seq']}; "
+                           "they stay queued in the log")
+                    if not follow:
+                        raise AuditCliError(f"{msg}. Nothing was lost: run again when the collector is reachable")
+                    click.echo(msg, err=True)
+                    time.sleep(interval)
+                    continue
+                cursor = int(events[-1]["seq"])
+                store.set_meta("otel_cursor", str(cursor))
+                sent += len(events)
+                if len(events) == batch:
+                    continue
+            if not follow:
+                break
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        tel.shutdown()
+        store.close()
+    click.echo(f"exported {sent} events; cursor at seq {cursor}")
+
+
 @click.command("evidence")
 @_db_option
 @_home_option

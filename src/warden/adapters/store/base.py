@@ -377,6 +377,16 @@ class SqlAuditStore:
         cur.execute(f"INSERT INTO meta (k, v) VALUES ({ph}, {ph}) ON CONFLICT (k) DO UPDATE SET v = excluded.v",
                     (key, value))
 
+    def get_meta(self, key: str) -> str | None:
+        with self._read() as cur:
+            cur.execute(f"SELECT v FROM meta WHERE k = {self.ph}", (key,))
+            row = cur.fetchone()
+        return str(row[0]) if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._write() as cur:
+            self._set_meta(cur, key, value)
+
     def policy_texts(self, digest: str) -> dict[str, Any] | None:
         with self._read() as cur:
             cur.execute(f"SELECT sources, texts, first_seen FROM policies WHERE digest = {self.ph}", (digest,))
