@@ -99,6 +99,14 @@ def test_default_redactor_masks_common_credentials() -> None:
     assert sorted(ev["masked"]) == ["/input/command", "/input/env/PASSWORD"]
 
 
+def test_default_redactor_keeps_upstream_markers() -> None:
+    from warden.core.audit import basic_redact
+
+    text = "token=[REDACTED:github-token:ab12] deploy --password=s3cretvalue"
+    assert basic_redact(text) == "token=[REDACTED:github-token:ab12] deploy --password=[REDACTED:assignment]"
+    assert basic_redact("ls -la /tmp") == "ls -la /tmp"
+
+
 def test_huge_and_deep_input_is_bounded() -> None:
     deep: dict = {}
     cur = deep

@@ -107,3 +107,24 @@ def test_postgres_bad_url_is_a_clear_error(home: Path) -> None:
         open_store("postgresql://postgres@127.0.0.1:5432/no_such_db_for_warden", home)
     with pytest.raises(StoreError, match="invalid schema"):
         open_store(f"{BASE_URL}?schema=Robert';DROP", home)
+
+
+def test_cli_works_against_postgres(pg_url: str, home: Path) -> None:
+    from click.testing import CliRunner
+
+    from warden.cli.audit import audit
+
+    store = open_store(pg_url, home)
+    try:
+        store.append_many([make_decision(i, session="pg") for i in range(4)])
+    finally:
+        store.close()
+    runner = CliRunner()
+    res = runner.invoke(audit, ["verify", "--db", pg_url, "--home", str(home)])
+    assert res.exit_code == 0 and "OK: 4 events intact" in res.output
+    res = runner.invoke(audit, ["query", "--db", pg_url, "--home", str(home), "--session", "pg", "--json"])
+    assert res.exit_code == 0 and len(res.output.splitlines()) == 4
+    with psycopg.connect(BASE_URL, autocommit=True) as c:
+        c.execute(f"DELETE FROM {pg_url.split('schema=')[1]}.events WHERE seq = 2")
+    res = runner.invoke(audit, ["verify", "--db", pg_url, "--home", str(home)])
+    assert res.exit_code == 1 and "BROKEN at seq 2 (deleted)" in res.output

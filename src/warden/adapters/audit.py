@@ -87,23 +87,27 @@ def telemetry_enabled(environ: Mapping[str, str], *, inline: bool = True) -> boo
 
 
 def make_redactor(home: Path) -> Callable[[str], str]:
-    """The secrets engine's redactor when it is installed, else the built-in minimal one."""
+    """The secrets engine's redactor when it is installed, then the built-in one as a backstop.
+
+    Looks for ``warden.adapters.redaction.redactor_for(home)`` (keyed fingerprints) and falls back
+    to the minimal built-in patterns, so an event is never sealed with a well-known credential
+    shape in clear even if the engine is missing or fails.
+    """
     try:
-        from warden.core.secrets import redact as engine_redact  # type: ignore[attr-defined]
+        from warden.adapters.redaction import redactor_for  # type: ignore[import-not-found]
 
-        from warden.adapters.keys import load_or_create_key
-
-        key = load_or_create_key(home, "fingerprint")
-    except Exception:  # noqa: BLE001 — no engine (or no key): the built-in redactor still runs
+        engine: Callable[[str], str] | None = redactor_for(home)
+    except Exception:  # noqa: BLE001 — no engine: the built-in redactor still runs
+        engine = None
+    if engine is None:
         return basic_redact
 
     def redact(text: str) -> str:
         try:
-            out = engine_redact(text, key)
-        except Exception:  # noqa: BLE001
-            return basic_redact(text)  # never let a detector bug put a clear secret in the log
-        out = out if isinstance(out, str) else getattr(out, "text", None)
-        return basic_redact(out) if isinstance(out, str) else basic_redact(text)
+            out = engine(text)
+        except Exception:  # noqa: BLE001 — never let a detector bug put a clear secret in the log
+            out = text
+        return basic_redact(out if isinstance(out, str) else text)
 
     return redact
 

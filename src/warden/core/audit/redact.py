@@ -21,13 +21,23 @@ _PATTERNS: list[tuple[str, re.Pattern[str], str]] = [
     ("url-password", re.compile(r"(://[^/\s:@]{1,256}:)[^@\s/]{1,256}@"), r"\1[REDACTED:password]@"),
     ("assignment", re.compile(
         r"(?i)\b((?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)[A-Za-z0-9_]{0,32}\s{0,4}[=:]\s{0,4}[\"']?)"
-        r"([^\s\"'&;]{4,512})"), r"\1[REDACTED:assignment]"),
+        r"([^\s\"'&;\[]{4,512})"), r"\1[REDACTED:assignment]"),
 ]
+
+
+_MARKER = re.compile(r"(\[REDACTED[^\]\s]{0,160}\])")
 
 
 def basic_redact(text: str) -> str:
     if len(text) < 8:
         return text
+    if "[REDACTED" in text:  # already redacted upstream: keep its markers (and fingerprints) intact
+        parts = _MARKER.split(text)
+        return "".join(p if i % 2 else _apply(p) for i, p in enumerate(parts))
+    return _apply(text)
+
+
+def _apply(text: str) -> str:
     for _name, pattern, repl in _PATTERNS:
         text = pattern.sub(repl, text)
     return text
