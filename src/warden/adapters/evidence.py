@@ -114,6 +114,11 @@ def _html(session: str, events: list[dict[str, Any]], approvals: list[dict[str, 
         res = ev.get("result") or {}
         inp = ev.get("input") or {}
         subject = inp.get("command") or inp.get("file_path") or inp.get("url") or ev.get("phase") or ev.get("error") or ""
+        if ev.get("kind") == "approval":
+            subject = f"by {(ev.get('approver') or {}).get('id', '')} for {ev.get('decision_id', '')}"
+        elif ev.get("kind") == "outcome":
+            out = ev.get("outcome") or {}
+            subject = f"{out.get('status', '')} exit={out.get('exit_code')}: {out.get('summary', '')}"
         rules = ", ".join(r.get("id", "") for r in res.get("rules") or [] if isinstance(r, dict))
         cls = e(str(res.get("decision", "")))
         rows.append(f"<tr class='{cls}'><td>{ev.get('seq')}</td><td>{e(str(ev.get('timestamp', ''))[:23])}</td>"
@@ -135,7 +140,11 @@ tr.deny td{{background:#fde8e8}}tr.ask td{{background:#fff6dc}}.ok{{color:#126b1
 code{{font-size:12px;word-break:break-all}}</style></head><body>
 <h1>Warden evidence pack</h1>
 <p>Session <code>{e(session)}</code> — {len(events)} events, decisions:
-{e(', '.join(f'{k}={v}' for k, v in sorted(counts.items())) or 'none')}</p>
+{e(', '.join(f'{k}={v}' for k, v in sorted(counts.items())) or 'none')}<br>
+Agents: {e(', '.join(sorted({str(ev.get('agent')) for ev in events if ev.get('agent')})) or 'unknown')} —
+actors: {e(', '.join(sorted({str((ev.get('actor') or {}).get('id')) for ev in events
+                            if (ev.get('actor') or {}).get('id')})) or 'unknown')}<br>
+From {e(str(events[0].get('timestamp', '')))} to {e(str(events[-1].get('timestamp', '')))}</p>
 {status}
 <p>Signed head: seq {cp['seq']} <code>{e(cp['hash'])}</code> at {e(cp['created_at'])}, Ed25519 key
 <code>{e(cp['public_key'])}</code></p>
