@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from typing import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 # Matched against the upper-cased name. Bounded, linear patterns on short strings (names <= 4 KiB).
 _NAME_PATTERNS = re.compile(

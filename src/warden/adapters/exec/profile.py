@@ -8,7 +8,8 @@ what to write instead. Callers fail closed on that error (the command does not r
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 NETWORK_MODES = ("none", "proxy")
 

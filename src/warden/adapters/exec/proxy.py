@@ -31,7 +31,8 @@ import socket
 import tempfile
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
+from collections.abc import Callable, Mapping
 
 AuditFn = Callable[[dict[str, Any]], Any]
 Resolver = Callable[[str, int], list[str]]

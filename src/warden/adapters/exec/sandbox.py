@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import shlex
 import shutil
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
+from collections.abc import Callable, Mapping, Sequence
 
 from warden.adapters.exec import mounts as _mounts
 from warden.adapters.exec.env import scrub_env
@@ -57,6 +60,7 @@ class SandboxResult:
     violations: list[str] = field(default_factory=list)
     egress: list[dict[str, Any]] = field(default_factory=list)
     plan: dict[str, Any] = field(default_factory=dict)
+    audit_error: str | None = None
 
 
 def bwrap_path() -> str:
@@ -210,13 +214,15 @@ def run_sandboxed(
         raise SandboxUnavailable(f"{exc}; Warden's seccomp filter supports x86_64 and aarch64") from None
 
     proxy = None
+    bridge: _AuditBridge | None = None
     if profile.network == "proxy":
         from warden.adapters.exec.proxy import EgressPolicy, EgressProxy
 
         policy = EgressPolicy(allow_domains=profile.allow_domains, hosts=dict(hosts or {}))
         if resolver is not None:
             policy.resolver = resolver
-        proxy = EgressProxy(policy, audit, profile=profile.name)
+        bridge = _AuditBridge(audit) if audit is not None else None
+        proxy = EgressProxy(policy, bridge, profile=profile.name)
 
     sc_r, sc_w = os.pipe()
     st_r, st_w = os.pipe()
@@ -244,7 +250,9 @@ def run_sandboxed(
         sc_r = -1
         if proxy:
             proxy.start()
-        out, err, timed_out = _wait(proc, profile.limits.wall_seconds, input)
+            out, err, timed_out = _wait_serving(proc, profile.limits.wall_seconds, input, bridge)
+        else:
+            out, err, timed_out = _wait(proc, profile.limits.wall_seconds, input)
         started = _child_started(st_r)
     finally:
         for fd in (sc_r, sc_w, st_w):
@@ -272,9 +280,12 @@ def run_sandboxed(
         plan={**prepared.mounts.to_json(), "network": profile.network, "limits": limiter.describe()},
     )
     if audit is not None:
-        audit({"type": "sandbox.exec", "profile": profile.name, "returncode": rc, "timed_out": timed_out,
-               "violations": violations, "env_removed": prepared.env_removed, "network": profile.network,
-               "processes_enforced_by": limiter.describe()["processes_enforced_by"]})
+        try:
+            audit({"type": "sandbox.exec", "profile": profile.name, "returncode": rc, "timed_out": timed_out,
+                   "violations": violations, "env_removed": prepared.env_removed, "network": profile.network,
+                   "processes_enforced_by": limiter.describe()["processes_enforced_by"]})
+        except Exception as exc:  # the command already ran; say so rather than lose its status
+            result.audit_error = f"{type(exc).__name__}: {exc}"
     return result
 
 
@@ -294,6 +305,58 @@ def _wait(proc: subprocess.Popen[bytes], wall: int, input: bytes | None) -> tupl
             proc.kill()
             out, err = proc.communicate()
         return out, err, False
+
+
+class _AuditBridge:
+    """Runs the audit callback on the caller's thread for events raised on proxy threads.
+
+    Audit stores are often bound to the thread that opened them (sqlite3 is), so the proxy hands
+    each event over and waits for the verdict of the write: an allowed connection goes ahead only
+    once its evidence is durable.
+    """
+
+    def __init__(self, audit: AuditFn) -> None:
+        self._audit = audit
+        self._queue: queue.Queue[tuple[dict[str, Any], threading.Event, list[BaseException]]] = queue.Queue()
+
+    def __call__(self, event: dict[str, Any]) -> None:  # proxy threads
+        done = threading.Event()
+        errors: list[BaseException] = []
+        self._queue.put((event, done, errors))
+        if not done.wait(30):
+            raise TimeoutError("audit write did not complete")
+        if errors:
+            raise errors[0]
+
+    def serve(self, timeout: float) -> None:  # the caller's thread
+        try:
+            event, done, errors = self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return
+        try:
+            self._audit(event)
+        except Exception as exc:
+            errors.append(exc)
+        done.set()
+
+
+def _wait_serving(proc: subprocess.Popen[bytes], wall: int, input: bytes | None,
+                  bridge: _AuditBridge | None) -> tuple[bytes | None, bytes | None, bool]:
+    box: list[tuple[bytes | None, bytes | None, bool]] = []
+    waiter = threading.Thread(target=lambda: box.append(_wait(proc, wall, input)), daemon=True)
+    waiter.start()
+    try:
+        while waiter.is_alive():
+            if bridge is not None:
+                bridge.serve(0.05)
+            else:
+                waiter.join(0.05)
+    except KeyboardInterrupt:
+        waiter.join(5)  # the terminal sent SIGINT to the sandbox too
+        if waiter.is_alive():
+            proc.kill()
+    waiter.join()
+    return box[0]
 
 
 def _child_started(fd: int) -> bool:

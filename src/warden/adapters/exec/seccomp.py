@@ -137,15 +137,15 @@ def build_filter(arch: str | None = None) -> bytes:
     label("enosys")
     emit(_RET_K, _RET_ERRNO | errno.ENOSYS)
 
+    def rel(pc: int, target: str | None) -> int:
+        if target is None:
+            return 0
+        off = labels[target] - pc - 1
+        if not 0 <= off <= 255:  # cBPF conditional jumps are 8-bit and forward only
+            raise AssertionError(f"seccomp jump to {target} out of range ({off})")
+        return off
+
     out = bytearray()
     for pc, (op, k, jt, jf) in enumerate(prog):
-        def rel(target: str | None) -> int:
-            if target is None:
-                return 0
-            off = labels[target] - pc - 1
-            if not 0 <= off <= 255:  # cBPF conditional jumps are 8-bit and forward only
-                raise AssertionError(f"seccomp jump to {target} out of range ({off})")
-            return off
-
-        out += struct.pack("=HBBI", op, rel(jt), rel(jf), k)
+        out += struct.pack("=HBBI", op, rel(pc, jt), rel(pc, jf), k)
     return bytes(out)
