@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import resource
 import time
-from dataclasses import dataclass
 
 from warden.adapters.exec.profile import Limits
 
@@ -45,10 +44,10 @@ def _pids_cgroup_parent() -> str | None:
     return None
 
 
-@dataclass
 class Limiter:
-    limits: Limits
-    cgroup: str | None = None
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.cgroup: str | None = None
 
     def prepare(self) -> None:
         """Create the pids cgroup (best effort: when it cannot, RLIMIT_NPROC is what remains)."""

@@ -14,9 +14,7 @@ Paths are resolved on the host with realpath first, so a symlink planted in the 
 
 from __future__ import annotations
 
-import glob
 import os
-from dataclasses import dataclass, field
 
 # Relative to the workspace root. `.vscode` joins the brief's list: tasks.json can run commands.
 PROTECTED = (".git/hooks", ".git/config", ".claude", ".cursor", ".vscode", ".mcp.json", "warden.yaml",
@@ -37,18 +35,20 @@ class MountError(ValueError):
     """The requested layout is unsafe or impossible; the message says what to change."""
 
 
-@dataclass
 class MountPlan:
-    args: list[str] = field(default_factory=list)
-    writable: list[str] = field(default_factory=list)
-    protected: list[str] = field(default_factory=list)
-    read_only: list[str] = field(default_factory=list)
-    masked: list[str] = field(default_factory=list)
-    # Protected files that did not exist: checked (and removed) after the run, since bubblewrap
-    # would have to create a placeholder file in the user's tree to cover them.
-    absent_protected: list[str] = field(default_factory=list)
-    # Directories bubblewrap creates on the host as mount points; removed after the run if empty.
-    placeholders: list[str] = field(default_factory=list)
+    __slots__ = ("absent_protected", "args", "masked", "placeholders", "protected", "read_only", "writable")
+
+    def __init__(self) -> None:
+        self.args: list[str] = []
+        self.writable: list[str] = []
+        self.protected: list[str] = []
+        self.read_only: list[str] = []
+        self.masked: list[str] = []
+        # Protected files that did not exist: checked (and removed) after the run, since bubblewrap
+        # would have to create a placeholder file in the user's tree to cover them.
+        self.absent_protected: list[str] = []
+        # Directories bubblewrap creates on the host as mount points; removed after the run if empty.
+        self.placeholders: list[str] = []
 
     def to_json(self) -> dict[str, list[str]]:
         return {"writable": self.writable, "protected": self.protected, "read_only": self.read_only,
@@ -72,6 +72,8 @@ def expand(entry: str, workspace: str, home: str) -> list[str]:
         path = os.path.join(workspace, entry)
     path = os.path.normpath(path)
     if any(ch in path for ch in "*?["):
+        import glob
+
         return sorted(glob.glob(path, recursive=True))[:_GLOB_MAX]
     return [path]
 
@@ -206,7 +208,7 @@ def check_absent_protected(plan: MountPlan) -> list[str]:
         if os.path.lexists(path):
             try:
                 if os.path.isdir(path) and not os.path.islink(path):
-                    import shutil
+                    import shutil  # rare path: keep it off the start-up cost
 
                     shutil.rmtree(path)
                 else:

@@ -10,16 +10,12 @@ Exit statuses (also used by ``warden exec``):
 
 from __future__ import annotations
 
-import json
 import os
-import queue
 import shlex
-import shutil
 import subprocess
 import sys
-import threading
-from dataclasses import dataclass, field
-from typing import Any
+
+from typing import Any, NamedTuple
 from collections.abc import Callable, Mapping, Sequence
 
 from warden.adapters.exec import mounts as _mounts
@@ -50,21 +46,38 @@ class SandboxUnavailable(RuntimeError):
     """The sandbox cannot be built here. ``str(exc)`` says why and how to fix it."""
 
 
-@dataclass
 class SandboxResult:
-    returncode: int
-    stdout: bytes | None = None
-    stderr: bytes | None = None
-    timed_out: bool = False
-    env_removed: list[str] = field(default_factory=list)
-    violations: list[str] = field(default_factory=list)
-    egress: list[dict[str, Any]] = field(default_factory=list)
-    plan: dict[str, Any] = field(default_factory=dict)
-    audit_error: str | None = None
+    """Like :class:`subprocess.CompletedProcess`, plus what the sandbox did."""
+
+    def __init__(self, returncode: int, stdout: bytes | None = None, stderr: bytes | None = None,
+                 timed_out: bool = False, env_removed: list[str] | None = None, violations: list[str] | None = None,
+                 egress: list[dict[str, Any]] | None = None, plan: dict[str, Any] | None = None) -> None:
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+        self.timed_out = timed_out
+        self.env_removed = env_removed or []  # names only: values never leave the scrubber
+        self.violations = violations or []
+        self.egress = egress or []  # the proxy's decisions, as sent to the audit callback
+        self.plan = plan or {}
+        self.audit_error: str | None = None
+
+    def __repr__(self) -> str:
+        return (f"SandboxResult(returncode={self.returncode}, timed_out={self.timed_out}, "
+                f"violations={self.violations}, env_removed={self.env_removed})")
+
+
+def _which(program: str, path: str | None) -> str | None:
+    for d in (path or os.defpath).split(os.pathsep):
+        candidate = os.path.join(d or ".", program)
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
 
 
 def bwrap_path() -> str:
-    path = shutil.which("bwrap")
+    # Looked up on the caller's PATH (not a fixed path) so a test or an operator can point elsewhere.
+    path = _which("bwrap", os.environ.get("PATH"))
     if path is None:
         raise SandboxUnavailable(f"bubblewrap (bwrap) is not installed, so Warden will not run the command; {INSTALL_FIX}")
     return path
@@ -110,9 +123,8 @@ def _visible_cwd(cwd: str, plan: _mounts.MountPlan, workspace: str) -> str:
     return real
 
 
-@dataclass
-class Prepared:
-    """Everything needed to start the sandbox; ``argv`` still has placeholders for the fds."""
+class Prepared(NamedTuple):
+    """Everything needed to start the sandbox."""
 
     argv: list[str]
     env: dict[str, str]
@@ -290,6 +302,8 @@ def run_sandboxed(
 
 
 def _wait(proc: subprocess.Popen[bytes], wall: int, input: bytes | None) -> tuple[bytes | None, bytes | None, bool]:
+    if proc.stdout is None and proc.stderr is None and input is None:
+        return None, None, _wait_blocking(proc, wall)
     try:
         out, err = proc.communicate(input=input, timeout=wall)
         return out, err, False
@@ -316,10 +330,15 @@ class _AuditBridge:
     """
 
     def __init__(self, audit: AuditFn) -> None:
+        import queue
+
         self._audit = audit
-        self._queue: queue.Queue[tuple[dict[str, Any], threading.Event, list[BaseException]]] = queue.Queue()
+        self._empty = queue.Empty
+        self._queue: Any = queue.Queue()
 
     def __call__(self, event: dict[str, Any]) -> None:  # proxy threads
+        import threading
+
         done = threading.Event()
         errors: list[BaseException] = []
         self._queue.put((event, done, errors))
@@ -331,7 +350,7 @@ class _AuditBridge:
     def serve(self, timeout: float) -> None:  # the caller's thread
         try:
             event, done, errors = self._queue.get(timeout=timeout)
-        except queue.Empty:
+        except self._empty:
             return
         try:
             self._audit(event)
@@ -342,6 +361,8 @@ class _AuditBridge:
 
 def _wait_serving(proc: subprocess.Popen[bytes], wall: int, input: bytes | None,
                   bridge: _AuditBridge | None) -> tuple[bytes | None, bytes | None, bool]:
+    import threading
+
     box: list[tuple[bytes | None, bytes | None, bool]] = []
     waiter = threading.Thread(target=lambda: box.append(_wait(proc, wall, input)), daemon=True)
     waiter.start()
@@ -359,6 +380,38 @@ def _wait_serving(proc: subprocess.Popen[bytes], wall: int, input: bytes | None,
     return box[0]
 
 
+def _wait_blocking(proc: subprocess.Popen[bytes], wall: int) -> bool:
+    """Wait in waitpid, with a timer for the wall-clock limit.
+
+    ``Popen.wait(timeout)`` polls with growing sleeps, which adds up to tens of milliseconds to
+    every short command; a blocking wait plus a timer thread that kills bwrap costs nothing.
+    """
+    import threading
+
+    fired = threading.Event()
+
+    def expire() -> None:
+        fired.set()
+        proc.kill()  # --die-with-parent takes the whole sandbox down with bwrap
+
+    timer = threading.Timer(wall, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        try:
+            proc.wait()
+        except KeyboardInterrupt:
+            # The terminal sent SIGINT to the sandbox too; give it a moment to exit on its own.
+            try:
+                proc.wait(timeout=5)
+            except (subprocess.TimeoutExpired, KeyboardInterrupt):
+                proc.kill()
+                proc.wait()
+    finally:
+        timer.cancel()
+    return fired.is_set()
+
+
 def _child_started(fd: int) -> bool:
     data = b""
     while True:
@@ -369,13 +422,8 @@ def _child_started(fd: int) -> bool:
         if not chunk:
             break
         data += chunk
-    for line in data.splitlines():
-        try:
-            if "child-pid" in json.loads(line):
-                return True
-        except (ValueError, TypeError):
-            continue
-    return False
+    # bwrap writes {"child-pid": N, ...} once the command's process exists; a key match is enough.
+    return b'"child-pid"' in data
 
 
 def run_unsandboxed(argv: Sequence[str], *, cwd: str | None = None, env: Mapping[str, str] | None = None,

@@ -21,7 +21,7 @@ What is refused (EPERM unless noted), and why:
 from __future__ import annotations
 
 import errno
-import platform
+import os
 import struct
 
 # struct seccomp_data: nr (u32) at 0, arch (u32) at 4, instruction_pointer (u64) at 8, args[6] (u64) from 16.
@@ -91,7 +91,7 @@ class UnsupportedArch(RuntimeError):
 
 
 def denied_syscalls(arch: str | None = None) -> dict[str, int]:
-    arch = arch or platform.machine()
+    arch = arch or os.uname().machine
     if arch not in _DENY:
         raise UnsupportedArch(f"no seccomp syscall table for {arch!r} (supported: {sorted(_DENY)})")
     return dict(_DENY[arch])
@@ -99,7 +99,7 @@ def denied_syscalls(arch: str | None = None) -> dict[str, int]:
 
 def build_filter(arch: str | None = None) -> bytes:
     """Return the cBPF program (native ``struct sock_filter`` array) for ``arch``."""
-    arch = arch or platform.machine()
+    arch = arch or os.uname().machine
     deny = denied_syscalls(arch)
     # Symbolic program: (op, k, jt_label, jf_label) with labels resolved below; None = fall through.
     prog: list[tuple[int, int, str | None, str | None]] = []
