@@ -179,10 +179,10 @@ def plan_mounts(
         real = os.path.realpath(p)
         if not os.path.exists(real) or real in plan.masked:
             continue
-        if _under(real, "/tmp") and not in_writable(real):
-            continue  # the private /tmp already hides it
         if real == "/" or (home and real == home) or any(_under(w, real) for w in plan.writable):
             raise MountError(f"cannot mask {real}: it contains the workspace or a writable path")
+        if _under(real, "/tmp") and not in_writable(real):
+            continue  # the private /tmp already hides it
         if os.path.isdir(real):
             a += ["--perms", "0700", "--tmpfs", real, "--remount-ro", real]
         else:
