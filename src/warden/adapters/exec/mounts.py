@@ -17,8 +17,12 @@ from __future__ import annotations
 import os
 
 # Relative to the workspace root. `.vscode` joins the brief's list: tasks.json can run commands.
-PROTECTED = (".git/hooks", ".git/config", ".claude", ".cursor", ".vscode", ".mcp.json", "warden.yaml",
-             ".warden", ".github/workflows")
+# Relative to the workspace root: what would let a command run code *outside* the sandbox later
+# (git hooks and config, agent settings and MCP servers, editor tasks, direnv, CI workflows) or
+# change Warden's own policy. `.vscode`, `.envrc` and git's per-worktree config join the brief's list.
+PROTECTED_DIRS = (".git/hooks", ".claude", ".cursor", ".vscode", ".warden", ".github/workflows")
+PROTECTED_FILES = (".git/config", ".git/config.worktree", ".mcp.json", "warden.yaml", ".envrc")
+PROTECTED = PROTECTED_DIRS + PROTECTED_FILES
 # Relative to $HOME.
 SECRET_HOME = (".ssh", ".aws", ".config/gh", ".netrc", ".docker/config.json", ".kube", ".gnupg",
                ".config/gcloud", ".azure", ".git-credentials", ".npmrc", ".pypirc")
@@ -143,17 +147,26 @@ def plan_mounts(
     granted = [os.path.realpath(p) for p in writable]
 
     git = os.path.join(ws, ".git")
-    for rel in PROTECTED:
+    targets = [(rel, rel in PROTECTED_DIRS) for rel in PROTECTED]
+    if os.path.isdir(os.path.join(git, "modules")):  # submodules keep their own hooks and config
+        try:
+            for entry in sorted(os.listdir(os.path.join(git, "modules")))[:200]:
+                targets += [(f".git/modules/{entry}/hooks", True), (f".git/modules/{entry}/config", False)]
+        except OSError:
+            pass
+    for rel, is_dir in targets:
         host = os.path.join(ws, rel)
         if rel.startswith(".git/") and not os.path.isdir(git):
             continue  # no git dir here (or a worktree's .git file pointing outside: already read-only)
         real = os.path.realpath(host)
         if any(_under(real, g) for g in granted if g != ws) or not in_writable(real):
             continue
-        if os.path.exists(real):
+        if os.path.lexists(host) and not os.path.exists(real):
+            plan.absent_protected.append(real)  # dangling link: whatever appears at its target is removed
+        elif os.path.exists(real):
             a += ["--ro-bind", real, real]
             plan.protected.append(real)
-        elif os.path.splitext(rel)[1] or rel == ".git/config":
+        elif not is_dir or rel == ".git/config.worktree":
             plan.absent_protected.append(real)
         else:
             # An absent protected directory becomes an empty read-only tmpfs, so it cannot be created.
