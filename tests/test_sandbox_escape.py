@@ -181,6 +181,8 @@ def test_process_limit(world):
             "            time.sleep(2); os._exit(0)\n        n += 1\nexcept OSError as e:\n    print('LIMITED', n)\n"
             "else:\n    print('UNLIMITED', n)")
     r = world.py(code, Profile(limits=Limits(processes=40)))
+    if r.plan["limits"]["processes_enforced_by"] == "RLIMIT_NPROC (not enforced for root)":
+        pytest.skip("running as root without a writable pids cgroup: the kernel cannot cap processes here")
     assert "LIMITED" in out(r) and "UNLIMITED" not in out(r), (out(r), r.plan["limits"])
 
 

@@ -112,6 +112,14 @@ def default_warden_home(env: Mapping[str, str]) -> str:
     return env.get("WARDEN_HOME") or os.path.join(_home(env), ".warden")
 
 
+def _inner_python() -> str:
+    """An interpreter the sandbox can see for the relay (not one under the private /tmp or /run)."""
+    exe = os.path.realpath(sys.executable)
+    if not exe.startswith(("/tmp/", "/run/")):
+        return sys.executable
+    return _which("python3", "/usr/local/bin:/usr/bin:/bin") or sys.executable
+
+
 def _visible_cwd(cwd: str, plan: _mounts.MountPlan, workspace: str) -> str:
     real = os.path.realpath(cwd)
     for root in plan.writable:
@@ -189,7 +197,7 @@ def prepare(
             kept.pop(k, None)
         for k in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
             kept[k] = url
-        command = [sys.executable, "-I", "-S", "/run/warden/relay.py", _SOCKET_IN_SANDBOX, str(PROXY_PORT),
+        command = [_inner_python(), "-I", "-S", "/run/warden/relay.py", _SOCKET_IN_SANDBOX, str(PROXY_PORT),
                    "--", *command]
     a += ["--", *command]
     return Prepared(argv=a, env=kept, env_removed=removed, mounts=plan, cwd=inner_cwd)
