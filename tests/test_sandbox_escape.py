@@ -217,3 +217,13 @@ def test_direnv_and_submodule_hooks_are_protected(world):
     assert not (hooks / "post-checkout").exists()
     assert not os.path.lexists(world.ws / ".git" / "config.worktree")
     assert {".envrc", "config.worktree"} <= {os.path.basename(v.split(" ")[3]) for v in r.violations}
+
+
+def test_kernel_knobs_in_proc_are_read_only(world):
+    # Writing the current value back changes nothing if it got through; as root without the
+    # read-only cover this write succeeds (and core_pattern next to it is a host-root escape).
+    code = ("p = '/proc/sys/kernel/printk_ratelimit'\nv = open(p).read()\ntry:\n"
+            "    open(p, 'w').write(v)\n    print('WROTE')\nexcept OSError as e:\n    print('blocked', e.strerror)\n"
+            "print(open('/proc/sys/kernel/hostname').read().strip())")
+    r = world.py(code)
+    assert "blocked" in out(r) and "WROTE" not in out(r), out(r)

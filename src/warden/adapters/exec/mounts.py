@@ -33,6 +33,7 @@ _SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", 
 _ENV_WALK_DEPTH = 4
 _ENV_WALK_MAX_ENTRIES = 20_000
 _GLOB_MAX = 1000
+_PROC_KNOBS = ("/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs", "/proc/acpi")
 
 
 class MountError(ValueError):
@@ -128,7 +129,14 @@ def plan_mounts(
         )
     plan = MountPlan()
     a = plan.args
-    a += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/run"]
+    a += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+    # Kernel-wide knobs in a fresh procfs are guarded only by file modes, and when Warden runs as
+    # root the sandbox's uid 0 *is* host root: /proc/sys/kernel/core_pattern alone would let it run
+    # a program as root outside. Cover them read-only, as container runtimes do.
+    for knob in _PROC_KNOBS:
+        if os.path.exists(knob):
+            a += ["--ro-bind", knob, knob]
+    a += ["--tmpfs", "/tmp", "--tmpfs", "/run"]
 
     writable_roots = [ws]
     for p in writable:
