@@ -32,7 +32,7 @@ def exec_command(policy_file: str | None, profile: str, workspace: str | None, n
       read-only   the whole file system, and inside the workspace: .git/hooks, .git/config,
                   .claude/, .cursor/, .vscode/, .mcp.json, warden.yaml, .warden/, .github/workflows
       writable    the workspace, a private /tmp, the profile's `writable` paths
-      hidden      ~/.ssh ~/.aws ~/.config/gh ~/.netrc ~/.docker/config.json ~/.kube ~/.gnupg,
+      hidden      ~/.ssh ~/.aws ~/.config/gh ~/.netrc ~/.docker ~/.kube ~/.gnupg,
                   .env* files, $WARDEN_HOME, host sockets under /run, the profile's `masked` paths
       environment credential-looking variables removed (keep some with `env_allow`)
       network     closed; with `network: proxy` only `allow_domains`, through Warden's proxy

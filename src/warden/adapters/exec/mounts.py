@@ -24,7 +24,7 @@ PROTECTED_DIRS = (".git/hooks", ".claude", ".cursor", ".vscode", ".warden", ".gi
 PROTECTED_FILES = (".git/config", ".git/config.worktree", ".mcp.json", "warden.yaml", ".envrc")
 PROTECTED = PROTECTED_DIRS + PROTECTED_FILES
 # Relative to $HOME.
-SECRET_HOME = (".ssh", ".aws", ".config/gh", ".netrc", ".docker/config.json", ".kube", ".gnupg",
+SECRET_HOME = (".ssh", ".aws", ".config/gh", ".netrc", ".docker", ".kube", ".gnupg",
                ".config/gcloud", ".azure", ".git-credentials", ".npmrc", ".pypirc")
 ENV_TEMPLATES = (".example", ".sample", ".template", ".dist")
 # The .env* walk is bounded: deep trees (node_modules, venvs) are skipped and the count capped.
