@@ -7,7 +7,6 @@ command, so its start-up is product behaviour: no click, rich or pydantic on thi
 
 from __future__ import annotations
 
-import json
 import os
 import shlex
 import sys
@@ -165,6 +164,8 @@ def _explain(command: list[str], verdict: Any, ws: str, cwd: str, profile: str, 
                                 "processes": lim.processes, "wall_seconds": lim.wall_seconds})
         except (SandboxUnavailable, MountError, ValueError) as exc:
             plan["sandbox_error"] = str(exc)
+    import json
+
     sys.stdout.write(json.dumps(plan, indent=2) + "\n")
     return 0
 
