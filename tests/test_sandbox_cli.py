@@ -109,3 +109,24 @@ def test_claude_code_rewrite_runs_in_the_sandbox(world):
     assert (world.ws / "answer.txt").read_text() == "it's 42\n", r.stderr
     assert not (world.outside / "p.txt").exists()
     assert b"SECRETAWS" not in r.stdout + r.stderr
+
+
+def test_ask_can_be_approved_by_a_human_at_a_terminal(world):
+    import pty
+
+    pol = world.base / "policy.yaml"
+    pol.write_text("version: 1\ndefault: ask\n")
+    env = dict(world.env, WARDEN_POLICY=str(pol), WARDEN_AUDIT="0", WARDEN_MANAGED_POLICY="")
+    main, tty = pty.openpty()
+    try:
+        args = [WARDEN, "exec", "--yes", "--", "/bin/sh", "-c", "echo ran > ran.txt"]
+        r = subprocess.run(args, cwd=world.ws, env=env, stdin=tty, stderr=tty, stdout=subprocess.PIPE, timeout=60)
+        assert r.returncode == 0
+        assert (world.ws / "ran.txt").read_text() == "ran\n"
+        (world.ws / "ran.txt").unlink()
+        r = subprocess.run(args[:2] + args[3:], cwd=world.ws, env=env, stdin=tty, stderr=tty, timeout=60)
+        assert r.returncode == 126  # at a terminal, but nobody said --yes
+        assert not (world.ws / "ran.txt").exists()
+    finally:
+        os.close(main)
+        os.close(tty)
