@@ -238,10 +238,15 @@ def test_missing_or_wrong_key_fails_closed_without_losing_events(home: Path) -> 
     with pytest.raises(AuditError, match=r"audit key .* is missing"):
         open_recorder(str(home), {})
     assert not key.exists()  # a new key was NOT silently created
-    key.write_text("00" * 32 + "\n")
+    key.write_bytes(b"\0" * 32)
+    key.chmod(0o600)
     with pytest.raises(AuditError, match="not the key that sealed"):
         open_recorder(str(home), {})
+    key.chmod(0o644)
+    with pytest.raises(AuditError, match="accessible by other users"):
+        open_recorder(str(home), {})
     key.write_bytes(saved)
+    key.chmod(0o600)
     assert verify(home).ok and verify(home).count == 3
 
 

@@ -1,99 +1,72 @@
-"""Secret keys kept outside any database: ``$WARDEN_HOME/keys/<name>.key`` (mode 0600).
+"""Key store: named secret keys under ``$WARDEN_HOME/keys`` (fingerprints, MACs).
 
-A key file holds 32 random bytes as hex. Creation is race-free across processes: the key is
-written to a private temporary file and hard-linked into place, so a reader sees either no file
-or a complete one, and concurrent creators agree on the first key that landed.
+A key is 32 random bytes in ``<warden_home>/keys/<name>.key``, mode 0600, directory 0700,
+created on first use. Creation is race-safe (O_EXCL): two processes starting at once end
+up with the same key. A key file that is not 32 bytes, or readable by others, is refused
+with a message saying how to fix it, instead of silently weakening every fingerprint.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import stat
 from pathlib import Path
 
 KEY_BYTES = 32
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 
 
-class KeyError_(Exception):
-    """A key is missing, unreadable or malformed; the message says what to do."""
+class KeyStoreError(RuntimeError):
+    """A key cannot be loaded or created; the message says what to do."""
 
 
-class MissingKeyError(KeyError_):
-    pass
+def default_warden_home(env: dict[str, str] | None = None) -> Path:
+    env = dict(os.environ) if env is None else env
+    return Path(env.get("WARDEN_HOME") or Path.home() / ".warden").expanduser()
 
 
-def warden_home(explicit: str | os.PathLike[str] | None = None, environ: dict[str, str] | None = None) -> Path:
-    env = os.environ if environ is None else environ
-    raw = explicit or env.get("WARDEN_HOME") or "~/.warden"
-    return Path(os.path.expanduser(str(raw)))
-
-
-def key_path(home: str | os.PathLike[str], name: str) -> Path:
-    if not name or "/" in name or name.startswith("."):
-        raise ValueError(f"invalid key name {name!r}")
-    return Path(home) / "keys" / f"{name}.key"
-
-
-def load_key(home: str | os.PathLike[str], name: str) -> bytes:
-    path = key_path(home, name)
+def load_or_create_key(warden_home: str | os.PathLike[str], name: str) -> bytes:
+    if not _NAME.match(name):
+        raise KeyStoreError(f"invalid key name {name!r}: use lower-case letters, digits, '.', '_' or '-'")
+    directory = Path(warden_home) / "keys"
+    path = directory / f"{name}.key"
     try:
-        text = path.read_text(encoding="ascii").strip()
-    except FileNotFoundError:
-        raise MissingKeyError(f"key file {path} is missing") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise KeyError_(f"cannot read key file {path}: {exc}") from None
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except FileExistsError:
+        return _read(path)
+    except OSError as exc:
+        raise KeyStoreError(f"cannot create key {path}: {exc.strerror}; set WARDEN_HOME to a writable directory") from None
     try:
-        key = bytes.fromhex(text)
-    except ValueError:
-        raise KeyError_(f"key file {path} is not a hex key; restore it from your backup") from None
-    if len(key) < 16:
-        raise KeyError_(f"key file {path} holds {len(key)} bytes; at least 16 are required")
-    try:
-        mode = path.stat().st_mode
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):
-            os.chmod(path, 0o600)  # others must never read a MAC key; tighten rather than refuse
-    except OSError:
-        pass
-    return key
-
-
-def load_or_create_key(home: str | os.PathLike[str], name: str) -> bytes:
-    """Return the key ``name``, creating it (0600, in a 0700 directory) on first use."""
-    path = key_path(home, name)
-    try:
-        return load_key(home, name)
-    except MissingKeyError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as fh:
-            fh.write(secrets.token_bytes(KEY_BYTES).hex() + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        try:
-            os.link(tmp, path)  # atomic and fails if another process won the race
-        except FileExistsError:
-            pass
-        _fsync_dir(path.parent)
-    finally:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-    return load_key(home, name)
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
+        os.write(fd, secrets.token_bytes(KEY_BYTES))
         os.fsync(fd)
-    except OSError:
-        pass
     finally:
         os.close(fd)
+    return _read(path)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as exc:
+        raise KeyStoreError(f"cannot read key {path}: {exc.strerror}") from None
+    try:
+        st = os.fstat(fd)
+        if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise KeyStoreError(f"key {path} is accessible by other users; run: chmod 600 {path}")
+        data = b""
+        # A concurrent creator may not have written yet: read until the key is complete.
+        for _ in range(50):
+            data = os.pread(fd, KEY_BYTES + 1, 0)
+            if len(data) >= KEY_BYTES:
+                break
+            import time
+
+            time.sleep(0.01)
+    finally:
+        os.close(fd)
+    if len(data) != KEY_BYTES:
+        raise KeyStoreError(f"key {path} is {len(data)} bytes, expected {KEY_BYTES}; move it away to create a new one")
+    return data

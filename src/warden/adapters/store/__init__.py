@@ -7,9 +7,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from warden.adapters.keys import KeyError_, MissingKeyError
 from warden.adapters.store.base import Filters, SqlAuditStore, StoreError, StoreOptions
-from warden.adapters.store.keyring import MAC_KEY, AuditKeys
+from warden.adapters.store.keyring import MAC_KEY, AuditKeys, AuditKeyError, MissingKeyError
 
 __all__ = ["Filters", "SqlAuditStore", "StoreError", "StoreOptions", "default_db_path", "open_store",
            "options_from_env"]
@@ -55,7 +54,7 @@ def open_store(url_or_path: str | os.PathLike[str] | None, warden_home: str | os
         audit_keys: AuditKeys | None = AuditKeys.load(home, create=False)
     except MissingKeyError:
         audit_keys = None
-    except KeyError_ as exc:
+    except AuditKeyError as exc:
         raise StoreError(f"{exc}. The audit log cannot be sealed or verified without it") from None
 
     store = _open(target, audit_keys, options, create=create)

@@ -14,11 +14,40 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from warden.adapters.keys import KeyError_, load_key, load_or_create_key
+from warden.adapters.keys import KeyStoreError, load_or_create_key
 from warden.core.audit import key_id
 
 MAC_KEY = "audit-mac"
 SIGNING_KEY = "audit-signing"
+
+
+class AuditKeyError(Exception):
+    """An audit key is unreadable or malformed; the message says what to do."""
+
+
+class MissingKeyError(AuditKeyError):
+    """The key file does not exist (and must not be created silently for an existing log)."""
+
+
+def key_file(home: str | os.PathLike[str], name: str) -> Path:
+    return Path(home) / "keys" / f"{name}.key"
+
+
+def load_key(home: str | os.PathLike[str], name: str) -> bytes:
+    """Load an existing key; never creates one."""
+    if not key_file(home, name).exists():
+        raise MissingKeyError(f"key file {key_file(home, name)} is missing")
+    try:
+        return load_or_create_key(home, name)
+    except KeyStoreError as exc:
+        raise AuditKeyError(str(exc)) from None
+
+
+def create_key(home: str | os.PathLike[str], name: str) -> bytes:
+    try:
+        return load_or_create_key(home, name)
+    except KeyStoreError as exc:
+        raise AuditKeyError(str(exc)) from None
 
 
 def _ed25519():  # imported lazily: ~40 ms, paid only when signing or checking a checkpoint
@@ -56,12 +85,12 @@ class AuditKeys:
     @classmethod
     def load(cls, home: str | os.PathLike[str], *, create: bool) -> AuditKeys:
         home = Path(home)
-        mac = load_or_create_key(home, MAC_KEY) if create else load_key(home, MAC_KEY)
+        mac = create_key(home, MAC_KEY) if create else load_key(home, MAC_KEY)
         return cls(home, mac)
 
     def _signing_seed(self) -> bytes:
         if self._seed is None:
-            self._seed = load_or_create_key(self.home, SIGNING_KEY)[:32]
+            self._seed = create_key(self.home, SIGNING_KEY)[:32]
         return self._seed
 
     def _private(self):
@@ -90,6 +119,6 @@ class AuditKeys:
         """Public keys whose checkpoints we accept: ours; ``None`` (any, with a warning) without one."""
         try:
             load_key(self.home, SIGNING_KEY)
-        except KeyError_:
+        except AuditKeyError:
             return None
         return [self.public_key]
