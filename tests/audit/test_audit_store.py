@@ -295,3 +295,38 @@ def test_recorder_is_a_store_port(home: Path) -> None:
         assert isinstance(rec, Recorder) and isinstance(rec.store, AuditStore)
         ids = rec.record_many([make_decision(i) for i in range(3)])
         assert len(ids) == 3 and rec.store.count() == 3
+
+
+def test_threads_share_a_recorder_with_group_commit(home: Path) -> None:
+    import threading
+
+    rec = open_recorder(str(home), {})
+    ids: list[str] = []
+    errors: list[Exception] = []
+    lock = threading.Lock()
+
+    def worker(k: int) -> None:
+        for i in range(40):
+            try:
+                if i == 7 and k == 0:
+                    rec.record({"kind": "error", "id": "bad", "x": float("nan")})
+                got = rec.record(make_decision(i, session=f"t{k}"))
+                with lock:
+                    ids.append(got)
+            except Exception as exc:
+                with lock:
+                    errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    try:
+        assert len(errors) == 1 and isinstance(errors[0], AuditError)  # only the bad event's caller failed
+        assert len(ids) == 6 * 40 - 1
+        assert {e["id"] for e in rec.store.iter_events()} == set(ids)
+        assert rec.store.verify().ok
+        assert rec.commits <= len(ids)
+    finally:
+        rec.close()

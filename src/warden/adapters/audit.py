@@ -13,12 +13,13 @@ denied. Telemetry is best effort and never raises into the decision path.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Self
 
 from warden.adapters.store import SqlAuditStore, StoreError, open_store, options_from_env
-from warden.core.audit import basic_redact
+from warden.core.audit import Record, basic_redact
 from warden.core.audit.canonical import CanonicalError
 
 
@@ -26,36 +27,106 @@ class AuditError(StoreError):
     """The audit event was not written; the caller must fail closed (deny)."""
 
 
+class _Batch:
+    __slots__ = ("done", "error", "events", "records")
+
+    def __init__(self, events: list[Mapping[str, Any]]) -> None:
+        self.events = events
+        self.records: list[Record] = []
+        self.error: AuditError | None = None
+        self.done = False
+
+
 class Recorder:
+    """Thread-safe. Concurrent ``record`` calls in one process are group-committed: whoever finds
+    the log idle writes every event queued so far in one durable transaction, and each caller
+    returns once its own events are durable (or raises if they are not)."""
+
     def __init__(self, store: SqlAuditStore, telemetry: Any | None = None,
                  redact: Callable[[str], str] | None = None) -> None:
         self.store = store
         self.telemetry = telemetry
         self.redact: Callable[[str], str] = redact or basic_redact
+        self.commits = 0  # durable transactions so far (group commit makes this < events)
+        self._cond = threading.Condition()
+        self._queue: list[_Batch] = []
+        self._writing = False
+        self._store_lock = threading.Lock()
 
     def record(self, event: Mapping[str, Any]) -> str:
         """Append one event durably, then export it. Raises :class:`AuditError` on any failure."""
         return self.record_many([event])[0]
 
     def record_many(self, events: Sequence[Mapping[str, Any]]) -> list[str]:
-        """Group commit: all events land in one durable transaction (or none do)."""
-        try:
-            records = self.store.append_records(events)
-        except StoreError as exc:
-            raise AuditError(str(exc)) from None
-        except (CanonicalError, TypeError, ValueError) as exc:
-            raise AuditError(f"audit event rejected: {exc}") from None
-        except Exception as exc:  # noqa: BLE001 — an adapter bug must still fail closed, with a reason
-            raise AuditError(f"audit log write failed unexpectedly: {type(exc).__name__}: {exc}") from None
+        """Append events in one durable transaction (all land or none do); returns their ids."""
+        batch = _Batch(list(events))
+        with self._cond:
+            self._queue.append(batch)
+            while self._writing and not batch.done:
+                self._cond.wait()
+            if not batch.done:  # the log is idle: lead a group commit of everything queued
+                self._writing = True
+                taken, self._queue = self._queue, []
+        if not batch.done:
+            try:
+                self._commit(taken)
+            finally:
+                with self._cond:
+                    self._writing = False
+                    self._cond.notify_all()
+        if batch.error is not None:
+            raise batch.error
         if self.telemetry is not None:
-            for event, rec in zip(events, records, strict=True):
+            for event, rec in zip(batch.events, batch.records, strict=True):
                 self.telemetry.emit({**event, "seq": rec.seq, "hash": rec.hash})
-        return [str(e["id"]) for e in events]
+        return [str(e["id"]) for e in batch.events]
+
+    def _commit(self, batches: list[_Batch]) -> None:
+        try:
+            self._append_all(batches)
+        except AuditError:
+            if len(batches) == 1:
+                raise
+            for b in batches:  # one caller's bad event must not fail the others: retry one by one
+                try:
+                    self._append_all([b])
+                except AuditError as exc:
+                    b.error = exc
+        except BaseException as exc:
+            for b in batches:
+                b.error = AuditError(f"audit log write interrupted: {type(exc).__name__}: {exc}")
+            raise
+        finally:
+            for b in batches:
+                b.done = True
+
+    def _append_all(self, batches: list[_Batch]) -> None:
+        events = [e for b in batches for e in b.events]
+        try:
+            with self._store_lock:
+                records = self.store.append_records(events)
+                self.commits += 1
+        except StoreError as exc:
+            err = AuditError(str(exc))
+        except (CanonicalError, TypeError, ValueError, KeyError) as exc:
+            err = AuditError(f"audit event rejected: {exc}")
+        except Exception as exc:  # noqa: BLE001 — an adapter bug must still fail closed, with a reason
+            err = AuditError(f"audit log write failed unexpectedly: {type(exc).__name__}: {exc}")
+        else:
+            i = 0
+            for b in batches:
+                b.records, i = records[i:i + len(b.events)], i + len(b.events)
+                b.error = None
+            return
+        for b in batches:
+            b.error = err
+        raise err
 
     def remember_policy(self, digest: str, texts: Mapping[str, str], sources: Sequence[str] = ()) -> None:
         """Keep the policy text in force (by digest) so evidence packs can include it."""
         try:
-            self.store.remember_policy(digest, texts, sources)
+            with self._store_lock:
+                self.store.remember_policy(digest, texts, sources)
         except StoreError as exc:
             raise AuditError(str(exc)) from None
 
@@ -64,7 +135,8 @@ class Recorder:
             if self.telemetry is not None:
                 self.telemetry.shutdown()
         finally:
-            self.store.close()
+            with self._store_lock:
+                self.store.close()
 
     def __enter__(self) -> Self:
         return self
