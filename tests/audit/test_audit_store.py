@@ -55,6 +55,7 @@ def test_append_verify_and_files_are_private(home: Path) -> None:
     assert rep.ok and rep.count == 5 and rep.last_seq == 5
     assert (home / "keys" / "audit-mac.key").stat().st_mode & 0o777 == 0o600
     assert (home / "keys").stat().st_mode & 0o777 == 0o700
+    assert (home / "audit.db").stat().st_mode & 0o777 == 0o600
     with db(home) as c:
         assert c.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 

@@ -80,7 +80,11 @@ class SQLiteAuditStore(SqlAuditStore):
         if not create and not self.path.exists():
             raise StoreError(f"no audit log at {self.path}; run a decision first or pass --db")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not self.path.exists():
+                # The log holds commands and paths: private from the first byte (SQLite gives its
+                # -wal and -shm files the database file's mode).
+                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
             self._conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
                                          check_same_thread=False)
         except (sqlite3.Error, OSError) as exc:
