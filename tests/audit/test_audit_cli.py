@@ -196,3 +196,17 @@ def test_bad_db_is_a_clear_error(tmp_path: Path, capsys) -> None:
     assert code == 2 and "not a readable Warden audit database" in err
     code, _, err = cli(capsys, "audit", "tail", "--db", str(tmp_path / "none.db"), "--home", str(tmp_path))
     assert code == 2 and "no audit log at" in err
+
+
+def test_disk_level_corruption_is_reported_not_crashed(tmp_path: Path, capsys) -> None:
+    home = tmp_path / "h"
+    with open_recorder(str(home), {}) as rec:
+        rec.record_many([make_decision(i, command="x" * 3000) for i in range(120)])
+    with sqlite3.connect(home / "audit.db") as c:
+        c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    with open(home / "audit.db", "r+b") as f:  # scribble over a page in the middle of the file
+        f.seek(4096 * 60 + 8)
+        f.write(b"\x55" * 4000)
+    code, out, _ = cli(capsys, "audit", "verify", "--home", str(home), "--json")
+    rep = json.loads(out)
+    assert code == 1 and rep["broken"]["kind"] in ("edited", "corrupt") and 1 < rep["broken"]["seq"] < 120

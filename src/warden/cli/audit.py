@@ -111,7 +111,17 @@ def _emit(events: list[dict[str, Any]], as_json: bool) -> None:
         click.echo(json.dumps(ev, ensure_ascii=False, sort_keys=True) if as_json else _line(ev))
 
 
-@click.group("audit")
+class _Guarded(click.Group):
+    """Every sub-command turns a store failure into a clear message and exit 2 (never a traceback)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except StoreError as exc:
+            raise AuditCliError(str(exc)) from None
+
+
+@click.group("audit", cls=_Guarded)
 def audit() -> None:
     """Inspect and prove the audit trail: every decision, approval and outcome, hash-chained and MAC'd.
 

@@ -259,12 +259,20 @@ class SqlAuditStore:
         ph = self.ph
         last = after_seq
         while True:
-            with self._read() as cur:
-                cur.execute(f"SELECT {RECORD_COLUMNS} FROM events WHERE seq > {ph} ORDER BY seq LIMIT {ph}",
-                            (last, batch))
-                rows = cur.fetchall()
+            rows: list[Any] = []
+            error: StoreError | None = None
+            try:
+                with self._read() as cur:
+                    cur.execute(f"SELECT {RECORD_COLUMNS} FROM events WHERE seq > {ph} ORDER BY seq LIMIT {ph}",
+                                (last, batch))
+                    while chunk := cur.fetchmany(256):  # rows before a damaged page still count
+                        rows.extend(chunk)
+            except StoreError as exc:
+                error = exc
             for r in rows:
                 yield _record_row(r)
+            if error is not None:
+                raise error
             if len(rows) < batch:
                 return
             last = int(rows[-1][0])
@@ -411,7 +419,10 @@ class SqlAuditStore:
             cps = [*cps, anchor_cp]
         anchor = Head(anchor_cp.seq, anchor_cp.hash) if anchor_cp else None
         v = ChainVerifier(keys.mac_keys if keys else None, anchor, want_hashes=(c.seq for c in cps))
-        v.feed_many(self.iter_records(after_seq=anchor.seq if anchor else 0))
+        try:
+            v.feed_many(self.iter_records(after_seq=anchor.seq if anchor else 0))
+        except StoreError as exc:  # a damaged page: everything before it verified, nothing after can
+            v.stop("corrupt", f"the log cannot be read past this point: {exc}")
         trusted = keys.trusted_public_keys() if keys else None
         report = v.finish(cps, check_signature if cps else None, trusted)
         if keys is None:

@@ -57,8 +57,8 @@ def _explain(exc: sqlite3.Error, path: Path) -> str:
     if "disk is full" in msg or "database or disk is full" in msg:
         return f"audit log {path} cannot grow: the disk is full. Free space; nothing already written was lost"
     if "not a database" in msg or "malformed" in msg:
-        return (f"{path} is not a readable Warden audit database ({msg}). Move it aside and keep it as "
-                "evidence; Warden will create a new log on the next decision")
+        return (f"{path} is not a readable Warden audit database ({msg}). Move it aside (keep it as "
+                "evidence); the next decision then starts a new log")
     if "locked" in msg or "busy" in msg:
         return f"audit log {path} stayed locked for {BUSY_TIMEOUT_S:.0f}s by another process ({msg})"
     if "readonly" in msg or "unable to open" in msg:

@@ -290,6 +290,11 @@ class ChainVerifier:
         self._prev, self._index = Head(prev_seq, prev_hash), idx
         return True
 
+    def stop(self, kind: str, message: str) -> None:
+        """Record a break right after the last good record (e.g. the store became unreadable)."""
+        if self.broken is None:
+            self.broken = Break(self._prev.seq + 1, self._index, kind, message)
+
     def _fail(self, seq: int, idx: int, kind: str, message: str) -> bool:
         self.broken = Break(seq, idx, kind, message)
         return False
