@@ -162,7 +162,7 @@ def test_tampering_is_located(home: Path) -> None:
         seq, h = c.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
         rec = seal(session_event(phase="start", session="evil", started_at=0) | {"id": "x"}, Head(seq, h), b"w" * 32)
         c.execute("INSERT INTO events (seq, prev_hash, hash, mac, key_id, body, segment, kind, event_id, ts, session, "
-                  "agent, tool, decision, rules, subject) VALUES (?,?,?,?,?,?,1,'session','x','','evil','','','','','')",
+                  "agent, tool, decision, rules, subject, tool_use_id) VALUES (?,?,?,?,?,?,1,'session','x','','evil','','','','','','')",
                   (rec.seq, rec.prev_hash, rec.hash, rec.mac, c.execute("SELECT key_id FROM events").fetchone()[0],
                    rec.body))
     assert broken() == (13, "forged")
@@ -296,6 +296,8 @@ def test_recorder_is_a_store_port(home: Path) -> None:
         assert isinstance(rec, Recorder) and isinstance(rec.store, AuditStore)
         ids = rec.record_many([make_decision(i) for i in range(3)])
         assert len(ids) == 3 and rec.store.count() == 3
+        assert rec.find_decision("toolu_1")["id"] == ids[1]
+        assert rec.find_decision("toolu_404") is None and rec.find_decision("") is None
 
 
 def test_threads_share_a_recorder_with_group_commit(home: Path) -> None:

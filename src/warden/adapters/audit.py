@@ -122,6 +122,14 @@ class Recorder:
             b.error = err
         raise err
 
+    def find_decision(self, tool_use_id: str) -> dict[str, Any] | None:
+        """The latest recorded decision for a tool call (PostToolUse links outcome/approval to it)."""
+        try:
+            with self._store_lock:
+                return self.store.find_decision(tool_use_id)
+        except StoreError as exc:
+            raise AuditError(str(exc)) from None
+
     def remember_policy(self, digest: str, texts: Mapping[str, str], sources: Sequence[str] = ()) -> None:
         """Keep the policy text in force (by digest) so evidence packs can include it."""
         try:

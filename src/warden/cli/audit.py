@@ -73,6 +73,7 @@ def _filter_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--rule", help="Only events where this rule id matched."),
         click.option("--kind", type=click.Choice(["decision", "approval", "outcome", "session", "error"]),
                      help="Only this event kind."),
+        click.option("--tool-use-id", "tool_use_id", help="Only events about this tool call."),
         click.option("--since", help="From this time: RFC 3339, a date, or an age like 30m, 2h, 7d."),
         click.option("--until", help="Before this time (same formats as --since)."),
     ]):
@@ -82,7 +83,7 @@ def _filter_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def _filters(kw: dict[str, Any]) -> Filters:
     return Filters(session=kw.get("session"), agent=kw.get("agent"), decision=kw.get("decision"),
-                   tool=kw.get("tool"), rule=kw.get("rule"), kind=kw.get("kind"),
+                   tool=kw.get("tool"), rule=kw.get("rule"), kind=kw.get("kind"), tool_use_id=kw.get("tool_use_id"),
                    since=_parse_time(kw.get("since")), until=_parse_time(kw.get("until")))
 
 

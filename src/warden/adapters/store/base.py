@@ -34,7 +34,8 @@ from warden.core.audit import (
 APP_NAME = "warden-audit"
 SCHEMA = 1
 RECORD_COLUMNS = "seq, prev_hash, hash, mac, key_id, body, segment"
-SUMMARY_COLUMNS = ("kind", "event_id", "ts", "session", "agent", "tool", "decision", "rules", "subject")
+SUMMARY_COLUMNS = ("kind", "event_id", "ts", "session", "agent", "tool", "decision", "rules", "subject",
+                   "tool_use_id")
 
 
 class StoreError(RuntimeError):
@@ -62,6 +63,7 @@ class Filters:
     tool: str | None = None
     rule: str | None = None
     kind: str | None = None
+    tool_use_id: str | None = None
     since: str | None = None  # RFC 3339 (string comparison works: all timestamps are UTC, same format)
     until: str | None = None
 
@@ -285,7 +287,7 @@ class SqlAuditStore:
               after_seq: int = 0) -> list[dict[str, Any]]:
         ph = self.ph
         where, args = [f"seq > {ph}"], [after_seq]
-        for col in ("session", "agent", "decision", "tool", "kind"):
+        for col in ("session", "agent", "decision", "tool", "kind", "tool_use_id"):
             val = getattr(filters, col)
             if val:
                 where.append(f"{col} = {ph}")
@@ -337,6 +339,13 @@ class SqlAuditStore:
 
         return {"events": len(events), "by_kind": dict(ranked(by_kind)), "by_decision": dict(ranked(by_decision)),
                 "by_rule": ranked(by_rule), "by_agent": ranked(by_agent), "top_denied": ranked(denied, top)}
+
+    def find_decision(self, tool_use_id: str) -> dict[str, Any] | None:
+        """The latest decision about one tool call, to link its approval and outcome events."""
+        if not tool_use_id:
+            return None
+        found = self.query(Filters(kind="decision", tool_use_id=tool_use_id), limit=1, newest_first=True)
+        return found[0] if found else None
 
     def head(self) -> Head:
         with self._read() as cur:

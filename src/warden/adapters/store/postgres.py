@@ -27,11 +27,13 @@ CREATE TABLE IF NOT EXISTS {s}.events (
   prev_hash TEXT NOT NULL, hash TEXT NOT NULL, mac TEXT NOT NULL, key_id TEXT NOT NULL,
   body TEXT NOT NULL, segment BIGINT NOT NULL,
   kind TEXT NOT NULL, event_id TEXT NOT NULL, ts TEXT NOT NULL, session TEXT NOT NULL, agent TEXT NOT NULL,
-  tool TEXT NOT NULL, decision TEXT NOT NULL, rules TEXT NOT NULL, subject TEXT NOT NULL
+  tool TEXT NOT NULL, decision TEXT NOT NULL, rules TEXT NOT NULL, subject TEXT NOT NULL,
+  tool_use_id TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_session ON {s}.events (session, seq);
 CREATE INDEX IF NOT EXISTS events_ts ON {s}.events (ts);
 CREATE INDEX IF NOT EXISTS events_event_id ON {s}.events (event_id);
+CREATE INDEX IF NOT EXISTS events_tool_use_id ON {s}.events (tool_use_id);
 CREATE INDEX IF NOT EXISTS events_segment ON {s}.events (segment, seq);
 CREATE TABLE IF NOT EXISTS {s}.segments (
   id BIGINT PRIMARY KEY, first_seq BIGINT NOT NULL, last_seq BIGINT, opened_at TEXT NOT NULL,

@@ -32,11 +32,13 @@ CREATE TABLE IF NOT EXISTS events (
   prev_hash TEXT NOT NULL, hash TEXT NOT NULL, mac TEXT NOT NULL, key_id TEXT NOT NULL,
   body TEXT NOT NULL, segment INTEGER NOT NULL,
   kind TEXT NOT NULL, event_id TEXT NOT NULL, ts TEXT NOT NULL, session TEXT NOT NULL, agent TEXT NOT NULL,
-  tool TEXT NOT NULL, decision TEXT NOT NULL, rules TEXT NOT NULL, subject TEXT NOT NULL
+  tool TEXT NOT NULL, decision TEXT NOT NULL, rules TEXT NOT NULL, subject TEXT NOT NULL,
+  tool_use_id TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_session ON events (session, seq);
 CREATE INDEX IF NOT EXISTS events_ts ON events (ts);
 CREATE INDEX IF NOT EXISTS events_event_id ON events (event_id);
+CREATE INDEX IF NOT EXISTS events_tool_use_id ON events (tool_use_id);
 CREATE INDEX IF NOT EXISTS events_segment ON events (segment, seq);
 CREATE TABLE IF NOT EXISTS segments (
   id INTEGER PRIMARY KEY, first_seq INTEGER NOT NULL, last_seq INTEGER, opened_at TEXT NOT NULL,

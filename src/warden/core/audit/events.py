@@ -302,4 +302,5 @@ def event_summary(event: Mapping[str, Any]) -> dict[str, str]:
         "decision": str(result.get("decision", "")) if event.get("kind") in ("decision", "approval") else "",
         "rules": "," + ",".join(rule_ids) + "," if rule_ids else "",
         "subject": str(subject)[:512] if isinstance(subject, str) else "",
+        "tool_use_id": str(event.get("tool_use_id", ""))[:256],
     }
