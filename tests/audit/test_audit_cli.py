@@ -201,12 +201,22 @@ def test_bad_db_is_a_clear_error(tmp_path: Path, capsys) -> None:
 def test_disk_level_corruption_is_reported_not_crashed(tmp_path: Path, capsys) -> None:
     home = tmp_path / "h"
     with open_recorder(str(home), {}) as rec:
-        rec.record_many([make_decision(i, command="x" * 3000) for i in range(120)])
+        rec.record_many([make_decision(i, command=f"MARK-{i:04d}-" + "x" * 3000) for i in range(120)])
     with sqlite3.connect(home / "audit.db") as c:
         c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    with open(home / "audit.db", "r+b") as f:  # scribble over a page in the middle of the file
-        f.seek(4096 * 60 + 8)
-        f.write(b"\x55" * 4000)
+    raw = (home / "audit.db").read_bytes()
+    needle = b'"command":"MARK-0077-'  # event 78's stored body (dead copies in free space do not matter)
+    with open(home / "audit.db", "r+b") as f:  # flip bytes as a bad disk would
+        at = raw.find(needle)
+        while at >= 0:
+            f.seek(at + len(needle))  # the first "x" after the marker: inside the same page
+            f.write(b"y")
+            at = raw.find(needle, at + 1)
     code, out, _ = cli(capsys, "audit", "verify", "--home", str(home), "--json")
     rep = json.loads(out)
-    assert code == 1 and rep["broken"]["kind"] in ("edited", "corrupt") and 1 < rep["broken"]["seq"] < 120
+    assert code == 1 and (rep["broken"]["seq"], rep["broken"]["kind"]) == (78, "edited")
+    with open(home / "audit.db", "r+b") as f:  # garbage over the b-tree pages: an error, never a traceback
+        f.seek(4096)
+        f.write(b"\x55" * 4096 * 8)
+    code, out, err = cli(capsys, "audit", "verify", "--home", str(home))
+    assert code in (1, 2) and "Traceback" not in out + err and ("malformed" in err or "BROKEN" in err)
