@@ -103,7 +103,7 @@ class Telemetry:
             self._tracer = self._tracer_provider.get_tracer("warden", __version__)
         if metrics_endpoint:
             delta = AggregationTemporality.DELTA
-            temporality = {Counter: delta, Histogram: delta}
+            temporality: dict[type, AggregationTemporality] = {Counter: delta, Histogram: delta}
             self._metric_exporter = OTLPMetricExporter(endpoint=metrics_endpoint, headers=headers, timeout=timeout_s,
                                                        preferred_temporality=temporality)
             if outbox:

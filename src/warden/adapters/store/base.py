@@ -286,7 +286,8 @@ class SqlAuditStore:
     def query(self, filters: Filters = Filters(), *, limit: int | None = None, newest_first: bool = False,
               after_seq: int = 0) -> list[dict[str, Any]]:
         ph = self.ph
-        where, args = [f"seq > {ph}"], [after_seq]
+        where: list[str] = [f"seq > {ph}"]
+        args: list[Any] = [after_seq]
         for col in ("session", "agent", "decision", "tool", "kind", "tool_use_id"):
             val = getattr(filters, col)
             if val:

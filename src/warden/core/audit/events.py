@@ -126,7 +126,7 @@ def _action_fields(action: Any) -> dict[str, Any]:
     a = _json(action) if action is not None else {}
     if not isinstance(a, Mapping):
         a = {"raw": repr(a)}
-    actor = a.get("actor") if isinstance(a.get("actor"), Mapping) else {}
+    actor: Mapping[str, Any] = a["actor"] if isinstance(a.get("actor"), Mapping) else {}
     def s(key: str) -> str:
         v = a.get(key, "")
         return v if isinstance(v, str) else ""
@@ -287,10 +287,10 @@ def validate_event(event: Mapping[str, Any]) -> None:
 
 def event_summary(event: Mapping[str, Any]) -> dict[str, str]:
     """The indexed columns a store keeps beside the canonical body (for query and stats)."""
-    result = event.get("result") if isinstance(event.get("result"), Mapping) else {}
+    result: Mapping[str, Any] = event["result"] if isinstance(event.get("result"), Mapping) else {}
     rules = result.get("rules") or []
     rule_ids = [str(r.get("id", "")) for r in rules if isinstance(r, Mapping)]
-    inp = event.get("input") if isinstance(event.get("input"), Mapping) else {}
+    inp: Mapping[str, Any] = event["input"] if isinstance(event.get("input"), Mapping) else {}
     subject = inp.get("command") or inp.get("file_path") or inp.get("url") or inp.get("query") or ""
     return {
         "kind": str(event.get("kind", "")),
