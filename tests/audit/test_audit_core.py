@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from audit_helpers import make_decision
 
 from warden.core.action import action_from_payload
@@ -18,6 +20,7 @@ from warden.core.audit import (
     chain_hash,
     decision_event,
     error_event,
+    make_checkpoint,
     outcome_event,
     seal,
     session_event,
@@ -199,3 +202,44 @@ def test_verifier_names_each_kind_of_tampering() -> None:
 
 def test_make_decision_fixture_is_valid() -> None:
     validate_event(make_decision(1))
+
+
+# -- property: any single tampering is caught, at or before the place it happened --------------
+
+
+def _sig(payload: bytes) -> bytes:
+    return b"sig:" + payload[-16:]
+
+
+def _check(pub: str, payload: bytes, sig: bytes) -> bool:
+    return sig == b"sig:" + payload[-16:]
+
+
+@settings(max_examples=300, deadline=None)
+@given(n=st.integers(min_value=2, max_value=12), op=st.sampled_from(
+    ["edit", "delete", "swap_rows", "swap_bodies", "insert", "truncate", "duplicate"]), data=st.data())
+def test_any_single_tampering_is_detected(n: int, op: str, data) -> None:
+    rs = chain(n)
+    keys = {rs[0].key_id: KEY}
+    cp = make_checkpoint(Head(rs[-1].seq, rs[-1].hash), segment=1, created_at="t", reason="periodic",
+                         public_key="pk", sign=_sig)
+    i = data.draw(st.integers(min_value=0, max_value=n - 2))
+    bad = list(rs)
+    if op == "edit":
+        bad[i] = _edit(rs[i], body=rs[i].body.replace('"n":', '"n": '))
+    elif op == "delete":
+        del bad[i]
+    elif op == "swap_rows":
+        bad[i], bad[i + 1] = bad[i + 1], bad[i]
+    elif op == "swap_bodies":
+        bad[i], bad[i + 1] = _edit(rs[i + 1], seq=rs[i].seq), _edit(rs[i], seq=rs[i + 1].seq)
+    elif op == "insert":
+        bad.insert(i + 1, seal({"kind": "session", "id": "evil"}, Head(rs[i].seq, rs[i].hash), b"x" * 32))
+    elif op == "truncate":
+        bad = bad[: i + 1]
+    elif op == "duplicate":
+        bad.insert(i + 1, rs[i])
+    rep = verify_records(bad, keys, checkpoints=[cp], check_signature=_check)
+    assert not rep.ok, (op, i)
+    assert rep.broken is not None and rep.broken.seq <= i + 2, (op, i, rep.broken)
+    assert verify_records(rs, keys, checkpoints=[cp], check_signature=_check).ok
