@@ -280,9 +280,11 @@ def validate_event(event: Mapping[str, Any]) -> None:
         raise TypeError(f"an audit event must be a JSON object, got {type(event).__name__}")
     kind = event.get("kind")
     if kind not in KINDS:
-        raise ValueError(f"audit event kind must be one of {sorted(KINDS)}, got {kind!r}")
+        raise ValueError(f"audit event kind must be one of {sorted(KINDS)}, got {kind!r}; build events with "
+                         "warden.core.audit.decision_event / approval_event / outcome_event / session_event / "
+                         "error_event")
     if not isinstance(event.get("id"), str) or not event["id"]:
-        raise ValueError("audit event needs a non-empty string 'id'")
+        raise ValueError("audit event needs a non-empty string 'id' (the event builders set one)")
 
 
 def event_summary(event: Mapping[str, Any]) -> dict[str, str]:
