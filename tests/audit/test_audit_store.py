@@ -333,3 +333,20 @@ def test_threads_share_a_recorder_with_group_commit(home: Path) -> None:
         assert rec.commits <= len(ids)
     finally:
         rec.close()
+
+
+def test_cutting_the_tail_between_checkpoints_is_caught_by_the_head_witness(home: Path) -> None:
+    fill(home, 5)  # default checkpoint interval: no signed checkpoint yet
+    assert verify(home).ok
+    with db(home) as c:
+        c.execute("DELETE FROM events WHERE seq = 5")
+    rep = verify(home)
+    assert not rep.ok and (rep.broken.seq, rep.broken.kind) == (5, "truncated")
+    witness = home / "audit.db.head"
+    saved = witness.read_text()
+    witness.write_text(saved.replace('"seq": 5', '"seq": 4'))  # roll the witness back without the key
+    rep = verify(home)
+    assert not rep.ok and rep.broken.kind == "checkpoint" and "invalid signature" in rep.broken.message
+    witness.unlink()  # an attacker who can delete files beside the log: stated limit, reported as a warning
+    rep = verify(home)
+    assert rep.ok and any("head witness" in w for w in rep.warnings)

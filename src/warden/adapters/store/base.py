@@ -8,6 +8,7 @@ never fork the chain. The transaction commits durably before ``append`` returns.
 
 from __future__ import annotations
 
+import hmac
 import json
 import os
 import time
@@ -24,6 +25,8 @@ from warden.core.audit import (
     Head,
     Record,
     VerifyReport,
+    checkpoint_payload,
+    event_mac,
     event_summary,
     make_checkpoint,
     rfc3339,
@@ -47,6 +50,7 @@ class StoreOptions:
     checkpoint_every: int = 1000  # sign the chain head every N events (0 = only at rotation / on demand)
     segment_events: int = 0  # rotate to a new segment after N events (0 = only when asked)
     checkpoint_file: Path | None = None  # copy of every checkpoint outside the database
+    head_file: Path | None = None  # MAC'd witness of the latest head, updated after every commit
 
 
 @dataclass(frozen=True)
@@ -131,7 +135,56 @@ class SqlAuditStore:
                 if self.options.checkpoint_every and rec.seq % self.options.checkpoint_every == 0:
                     new_cps.append(self._insert_checkpoint(cur, head, seg.id, "periodic"))
         self._export_checkpoints(new_cps)
+        if records:
+            self._write_head_witness(records[-1])
         return records
+
+    # -- head witness: catches a cut tail between two signed checkpoints -----------------------
+    def _head_witness_of(self, seq: int, hash_hex: str, segment: int) -> Checkpoint:
+        assert self.keys is not None
+        pub = f"hmac:{self.keys.kid}"
+        payload = checkpoint_payload(seq, hash_hex, segment, "", "head", pub)
+        return Checkpoint(seq, hash_hex, segment, "", "head", pub, event_mac(self.keys.mac_key, payload.hex()))
+
+    def _write_head_witness(self, last: Record) -> None:
+        """Advance ``<db>.head`` after a durable commit; it only ever moves forward.
+
+        Written after the commit, so after a crash it can lag the log (harmless) but never lead it:
+        a witness beyond the end of the log means events were cut from the tail. No fsync: losing
+        the latest witness in a power cut only weakens this check, it never raises a false alarm.
+        """
+        path = self.options.head_file
+        if path is None or self.keys is None:
+            return
+        import fcntl
+
+        line = json.dumps(self._head_witness_of(last.seq, last.hash, last.segment).to_json(), sort_keys=True)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            return  # the witness is an extra check; the event itself is already durable
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                current = json.loads(os.pread(fd, 4096, 0) or b"{}").get("seq", 0)
+            except (ValueError, AttributeError):
+                current = 0
+            if not isinstance(current, int) or last.seq > current:
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, line.encode("ascii") + b"\n", 0)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+
+    def head_witness(self) -> Checkpoint | None:
+        path = self.options.head_file
+        if path is None or not path.exists():
+            return None
+        try:
+            return Checkpoint.from_json(json.loads(path.read_text(encoding="ascii")))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
 
     def _prepare(self, event: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str] | None]:
         validate_event(event)
@@ -428,18 +481,38 @@ class SqlAuditStore:
         if anchor_cp is not None:
             cps = [*cps, anchor_cp]
         anchor = Head(anchor_cp.seq, anchor_cp.hash) if anchor_cp else None
+        witness = self.head_witness() if check_checkpoints else None
+        if witness is not None:
+            cps = [*cps, witness]
         v = ChainVerifier(keys.mac_keys if keys else None, anchor, want_hashes=(c.seq for c in cps))
         try:
             v.feed_many(self.iter_records(after_seq=anchor.seq if anchor else 0))
         except StoreError as exc:  # a damaged page: everything before it verified, nothing after can
             v.stop("corrupt", f"the log cannot be read past this point: {exc}")
         trusted = keys.trusted_public_keys() if keys else None
-        report = v.finish(cps, check_signature if cps else None, trusted)
+        if trusted is not None and keys is not None:
+            trusted = [*trusted, f"hmac:{keys.kid}"]
+        report = v.finish(cps, _checker(keys) if cps else None, trusted)
+        if (witness is None and self.options.head_file is not None and report.ok and report.count
+                and not self.options.head_file.exists()):
+            report.warnings.append(f"the head witness {self.options.head_file} is missing: a cut tail after the "
+                                   "last signed checkpoint would go unnoticed")
         if keys is None:
             report.warnings.append("MACs were not checked (no audit key): only the hash chain and signatures")
         elif trusted is None and cps:
             report.warnings.append("the checkpoint signing key is missing: signatures checked but not pinned")
         return report
+
+
+def _checker(keys: AuditKeys | None):
+    """Ed25519 for checkpoints; HMAC (with the audit key) for the local head witness."""
+    def check(public_key: str, payload: bytes, signature: bytes) -> bool:
+        if public_key.startswith("hmac:"):
+            key = keys.mac_keys.get(public_key[5:]) if keys else None
+            return key is not None and hmac.compare_digest(event_mac(key, payload.hex()), signature.hex())
+        return check_signature(public_key, payload, signature)
+
+    return check
 
 
 def _record_row(r: Sequence[Any]) -> Record:

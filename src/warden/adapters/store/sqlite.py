@@ -77,6 +77,8 @@ class SQLiteAuditStore(SqlAuditStore):
         opts = options or StoreOptions()
         if opts.checkpoint_file is None:
             opts.checkpoint_file = self.path.with_name(self.path.name + ".checkpoints.jsonl")
+        if opts.head_file is None:
+            opts.head_file = self.path.with_name(self.path.name + ".head")
         super().__init__(keys, opts)
         self.location = str(self.path)
         if not create and not self.path.exists():
