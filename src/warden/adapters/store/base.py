@@ -37,6 +37,7 @@ from warden.core.audit import (
 APP_NAME = "warden-audit"
 SCHEMA = 1
 RECORD_COLUMNS = "seq, prev_hash, hash, mac, key_id, body, segment"
+_WITNESS_BYTES = 1024
 SUMMARY_COLUMNS = ("kind", "event_id", "ts", "session", "agent", "tool", "decision", "rules", "subject",
                    "tool_use_id")
 
@@ -166,12 +167,12 @@ class SqlAuditStore:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             try:
-                current = json.loads(os.pread(fd, 4096, 0) or b"{}").get("seq", 0)
+                current = json.loads(os.pread(fd, _WITNESS_BYTES, 0) or b"{}").get("seq", 0)
             except (ValueError, AttributeError):
                 current = 0
             if not isinstance(current, int) or last.seq > current:
-                os.ftruncate(fd, 0)
-                os.pwrite(fd, line.encode("ascii") + b"\n", 0)
+                # Fixed width, overwritten in place: no truncate, no block reallocation per append.
+                os.pwrite(fd, line.encode("ascii").ljust(_WITNESS_BYTES - 1) + b"\n", 0)
         except OSError:
             pass
         finally:
