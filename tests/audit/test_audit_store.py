@@ -350,3 +350,27 @@ def test_cutting_the_tail_between_checkpoints_is_caught_by_the_head_witness(home
     witness.unlink()  # an attacker who can delete files beside the log: stated limit, reported as a warning
     rep = verify(home)
     assert rep.ok and any("head witness" in w for w in rep.warnings)
+
+
+def test_mac_key_rotation_keeps_old_events_verifiable(home: Path) -> None:
+    from click.testing import CliRunner
+
+    from warden.cli.audit import audit
+
+    fill(home, 3)
+    res = CliRunner().invoke(audit, ["rotate-key", "--home", str(home)])
+    assert res.exit_code == 0, res.output
+    assert verify(home).ok  # the head witness and checkpoints made under the old key still count
+    fill(home, 3)
+    store = open_store(None, home, keys="require")
+    try:
+        kids = [r.key_id for r in store.iter_records()]
+        assert kids[0] != kids[-1] and len(set(kids)) == 2
+        assert store.verify().ok
+    finally:
+        store.close()
+    retired = list((home / "keys").glob("audit-mac.retired-*.key"))
+    assert len(retired) == 1 and retired[0].stat().st_mode & 0o777 == 0o600
+    retired[0].unlink()
+    rep = verify(home)
+    assert not rep.ok and (rep.broken.seq, rep.broken.kind) == (1, "unknown_key")

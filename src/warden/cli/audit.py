@@ -430,6 +430,35 @@ def rotate(db: str | None, home: str | None, keep: int | None, archive: str | No
         store.close()
 
 
+@audit.command("rotate-key")
+@_db_option
+@_home_option
+def rotate_key(db: str | None, home: str | None) -> None:
+    """Switch to a fresh MAC key (e.g. after a suspected leak); old events stay verifiable.
+
+    The old key is kept as keys/audit-mac.retired-<id>.key for verification only, and the
+    current segment is sealed with a signed checkpoint so the switch is itself on record.
+
+    \b
+    Example:
+      warden audit rotate-key && warden audit verify
+    """
+    from warden.adapters.store.keyring import rotate_mac_key
+
+    store = _open(db, home, keys="require")
+    try:
+        store.checkpoint("rotate-key")  # sign the head under the old key before switching
+        old, new = rotate_mac_key(_home(home))
+    finally:
+        store.close()
+    store = _open(db, home, keys="require")
+    try:
+        cp = store.rotate()
+    finally:
+        store.close()
+    click.echo(f"MAC key {old} retired, {new} in use; segment {cp.segment} sealed at seq {cp.seq}")
+
+
 @audit.command("otel-export")
 @_db_option
 @_home_option

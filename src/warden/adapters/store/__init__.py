@@ -76,7 +76,7 @@ def open_store(url_or_path: str | os.PathLike[str] | None, warden_home: str | os
                 store.keys = AuditKeys.load(home, create=True)
         elif has_history:
             last = store.last_key_id()
-            if last is not None and last != audit_keys.kid and keys != "optional":
+            if last is not None and last not in audit_keys.mac_keys and keys != "optional":
                 raise StoreError(
                     f"the audit key in {home / 'keys'} (id {audit_keys.kid}) is not the key that sealed "
                     f"{store.location} (id {last}). Restore the original key file")

@@ -492,7 +492,7 @@ class SqlAuditStore:
             v.stop("corrupt", f"the log cannot be read past this point: {exc}")
         trusted = keys.trusted_public_keys() if keys else None
         if trusted is not None and keys is not None:
-            trusted = [*trusted, f"hmac:{keys.kid}"]
+            trusted = [*trusted, *(f"hmac:{kid}" for kid in keys.mac_keys)]
         report = v.finish(cps, _checker(keys) if cps else None, trusted)
         if (witness is None and self.options.head_file is not None and report.ok and report.count
                 and not self.options.head_file.exists()):

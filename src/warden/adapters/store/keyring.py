@@ -67,10 +67,48 @@ def check_signature(public_key_hex: str, payload: bytes, signature: bytes) -> bo
     return True
 
 
+RETIRED_PREFIX = f"{MAC_KEY}.retired-"
+
+
+def _write_key_file(path: Path, key: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, key)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def rotate_mac_key(home: str | os.PathLike[str]) -> tuple[str, str]:
+    """Retire the current MAC key (kept to verify old events) and switch to a fresh one.
+
+    The retired copy is durable before the switch, and the switch is an atomic rename, so a
+    concurrent hook sees either key, never none. Returns (old key id, new key id).
+    """
+    import secrets
+
+    home = Path(home)
+    old = load_key(home, MAC_KEY)
+    retired = key_file(home, f"{RETIRED_PREFIX}{key_id(old)}")
+    if not retired.exists():
+        _write_key_file(retired, old)
+    new = secrets.token_bytes(len(old))
+    tmp = key_file(home, f".{MAC_KEY}.{os.getpid()}.tmp")
+    _write_key_file(tmp, new)
+    os.replace(tmp, key_file(home, MAC_KEY))
+    dfd = os.open(key_file(home, MAC_KEY).parent, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+    return key_id(old), key_id(new)
+
+
 @dataclass
 class AuditKeys:
     home: Path
     mac_key: bytes
+    retired: dict[str, bytes] | None = None  # key id -> retired MAC key (verifies older events)
     _seed: bytes | None = None
     _public: str | None = None
 
@@ -80,13 +118,17 @@ class AuditKeys:
 
     @property
     def mac_keys(self) -> dict[str, bytes]:
-        return {self.kid: self.mac_key}
+        return {**(self.retired or {}), self.kid: self.mac_key}
 
     @classmethod
     def load(cls, home: str | os.PathLike[str], *, create: bool) -> AuditKeys:
         home = Path(home)
         mac = create_key(home, MAC_KEY) if create else load_key(home, MAC_KEY)
-        return cls(home, mac)
+        retired: dict[str, bytes] = {}
+        for path in sorted((home / "keys").glob(f"{RETIRED_PREFIX}*.key")):
+            key = load_key(home, path.name[: -len(".key")])
+            retired[key_id(key)] = key
+        return cls(home, mac, retired)
 
     def _signing_seed(self) -> bytes:
         if self._seed is None:
