@@ -236,10 +236,15 @@ class SqlAuditStore:
         if not cps or path is None:
             return
         lines = "".join(json.dumps(cp.to_json(), sort_keys=True) + "\n" for cp in cps)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        except OSError:
+            return  # the committed events and the DB copy of the checkpoint stand; only the outside copy is missing
         try:
             os.write(fd, lines.encode("ascii"))  # O_APPEND: concurrent writers never interleave a line
             os.fsync(fd)
+        except OSError:
+            pass
         finally:
             os.close(fd)
 
