@@ -374,3 +374,16 @@ def test_mac_key_rotation_keeps_old_events_verifiable(home: Path) -> None:
     retired[0].unlink()
     rep = verify(home)
     assert not rep.ok and (rep.broken.seq, rep.broken.kind) == (1, "unknown_key")
+
+
+def test_paged_query_returns_everything_in_order(home: Path) -> None:
+    fill(home, 7)
+    store = open_store(None, home, keys="require")
+    try:
+        from warden.adapters.store import Filters
+
+        assert [e["seq"] for e in store.iter_query(batch=3)] == list(range(1, 8))
+        assert [e["seq"] for e in store.iter_query(Filters(session="s1"), batch=2)] == [2, 4, 6]
+        assert store.stats()["events"] == 7
+    finally:
+        store.close()

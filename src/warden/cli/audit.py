@@ -331,7 +331,7 @@ def export(db: str | None, home: str | None, fmt: str, records: bool, output: st
                 if anchor is None or cp.seq > anchor.seq:
                     out.write(json.dumps({"checkpoint": cp.to_json()}) + "\n")
             return
-        events = store.query(_filters(kw))
+        events = store.iter_query(_filters(kw))
         if fmt == "jsonl":
             for ev in events:
                 out.write(json.dumps(ev, ensure_ascii=False, sort_keys=True) + "\n")

@@ -370,14 +370,25 @@ class SqlAuditStore:
             rows = cur.fetchall()
         return [_event_of(_record_row(r)) for r in rows]
 
+    def iter_query(self, filters: Filters = Filters(), batch: int = 2000) -> Iterator[dict[str, Any]]:
+        """Like :meth:`query`, in pages: exports and stats over big logs stay in bounded memory."""
+        last = 0
+        while True:
+            page = self.query(filters, limit=batch, after_seq=last)
+            yield from page
+            if len(page) < batch:
+                return
+            last = int(page[-1]["seq"])
+
     def stats(self, filters: Filters = Filters(), top: int = 10) -> dict[str, Any]:
-        events = self.query(filters)
+        count = 0
         by_decision: dict[str, int] = {}
         by_rule: dict[str, int] = {}
         by_agent: dict[str, int] = {}
         by_kind: dict[str, int] = {}
         denied: dict[str, int] = {}
-        for ev in events:
+        for ev in self.iter_query(filters):
+            count += 1
             by_kind[ev.get("kind", "")] = by_kind.get(ev.get("kind", ""), 0) + 1
             if ev.get("kind") != "decision":
                 continue
@@ -397,7 +408,7 @@ class SqlAuditStore:
         def ranked(d: dict[str, int], n: int | None = None) -> list[list[Any]]:
             return [[k, v] for k, v in sorted(d.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
 
-        return {"events": len(events), "by_kind": dict(ranked(by_kind)), "by_decision": dict(ranked(by_decision)),
+        return {"events": count, "by_kind": dict(ranked(by_kind)), "by_decision": dict(ranked(by_decision)),
                 "by_rule": ranked(by_rule), "by_agent": ranked(by_agent), "top_denied": ranked(denied, top)}
 
     def find_decision(self, tool_use_id: str) -> dict[str, Any] | None:
