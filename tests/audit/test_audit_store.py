@@ -344,7 +344,7 @@ def test_cutting_the_tail_between_checkpoints_is_caught_by_the_head_witness(home
     assert not rep.ok and (rep.broken.seq, rep.broken.kind) == (5, "truncated")
     witness = home / "audit.db.head"
     saved = witness.read_text()
-    witness.write_text(saved.replace('"seq": 5', '"seq": 4'))  # roll the witness back without the key
+    witness.write_text(saved.replace("00000000000000000005 ", "00000000000000000004 "))  # forged, no key
     rep = verify(home)
     assert not rep.ok and rep.broken.kind == "checkpoint" and "invalid signature" in rep.broken.message
     witness.unlink()  # an attacker who can delete files beside the log: stated limit, reported as a warning

@@ -153,26 +153,25 @@ class SqlAuditStore:
         Written after the commit, so after a crash it can lag the log (harmless) but never lead it:
         a witness beyond the end of the log means events were cut from the tail. No fsync: losing
         the latest witness in a power cut only weakens this check, it never raises a false alarm.
+        Format: one fixed-width line ``SEQ(20 digits) HASH SEGMENT KEY_ID MAC``, rewritten in place.
         """
         path = self.options.head_file
         if path is None or self.keys is None:
             return
         import fcntl
 
-        line = json.dumps(self._head_witness_of(last.seq, last.hash, last.segment).to_json(), sort_keys=True)
+        w = self._head_witness_of(last.seq, last.hash, last.segment)
+        line = f"{w.seq:020d} {w.hash} {w.segment} {w.public_key[5:]} {w.signature}".encode("ascii")
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError:
             return  # the witness is an extra check; the event itself is already durable
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            try:
-                current = json.loads(os.pread(fd, _WITNESS_BYTES, 0) or b"{}").get("seq", 0)
-            except (ValueError, AttributeError):
-                current = 0
-            if not isinstance(current, int) or last.seq > current:
+            current = os.pread(fd, 20, 0)
+            if not current.isdigit() or last.seq > int(current):
                 # Fixed width, overwritten in place: no truncate, no block reallocation per append.
-                os.pwrite(fd, line.encode("ascii").ljust(_WITNESS_BYTES - 1) + b"\n", 0)
+                os.pwrite(fd, line.ljust(_WITNESS_BYTES - 1) + b"\n", 0)
         except OSError:
             pass
         finally:
@@ -183,8 +182,9 @@ class SqlAuditStore:
         if path is None or not path.exists():
             return None
         try:
-            return Checkpoint.from_json(json.loads(path.read_text(encoding="ascii")))
-        except (OSError, ValueError, KeyError, TypeError):
+            seq, hash_hex, segment, kid, mac = path.read_text(encoding="ascii").split()
+            return Checkpoint(int(seq), hash_hex, int(segment), "", "head", f"hmac:{kid}", mac)
+        except (OSError, ValueError):
             return None
 
     def _prepare(self, event: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str] | None]:

@@ -114,7 +114,11 @@ class AuditKeys:
 
     @property
     def kid(self) -> str:
-        return key_id(self.mac_key)
+        cached = self.__dict__.get("_kid")
+        if cached is None or cached[0] is not self.mac_key:  # computed once per key, not per append
+            cached = (self.mac_key, key_id(self.mac_key))
+            self.__dict__["_kid"] = cached
+        return cached[1]
 
     @property
     def mac_keys(self) -> dict[str, bytes]:
