@@ -98,7 +98,7 @@ def attrs(span) -> dict:
 
 
 def test_decisions_become_genai_spans_and_counters(receiver: Receiver, home: Path) -> None:
-    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url, "OTEL_SERVICE_NAME": "warden-test"}
+    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url, "OTEL_SERVICE_NAME": "warden-test", "WARDEN_OTEL_MODE": "inline"}
     rec = open_recorder(str(home), env)
     assert rec.telemetry is not None
     rec.record(make_decision(1, session="conv-1", decision=Decision.DENY, rule="no-rm", command="rm -rf /"))
@@ -155,7 +155,7 @@ print("telemetry-modules" if "opentelemetry.sdk.trace" in sys.modules else "no-t
 
 
 def test_short_lived_hook_process_flushes_on_exit(receiver: Receiver, home: Path) -> None:
-    env = {"PATH": "/usr/bin:/bin", "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url}
+    env = {"PATH": "/usr/bin:/bin", "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url, "WARDEN_OTEL_MODE": "inline"}
     out = subprocess.run([sys.executable, "-c", HOOK.format(src=SRC, tests=TESTS), str(home)], env=env,
                          capture_output=True, text=True, timeout=60, check=False)
     assert out.returncode == 0, out.stderr
@@ -171,7 +171,7 @@ def test_dead_collector_never_fails_the_decision(home: Path) -> None:
     port = s.getsockname()[1]
     s.close()  # nothing listens here now
     env = {"PATH": "/usr/bin:/bin", "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{port}",
-           "WARDEN_OTEL_TIMEOUT_MS": "300"}
+           "WARDEN_OTEL_TIMEOUT_MS": "300", "WARDEN_OTEL_MODE": "inline"}
     out = subprocess.run([sys.executable, "-c", HOOK.format(src=SRC, tests=TESTS), str(home)], env=env,
                          capture_output=True, text=True, timeout=60, check=False)
     assert out.returncode == 0, out.stderr
@@ -199,8 +199,8 @@ def test_outbox_export_is_at_least_once(receiver: Receiver, home: Path) -> None:
 
     from warden.cli.audit import audit
 
-    # hooks with WARDEN_OTEL_INLINE=0 do not even import OpenTelemetry
-    rec = open_recorder(str(home), {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url, "WARDEN_OTEL_INLINE": "0"})
+    # in outbox mode recorders do not even import OpenTelemetry
+    rec = open_recorder(str(home), {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url, "WARDEN_OTEL_MODE": "outbox"})
     assert rec.telemetry is None
     for i in range(5):
         rec.record(make_decision(i, session="outbox"))
@@ -230,3 +230,35 @@ def test_outbox_export_is_at_least_once(receiver: Receiver, home: Path) -> None:
     assert attrs(receiver.spans[-1][1])["warden.audit.seq"] == 6
     total = sum(p.as_int for m in receiver.metrics if m.name == "warden.decisions" for p in m.sum.data_points)
     assert total == 6
+
+
+def test_background_mode_hook_imports_nothing_and_the_span_still_arrives(receiver: Receiver, home: Path) -> None:
+    import time
+
+    from warden.adapters.otel_background import exporter_running
+
+    env = {"PATH": "/usr/bin:/bin", "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url, "WARDEN_OTEL_MODE": "background",
+           "PYTHONPATH": SRC}
+    for _ in range(2):  # the second hook finds the first exporter running, or starts a new one
+        out = subprocess.run([sys.executable, "-c", HOOK.format(src=SRC, tests=TESTS), str(home)], env=env,
+                             capture_output=True, text=True, timeout=60, check=False)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.strip() == "no-telemetry-modules"
+    deadline = time.monotonic() + 30
+    while len(receiver.spans) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert sorted(attrs(s)["warden.audit.seq"] for _, s in receiver.spans) == [1, 2]
+    while exporter_running(home) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not exporter_running(home)  # the detached exporter exits once idle
+
+
+def test_unknown_otel_mode_is_a_clear_error(home: Path) -> None:
+    from warden.adapters.audit import AuditError
+
+    from warden.adapters.otel_background import BackgroundExport
+
+    with open_recorder(str(home), {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9"}) as rec:
+        assert isinstance(rec.telemetry, BackgroundExport)  # the default keeps hooks free of the SDK
+    with pytest.raises(AuditError, match="WARDEN_OTEL_MODE must be one of"):
+        open_recorder(str(home), {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9", "WARDEN_OTEL_MODE": "fast"})

@@ -158,12 +158,24 @@ def resolve_home(warden_home: str | os.PathLike[str] | None, environ: Mapping[st
     return Path(os.path.expanduser(str(raw)))
 
 
-def telemetry_enabled(environ: Mapping[str, str], *, inline: bool = True) -> bool:
+OTEL_MODES = ("inline", "background", "outbox")
+
+
+def otel_mode(environ: Mapping[str, str]) -> str | None:
+    """How decisions reach OpenTelemetry: None (off), inline, background or outbox."""
     if environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
-        return False
-    if inline and environ.get("WARDEN_OTEL_INLINE", "1").strip().lower() in ("0", "false", "no", "off"):
-        return False  # `warden audit otel-export` ships from the log instead
-    return bool(environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
+        return None
+    if not (environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")):
+        return None
+    # background by default: a hook must not pay ~180 ms of SDK import plus a network round trip
+    mode = environ.get("WARDEN_OTEL_MODE", "").strip().lower() or "background"
+    if mode not in OTEL_MODES:
+        raise AuditError(f"WARDEN_OTEL_MODE must be one of {', '.join(OTEL_MODES)}, got {mode!r}")
+    return mode
+
+
+def telemetry_enabled(environ: Mapping[str, str]) -> bool:
+    return otel_mode(environ) is not None
 
 
 def make_redactor(home: Path) -> Callable[[str], str]:
@@ -204,12 +216,21 @@ def open_recorder(warden_home: str | os.PathLike[str] | None, environ: Mapping[s
                            options=options_from_env(environ))
     except StoreError as exc:
         raise AuditError(str(exc)) from None
-    telemetry = None
-    if telemetry_enabled(environ):
+    telemetry: Any = None
+    try:
+        mode = otel_mode(environ)
+    except AuditError:
+        store.close()
+        raise
+    if mode == "inline":
         try:
             from warden.adapters.otel import Telemetry
 
             telemetry = Telemetry.from_env(environ)
         except Exception:  # noqa: BLE001 — telemetry is optional; the audit log is what must not fail
             telemetry = None
+    elif mode == "background":
+        from warden.adapters.otel_background import BackgroundExport
+
+        telemetry = BackgroundExport(home, environ.get("WARDEN_AUDIT_DB") or None, environ)
     return Recorder(store, telemetry, make_redactor(home))

@@ -8,15 +8,15 @@ collector is also an outside witness of the log). Metrics: the ``warden.decision
 the ``warden.decision.duration`` histogram, with *delta* temporality because every hook is its
 own short-lived process.
 
-Only imported when ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or ``..._TRACES_ENDPOINT``) is set. Two modes:
+Only imported when ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or ``..._TRACES_ENDPOINT``) is set and
+``WARDEN_OTEL_MODE`` asks for it:
 
-* inline (default): the recorder exports as it records. A hook exits right after one decision,
-  so nothing waits on a timer: spans are batched in memory and flushed by
+* ``inline``: the recorder exports as it records. Spans are batched in memory and flushed by
   :meth:`Telemetry.shutdown` with a short, bounded timeout (``WARDEN_OTEL_TIMEOUT_MS``, default
   1000 ms). Export failures never reach the decision, but a span is lost if the collector is down.
-* outbox (``warden audit otel-export``, with ``WARDEN_OTEL_INLINE=0`` for the hooks): the audit
-  log is the outbox. Hooks pay nothing for telemetry; the exporter ships events after a cursor
-  kept in the log and advances it only when the collector accepted them (at-least-once).
+* outbox (``warden audit otel-export``, which ``background`` mode starts detached from the hook):
+  the audit log is the outbox. The exporter ships events after a cursor kept in the log and
+  advances it only when the collector accepted them (at-least-once).
 """
 
 from __future__ import annotations

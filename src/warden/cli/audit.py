@@ -463,14 +463,16 @@ def rotate_key(db: str | None, home: str | None) -> None:
 @_db_option
 @_home_option
 @click.option("--follow", "-f", is_flag=True, help="Keep exporting new events as they are recorded.")
-@click.option("--interval", default=2.0, show_default=True, help="Polling interval for --follow, in seconds.")
+@click.option("--linger", type=float, default=0.0, metavar="SECONDS",
+              help="Keep polling until no new event arrived for SECONDS, then exit (what background mode runs).")
+@click.option("--interval", default=0.5, show_default=True, help="Polling interval, in seconds.")
 @click.option("--batch", default=500, show_default=True, help="Events per OTLP request.")
-def otel_export(db: str | None, home: str | None, follow: bool, interval: float, batch: int) -> None:
+def otel_export(db: str | None, home: str | None, follow: bool, linger: float, interval: float, batch: int) -> None:
     """Ship recorded decisions to OpenTelemetry from the log (at-least-once).
 
     The log is the outbox: a cursor stored in it advances only when the collector accepted a
-    batch, so a collector outage loses nothing. Set WARDEN_OTEL_INLINE=0 for the hooks so they
-    never wait on the collector, and run this beside them.
+    batch, so a collector outage loses nothing. WARDEN_OTEL_MODE=background makes every recorder
+    start this (with --linger) after recording; WARDEN_OTEL_MODE=outbox leaves it to you.
 
     \b
     Examples:
@@ -478,17 +480,28 @@ def otel_export(db: str | None, home: str | None, follow: bool, interval: float,
       OTEL_EXPORTER_OTLP_ENDPOINT=https://otel.example.com OTEL_EXPORTER_OTLP_HEADERS=authorization=... \\
           warden audit otel-export          # one pass, e.g. from cron
     """
-    from warden.adapters.audit import telemetry_enabled
+    import fcntl
 
-    if not telemetry_enabled(os.environ, inline=False):
+    from warden.adapters.otel_background import LOCK_NAME
+
+    if not (os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")):
         raise AuditCliError("set OTEL_EXPORTER_OTLP_ENDPOINT (e.g. http://localhost:4318) to say where to export")
     try:
         from warden.adapters.otel import Telemetry
     except ImportError as exc:
         raise AuditCliError(f"OpenTelemetry is not installed ({exc}): pip install 'warden[otel]'") from None
+    home_dir = _home(home)
+    home_dir.mkdir(parents=True, exist_ok=True)
+    lock = os.open(home_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(lock)
+        click.echo("another `warden audit otel-export` is running; it will ship new events")
+        return
     store = _open(db, home)
     tel = Telemetry.from_env(os.environ, outbox=True)
-    cursor, sent = int(store.get_meta("otel_cursor") or 0), 0
+    cursor, sent, idle_since = int(store.get_meta("otel_cursor") or 0), 0, time.monotonic()
     try:
         while True:
             events = store.query(after_seq=cursor, limit=batch)
@@ -498,24 +511,39 @@ def otel_export(db: str | None, home: str | None, follow: bool, interval: float,
                 if not tel.export_pending():
                     msg = (f"the collector did not accept events {events[0]['seq']}..{events[-1]['seq']}; "
                            "they stay queued in the log")
-                    if not follow:
+                    if not (follow or linger):
                         raise AuditCliError(f"{msg}. Nothing was lost: run again when the collector is reachable")
+                    if linger and time.monotonic() - idle_since > max(linger, 10 * interval) * 5:
+                        raise AuditCliError(f"{msg}; giving up for now")
                     click.echo(msg, err=True)
                     time.sleep(interval)
                     continue
                 cursor = int(events[-1]["seq"])
                 store.set_meta("otel_cursor", str(cursor))
                 sent += len(events)
-                if len(events) == batch:
+                idle_since = time.monotonic()
+                continue
+            if follow or (linger and time.monotonic() - idle_since < linger):
+                time.sleep(interval)
+                continue
+            if linger:
+                # Release, then look once more: a recorder that saw the lock held just before
+                # the release relies on this last pass to ship its event.
+                fcntl.flock(lock, fcntl.LOCK_UN)
+                if store.query(after_seq=cursor, limit=1):
+                    try:
+                        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except OSError:
+                        break  # a newer exporter took over
+                    idle_since = time.monotonic()
                     continue
-            if not follow:
-                break
-            time.sleep(interval)
+            break
     except KeyboardInterrupt:
         pass
     finally:
         tel.shutdown()
         store.close()
+        os.close(lock)
     click.echo(f"exported {sent} events; cursor at seq {cursor}")
 
 
