@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 LOCK_NAME = "otel-export.lock"
+LOG_NAME = "otel-export.log"
+MAX_LOG_BYTES = 1 << 20
 
 
 def exporter_running(home: Path) -> bool:
@@ -72,7 +74,11 @@ class BackgroundExport:
             cmd = [sys.executable, "-m", "warden", "audit", "otel-export", "--home", str(self.home), "--linger", "2"]
             if self.db:
                 cmd += ["--db", self.db]
-            subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             start_new_session=True, close_fds=True, env=self.environ)
+            log = self.home / LOG_NAME  # the exporter's own messages, for `cat ~/.warden/otel-export.log`
+            with open(log, "ab") as out:
+                if out.tell() > MAX_LOG_BYTES:
+                    out.truncate(0)
+                subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                 start_new_session=True, close_fds=True, env=self.environ)
         except OSError:
             self.dropped += 1  # the events stay in the log; the next decision or `otel-export` ships them
