@@ -1,0 +1,235 @@
+"""Post-match checks: entropy, placeholders, documentation examples and look-alikes.
+
+The regexes find candidates; these checks reject what is shaped like a secret but is not
+one (``AKIAIOSFODNN7EXAMPLE``, ``${DB_PASSWORD}``, ``sha384-...`` integrity strings, UUIDs,
+hashes). Each check is a plain function ``(secret, match, line, name) -> bool`` (True =
+keep) registered by name so rules stay declarative data.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+import re  # only for small bounded patterns on short strings; never on untrusted bulk text
+from collections import Counter
+from typing import Any, Callable
+
+# Substrings (lower-case) that mark a value as a placeholder or documentation example.
+PLACEHOLDER_WORDS = (
+    "example", "sample", "placeholder", "dummy", "changeme", "change_me", "change-me", "redacted",
+    "your_", "your-", "yourkey", "yourtoken", "yourpassword", "<your", "insert", "replace_me",
+    "replaceme", "xxxxx", "*****", ".....", "-----", "_____", "fake", "mock", "todo", "fixme",
+    "notreal", "not_real", "not-real", "lorem", "ipsum", "secret_here", "key_here", "token_here",
+    "password_here", "abcdefghij", "0123456789", "123456789", "1234567890", "9876543210", "qwerty",
+    "deadbeef", "foobar",
+)
+# Values that are references to a secret, not a secret: env vars, templates, lookups.
+_REFERENCE = re.compile(
+    r"^(?:\$\{?[A-Za-z_]|\$\(|%\(?[A-Za-z_]|\{\{|\{%|<%|@@|\#\{|env\(|ENV\[|process\.env|os\.environ"
+    r"|os\.getenv|getenv\(|secrets\.|vault:|ref\+|arn:aws:secretsmanager|\*\*\*|<[A-Za-z_ -]+>$)"
+)
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_HEX = re.compile(r"^[0-9a-fA-F]+$")
+_HASH_LENGTHS = {32, 40, 56, 64, 96, 128}
+_SRI = re.compile(r"^(?:sha(?:1|256|384|512))[-:]", re.I)
+_IDENT = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*(?:(?:\.|->|::)[A-Za-z_$][A-Za-z0-9_$]*)*(?:\(\)?)?$")
+_WORDY = re.compile(r"^[a-z]+(?:[_\-. ][a-z]+)*$")
+_PATHLIKE = re.compile(r"^(?:~|\.{1,2})?/[\w./-]*$|^[A-Za-z]:\\")
+_NUMBER = re.compile(r"^[0-9._:-]+$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+_REPEAT = re.compile(r"(.)\1{5,}")
+_NAME_NOT_SECRET = re.compile(
+    r"(?:hash|sha\d*|md5|digest|checksum|fingerprint|etag|integrity|commit|version|_?len(?:gth)?$|size"
+    r"|count|file|path|dir|url|uri|endpoint|_type|type$|name$|field|label|prompt|placeholder|policy"
+    r"|expir|ttl|timeout|header|param|format|regex|pattern|_id$|id$|ids$|_ids|index|idx|prefix|suffix"
+    r"|mode|method|length|min|max|enabled|required|rotation|salt|nonce|iv$|public|pubkey|publishable"
+    r"|cache|reset|forgot|confirm|hint|policy|strength|question|field|column|input|validator|_env$)",
+    re.I,
+)
+
+
+def shannon_entropy(value: str) -> float:
+    if not value:
+        return 0.0
+    n = len(value)
+    return -sum(c / n * math.log2(c / n) for c in Counter(value).values())
+
+
+def char_classes(value: str) -> int:
+    lower = upper = digit = other = 0
+    for ch in value:
+        if "a" <= ch <= "z":
+            lower = 1
+        elif "A" <= ch <= "Z":
+            upper = 1
+        elif "0" <= ch <= "9":
+            digit = 1
+        else:
+            other = 1
+    return lower + upper + digit + other
+
+
+def is_placeholder(secret: str) -> bool:
+    low = secret.lower()
+    if any(w in low for w in PLACEHOLDER_WORDS):
+        return True
+    if _REFERENCE.match(secret):
+        return True
+    if _REPEAT.search(secret) and len(set(secret)) < max(8, len(secret) // 4):
+        return True
+    return False
+
+
+def is_known_example(secret: str) -> bool:
+    return secret in KNOWN_EXAMPLES or any(secret.startswith(p) for p in KNOWN_EXAMPLE_PREFIXES)
+
+
+# Published documentation/test credentials: shaped like secrets, safe by definition.
+KNOWN_EXAMPLES = frozenset(
+    {
+        "AKIAIOSFODNN7EXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "sk_test_4eC39HqLyjWDarjtT1zdp7dc",
+        "pk_test_TYooMQauvdEDq54NiTphI7jx",
+        "sk_test_BQokikJOvBiI2HlWgH4olfQ2",
+        "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+    }
+)
+KNOWN_EXAMPLE_PREFIXES = (
+    # jwt.io's example token ({"sub": "1234567890", "name": "John Doe", ...})
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwi",
+)
+
+
+# ---- checks -------------------------------------------------------------------------------
+
+Check = Callable[[str, Any, str], bool]  # (secret, re2 match, line) -> keep?
+
+
+def _placeholder(secret: str, m: Any, line: str) -> bool:
+    return not is_placeholder(secret) and not is_known_example(secret) and not is_known_example(m.group(0))
+
+
+def _pem(secret: str, m: Any, line: str) -> bool:
+    # A real key body has hundreds of base64 characters; docs show "..." or a few words.
+    header_end = secret.find("-----", 11)
+    body = secret[header_end + 5 :] if header_end != -1 else secret
+    end = body.find("-----END")
+    body = body[:end] if end != -1 else body
+    b64 = sum(1 for ch in body if ch.isalnum() or ch in "+/=")
+    if b64 < 64:
+        return False
+    low = body.lower()
+    return "..." not in body and "xxxx" not in low and "example" not in low and "redacted" not in low
+
+
+def _b64_userpass(secret: str, m: Any, line: str) -> bool:
+    try:
+        raw = base64.b64decode(secret + "=" * (-len(secret) % 4), validate=True)
+        text = raw.decode("utf-8")
+    except (binascii.Error, ValueError):
+        return False
+    user, sep, password = text.partition(":")
+    return bool(sep and user and password) and not is_placeholder(password) and password.lower() not in {
+        "password", "pass", "secret", "pwd"
+    }
+
+
+def _uri_password(secret: str, m: Any, line: str) -> bool:
+    low = secret.lower()
+    if low in {"password", "pass", "passwd", "pwd", "secret", "pw", "p", "x", "***"} or "password" in low:
+        return False
+    if secret.startswith(("$", "%", "{", "<", "[")) or is_placeholder(secret):
+        return False
+    return True
+
+
+def _token(secret: str, m: Any, line: str) -> bool:
+    """Generic opaque tokens (bearer, keyword-anchored): must look random."""
+    if not _placeholder(secret, m, line):
+        return False
+    if _UUID.match(secret) or _NUMBER.match(secret) or _WORDY.match(secret):
+        return False
+    return shannon_entropy(secret) >= 3.0 and char_classes(secret) >= 2
+
+
+def generic_value_ok(secret: str, name: str, quoted: bool, kind: str, env_style: bool = False) -> bool:
+    """The heart of generic-rule precision: is ``secret`` a literal credential value?
+
+    ``kind`` is ``password`` (human-chosen, may be low entropy) or ``key`` (machine-made:
+    tokens, API keys, secrets: must look random). ``env_style`` marks ``NAME=value`` /
+    ``name: value`` lines (.env, YAML, INI), where a bare value is a literal; in code a
+    bare value is a variable.
+    """
+    n = len(secret)
+    if n < 8 or n > 300:
+        return False
+    lname = name.lower().replace("-", "_")
+    if _NAME_NOT_SECRET.search(lname) and not lname.rstrip("_\"' ").endswith(
+        ("password", "passwd", "secret", "token", "key", "pwd", "passphrase")
+    ):
+        return False
+    if is_placeholder(secret) or is_known_example(secret) or _REFERENCE.match(secret):
+        return False
+    if _SRI.match(secret) or _UUID.match(secret) or _PATHLIKE.match(secret) or _DATE.match(secret):
+        return False
+    if _NUMBER.match(secret) or secret.startswith(("http://", "https://", "file:")):
+        return False
+    low = secret.lower()
+    if low in _STOP_VALUES or "password" in low or "passwd" in low or secret.count("*") >= 2:
+        return False
+    if _WORDY.match(secret):
+        return False
+    if not quoted and any(c in secret for c in "()[]{}"):
+        return False  # code, not a literal: password = get_pw(user)
+    if _IDENT.match(secret) and not quoted:
+        # A bare identifier in code is a variable (password = get_password()); dotted names
+        # are attribute lookups. In env/INI/YAML lines a bare value is the literal itself.
+        if not env_style or "." in secret or secret.endswith(")") or not any(c.isdigit() for c in secret):
+            return False
+    if _HEX.match(secret) and n in _HASH_LENGTHS and re.search(r"(?:hash|sum|sha|md5|digest)", lname):
+        return False
+    ent = shannon_entropy(secret)
+    classes = char_classes(secret)
+    has_digit = any(c.isdigit() for c in secret)
+    if kind == "password":
+        if secret.isalpha() and n < 16:
+            return False  # a word or identifier ("Incorrect", "getPass"), not a password
+        return classes >= 2 and ent >= 2.5
+    # Machine-made keys of 10+ random characters nearly always contain a digit.
+    return classes >= 2 and n >= 10 and ((has_digit and ent >= 3.0) or (n >= 24 and ent >= 4.0))
+
+
+_STOP_VALUES = frozenset(
+    {
+        "password", "passwd", "secret", "token", "none", "null", "nil", "true", "false", "undefined",
+        "required", "optional", "string", "str", "bytes", "int", "bool", "object", "empty", "default",
+        "unknown", "hidden", "masked", "private", "public", "localhost", "bearer", "basic", "admin",
+        "root", "guest", "anonymous",
+    }
+)
+
+
+_ENV_LINE = re.compile(r"^\s*(?:export\s+|set\s+)?[A-Za-z_][A-Za-z0-9_.-]*\s*[=:]")
+
+
+def _generic(kind: str) -> Check:
+    # Generic rules capture (1) the variable name, (2) an opening quote if any, (3) the value.
+    def check(secret: str, m: Any, line: str) -> bool:
+        quoted = bool(m.group(2))
+        env_style = not quoted and bool(_ENV_LINE.match(line))
+        return generic_value_ok(secret, m.group(1) or "", quoted, kind, env_style)
+
+    return check
+
+
+CHECKS: dict[str, Check] = {
+    "generic_password": _generic("password"),
+    "generic_key": _generic("key"),
+    "placeholder": _placeholder,
+    "pem": _pem,
+    "b64_userpass": _b64_userpass,
+    "uri_password": _uri_password,
+    "token": _token,
+}
