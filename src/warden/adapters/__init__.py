@@ -1,0 +1,1 @@
+"""Everything that does I/O: files, processes, databases, network, clocks."""

@@ -1,0 +1,120 @@
+"""Policy discovery and the compiled-policy cache (file-system side of policy loading).
+
+Discovery, lowest layer first:
+  builtin   warden/policies/recommended.yaml (shipped)
+  user      $WARDEN_HOME/policy.yaml (default ~/.warden)
+  project   --policy FILE, else $WARDEN_POLICY, else warden.yaml or .warden/policy.yaml in the workspace
+  managed   $WARDEN_MANAGED_POLICY, else /etc/warden/managed.yaml
+
+The compiled policy is pickled under $WARDEN_HOME/cache keyed by the digest of every source
+text, so a hook process skips YAML and pydantic unless a policy file changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from warden import __version__
+
+BUILTIN = Path(__file__).resolve().parent.parent / "policies" / "recommended.yaml"
+PROJECT_NAMES = ("warden.yaml", ".warden/policy.yaml")
+WORKSPACE_MARKERS = (".git", "warden.yaml", ".warden", ".claude")
+DEFAULT_MANAGED = "/etc/warden/managed.yaml"
+
+
+class PolicyFileError(Exception):
+    pass
+
+
+def warden_home(environ: Mapping[str, str] | None = None) -> Path:
+    environ = os.environ if environ is None else environ
+    return Path(environ.get("WARDEN_HOME") or Path(environ.get("HOME") or Path.home()) / ".warden")
+
+
+def find_workspace(cwd: str) -> str:
+    """Nearest ancestor holding a repository or agent marker; ``cwd`` itself otherwise."""
+    path = Path(cwd)
+    for candidate in (path, *path.parents):
+        if any((candidate / m).exists() for m in WORKSPACE_MARKERS):
+            return str(candidate)
+    return str(path)
+
+
+def _read(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PolicyFileError(f"cannot read policy {path}: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PolicyFileError(f"policy {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+
+
+def discover(
+    workspace: str, *, policy_file: str | None = None, environ: Mapping[str, str] | None = None
+) -> list[tuple[str, str, str]]:
+    """[(layer, path, text)] lowest first. An explicitly named file that is missing is an error."""
+    environ = os.environ if environ is None else environ
+    found = [("builtin", "builtin:recommended.yaml", _read(BUILTIN))]
+    user = warden_home(environ) / "policy.yaml"
+    if user.is_file():
+        found.append(("user", str(user), _read(user)))
+    explicit = policy_file or environ.get("WARDEN_POLICY")
+    if explicit:
+        p = Path(explicit)
+        if not p.is_file():
+            origin = "--policy" if policy_file else "$WARDEN_POLICY"
+            raise PolicyFileError(f"{origin} names {explicit}, which does not exist; fix the path or unset it")
+        found.append(("project", str(p), _read(p)))
+    elif workspace:
+        for name in PROJECT_NAMES:
+            p = Path(workspace) / name
+            if p.is_file():
+                found.append(("project", str(p), _read(p)))
+                break
+    managed_env = environ.get("WARDEN_MANAGED_POLICY")
+    managed = Path(managed_env or DEFAULT_MANAGED)
+    if managed.is_file():
+        found.append(("managed", str(managed), _read(managed)))
+    elif managed_env:
+        raise PolicyFileError(f"$WARDEN_MANAGED_POLICY names {managed_env}, which does not exist")
+    return found
+
+
+def cache_key(sources: list[tuple[str, str, str]]) -> str:
+    h = hashlib.sha256(f"warden-cache {__version__}\n".encode())
+    for layer, path, text in sources:
+        h.update(f"{layer}\0{path}\0".encode())
+        h.update(text.encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
+
+
+def load_compiled(sources: list[tuple[str, str, str]], home: Path | None):
+    """Compiled policy from the cache, or compile (raising PolicyLoadError) and cache it."""
+    key = cache_key(sources)
+    cache_file = home / "cache" / f"policy-{key[:32]}.pickle" if home is not None else None
+    if cache_file is not None:
+        try:
+            with open(cache_file, "rb") as fh:
+                return pickle.load(fh)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            pass  # missing or stale cache: compile below
+    from warden.core.policy.load import LayerSource, compile_policy
+
+    policy = compile_policy([LayerSource(*s) for s in sources])
+    if cache_file is not None:
+        try:
+            cache_file.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=cache_file.parent, prefix=".policy-")
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(policy, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, cache_file)
+        except OSError:
+            pass  # a read-only home only costs speed
+    return policy

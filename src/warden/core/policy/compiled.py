@@ -1,0 +1,197 @@
+"""Compiled policy: plain, picklable data and the evaluation loop.
+
+Nothing here imports pydantic or YAML: hooks unpickle a compiled policy from the cache and
+evaluate it directly. See docs/policy.md for the semantics implemented here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from warden.core.action import Action
+from warden.core.decision import Decision, RuleMatch, Verdict
+from warden.core.facts import Access, Analysis, CommandInfo, Fact, PathRef
+from warden.core.policy.globs import PathGlob, join_argv
+
+
+@dataclass(slots=True)
+class Subject:
+    """One thing a rule is checked against: a simple command, or the action itself."""
+
+    action: Action
+    command: CommandInfo | None
+    paths: list[PathRef]
+    hosts: list[str]
+    facts: list[Fact]
+    label: str
+    applies_default: bool = True
+    _argv_joined: str | None = None
+
+    @property
+    def argv_joined(self) -> str:
+        if self._argv_joined is None:
+            self._argv_joined = join_argv(self.command.argv) if self.command else ""
+        return self._argv_joined
+
+
+@dataclass(slots=True)
+class Matcher:
+    tools: re.Pattern[str] | None = None
+    programs: re.Pattern[str] | None = None
+    commands: tuple[re.Pattern[str], ...] = ()
+    paths: tuple[PathGlob, ...] = ()
+    access: frozenset[Access] | None = None
+    in_workspace: bool | None = None
+    hosts: re.Pattern[str] | None = None
+    facts: re.Pattern[str] | None = None
+    actor_ids: re.Pattern[str] | None = None
+    agents: re.Pattern[str] | None = None
+    roles: re.Pattern[str] | None = None
+    context: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    unless: Matcher | None = None
+
+    def matches(self, s: Subject, every: bool, home: str) -> bool:
+        """``every``: quantify paths/hosts universally (allow rules), else existentially."""
+        if self.tools is not None and not self.tools.match(s.action.tool):
+            return False
+        if self.programs is not None or self.commands:
+            cmd = s.command
+            if cmd is None or cmd.opaque:
+                return False
+            if self.programs is not None and not self.programs.match(cmd.program):
+                return False
+            if self.commands and not any(p.match(s.argv_joined) for p in self.commands):
+                return False
+        if self.facts is not None and not any(self.facts.match(f.kind) for f in s.facts):
+            return False
+        if self.paths or self.in_workspace is not None:
+            if not self._paths_match(s, every, home):
+                return False
+        if self.hosts is not None:
+            if not s.hosts:
+                return False
+            hits = (self.hosts.match(h) is not None for h in s.hosts)
+            if not (all(hits) if every else any(hits)):
+                return False
+        if not self._who_matches(s.action):
+            return False
+        if self.unless is not None and self.unless.matches(s, False, home):
+            return False
+        return True
+
+    def _paths_match(self, s: Subject, every: bool, home: str) -> bool:
+        refs = [p for p in s.paths if self.access is None or p.access in self.access]
+        if not refs:
+            return False
+        workspace = s.action.workspace
+        if self.in_workspace is True:
+            if not all(p.in_workspace for p in refs):
+                return False
+        elif self.in_workspace is False:
+            if all(p.in_workspace for p in refs):
+                return False
+        if self.paths:
+            hits = (any(g.matches(p.path, home, workspace) for g in self.paths) for p in refs)
+            if not (all(hits) if every else any(hits)):
+                return False
+        return True
+
+    def _who_matches(self, a: Action) -> bool:
+        if self.actor_ids is not None and not self.actor_ids.match(a.actor.id):
+            return False
+        if self.agents is not None and not self.agents.match(a.actor.agent):
+            return False
+        if self.roles is not None and not any(self.roles.match(r) for r in a.actor.roles):
+            return False
+        for key, rx in self.context:
+            if not rx.match(a.context.get(key, "")):
+                return False
+        return True
+
+
+@dataclass(slots=True)
+class CompiledRule:
+    id: str
+    effect: Decision
+    reason: str
+    source: str
+    layer: str
+    matcher: Matcher
+
+
+@dataclass(slots=True)
+class CompiledPolicy:
+    rules: list[CompiledRule]
+    default: Decision
+    default_source: str
+    settings: dict[str, Any] = field(default_factory=dict)
+    sandbox: dict[str, Any] = field(default_factory=dict)
+    sources: list[dict[str, str]] = field(default_factory=list)  # [{layer, path, digest}]
+    digest: str = ""
+    disabled: list[dict[str, str]] = field(default_factory=list)  # [{id, by}] for `policy show`
+    warnings: list[str] = field(default_factory=list)
+
+
+def build_subjects(action: Action, analysis: Analysis) -> list[Subject]:
+    if not analysis.commands:
+        label = action.command if action.tool == "Bash" else action.tool
+        return [Subject(action, None, analysis.paths, analysis.hosts, analysis.facts, label or action.tool)]
+    subjects = [
+        Subject(action, c, c.paths, c.hosts, c.facts, c.describe()) for c in analysis.commands
+    ]
+    # action-level findings (data flows, secrets in the text) count, but no default applies
+    subjects.append(
+        Subject(action, None, analysis.paths, analysis.hosts, analysis.facts, action.tool, applies_default=False)
+    )
+    return subjects
+
+
+def evaluate(policy: CompiledPolicy, action: Action, analysis: Analysis, *, home: str) -> Verdict:
+    matched: list[RuleMatch] = []
+    overall = Decision.ALLOW
+    defaulted: list[str] = []
+    for subject in build_subjects(action, analysis):
+        best: Decision | None = None
+        for rule in policy.rules:
+            if rule.matcher.matches(subject, rule.effect is Decision.ALLOW, home):
+                matched.append(
+                    RuleMatch(rule.id, rule.effect, rule.reason, rule.source, rule.layer, subject.label)
+                )
+                if best is None or rule.effect > best:
+                    best = rule.effect
+        if best is None and subject.applies_default:
+            best = policy.default
+            defaulted.append(subject.label)
+        if best is not None and best > overall:
+            overall = best
+    verdict = Verdict(overall, "", matched, analysis.all_facts(), policy_digest=policy.digest)
+    verdict.rules.sort(key=lambda r: -r.effect)
+    verdict.reason = _reason(verdict, defaulted, policy)
+    return verdict
+
+
+def _reason(verdict: Verdict, defaulted: list[str], policy: CompiledPolicy) -> str:
+    deciding = [r for r in verdict.rules if r.effect == verdict.decision]
+    parts: list[str] = []
+    seen: set[str] = set()
+    for r in deciding:
+        if r.id in seen:
+            continue
+        seen.add(r.id)
+        subject = f" (`{_short(r.subject)}`)" if r.subject and r.subject != r_tool(verdict) else ""
+        parts.append(f"{r.reason} [{r.id}]{subject}")
+    if policy.default == verdict.decision and defaulted:
+        shown = ", ".join(f"`{_short(d)}`" for d in defaulted[:3])
+        parts.append(f"no rule covers {shown}; the policy default is {policy.default.label}")
+    return "; ".join(parts) if parts else f"no rule matched; {verdict.decision.label}"
+
+
+def r_tool(verdict: Verdict) -> str:
+    return verdict.rules[0].subject if len(verdict.rules) == 1 else ""
+
+
+def _short(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,285 @@
+"""Policy text -> validated layers -> one compiled policy.
+
+Pure: callers hand in texts (adapters read files). Every problem carries ``file:line`` and
+a hint, because a broken policy makes every decision deny until it is fixed.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from warden.core.decision import Decision
+from warden.core.facts import Access
+from warden.core.policy.compiled import CompiledPolicy, CompiledRule, Matcher
+from warden.core.policy.globs import compile_command, compile_hosts, compile_names, compile_path
+from warden.core.policy.model import MatchSpec, PolicyFile
+
+LAYER_ORDER = ("builtin", "user", "project", "managed")
+EXAMPLE_HOME = "/home/dev"
+EXAMPLE_WORKSPACE = "/home/dev/project"
+MAX_POLICY_BYTES = 2 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class LayerSource:
+    layer: str  # one of LAYER_ORDER
+    path: str  # for messages: a file path or "builtin:recommended.yaml"
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}" if self.line else f"{self.path}: {self.message}"
+
+
+class PolicyLoadError(Exception):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems[:5]) + (" …" if len(problems) > 5 else ""))
+
+
+def _node_at(root: yaml.Node | None, loc: tuple[Any, ...]) -> yaml.Node | None:
+    node = root
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            nxt = next((v for k, v in node.value if getattr(k, "value", None) == key), None)
+            if nxt is None:  # an unknown key: point at the key itself
+                nxt = next((k for k, _ in node.value if getattr(k, "value", None) == key), None)
+            node = nxt
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+        else:
+            break
+        if node is None:
+            break
+    return node
+
+
+def _line(root: yaml.Node | None, loc: tuple[Any, ...]) -> int:
+    while loc:
+        node = _node_at(root, loc)
+        if node is not None:
+            return node.start_mark.line + 1
+        loc = loc[:-1]
+    return 1
+
+
+def parse_layer(src: LayerSource) -> tuple[PolicyFile, dict[int, int]]:
+    """Validate one file; returns the model and rule index -> line number."""
+    if len(src.text.encode("utf-8", "surrogatepass")) > MAX_POLICY_BYTES:
+        raise PolicyLoadError([Problem(src.path, 0, f"policy file larger than {MAX_POLICY_BYTES} bytes")])
+    try:
+        root = yaml.compose(src.text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(src.text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 0
+        msg = getattr(exc, "problem", None) or str(exc)
+        raise PolicyLoadError([Problem(src.path, line, f"YAML syntax error: {msg}; fix the indentation or quoting")]) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise PolicyLoadError([Problem(src.path, 1, "a policy must be a mapping with `rules:`, `default:` ...")])
+    try:
+        model = PolicyFile.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            where = ".".join(str(x) for x in loc) or "(top level)"
+            hint = err["msg"]
+            if err["type"] == "extra_forbidden":
+                hint = "unknown field; see docs/policy.md for the fields a rule accepts"
+            elif err["type"] == "literal_error":
+                hint = f"{err['msg']}"
+            problems.append(Problem(src.path, _line(root, loc), f"{where}: {hint}"))
+        raise PolicyLoadError(problems) from None
+    lines = {}
+    rules_node = _node_at(root, ("rules",))
+    if isinstance(rules_node, yaml.SequenceNode):
+        for i, node in enumerate(rules_node.value):
+            lines[i] = node.start_mark.line + 1
+    return model, lines
+
+
+def compile_matcher(spec: MatchSpec) -> Matcher:
+    return Matcher(
+        tools=compile_names(spec.tool) if spec.tool else None,
+        programs=compile_names(spec.program) if spec.program else None,
+        commands=tuple(compile_command(c) for c in spec.command or ()),
+        paths=tuple(compile_path(p) for p in spec.path or ()),
+        access=frozenset(Access(a) for a in spec.access) if spec.access else None,
+        in_workspace=spec.in_workspace,
+        hosts=compile_hosts(spec.host) if spec.host else None,
+        facts=compile_names(spec.facts) if spec.facts else None,
+        actor_ids=compile_names(spec.actor.id) if spec.actor and spec.actor.id else None,
+        agents=compile_names(spec.actor.agent) if spec.actor and spec.actor.agent else None,
+        roles=compile_names(spec.actor.role) if spec.actor and spec.actor.role else None,
+        context=tuple((k, compile_names(v)) for k, v in (spec.context or {}).items()),
+    )
+
+
+def _digest(sources: list[LayerSource]) -> str:
+    from warden import __version__
+
+    h = hashlib.sha256(f"warden {__version__}\n".encode())
+    for s in sources:
+        h.update(f"{s.layer}\0{s.path}\0".encode())
+        h.update(hashlib.sha256(s.text.encode("utf-8", "surrogatepass")).digest())
+    return h.hexdigest()
+
+
+def compile_policy(sources: list[LayerSource], *, check_examples: bool = True) -> CompiledPolicy:
+    """Merge layers (lowest first) into one policy. Raises :class:`PolicyLoadError`."""
+    sources = sorted(sources, key=lambda s: LAYER_ORDER.index(s.layer))
+    problems: list[Problem] = []
+    parsed: list[tuple[LayerSource, PolicyFile, dict[int, int]]] = []
+    for src in sources:
+        try:
+            model, lines = parse_layer(src)
+        except PolicyLoadError as exc:
+            problems.extend(exc.problems)
+            continue
+        if model.lock and src.layer != "managed":
+            problems.append(Problem(src.path, 1, "`lock` is only honoured in the managed layer; remove it"))
+        parsed.append((src, model, lines))
+    if problems:
+        raise PolicyLoadError(problems)
+
+    locked = set().union(*(set(m.lock) for s, m, _ in parsed if s.layer == "managed"))
+    warnings: list[str] = []
+
+    rules: list[tuple[LayerSource, int, Any]] = []
+    disabled: list[dict[str, str]] = []
+    seen_ids: dict[str, str] = {}
+    default: Decision = Decision.ASK
+    default_source = "warden built-in fallback"
+    settings: dict[str, Any] = {}
+    sandbox: dict[str, Any] = {}
+    for src, model, lines in parsed:
+        lower_locked = src.layer != "managed"
+        if model.disable:
+            if lower_locked and "disable" in locked:
+                warnings.append(f"{src.path}: `disable` ignored: locked by the managed policy")
+            else:
+                keep = []
+                for layer_src, idx, rule in rules:
+                    if any(fnmatch.fnmatchcase(rule.id, pat) for pat in model.disable):
+                        disabled.append({"id": rule.id, "by": src.path})
+                    else:
+                        keep.append((layer_src, idx, rule))
+                rules = keep
+        if model.default is not None:
+            if lower_locked and "default" in locked and src.layer != "builtin":
+                warnings.append(f"{src.path}: `default` ignored: locked by the managed policy")
+            else:
+                default, default_source = Decision.parse(model.default), src.path
+        for key, value, target in (("settings", model.settings, settings), ("sandbox", model.sandbox, sandbox)):
+            if value is None:
+                continue
+            if lower_locked and key in locked and src.layer != "builtin":
+                warnings.append(f"{src.path}: `{key}` ignored: locked by the managed policy")
+                continue
+            target.update(value.model_dump(exclude_unset=True))
+        for i, rule in enumerate(model.rules):
+            where = f"{src.path}:{lines.get(i, 0)}"
+            if rule.id in seen_ids:
+                problems.append(Problem(src.path, lines.get(i, 0), f"duplicate rule id {rule.id!r} (first at {seen_ids[rule.id]})"))
+                continue
+            seen_ids[rule.id] = where
+            rules.append((src, i, rule))
+    if problems:
+        raise PolicyLoadError(problems)
+
+    from warden.core.policy.model import Sandbox, Settings
+
+    settings = Settings().model_dump() | settings
+    sandbox = Sandbox().model_dump() | sandbox
+    compiled_rules = []
+    for src, i, rule in rules:
+        matcher = compile_matcher(rule)
+        if rule.unless is not None:
+            matcher.unless = compile_matcher(rule.unless)
+        if rule.is_empty():
+            problems.append(Problem(src.path, parsed_line(parsed, src, i), f"rule {rule.id!r} has no match fields; it would match everything — add tool: or another field"))
+            continue
+        compiled_rules.append(
+            CompiledRule(rule.id, Decision.parse(rule.effect), rule.reason.strip(), f"{src.path}:{parsed_line(parsed, src, i)}", src.layer, matcher)
+        )
+    if problems:
+        raise PolicyLoadError(problems)
+    # strictest rules first: evaluation order does not change results, but explanations read better
+    compiled_rules.sort(key=lambda r: -r.effect)
+    policy = CompiledPolicy(
+        rules=compiled_rules,
+        default=default,
+        default_source=default_source,
+        settings=settings,
+        sandbox=sandbox,
+        sources=[{"layer": s.layer, "path": s.path, "digest": hashlib.sha256(s.text.encode("utf-8", "surrogatepass")).hexdigest()} for s in sources],
+        digest=_digest(sources),
+        disabled=disabled,
+        warnings=warnings,
+    )
+    if check_examples:
+        problems = check_rule_examples(policy, [(src, i, r) for src, i, r in rules], parsed)
+        if problems:
+            raise PolicyLoadError(problems)
+    return policy
+
+
+def parsed_line(parsed: list[tuple[LayerSource, PolicyFile, dict[int, int]]], src: LayerSource, i: int) -> int:
+    for s, _, lines in parsed:
+        if s is src:
+            return lines.get(i, 0)
+    return 0
+
+
+def example_action(example: str | dict[str, Any]):
+    from warden.core.action import action_from_payload
+
+    if isinstance(example, str):
+        payload: dict[str, Any] = {"tool_name": "Bash", "tool_input": {"command": example}}
+    else:
+        payload = dict(example)
+    payload.setdefault("cwd", EXAMPLE_WORKSPACE)
+    return action_from_payload(payload)
+
+
+def check_rule_examples(policy: CompiledPolicy, rules: list[tuple[LayerSource, int, Any]], parsed) -> list[Problem]:
+    from warden.core.analyze import AnalysisEnv, analyze
+    from warden.core.policy.compiled import build_subjects
+
+    env = AnalysisEnv(home=EXAMPLE_HOME, env={"HOME": EXAMPLE_HOME})
+    by_id = {r.id: r for r in policy.rules}
+    problems: list[Problem] = []
+    for src, i, rule in rules:
+        if rule.examples is None or rule.id not in by_id:
+            continue
+        compiled = by_id[rule.id]
+        line = parsed_line(parsed, src, i)
+        for expected, examples in ((True, rule.examples.match), (False, rule.examples.not_match)):
+            for ex in examples:
+                try:
+                    action = example_action(ex)
+                except Exception as exc:
+                    problems.append(Problem(src.path, line, f"rule {rule.id!r}: example {ex!r} is not a valid action: {exc}"))
+                    continue
+                analysis = analyze(action, env)
+                every = compiled.effect is Decision.ALLOW
+                hit = any(compiled.matcher.matches(s, every, EXAMPLE_HOME) for s in build_subjects(action, analysis))
+                if hit != expected:
+                    verb = "should match but does not" if expected else "should not match but does"
+                    problems.append(Problem(src.path, line, f"rule {rule.id!r}: example {ex!r} {verb}"))
+    return problems

@@ -1,0 +1,184 @@
+"""Gateway: the adapter-level service every entry point uses.
+
+It discovers and caches the policy per workspace, supplies the machine facts analyzers may
+use (home, symlinks), drives :func:`warden.core.flow.decision_flow` and writes the audit
+event. ``decide`` never raises: any failure is a deny verdict that says what went wrong.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from warden.core.action import Action, ActionError, action_from_payload
+from warden.core.analyze import AnalysisEnv
+from warden.core.decision import Verdict
+from warden.core.flow import decision_flow
+
+
+class Gateway:
+    def __init__(
+        self,
+        *,
+        cwd: str,
+        policy_file: str | None,
+        home: Path,
+        environ: Mapping[str, str],
+        audit: bool,
+    ) -> None:
+        self.cwd = cwd
+        self.policy_file = policy_file
+        self.home = home
+        self.environ = dict(environ)
+        self.audit = audit
+        self._policies: dict[str, Any] = {}  # workspace -> CompiledPolicy | PolicyProblem
+        self._recorder: Any = None
+        self._recorder_error: str | None = None
+        user_home = self.environ.get("HOME") or str(Path.home())
+        self.analysis_env = AnalysisEnv(
+            home=user_home,
+            warden_home=str(home),
+            realpath=os.path.realpath,
+            env={"HOME": user_home},
+        )
+
+    @classmethod
+    def from_env(
+        cls,
+        *,
+        cwd: str | None = None,
+        policy_file: str | None = None,
+        warden_home: str | None = None,
+        audit: bool = True,
+        environ: Mapping[str, str] | None = None,
+    ) -> Gateway:
+        from warden.adapters.policy_files import warden_home as default_home
+
+        environ = os.environ if environ is None else environ
+        home = Path(warden_home) if warden_home else default_home(environ)
+        if audit and environ.get("WARDEN_AUDIT", "1").lower() in ("0", "off", "false", "no"):
+            audit = False
+        return cls(cwd=cwd or os.getcwd(), policy_file=policy_file, home=home, environ=environ, audit=audit)
+
+    # -- policy -----------------------------------------------------------------------------
+    def workspace_for(self, cwd: str) -> str:
+        from warden.adapters.policy_files import find_workspace
+
+        return find_workspace(cwd or self.cwd)
+
+    def policy_for(self, workspace: str):
+        """The compiled policy for a workspace; raises PolicyLoadError/PolicyFileError."""
+        cached = self._policies.get(workspace)
+        if cached is None:
+            from warden.adapters.policy_files import discover, load_compiled
+
+            try:
+                cached = load_compiled(discover(workspace, policy_file=self.policy_file, environ=self.environ), self.home)
+            except Exception as exc:  # remembered so a broken policy denies quickly and consistently
+                cached = exc
+            self._policies[workspace] = cached
+        if isinstance(cached, Exception):
+            raise cached
+        return cached
+
+    @property
+    def policy(self):
+        return self.policy_for(self.workspace_for(self.cwd))
+
+    # -- audit ------------------------------------------------------------------------------
+    def _open_recorder(self) -> Any:
+        if self._recorder is None and self._recorder_error is None:
+            try:
+                from warden.adapters.audit import open_recorder
+
+                self._recorder = open_recorder(str(self.home), self.environ)
+            except Exception as exc:
+                self._recorder_error = f"{type(exc).__name__}: {exc}"
+        if self._recorder is None:
+            raise RuntimeError(f"audit log unavailable: {self._recorder_error}")
+        return self._recorder
+
+    def record(self, event: Mapping[str, Any]) -> str:
+        return self._open_recorder().record(dict(event))
+
+    def _record_decision(self, action: Action, verdict: Verdict, started: float, policy: Any) -> None:
+        from warden.core.audit import decision_event
+
+        event = decision_event(
+            action,
+            verdict,
+            policy_digest=getattr(policy, "digest", ""),
+            policy_sources=getattr(policy, "sources", []),
+            started_at=started,
+            duration_ms=(time.perf_counter() - self._t0) * 1000.0,
+            redact=self.redactor(),
+        )
+        self.record(event)
+
+    def redactor(self):
+        """text -> text with secrets replaced by keyed markers (used for audit events)."""
+        from warden.adapters.redaction import redactor_for
+
+        return redactor_for(self.home)
+
+    # -- deciding ---------------------------------------------------------------------------
+    def normalize(self, payload: Any) -> Action:
+        action = action_from_payload(payload, default_cwd=self.cwd)
+        if not isinstance(payload, Mapping) or not payload.get("workspace"):
+            from dataclasses import replace
+
+            action = replace(action, workspace=self.workspace_for(action.cwd))
+        return action
+
+    def decide_payload(self, payload: Any) -> Verdict:
+        try:
+            action = self.normalize(payload)
+        except ActionError as exc:
+            return Verdict.fail_closed(str(exc), reason=f"denied: not a valid action: {exc}")
+        except Exception as exc:
+            return Verdict.fail_closed(f"{type(exc).__name__}: {exc}")
+        return self.decide(action)
+
+    def decide(self, action: Action) -> Verdict:
+        self._t0 = time.perf_counter()
+        started = time.time()
+        try:
+            policy = self.policy_for(action.workspace or self.workspace_for(action.cwd))
+        except Exception as exc:
+            verdict = Verdict.fail_closed(
+                str(exc), reason=f"denied: the policy could not be loaded, so nothing is allowed until it is fixed: {exc}"
+            )
+            self._try_record(action, verdict, started, None)
+            return verdict
+        try:
+            flow = decision_flow(policy, action, self.analysis_env)
+            step = next(flow)
+            error = None
+            if self.audit:
+                try:
+                    self._record_decision(step.action, step.verdict, started, policy)
+                except Exception as exc:
+                    error = f"{type(exc).__name__}: {exc}"
+            try:
+                flow.send(error)
+            except StopIteration as stop:
+                return stop.value
+            raise RuntimeError("decision flow did not finish")
+        except Exception as exc:
+            return Verdict.fail_closed(f"internal error: {type(exc).__name__}: {exc}")
+
+    def _try_record(self, action: Action, verdict: Verdict, started: float, policy: Any) -> None:
+        if not self.audit:
+            return
+        try:
+            self._record_decision(action, verdict, started, policy)
+        except Exception:
+            pass  # already a deny; the log failure must not turn it into a crash
+
+    def close(self) -> None:
+        if self._recorder is not None:
+            self._recorder.close()
+            self._recorder = None
