@@ -11,7 +11,7 @@ Findings never expose the secret in ``repr`` or ``to_json``; identify them with
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from warden.core.secrets.engine import ALLOW_MARKERS, RuleError, Ruleset
 from warden.core.secrets.gitleaks import GitleaksConfigError, load_gitleaks_toml
@@ -19,10 +19,10 @@ from warden.core.secrets.model import Allowlist, Finding, Redaction, Rule
 
 __all__ = [
     "ALLOW_MARKERS",
+    "MARKER_PATTERN",
     "Allowlist",
     "Finding",
     "GitleaksConfigError",
-    "MARKER_PATTERN",
     "Redaction",
     "Rule",
     "RuleError",

@@ -11,7 +11,8 @@ than the longest possible match, so memory stays bounded and no secret is cut in
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
 
 from warden.core.secrets.filters import CHECKS, shannon_entropy
 from warden.core.secrets.model import Allowlist, Finding, Rule
@@ -91,7 +92,7 @@ class Ruleset:
                 return r
         raise KeyError(rule_id)
 
-    def compile_all(self) -> "Ruleset":
+    def compile_all(self) -> Ruleset:
         """Compile every regex now (validation at load time, warm-up for bulk scans)."""
         for i in range(len(self.rules)):
             self._rx(i)
@@ -299,6 +300,8 @@ class Ruleset:
             pos = r.start
             col = r.start - (text.rfind("\n", 0, r.start) + 1) + 1
             rule = self.rules[r.rule]
+            inner = r.secret.count("\n")
+            end_col = (len(r.secret) - r.secret.rfind("\n") - 1 + 1) if inner else col + len(r.secret)
             out.append(
                 Finding(
                     rule_id=rule.id,
@@ -308,6 +311,8 @@ class Ruleset:
                     line=line,
                     column=col,
                     path=path,
+                    end_line=line + inner,
+                    end_column=end_col,
                     entropy=shannon_entropy(r.secret) if len(r.secret) <= 4096 else 0.0,
                     _secret=r.secret,
                 )
@@ -319,7 +324,7 @@ class Ruleset:
         out = []
         for r in self.rules:
             if r.path and not r.regex and self._re(r.path, f"rule {r.id!r} path").search(path):
-                out.append(Finding(r.id, r.description, 0, 0, 0, 0, path, 0.0, path))
+                out.append(Finding(r.id, r.description, 0, 0, 0, 0, path, _secret=path))
         return out
 
 

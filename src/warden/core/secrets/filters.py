@@ -13,7 +13,8 @@ import binascii
 import math
 import re  # only for small bounded patterns on short strings; never on untrusted bulk text
 from collections import Counter
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 # Substrings (lower-case) that mark a value as a placeholder or documentation example.
 PLACEHOLDER_WORDS = (

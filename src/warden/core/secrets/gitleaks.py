@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import replace
-from typing import Any, Callable, Mapping
+from typing import Any
+from collections.abc import Callable, Mapping
 
 from warden.core.secrets.engine import RuleError, Ruleset
 from warden.core.secrets.model import Allowlist, Rule

@@ -75,6 +75,8 @@ class Finding:
     line: int  # 1-based
     column: int  # 1-based
     path: str = ""
+    end_line: int = 0  # line and column just past the secret (multi-line keys span lines)
+    end_column: int = 0
     entropy: float = 0.0
     _secret: str = field(default="", repr=False, compare=False)
 
@@ -92,6 +94,8 @@ class Finding:
             "path": self.path,
             "line": self.line,
             "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
             "start": self.start,
             "end": self.end,
             "length": self.end - self.start,

@@ -7,7 +7,7 @@ yet the marker reveals nothing without the key. Works on a string or a stream of
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from warden.core.secrets.engine import Ruleset
 from warden.core.secrets.model import Finding, Redaction

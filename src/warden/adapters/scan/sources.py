@@ -1,0 +1,218 @@
+"""Where text comes from: files (streamed), directory walks, git diffs, stdin.
+
+Every source yields :class:`FileResult` objects; a file that cannot be scanned (binary,
+too large, unreadable) yields a result with a ``notice`` instead of findings, so a report
+always says what was *not* looked at.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import subprocess
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from warden.core.secrets import Finding, Ruleset
+
+READ_BYTES = 1 << 20
+SNIFF_BYTES = 8192
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024  # larger files are skipped with a notice
+_SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", ".tox", ".mypy_cache"}
+
+
+@dataclass(slots=True)
+class ScanOptions:
+    max_bytes: int = DEFAULT_MAX_BYTES
+    gitignore: bool = False
+    follow_symlinks: bool = False
+    skip_dirs: frozenset[str] = frozenset(_SKIP_DIRS)
+
+
+@dataclass(slots=True)
+class FileResult:
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    notice: str = ""  # why the file was skipped or only partly read
+    error: bool = False  # an error (unreadable) rather than a deliberate skip
+    size: int = 0
+
+
+def _decoded_chunks(stream: BinaryIO, first: bytes) -> Iterator[str]:
+    # Invalid UTF-8 becomes U+FFFD: offsets stay consistent and nothing crashes.
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    if first:
+        yield decoder.decode(first)
+    while True:
+        block = stream.read(READ_BYTES)
+        if not block:
+            break
+        yield decoder.decode(block)
+    tail = decoder.decode(b"", final=True)
+    if tail:
+        yield tail
+
+
+def is_binary(sample: bytes) -> bool:
+    if b"\0" in sample:
+        return True
+    return False
+
+
+def scan_file(path: str, ruleset: Ruleset, options: ScanOptions | None = None, display: str | None = None
+              ) -> FileResult:
+    options = options or ScanOptions()
+    shown = display or path
+    result = FileResult(shown)
+    try:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            result.size = size
+            if size > options.max_bytes:
+                result.notice = f"skipped: {size / 1e6:.0f} MB is over the {options.max_bytes / 1e6:.0f} MB limit" \
+                    " (raise it with --max-size)"
+                return result
+            first = fh.read(SNIFF_BYTES)
+            if is_binary(first):
+                result.notice = "skipped: binary file"
+                return result
+            result.findings = list(ruleset.scan_stream(_decoded_chunks(fh, first), shown))
+            result.findings.extend(ruleset.path_findings(shown))
+    except OSError as exc:
+        result.notice = f"unreadable: {exc.strerror or exc}"
+        result.error = True
+    return result
+
+
+def scan_stream_text(stream: BinaryIO, ruleset: Ruleset, name: str = "-") -> FileResult:
+    result = FileResult(name)
+    first = stream.read(SNIFF_BYTES)
+    if is_binary(first):
+        result.notice = "skipped: binary input"
+        return result
+    result.findings = list(ruleset.scan_stream(_decoded_chunks(stream, first), name))
+    return result
+
+
+def _git_visible(directory: Path) -> set[str] | None:
+    """Files git would not ignore under ``directory`` (tracked + untracked), or None."""
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(directory), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            capture_output=True, timeout=120, check=True,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {os.path.normpath(directory / p.decode("utf-8", "surrogateescape")) for p in out.split(b"\0") if p}
+
+
+def iter_paths(paths: Iterable[str], options: ScanOptions) -> Iterator[tuple[str, str]]:
+    """(filesystem path, display path) for every file under ``paths``.
+
+    Missing paths are yielded too, so the scan reports them as unreadable rather than
+    silently scanning less than asked.
+    """
+    for raw in paths:
+        root = Path(raw)
+        if not root.is_dir():
+            yield str(root), raw
+            continue
+        visible = _git_visible(root) if options.gitignore else None
+        for dirpath, dirnames, filenames in os.walk(root, followlinks=options.follow_symlinks, onerror=None):
+            dirnames[:] = sorted(d for d in dirnames if d not in options.skip_dirs)
+            for name in sorted(filenames):
+                full = os.path.join(dirpath, name)
+                if visible is not None and os.path.normpath(full) not in visible:
+                    continue
+                if not options.follow_symlinks and os.path.islink(full):
+                    continue
+                yield full, full
+
+
+def unreadable_dirs(paths: Iterable[str]) -> list[str]:
+    """Directories under ``paths`` that cannot be listed (os.walk skips them silently)."""
+    out = []
+    for raw in paths:
+        if Path(raw).is_dir():
+            for dirpath, dirnames, _ in os.walk(raw):
+                for d in dirnames:
+                    full = os.path.join(dirpath, d)
+                    if not os.access(full, os.R_OK | os.X_OK) and not os.path.islink(full):
+                        out.append(full)
+    return out
+
+
+# ---- git diffs ----------------------------------------------------------------------------
+
+class GitError(RuntimeError):
+    pass
+
+
+def scan_git_diff(rev: str | None, ruleset: Ruleset, cwd: str = ".", staged: bool = False) -> list[FileResult]:
+    """Scan only the lines a diff adds (``git diff REV`` or ``git diff --staged``)."""
+    args = ["git", "-C", cwd, "diff", "--no-color", "--no-ext-diff", "--unified=0", "--no-renames"]
+    if staged:
+        args.append("--staged")
+    if rev:
+        if rev.startswith("-"):
+            raise GitError(f"refusing revision {rev!r}: it looks like an option")
+        args.append(rev)
+    args.append("--")
+    try:
+        proc = subprocess.run(args, capture_output=True, timeout=600)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise GitError(f"cannot run git: {exc}") from None
+    if proc.returncode != 0:
+        msg = proc.stderr.decode("utf-8", "replace").strip()
+        raise GitError(f"git diff failed: {msg or 'exit ' + str(proc.returncode)}")
+    return _scan_diff(proc.stdout.decode("utf-8", "replace"), ruleset)
+
+
+def _scan_diff(diff: str, ruleset: Ruleset) -> list[FileResult]:
+    results: list[FileResult] = []
+    path = ""
+    lines: list[str] = []
+    numbers: list[int] = []
+    new_no = 0
+
+    def flush() -> None:
+        if path and lines:
+            text = "\n".join(lines)
+            found = []
+            for f in ruleset.scan(text, path):
+                real = numbers[f.line - 1]
+                end = numbers[min(f.end_line, len(numbers)) - 1]
+                found.append(_relocate(f, real, end))
+            results.append(FileResult(path, found))
+
+    for line in diff.split("\n"):
+        if line.startswith("diff --git "):
+            flush()
+            path, lines, numbers = "", [], []
+        elif line.startswith("+++ "):
+            target = line[4:]
+            path = target[2:] if target.startswith("b/") else ("" if target == "/dev/null" else target)
+        elif line.startswith("Binary files "):
+            results.append(FileResult(line.split(" and ")[-1].removeprefix("b/").removesuffix(" differ"),
+                                      notice="skipped: binary file"))
+        elif line.startswith("@@"):
+            try:
+                new_no = int(line.split("+", 1)[1].split(" ", 1)[0].split(",")[0])
+            except (IndexError, ValueError):
+                new_no = 0
+        elif line.startswith("+") and path:
+            lines.append(line[1:])
+            numbers.append(new_no)
+            new_no += 1
+        elif line.startswith(" "):
+            new_no += 1
+    flush()
+    return results
+
+
+def _relocate(f: Finding, line: int, end_line: int) -> Finding:
+    from dataclasses import replace
+
+    return replace(f, line=line, end_line=end_line)
