@@ -27,7 +27,7 @@ PLACEHOLDER_WORDS = (
 )
 # Values that are references to a secret, not a secret: env vars, templates, lookups.
 _REFERENCE = re.compile(
-    r"^(?:\$\{?[A-Za-z_]|\$\(|%\(?[A-Za-z_]|\{\{|\{%|<%|@@|\#\{|env\(|ENV\[|process\.env|os\.environ"
+    r"^(?:\$\{?[A-Za-z_]|\$\(|%\([A-Za-z_]|%[sd]$|%[A-Za-z_]+%$|\{\{|\{%|<%|@@|\#\{|env\(|ENV\[|process\.env|os\.environ"
     r"|os\.getenv|getenv\(|secrets\.|vault:|ref\+|arn:aws:secretsmanager|\*\*\*|<[A-Za-z_ -]+>$)"
 )
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -36,6 +36,7 @@ _HASH_LENGTHS = {32, 40, 56, 64, 96, 128}
 _SRI = re.compile(r"^(?:sha(?:1|256|384|512))[-:]", re.I)
 _IDENT = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*(?:(?:\.|->|::)[A-Za-z_$][A-Za-z0-9_$]*)*(?:\(\)?)?$")
 _WORDY = re.compile(r"^[a-z]+(?:[_\-. ][a-z]+)*$")
+_CAMEL = re.compile(r"^[A-Za-z][a-z]+(?:[A-Z]+[a-z]+)*[A-Z]*$")
 _PATHLIKE = re.compile(r"^(?:~|\.{1,2})?/[\w./-]*$|^[A-Za-z]:\\")
 _NUMBER = re.compile(r"^[0-9._:-]+$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
@@ -44,7 +45,7 @@ _NAME_NOT_SECRET = re.compile(
     r"(?:hash|sha\d*|md5|digest|checksum|fingerprint|etag|integrity|commit|version|_?len(?:gth)?$|size"
     r"|count|file|path|dir|url|uri|endpoint|_type|type$|name$|field|label|prompt|placeholder|policy"
     r"|expir|ttl|timeout|header|param|format|regex|pattern|_id$|id$|ids$|_ids|index|idx|prefix|suffix"
-    r"|mode|method|length|min|max|enabled|required|rotation|salt|nonce|iv$|public|pubkey|publishable"
+    r"|mode|method|length|min|max|enabled|required|rotation|nonce|iv$|public|pubkey|publishable"
     r"|cache|reset|forgot|confirm|hint|policy|strength|question|field|column|input|validator|_env$)",
     re.I,
 )
@@ -137,8 +138,15 @@ def _b64_userpass(secret: str, m: Any, line: str) -> bool:
     }
 
 
+_DEFAULT_PASSWORDS = frozenset({"guest", "admin", "root", "test", "user", "pass", "postgres", "changeit", "default"})
+
+
 def _uri_password(secret: str, m: Any, line: str) -> bool:
     low = secret.lower()
+    whole = m.group(0)
+    user = whole.split("://", 1)[1].split(":", 1)[0] if "://" in whole else ""
+    if low in _DEFAULT_PASSWORDS or (user and user.lower() == low):
+        return False  # guest:guest, postgres:postgres: well-known defaults, not secrets
     if low in {"password", "pass", "passwd", "pwd", "secret", "pw", "p", "x", "***"} or "password" in low:
         return False
     if secret.startswith(("$", "%", "{", "<", "[")) or is_placeholder(secret):
@@ -178,7 +186,7 @@ def generic_value_ok(secret: str, name: str, quoted: bool, kind: str, env_style:
     if _NUMBER.match(secret) or secret.startswith(("http://", "https://", "file:")):
         return False
     low = secret.lower()
-    if low in _STOP_VALUES or "password" in low or "passwd" in low or secret.count("*") >= 2:
+    if low in _STOP_VALUES or "password" in low or "passwd" in low or "**" in secret:
         return False
     if _WORDY.match(secret):
         return False
@@ -195,8 +203,8 @@ def generic_value_ok(secret: str, name: str, quoted: bool, kind: str, env_style:
     classes = char_classes(secret)
     has_digit = any(c.isdigit() for c in secret)
     if kind == "password":
-        if secret.isalpha() and n < 16:
-            return False  # a word or identifier ("Incorrect", "getPass"), not a password
+        if secret.isalpha() and (n < 16 or _CAMEL.match(secret)):
+            return False  # a word or identifier ("Incorrect", "BasicAuthHandler"), not a password
         return classes >= 2 and ent >= 2.5
     # Machine-made keys of 10+ random characters nearly always contain a digit.
     return classes >= 2 and n >= 10 and ((has_digit and ent >= 3.0) or (n >= 24 and ent >= 4.0))
@@ -212,7 +220,7 @@ _STOP_VALUES = frozenset(
 )
 
 
-_ENV_LINE = re.compile(r"^\s*(?:export\s+|set\s+)?[A-Za-z_][A-Za-z0-9_.-]*\s*[=:]")
+_ENV_LINE = re.compile(r"^\s*(?:export\s+|set\s+|ENV\s+|ARG\s+|-\s+)?[A-Za-z_][A-Za-z0-9_.-]*\s*[=:]")
 
 
 def _generic(kind: str) -> Check:

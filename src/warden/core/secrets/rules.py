@@ -47,7 +47,7 @@ def _pem(id: str, label: str, begin: str, end: str | None = None) -> Rule:
 
 
 # Names that introduce generic credentials; the value checks live in filters.generic_value_ok.
-_PASSWORD_NAMES = r"passwd|password|passphrase|pass_?word|pwd|db_?pass|_pass|pass_"
+_PASSWORD_NAMES = r"passwd|password|passphrase|pass_?word|pwd|db_?pass|_pass|pass_|pass\b"
 _KEY_NAMES = (
     r"secret|token|api_?key|apikey|api-key|access_?key|auth_?key|private_?key|client_?secret|credential"
     r"|auth_?token|session_?key|signing_?key|encryption_?key|master_?key|app_?key|x-api-key"
@@ -151,7 +151,7 @@ RULES: tuple[Rule, ...] = (
     _r("vault-legacy-token", "HashiCorp Vault token (legacy)", near(r"vault.{0,20}token", r"s\.[A-Za-z0-9]{24}"),
        "vault"),
     _r("pulumi-token", "Pulumi access token", tok(r"pul-[a-f0-9]{40}"), "pul-"),
-    _r("doppler-token", "Doppler token", tok(r"dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,44}"), "dp."),
+    _r("doppler-token", "Doppler token", tok(r"dp\.(?:pt|st|sa|ct|scim|audit)\.(?:[a-z0-9_\-]{1,30}\.)?[A-Za-z0-9]{40,44}"), "dp."),
     _r("sonarqube-token", "SonarQube/SonarCloud token", tok(r"sq[pau]_[a-f0-9]{40}"), ("sqp_", "sqa_", "squ_")),
     _r("snyk-token", "Snyk API token", near(r"snyk.{0,20}", UUID), "snyk"),
     _r("codecov-token", "Codecov upload token", near(r"codecov.{0,20}", UUID), "codecov"),
@@ -190,7 +190,7 @@ RULES: tuple[Rule, ...] = (
        ("xoxp-", "xoxe-")),
     _r("slack-app-token", "Slack app-level token", tok(r"xapp-\d-[A-Z0-9]+-\d+-[a-z0-9]+"), "xapp-"),
     _r("slack-config-token", "Slack configuration token", tok(r"xoxe\.xox[bp]-\d-[A-Z0-9]{163,166}"), "xoxe.xox"),
-    _r("slack-legacy-token", "Slack legacy token", tok(r"xox[osar]-(?:\d+-){0,3}[A-Za-z0-9]{8,48}"),
+    _r("slack-legacy-token", "Slack legacy token", tok(r"xox[osar]-(?:\d+-){0,3}[A-Za-z0-9]{8,64}"),
        ("xoxo-", "xoxs-", "xoxa-", "xoxr-")),
     _r("slack-webhook-url", "Slack incoming webhook URL",
        r"(hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/_\-]{40,60})", "hooks.slack.com/"),
@@ -198,7 +198,7 @@ RULES: tuple[Rule, ...] = (
        r"(discord(?:app)?\.com/api/webhooks/[0-9]{17,20}/[A-Za-z0-9_\-]{60,68})", "/api/webhooks/"),
     _r("discord-bot-token", "Discord bot token",
        tok(r"[MNO][A-Za-z0-9_\-]{23,25}\.[A-Za-z0-9_\-]{6}\.[A-Za-z0-9_\-]{27,38}"), ("discord",)),
-    _r("telegram-bot-token", "Telegram bot token", tok(r"[0-9]{8,10}:AA[A-Za-z0-9_\-]{33}"), ":aa"),
+    _r("telegram-bot-token", "Telegram bot token", rf"(?:^|[^0-9])([0-9]{{8,10}}:AA[A-Za-z0-9_\-]{{33}}){E}", ":aa"),
     _r("twilio-api-key", "Twilio API key or auth token",
        near(r"twilio.{0,20}(?:key|token|secret)", r"SK[0-9a-fA-F]{32}|[0-9a-f]{32}"), "twilio"),
     _r("sendgrid-api-key", "SendGrid API key", tok(r"SG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}"), "sg."),
@@ -230,7 +230,7 @@ RULES: tuple[Rule, ...] = (
     _r("okta-token", "Okta API token", near(r"okta.{0,20}", r"00[A-Za-z0-9_\-]{40}"), "okta"),
     _r("auth0-client-secret", "Auth0 client secret", near(r"auth0.{0,20}secret", r"[A-Za-z0-9_\-]{64}"), "auth0"),
     _r("twitch-token", "Twitch API token", near(r"twitch.{0,20}", r"[a-z0-9]{30}"), "twitch"),
-    _r("twitter-bearer-token", "Twitter/X bearer token", tok(r"A{22}[A-Za-z0-9%]{80,}"), "aaaaaaaaaaaaaaaaaaaaaa",
+    _r("twitter-bearer-token", "Twitter/X bearer token", tok(r"A{21}[A-Za-z0-9%]{80,}"), "aaaaaaaaaaaaaaaaaaaaa",
        checks=()),
     _r("facebook-access-token", "Facebook/Meta access token", tok(r"EAA[A-Za-z0-9]{100,}"), "eaa"),
     _r("mapbox-secret-token", "Mapbox secret token", tok(r"sk\.eyJ[A-Za-z0-9_\-]{50,}\.[A-Za-z0-9_\-]{20,}"), "sk.eyj"),
@@ -311,7 +311,7 @@ RULES: tuple[Rule, ...] = (
        near(r"(?:etherscan|infura|alchemy).{0,20}", r"[A-Za-z0-9_\-]{32}"), ("etherscan", "infura", "alchemy")),
     # --- databases and connection strings ---------------------------------------------------
     _r("uri-with-password", "URL with embedded password",
-       r"(?i)\b[a-z][a-z0-9+.\-]{1,24}://[^\s:@/\"'<>`]{1,100}:([^\s:@/\"'<>`]{3,200})@[^\s\"'<>/@]{1,255}",
+       r"(?i)\b[a-z][a-z0-9+.\-]{1,24}://[^\s:@/\"'<>`]{0,100}:([^\s:@/\"'<>`]{3,200})@[^\s\"'<>/@]{1,255}",
        "://", checks=("uri_password",)),
     _r("jdbc-password", "JDBC URL with a password parameter",
        r"(?i)jdbc:[a-z0-9]+:[^\s\"']*?[;?&]password=([^;&\s\"']{3,200})", "jdbc:", checks=("uri_password",)),
@@ -341,13 +341,23 @@ RULES: tuple[Rule, ...] = (
     _pem("private-key-pkcs8", "PKCS#8", "PRIVATE KEY"),
     _pem("private-key-encrypted", "Encrypted PKCS#8", "ENCRYPTED PRIVATE KEY"),
     _pem("private-key-pgp", "PGP", "PGP PRIVATE KEY BLOCK"),
-    _pem("private-key-ssh2", "SSH.com (SSH2)", "SSH2 ENCRYPTED PRIVATE KEY"),
+    _r("private-key-ssh2", "SSH.com (SSH2) private key",
+       r"(---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----[\s\S]*?---- END SSH2 ENCRYPTED PRIVATE KEY ----)",
+       "---- begin ssh2 encrypted private key ----", window="block", checks=("pem",)),
     _r("private-key-putty", "PuTTY private key",
        r"(PuTTY-User-Key-File-[23]: [\s\S]*?Private-MAC: [a-f0-9]{40,64})", "putty-user-key-file-",
        window="block", checks=("pem",)),
     # --- generic, keyword-anchored ---------------------------------------------------------------
     _generic("generic-password", "Hard-coded password", _PASSWORD_NAMES, "password",
-             ("passwd", "password", "passphrase", "pass_word", "pwd", "_pass", "pass_", "dbpass")),
+             ("passwd", "password", "passphrase", "pass_word", "pwd", "_pass", "pass_", "dbpass", "pass=", "pass =",
+              "pass:", "pass\"", "pass'")),
+    _r("php-define-secret", "Secret in a PHP define()",
+       rf"(?i)define\(\s*['\"]([A-Z0-9_]*(?:PASSWORD|PASSWD|SECRET|_KEY|TOKEN|SALT)[A-Z0-9_]*)['\"]\s*,\s*(['\"])"
+       r"([^'\"\s]{8,300})['\"]", "define(", secret_group=3, checks=("generic_password",), generic=True),
+    _r("xml-secret", "Password or secret in an XML element",
+       rf"(?i)<([\w.\-]{{0,30}}(?:{_PASSWORD_NAMES}|{_KEY_NAMES})[\w.\-]{{0,20}})(>)([^<\s]{{8,300}})</",
+       ("password>", "passwd>", "secret>", "token>", "key>", "pwd>"), secret_group=3, checks=("generic_password",),
+       generic=True),
     _generic("generic-secret", "Hard-coded secret, token or API key", _KEY_NAMES, "key",
              ("secret", "token", "api_key", "apikey", "api-key", "access_key", "accesskey", "auth_key", "authkey",
               "private_key", "privatekey", "client_secret", "clientsecret", "credential", "auth_token",
