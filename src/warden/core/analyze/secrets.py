@@ -16,10 +16,12 @@ from __future__ import annotations
 from typing import Any
 from collections.abc import Iterator
 
-from warden.core.action import Action
+from warden.core.action import MAX_DEPTH, Action
 from warden.core.facts import SECRET_IN_CONTENT, Fact
 
-_MAX_DEPTH = 16  # MCP arguments are untrusted JSON: bound the walk
+# MCP arguments are untrusted JSON: the walk is bounded, and as deep as action.py accepts,
+# so nothing an action may carry is out of reach.
+_MAX_DEPTH = MAX_DEPTH + 1
 _MAX_TOTAL = 4 * 1024 * 1024  # characters scanned per action (MAX_STRING in action.py)
 
 

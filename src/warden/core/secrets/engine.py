@@ -10,6 +10,7 @@ than the longest possible match, so memory stays bounded and no secret is cut in
 
 from __future__ import annotations
 
+import re  # only for the bounded surrogate swap below
 from dataclasses import dataclass, field
 from typing import Any
 from collections.abc import Iterable, Iterator, Sequence
@@ -25,6 +26,7 @@ _BLOCK = 72 * 1024  # multi-line (PEM) window: longest block a rule may match
 CHUNK = 1 << 20  # streaming chunk (characters)
 OVERLAP = _BLOCK + 8 * 1024  # > longest match: nothing straddles a cut unseen
 _ASCII_LOWER = {i: i + 32 for i in range(65, 91)}
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 class RuleError(ValueError):
@@ -234,7 +236,14 @@ class Ruleset:
         if rule.path and path and not self._re(rule.path, f"rule {rule.id!r} path").search(path):
             return
         window = text[ws:we]
-        for m in self._rx(i).finditer(window):
+        try:
+            matches = list(self._rx(i).finditer(window))
+        except UnicodeEncodeError:
+            # Lone surrogates (from JSON "\\udcff" escapes) cannot go to RE2 as UTF-8;
+            # swap them one-for-one so offsets stay true.
+            window = _SURROGATES.sub("\ufffd", window)
+            matches = list(self._rx(i).finditer(window))
+        for m in matches:
             g = rule.secret_group
             if g is None:  # gitleaks: the first group that matched, else the whole match
                 g = next((k for k in range(1, m.re.groups + 1) if m.group(k)), 0)

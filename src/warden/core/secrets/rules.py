@@ -352,7 +352,7 @@ RULES: tuple[Rule, ...] = (
              ("passwd", "password", "passphrase", "pass_word", "pwd", "_pass", "pass_", "dbpass", "pass=", "pass =",
               "pass:", "pass\"", "pass'")),
     _r("php-define-secret", "Secret in a PHP define()",
-       rf"(?i)define\(\s*['\"]([A-Z0-9_]*(?:PASSWORD|PASSWD|SECRET|_KEY|TOKEN|SALT)[A-Z0-9_]*)['\"]\s*,\s*(['\"])"
+       r"(?i)define\(\s*['\"]([A-Z0-9_]*(?:PASSWORD|PASSWD|SECRET|_KEY|TOKEN|SALT)[A-Z0-9_]*)['\"]\s*,\s*(['\"])"
        r"([^'\"\s]{8,300})['\"]", "define(", secret_group=3, checks=("generic_password",), generic=True),
     _r("xml-secret", "Password or secret in an XML element",
        rf"(?i)<([\w.\-]{{0,30}}(?:{_PASSWORD_NAMES}|{_KEY_NAMES})[\w.\-]{{0,20}})(>)([^<\s]{{8,300}})</",
