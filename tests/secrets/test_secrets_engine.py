@@ -168,3 +168,9 @@ def _corpus_scores() -> tuple[float, float, list[str]]:
 def test_corpus_accuracy_meets_targets() -> None:
     recall, precision, wrong = _corpus_scores()
     assert recall >= 0.97 and precision >= 0.95, wrong
+
+
+def test_package_functions_are_not_shadowed_by_submodules() -> None:
+    secrets.redact("x", KEY)
+    secrets.load_gitleaks_toml("")
+    assert callable(secrets.redact) and callable(secrets.scan_text) and callable(secrets.load_gitleaks_toml)

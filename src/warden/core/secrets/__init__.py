@@ -13,9 +13,13 @@ from __future__ import annotations
 from functools import lru_cache
 from collections.abc import Iterable, Iterator
 
+from typing import TYPE_CHECKING, Any
+
 from warden.core.secrets.engine import ALLOW_MARKERS, RuleError, Ruleset
-from warden.core.secrets.gitleaks import GitleaksConfigError, load_gitleaks_toml
 from warden.core.secrets.model import Allowlist, Finding, Redaction, Rule
+
+if TYPE_CHECKING:
+    from warden.core.secrets.gitleaks import GitleaksConfigError, load_gitleaks_toml
 
 __all__ = [
     "ALLOW_MARKERS",
@@ -39,6 +43,15 @@ __all__ = [
 MARKER_PATTERN = r"\[REDACTED:[A-Za-z0-9_.\-]+:[0-9a-f]{6}\]"
 
 
+def __getattr__(name: str) -> Any:
+    # The TOML loader (and tomllib) stay out of the hook's import path until asked for.
+    if name in ("GitleaksConfigError", "load_gitleaks_toml"):
+        from warden.core.secrets import gitleaks
+
+        return getattr(gitleaks, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 @lru_cache(maxsize=1)
 def default_ruleset() -> Ruleset:
     """The built-in rules (cached: regexes compile lazily and stay compiled)."""
@@ -56,7 +69,7 @@ def scan_stream(chunks: Iterable[str], ruleset: Ruleset | None = None, *, path: 
 
 
 def redact(text: str, key: bytes, ruleset: Ruleset | None = None) -> Redaction:
-    from warden.core.secrets.redact import redact_text
+    from warden.core.secrets.redaction import redact_text
 
     return redact_text(text, key, ruleset or default_ruleset())
 
@@ -64,6 +77,6 @@ def redact(text: str, key: bytes, ruleset: Ruleset | None = None) -> Redaction:
 def redact_stream(
     chunks: Iterable[str], key: bytes, ruleset: Ruleset | None = None, found: list[Finding] | None = None
 ) -> Iterator[str]:
-    from warden.core.secrets.redact import redact_chunks
+    from warden.core.secrets.redaction import redact_chunks
 
     return redact_chunks(chunks, key, ruleset or default_ruleset(), found)
