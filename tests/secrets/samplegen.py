@@ -259,3 +259,4 @@ SAMPLES.update({
     "xml-secret": ["<password>{pw16}</password>", "<apiKey>{an32}</apiKey>"],
     "php-define-secret": ["define( 'DB_PASSWORD', '{pw16}' );", "define('AUTH_SALT', '{pw40}');"],
 })
+SAMPLES["pgpass-password"] = ["db.internal:5432:*:replicator:{an20}"]

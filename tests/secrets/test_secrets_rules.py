@@ -26,7 +26,8 @@ CASES = [(rid, i, t) for rid, ts in SAMPLES.items() for i, t in enumerate(ts)]
 @pytest.mark.parametrize(("rule_id", "n", "template"), CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
 def test_rule_detects_sample(rule_id: str, n: int, template: str) -> None:
     text = fill(template, seed=rule_id)
-    found = scan_text(f"# config\n{text}\n# end\n")
+    path = ".pgpass" if default_ruleset().rule(rule_id).path else ""
+    found = scan_text(f"# config\n{text}\n# end\n", path=path)
     assert [f.rule_id for f in found] == [rule_id], (rule_id, text[:120])
     f = found[0]
     assert f.line == 2
@@ -39,6 +40,7 @@ def test_rule_detects_sample(rule_id: str, n: int, template: str) -> None:
 def test_rule_ignores_placeholder_version(rule_id: str) -> None:
     # The same shape filled with a run of x's is a documentation placeholder.
     text = fill(SAMPLES[rule_id][0], seed=rule_id)
-    secret = scan_text(text)[0]._secret
+    path = ".pgpass" if default_ruleset().rule(rule_id).path else ""
+    secret = scan_text(text, path=path)[0]._secret
     masked = text.replace(secret, "".join("x" if c.isalnum() else c for c in secret))
-    assert [f.rule_id for f in scan_text(masked)] == []
+    assert [f.rule_id for f in scan_text(masked, path=path)] == []

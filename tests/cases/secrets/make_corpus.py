@@ -228,19 +228,110 @@ NEGATIVE: list[tuple[str, str]] = [
     ("secret_scanning_doc.md", "Warden flags values like `api_key = \"...\"` unless they are placeholders.\n"),
 ]
 
+# Held out: written after the rules were tuned on the sets above, and scored as first written
+# (see docs/secrets.md for the figures). Different languages, layouts and decoy styles.
+HOLDOUT_POSITIVE: list[tuple[str, str]] = [
+    ("gh_actions_step.yml", "- name: Publish\n  run: npm publish\n  env:\n    NODE_AUTH_TOKEN: npm_{an36}\n"),
+    ("terraform_aws.tf", 'provider "aws" {\n  region     = "us-east-1"\n  access_key = "AKIA{b3216}"\n  secret_key = "{b6440}"\n}\n'),
+    ("kotlin.kt", 'val stripe = StripeClient("rk_live_{an32}")\n'),
+    ("swift.swift", 'let apiKey = "AIza{url35}"\nGMSServices.provideAPIKey(apiKey)\n'),
+    ("scala.conf", 'db {\n  url = "jdbc:postgresql://pg:5432/ledger"\n  password = "{pw18}"\n}\n'),
+    ("rust_main.rs", 'let client = Client::new("sk-ant-api03-{url93}AA");\n'),
+    ("elixir.exs", 'config :app, App.Mailer, api_key: "SG.{url22}.{url43}"\n'),
+    ("haskell.hs", 'slackToken = "xoxb-{d11}-{d13}-{an24}"\n'),
+    ("lua.lua", 'local token = "ghp_{an36}"\n'),
+    ("perl.pl", 'my $dbh = DBI->connect("dbi:Pg:dbname=app", "app", "{pw16}");\nmy $password = "{pw14}";\n'),
+    ("bash_history", "export OPENAI_API_KEY=sk-proj-{url130}\npython train.py\n"),
+    ("fish_config.fish", "set -gx HF_TOKEN hf_{al34}\n"),
+    ("windows.bat", "set GITHUB_TOKEN=ghp_{an36}\ngh auth status\n"),
+    ("jupyter_out.txt", "Out[3]: {'Authorization': 'Bearer ya29.{url120}'}\n"),
+    ("http_log.txt", '10.0.0.1 - - [01/May/2024] "GET /cb?code=x&access_token=ghu_{an36} HTTP/1.1" 200\n'),
+    ("stacktrace.txt", "psycopg2.OperationalError: connection to postgresql://svc:{an16}@10.2.3.4:5432/prod failed\n"),
+    ("yaml_anchor.yml", "defaults: &defaults\n  gitlab_token: glpat-{url20}\n"),
+    ("toml_nested.toml", '[tool.poetry.http-basic.private]\nusername = "ci"\npassword = "{pw18}"\n'),
+    ("properties_spaces.properties", "mail.smtp.password = {pw14}\n"),
+    ("csv_dump.csv", 'id,name,api_key\n1,prod,"sk_live_{an28}"\n'),
+    ("markdown_leak.md", "I tried `curl -H 'Authorization: Bearer {url44}' https://api.acme.io/v2/me`, it fails.\n"),
+    ("json_array.json", '[{"service": "sendgrid", "key": "SG.{url22}.{url43}"}]\n'),
+    ("env_quoted.env", "SECRET_KEY='{pw40}'\n"),
+    ("js_object.js", "module.exports = { clientSecret: '{url40}', clientId: 'web' };\n"),
+    ("ts_class.ts", 'private readonly apiToken = "{an40}";\n'),
+    ("ssh_key_inline.yaml", "deploy_key: |\n  {pem:OPENSSH PRIVATE KEY}\n"),
+    ("k8s_docker.json", '{"auths":{"ghcr.io":{"username":"bot","password":"ghp_{an36}","auth":"Ym90OmdocF9hYmNkZWYxMjM0NTY3ODk="}}}\n'),
+    ("azure_conn.json", '{"AzureWebJobsStorage": "DefaultEndpointsProtocol=https;AccountName=fn;AccountKey={b6486}==;"}\n'),
+    ("vault_unseal.txt", "Unseal Key 1: {b6444}\nInitial Root Token: hvs.{url24}\n"),
+    ("gcloud_adc.json", '{"client_id": "7.apps.googleusercontent.com", "client_secret": "d-{url22}", "refresh_token": "1//0{url80}", "type": "authorized_user"}\n'),
+    ("twilio_py.py", "client = Client('AC{hex32}', '{hex32}')  # twilio\n"),
+    ("datadog_env.sh", "DD_API_KEY={hex32} datadog-agent run\n"),
+    ("pgpass", "db.internal:5432:*:replicator:{an20}\n"),
+    ("ftp_url.txt", "ftp://backup:{an14}@files.acme.io/nightly/\n"),
+    ("smtp_url.env", "EMAIL_URL=smtp://mailer:{an18}@smtp.mailgun.org:587\n"),
+    ("php_array.php", "return ['database' => ['password' => '{pw16}']];\n"),
+    ("go_struct.go", 'cfg := Config{Token: "glpat-{url20}"}\n'),
+    ("csharp_conn.cs", 'var cs = "Host=pg;Username=app;Password={an14};Database=app";\n'),
+    ("java_props.java", 'props.put("sasl.jaas.config", "PlainLoginModule required username=\\"k\\" password=\\"{an24}\\";");\n'),
+    ("dockerfile_arg.Dockerfile", "ARG NPM_TOKEN=npm_{an36}\nRUN npm ci\n"),
+]
 
-def write(out: Path) -> tuple[int, int]:
+HOLDOUT_NEGATIVE: list[tuple[str, str]] = [
+    ("readme_env.md", "Create `.env` with:\n\n```\nOPENAI_API_KEY=sk-your-key-here\nDATABASE_URL=postgres://user:pass@localhost/db\n```\n"),
+    ("tf_variables.tf", 'variable "api_token" {\n  description = "API token for the provider"\n  type        = string\n}\n'),
+    ("compose_env.yml", "environment:\n  - POSTGRES_PASSWORD=${POSTGRES_PASSWORD:?required}\n  - API_KEY\n"),
+    ("jinja.j2", "password={{ db_password }}\ntoken={{ lookup('env', 'TOKEN') }}\n"),
+    ("helm_tpl.yaml", "password: {{ .Values.db.password | b64enc | quote }}\n"),
+    ("spring_ref.properties", "spring.datasource.password=${DB_PASSWORD}\napi.key=${API_KEY:}\n"),
+    ("sha_list.txt", "{hex64}  dist/app.tar.gz\n{hex64}  dist/app.zip\n"),
+    ("yarn_lock.lock", 'left-pad@^1.3.0:\n  version "1.3.0"\n  integrity sha512-{b6486}==\n'),
+    ("pip_hashes.txt", "django==4.2 \\\n    --hash=sha256:{hex64}\n"),
+    ("uuid_config.yaml", "tenant_id: {uuid}\nsubscription_id: {uuid}\nclient_id: {uuid}\n"),
+    ("git_shas.md", "Fixed in {hex40}, reverted by {hex40}.\n"),
+    ("cert_chain.pem", "-----BEGIN CERTIFICATE-----\nMIID{b64500}\n-----END CERTIFICATE-----\n"),
+    ("ssh_pub.pub", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{b6443} ci@build\n"),
+    ("gpg_pub.asc", "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmQIN{b64600}\n-----END PGP PUBLIC KEY BLOCK-----\n"),
+    ("code_password_param.py", "def connect(host, user, password=None, token=None):\n    return Conn(host, user, password=password, token=token)\n"),
+    ("test_fixture.py", "def test_auth(client):\n    resp = client.post('/login', json={'password': 'wrong'})\n    assert resp.status_code == 401\n"),
+    ("js_ui.jsx", '<TextField type="password" label="Password" value={password} onChange={setPassword} />\n'),
+    ("i18n.yaml", "en:\n  password: Password\n  forgot_password: Forgot your password?\n  api_token: API token\n"),
+    ("docs_api.md", "Pass your key in the `X-Api-Key` header, e.g. `X-Api-Key: <your-api-key>`.\n"),
+    ("openapi.yaml", "components:\n  securitySchemes:\n    bearerAuth:\n      type: http\n      scheme: bearer\n      bearerFormat: JWT\n"),
+    ("keycloak_realm.json", '{"credentials": [{"type": "password", "temporary": true}], "passwordPolicy": "length(12)"}\n'),
+    ("log_masked.log", "INFO login user=alice password=[FILTERED] token=****\n"),
+    ("random_b64_data.json", '{"thumbnail": "data:image/jpeg;base64,/9j/4AAQSkZJRgABAQ{b64300}"}\n'),
+    ("css_hashes.css", ".c-{hex8} { color: red } .c-{hex8} { color: blue }\n"),
+    ("webpack_chunks.js", 'var chunks = {"main": "{hex20}", "vendor": "{hex20}"};\n'),
+    ("k8s_configmap.yaml", "data:\n  LOG_LEVEL: debug\n  TOKEN_TTL: 3600s\n  SECRET_NAME: app-credentials\n"),
+    ("aws_doc.rst", ".. code::\n\n   aws configure set aws_access_key_id AKIAIOSFODNN7EXAMPLE\n"),
+    ("stripe_test_doc.md", "Use the card 4242 4242 4242 4242 and key `sk_test_4eC39HqLyjWDarjtT1zdp7dc` in test mode.\n"),
+    ("ghp_placeholder.sh", 'export GITHUB_TOKEN="ghp_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"\n'),
+    ("pem_header_only.txt", "Look for lines starting with -----BEGIN PRIVATE KEY----- in the output.\n"),
+    ("env_template", "AWS_SECRET_ACCESS_KEY=<secret>\nSTRIPE_KEY=sk_live_...\n"),
+    ("python_hash.py", "digest = hmac.new(secret_key, msg, hashlib.sha256).hexdigest()\nexpected = '{hex64}'\n"),
+    ("ids.sql", "INSERT INTO api_keys (id, user_id, created_at) VALUES ('{uuid}', 42, now());\n"),
+    ("semver.txt", "token-bucket==1.2.3\nsecretstorage==3.3.3\n"),
+    ("oauth_flow.md", "The server returns `{\"access_token\": \"...\", \"token_type\": \"bearer\"}`.\n"),
+    ("nginx.conf", "auth_basic_user_file /etc/nginx/.htpasswd;\nproxy_set_header Authorization $http_authorization;\n"),
+    ("shell_read.sh", 'read -s -p "Password: " PASSWORD\nexport PGPASSWORD="$PASSWORD"\n'),
+    ("vault_path.hcl", 'path "secret/data/app/*" {\n  capabilities = ["read"]\n}\n'),
+    ("commit_msg.txt", "Rotate leaked token (old one revoked); see INC-1234\n"),
+    ("unicode_text.txt", "Пароль: см. менеджер паролей. 密码请见保险库。\n"),
+]
+
+
+def write(out: Path, positive: list[tuple[str, str]] = POSITIVE, negative: list[tuple[str, str]] = NEGATIVE
+          ) -> tuple[int, int]:
     if out.exists():
         shutil.rmtree(out)
-    for label, cases in (("positive", POSITIVE), ("negative", NEGATIVE)):
+    for label, cases in (("positive", positive), ("negative", negative)):
         d = out / label
         d.mkdir(parents=True)
         for i, (name, template) in enumerate(cases, 1):
             (d / f"{i:03d}-{name}").write_text(fill(template, seed=f"corpus-{label}-{i}"), encoding="utf-8",
                                                 newline="")
-    return len(POSITIVE), len(NEGATIVE)
+    return len(positive), len(negative)
 
 
 if __name__ == "__main__":
-    pos, neg = write(HERE / "corpus")
-    print(f"wrote {pos} positive and {neg} negative cases to {HERE / 'corpus'}")
+    for name, pos_cases, neg_cases in (("corpus", POSITIVE, NEGATIVE),
+                                       ("corpus-holdout", HOLDOUT_POSITIVE, HOLDOUT_NEGATIVE)):
+        pos, neg = write(HERE / name, pos_cases, neg_cases)
+        print(f"wrote {pos} positive and {neg} negative cases to {HERE / name}")

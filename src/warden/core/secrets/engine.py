@@ -25,7 +25,6 @@ _LONG_LINE = _BEFORE + _AFTER
 _BLOCK = 72 * 1024  # multi-line (PEM) window: longest block a rule may match
 CHUNK = 1 << 20  # streaming chunk (characters)
 OVERLAP = _BLOCK + 8 * 1024  # > longest match: nothing straddles a cut unseen
-_ASCII_LOWER = {i: i + 32 for i in range(65, 91)}
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
 
@@ -67,6 +66,7 @@ class Ruleset:
     _regex: list[Any] = field(default_factory=list, repr=False)
     _auto: Any = field(default=None, repr=False)
     _unkeyed: tuple[int, ...] = field(default=(), repr=False)
+    _set: Any = field(default=None, repr=False)
     _re_cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -102,6 +102,7 @@ class Ruleset:
             for p in (*al.regexes, *al.paths):
                 self._re(p, "allowlist")
         self._automaton()
+        self._unkeyed_set()
         return self
 
     def _all_allowlists(self) -> Iterator[Allowlist]:
@@ -137,6 +138,28 @@ class Ruleset:
                 auto.make_automaton()
             self._auto = auto if owners else False
         return self._auto
+
+    def _unkeyed_set(self) -> Any:
+        """One RE2 multi-pattern pass for rules without a usable keyword.
+
+        Rules whose only literal is too common to prefilter on ("pat", "sl.") or imported
+        rules with no keywords are checked together in a single linear scan; only the
+        ones that match anywhere then run on their own.
+        """
+        if self._set is None and self._unkeyed:
+            import re2
+
+            options = re2.Options()
+            options.log_errors = False
+            rset = re2.Set.SearchSet(options)
+            for i in self._unkeyed:
+                try:
+                    rset.Add(self.rules[i].regex)
+                except Exception as exc:
+                    raise RuleError(f"rule {self.rules[i].id!r}: invalid RE2 regex: {exc}") from None
+            rset.Compile()
+            self._set = rset
+        return self._set
 
     # ---- scanning ------------------------------------------------------------------------
     def scan(self, text: str, path: str = "", *, base: int = 0, base_line: int = 1) -> list[Finding]:
@@ -196,7 +219,9 @@ class Ruleset:
         auto = self._automaton()
         n = len(text)
         if auto:
-            low = text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
+            low = text.lower()
+            if len(low) != len(text):  # a few characters lower-case to two ("İ"): keep offsets 1:1
+                low = text.encode("ascii", "replace").decode("ascii").lower()
             line_s, line_e = -1, -1
             for end, (klen, owners) in auto.iter(low):
                 pos = end - klen + 1
@@ -219,8 +244,14 @@ class Ruleset:
                     key = (i, ws)
                     if work.get(key, -1) < we:
                         work[key] = we
-        for i in self._unkeyed:
-            work[(i, 0)] = n
+        if self._unkeyed:
+            rset = self._unkeyed_set()
+            try:
+                hits = rset.Match(text)
+            except UnicodeEncodeError:
+                hits = rset.Match(_SURROGATES.sub("\ufffd", text))
+            for k in hits or ():
+                work[(self._unkeyed[k], 0)] = n
         last_end: dict[int, int] = {}
         for (i, ws), we in sorted(work.items()):
             # Clipped windows of the same rule on one huge line overlap; skip what was seen.
@@ -233,8 +264,8 @@ class Ruleset:
 
     def _match(self, i: int, text: str, ws: int, we: int, path: str, out: list[_Raw]) -> None:
         rule = self.rules[i]
-        if rule.path and path and not self._re(rule.path, f"rule {rule.id!r} path").search(path):
-            return
+        if rule.path and not (path and self._re(rule.path, f"rule {rule.id!r} path").search(path)):
+            return  # path-scoped rules (gitleaks semantics) need a path that matches
         window = text[ws:we]
         try:
             matches = list(self._rx(i).finditer(window))

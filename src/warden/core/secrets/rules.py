@@ -58,7 +58,7 @@ def _generic(id: str, description: str, names: str, kind: str, keywords: tuple[s
     # (1) the full variable name, (2) an opening quote, (3) the value.
     regex = (
         rf"(?i)([A-Za-z0-9_.\-]{{0,40}}(?:{names})[A-Za-z0-9_.\-]{{0,25}})[\"']?\s{{0,3}}"
-        r"(?:=|:=|:|=>|<-|\|\|=)\s{0,3}([\"'`]?)"
+        r"(?:=|:=|:|=>|<-|\|\|=)\s{0,3}\\?([\"'`]?)"
         r"([^\s\"'`,;]{8,})"
     )
     return _r(id, description, regex, keywords, secret_group=3, checks=(f"generic_{kind}",), generic=True)
@@ -100,7 +100,7 @@ RULES: tuple[Rule, ...] = (
        near(r"alibaba.{0,20}secret|aliyun.{0,20}secret|accesskeysecret", r"[A-Za-z0-9]{30}"),
        ("alibaba", "aliyun", "accesskeysecret")),
     _r("ibm-cloud-api-key", "IBM Cloud API key", near(r"ibm.{0,20}(?:api_?key|apikey)", r"[A-Za-z0-9_\-]{44}"),
-       ("ibm",)),
+       ("ibm_api", "ibmcloud_api", "ibm_cloud_api", "ibm-api", "ibmapi")),
     _r("heroku-api-key", "Heroku API key", near(r"heroku.{0,20}", UUID), "heroku"),
     _r("heroku-api-key-v2", "Heroku API key (HRKU)", tok(r"HRKU-[A-Za-z0-9_\-]{60}"), "hrku-"),
     _r("cloudflare-api-token", "Cloudflare API token",
@@ -201,7 +201,7 @@ RULES: tuple[Rule, ...] = (
     _r("telegram-bot-token", "Telegram bot token", rf"(?:^|[^0-9])([0-9]{{8,10}}:AA[A-Za-z0-9_\-]{{33}}){E}", ":aa"),
     _r("twilio-api-key", "Twilio API key or auth token",
        near(r"twilio.{0,20}(?:key|token|secret)", r"SK[0-9a-fA-F]{32}|[0-9a-f]{32}"), "twilio"),
-    _r("sendgrid-api-key", "SendGrid API key", tok(r"SG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}"), "sg."),
+    _r("sendgrid-api-key", "SendGrid API key", tok(r"SG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}"), ()),
     _r("mailgun-api-key", "Mailgun API key", tok(r"key-[a-f0-9]{32}"), "key-"),
     _r("mailchimp-api-key", "Mailchimp API key", tok(r"[a-f0-9]{32}-us[0-9]{1,2}"), "-us"),
     _r("mailersend-token", "MailerSend API token", tok(r"mlsn\.[a-f0-9]{64}"), "mlsn."),
@@ -216,7 +216,7 @@ RULES: tuple[Rule, ...] = (
     _r("pagerduty-token", "PagerDuty API key", near(r"pagerduty.{0,20}", r"[A-Za-z0-9_+\-]{20}"), "pagerduty"),
     _r("notion-token", "Notion integration token", tok(r"(?:secret_[A-Za-z0-9]{43}|ntn_[0-9]{11}[A-Za-z0-9]{35})"),
        ("secret_", "ntn_")),
-    _r("airtable-pat", "Airtable personal access token", tok(r"pat[A-Za-z0-9]{14}\.[a-f0-9]{64}"), "pat"),
+    _r("airtable-pat", "Airtable personal access token", tok(r"pat[A-Za-z0-9]{14}\.[a-f0-9]{64}"), ()),
     _r("linear-api-key", "Linear API key", tok(r"lin_api_[A-Za-z0-9]{40}"), "lin_api_"),
     _r("figma-pat", "Figma personal access token", tok(r"figd_[A-Za-z0-9_\-]{40}"), "figd_"),
     _r("contentful-token", "Contentful personal access token", tok(r"CFPAT-[A-Za-z0-9_\-]{43}"), "cfpat-"),
@@ -226,17 +226,17 @@ RULES: tuple[Rule, ...] = (
     _r("typeform-token", "Typeform personal access token", tok(r"tfp_[A-Za-z0-9_.=\-]{59}"), "tfp_"),
     _r("asana-token", "Asana personal access token",
        near(r"asana.{0,20}", r"[12]/[0-9]{16}(?:/[0-9]{16})?:[a-f0-9]{32}"), "asana"),
-    _r("dropbox-token", "Dropbox access token", tok(r"sl\.[A-Za-z0-9_\-]{130,}"), "sl."),
+    _r("dropbox-token", "Dropbox access token", tok(r"sl\.[A-Za-z0-9_\-]{130,}"), ()),
     _r("okta-token", "Okta API token", near(r"okta.{0,20}", r"00[A-Za-z0-9_\-]{40}"), "okta"),
     _r("auth0-client-secret", "Auth0 client secret", near(r"auth0.{0,20}secret", r"[A-Za-z0-9_\-]{64}"), "auth0"),
     _r("twitch-token", "Twitch API token", near(r"twitch.{0,20}", r"[a-z0-9]{30}"), "twitch"),
-    _r("twitter-bearer-token", "Twitter/X bearer token", tok(r"A{21}[A-Za-z0-9%]{80,}"), "aaaaaaaaaaaaaaaaaaaaa",
+    _r("twitter-bearer-token", "Twitter/X bearer token", tok(r"A{21}[A-Za-z0-9%]{80,}"), (),
        checks=()),
     _r("facebook-access-token", "Facebook/Meta access token", tok(r"EAA[A-Za-z0-9]{100,}"), "eaa"),
     _r("mapbox-secret-token", "Mapbox secret token", tok(r"sk\.eyJ[A-Za-z0-9_\-]{50,}\.[A-Za-z0-9_\-]{20,}"), "sk.eyj"),
-    _r("salesforce-token", "Salesforce access token", tok(r"00D[A-Za-z0-9]{12,15}![A-Za-z0-9._]{80,}"), "00d"),
+    _r("salesforce-token", "Salesforce access token", tok(r"00D[A-Za-z0-9]{12,15}![A-Za-z0-9._]{80,}"), ()),
     _r("firebase-fcm-server-key", "Firebase Cloud Messaging server key",
-       tok(r"AAAA[A-Za-z0-9_\-]{7}:[A-Za-z0-9_\-]{140}"), "aaaa"),
+       tok(r"AAAA[A-Za-z0-9_\-]{7}:[A-Za-z0-9_\-]{140}"), ()),
     # --- observability -------------------------------------------------------------------
     _r("sentry-token", "Sentry auth token", tok(r"(?:sntrys_eyJ[A-Za-z0-9+/=_\-]{60,}|sntryu_[a-f0-9]{64})"),
        ("sntrys_", "sntryu_")),
@@ -288,7 +288,7 @@ RULES: tuple[Rule, ...] = (
        ("dckr_pat_", "dckr_oat_")),
     _r("docker-config-auth", "Docker registry credentials in config.json",
        r"\"auth\"\s*:\s*\"([A-Za-z0-9+/]{12,}={0,2})\"", "\"auth\"", checks=("b64_userpass",)),
-    _r("crates-io-token", "crates.io API token", tok(r"cio[A-Za-z0-9]{32}"), ("cio",)),
+    _r("crates-io-token", "crates.io API token", tok(r"cio[A-Za-z0-9]{32}"), ()),
     _r("clojars-token", "Clojars deploy token", tok(r"CLOJARS_[a-z0-9]{60}"), "clojars_"),
     _r("databricks-token", "Databricks API token", tok(r"dapi[a-f0-9]{32}(?:-[0-9])?"), "dapi"),
     _r("prefect-key", "Prefect API key", tok(r"pnu_[A-Za-z0-9]{36}"), "pnu_"),
@@ -327,9 +327,12 @@ RULES: tuple[Rule, ...] = (
        r"\b(?:curl|wget|http)\b[^\n|;&]{0,}?\s(?:-u|--user|--http-password=)\s*['\"]?[^\s:'\"]{1,}:"
        r"([^\s'\"]{3,})", ("curl", "wget"), checks=("uri_password",)),
     _r("http-basic-auth", "HTTP Basic authorization header",
-       r"(?i)authorization\s*[:=]\s*[\"']?basic\s+([A-Za-z0-9+/]{12,}={0,2})", "basic", checks=("b64_userpass",)),
+       r"(?i)authorization\s*[:=]\s*[\"']?basic\s+([A-Za-z0-9+/]{12,}={0,2})", "authorization", checks=("b64_userpass",)),
     _r("http-bearer-token", "HTTP Bearer token",
        r"(?i)\bbearer\s+([A-Za-z0-9_\-.~+/]{20,}={0,2})", "bearer", checks=("token",)),
+    _r("pgpass-password", "Password in a PostgreSQL .pgpass file",
+       r"(?m)^[^:\s#]+:(?:\d+|\*):[^:\s]+:[^:\s]+:([^:\s]{6,})$", (), path=r"pgpass$",
+       checks=("uri_password",)),
     _r("netrc-password", "Password in a .netrc entry",
        r"(?i)\bmachine\s+\S+\s+(?:login\s+\S+\s+)?password\s+([^\s\"'#\\]\S{5,})", "machine", checks=("uri_password",)),
     _r("jwt", "JSON Web Token", tok(r"eyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{16,}"), "eyj"),
