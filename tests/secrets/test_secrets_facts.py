@@ -61,3 +61,21 @@ def test_nested_mcp_arguments_are_walked_as_deep_as_actions_go() -> None:
         deep = {"x": deep}
     (fact,) = _facts({"tool_name": "mcp__s__t", "tool_input": {"a": deep}})
     assert fact.data["rules"] == ["github-pat"]
+
+
+def test_policy_can_deny_on_the_fact(tmp_path, warden_home) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    policy = tmp_path / "warden.yaml"
+    policy.write_text('version: 1\nrules:\n  - id: no-secrets-out\n    effect: deny\n'
+                      '    reason: carries a credential\n    facts: ["secret.content"]\n')
+    warden = str(Path(sys.executable).parent / "warden")
+    payload = {"tool_name": "Write", "tool_input": {"file_path": str(tmp_path / ".env"), "content": f"T={GH}"},
+               "cwd": str(tmp_path)}
+    out = subprocess.run([warden, "decide", "--policy", str(policy)], input=json.dumps(payload).encode(),
+                         capture_output=True, timeout=60)
+    verdict = json.loads(out.stdout)
+    assert verdict["decision"] == "deny" and verdict["rules"][0]["id"] == "no-secrets-out"
+    assert GH not in out.stdout.decode()
