@@ -101,3 +101,23 @@ def test_broken_config_gives_clear_error(text: str, message: str) -> None:
     with pytest.raises(GitleaksConfigError, match=message) as info:
         load_gitleaks_toml(text, source="team.toml")
     assert str(info.value).startswith("team.toml")
+
+
+def test_go_regex_constructs_used_by_gitleaks_configs() -> None:
+    # Mid-pattern flags, (?-i:...), \x60, lazy bounded repeats, a literal "{" and an unescaped
+    # "}}" all appear in real gitleaks configs; RE2 must accept them as Go's regexp does.
+    toml = r"""
+[allowlist]
+regexes = ['''^\$(?:\d+|{\d+})$''', '''^\{\{[ \t]*[\w ().|]+[ \t]*}}$''', '''(?i)^true|false|null$''']
+[[rules]]
+id = "zeta-key"
+regex = '''\b(zk-(?i)[a-z0-9]{24})(?:[\x60'"\s;]|\\[nr]|$)'''
+keywords = ["zk-"]
+[[rules]]
+id = "omega-token"
+regex = '''[\w.-]{0,50}?(?i:(?:(?-i:[Oo]mega|OMEGA))[ \t\w.-]{0,20}[\s'"]{0,3})(?:=|:{1,3}=|:|=>)[\x60'"\s=]{0,5}([0-9a-f]{32})'''
+keywords = ["omega"]
+"""
+    rs = load_gitleaks_toml(toml)
+    text = "k = zk-A1b2C3d4E5f6A7b8C9d0E1f2\nOMEGA_TOKEN = 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6'\nOmEgA_TOKEN = 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6'\n"
+    assert [f.rule_id for f in rs.scan(text)] == ["zeta-key", "omega-token"]  # (?-i:) keeps the name's case
