@@ -32,7 +32,7 @@ KEY = b"test-key"
 def test_public_api_is_pinned() -> None:
     assert sorted(secrets.__all__) == sorted([
         "ALLOW_MARKERS", "Allowlist", "Finding", "GitleaksConfigError", "MARKER_PATTERN", "Redaction", "Rule",
-        "RuleError", "Ruleset", "default_ruleset", "load_gitleaks_toml", "redact", "redact_stream",
+        "RuleError", "Ruleset", "default_ruleset", "load_gitleaks_toml", "redact", "redact_data", "redact_stream",
         "scan_stream", "scan_text",
     ])
 
@@ -174,3 +174,18 @@ def test_package_functions_are_not_shadowed_by_submodules() -> None:
     secrets.redact("x", KEY)
     secrets.load_gitleaks_toml("")
     assert callable(secrets.redact) and callable(secrets.scan_text) and callable(secrets.load_gitleaks_toml)
+
+
+def test_redact_data_walks_json_and_reports_masked_fields() -> None:
+    event = {"tool_input": {"command": f"export T={GH}", "n": 3}, "edits": [{"new_string": "ok"}, {"new_string": GH}],
+             GH: "key-position"}
+    red, masked, found = secrets.redact_data(event, KEY)
+    assert GH not in json.dumps(red)
+    assert sorted(masked) == ["<key>", "edits[1].new_string", "tool_input.command"]
+    assert red["tool_input"]["n"] == 3 and red["edits"][0]["new_string"] == "ok" and len(found) == 3
+    assert event["tool_input"]["command"].endswith(GH)  # the input is not modified
+    deep: object = GH
+    for _ in range(100):
+        deep = [deep]
+    red, masked, _ = secrets.redact_data(deep, KEY)
+    assert GH not in json.dumps(red) and masked

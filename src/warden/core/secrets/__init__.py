@@ -34,6 +34,7 @@ __all__ = [
     "default_ruleset",
     "load_gitleaks_toml",
     "redact",
+    "redact_data",
     "redact_stream",
     "scan_stream",
     "scan_text",
@@ -72,6 +73,13 @@ def redact(text: str, key: bytes, ruleset: Ruleset | None = None) -> Redaction:
     from warden.core.secrets.redaction import redact_text
 
     return redact_text(text, key, ruleset or default_ruleset())
+
+
+def redact_data(value: Any, key: bytes, ruleset: Ruleset | None = None) -> tuple[Any, list[str], list[Finding]]:
+    """Redact every string in JSON-like data: ``(copy, masked field paths, findings)``."""
+    from warden.core.secrets.redaction import redact_data as _redact_data
+
+    return _redact_data(value, key, ruleset or default_ruleset())
 
 
 def redact_stream(

@@ -173,7 +173,7 @@ class Ruleset:
             yield from findings
 
     def _stream(
-        self, chunks: Iterable[str], path: str, *, emit_text: bool
+        self, chunks: Iterable[str], path: str, *, emit_text: bool, chunk: int = CHUNK, overlap: int = OVERLAP
     ) -> Iterator[tuple[str, list[Finding]]]:
         # buf[:done] was already emitted; findings are accepted once they start before
         # emit_to, which trails the scanned limit by more than any match can be long.
@@ -185,7 +185,7 @@ class Ruleset:
             final = piece is None
             if piece:
                 buf += piece
-                if len(buf) - done < CHUNK and not final:
+                if len(buf) - done < chunk and not final:
                     continue
             if not buf:
                 break
@@ -194,7 +194,7 @@ class Ruleset:
             else:
                 nl = buf.rfind("\n")
                 limit = nl + 1 if nl >= done else len(buf)
-                emit_to = max(done, limit - OVERLAP)
+                emit_to = max(done, limit - overlap)
             region = buf[:limit]
             raws = [r for r in self._resolve(self._candidates(region, path)) if done <= r.start < emit_to]
             for r in raws:
@@ -203,10 +203,11 @@ class Ruleset:
             yield (buf[done:emit_to] if emit_text else "", findings)
             if final:
                 break
-            # Keep the rest, starting at the line of emit_to (bounded), so names that
-            # precede a value on the same line stay visible to the next window.
+            # Keep the rest from the start of emit_to's line, so the next region sees that line
+            # exactly as a whole-text scan would (names before values, "is it a long line").
+            # A line longer than that is clipped in both views the same way.
             carry = buf.rfind("\n", 0, emit_to) + 1
-            carry = max(carry, emit_to - _BEFORE)
+            carry = max(carry, emit_to - (_LONG_LINE + _BEFORE))
             base_line += buf.count("\n", 0, carry)
             base += carry
             buf = buf[carry:]
