@@ -199,3 +199,19 @@ def test_key_store(tmp_path: Path) -> None:
     (tmp_path / "keys" / "short.key").chmod(0o600)
     with pytest.raises(KeyStoreError, match="expected 32"):
         load_or_create_key(tmp_path, "short")
+
+
+def test_fifo_in_tree_is_skipped_not_hung(tmp_path: Path, env: dict[str, str]) -> None:
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "a.env").write_text(f"T={GH}\n")
+    p = run(["scan", str(tmp_path)], env)
+    assert p.returncode == 1 and b"pipe: skipped: not a regular file" in p.stderr
+
+
+def test_pre_commit_hooks_file_is_valid() -> None:
+    import yaml
+
+    hooks = yaml.safe_load((Path(__file__).resolve().parents[2] / ".pre-commit-hooks.yaml").read_text())
+    by_id = {h["id"]: h for h in hooks}
+    assert by_id["warden-secrets"]["entry"] == "warden scan --staged" and not by_id["warden-secrets"]["pass_filenames"]
+    assert all(h["language"] == "python" and h["name"] for h in hooks)

@@ -95,7 +95,6 @@ def scan(paths: tuple[str, ...], git_rev: str | None, staged: bool, fmt: str, ou
         scan_file,
         scan_git_diff,
         scan_stream_text,
-        unreadable_dirs,
     )
 
     if sum(bool(x) for x in (paths, git_rev, staged)) != 1:
@@ -121,9 +120,11 @@ def scan(paths: tuple[str, ...], git_rev: str | None, staged: bool, fmt: str, ou
         if "-" in paths:
             results.append(scan_stream_text(sys.stdin.buffer, ruleset))
         fs_paths = [p for p in paths if p != "-"]
-        results.extend(_scan_files(fs_paths, ruleset, options, iter_paths, scan_file))
-        for d in unreadable_dirs(fs_paths):
-            results.append(FileResult(d, notice="unreadable: permission denied (directory)", error=True))
+        walk_errors: list[str] = []
+        results.extend(_scan_files(fs_paths, ruleset, options, iter_paths, scan_file, walk_errors))
+        for err in walk_errors:
+            where, _, why = err.partition(": ")
+            results.append(FileResult(where, notice=f"unreadable directory: {why}", error=True))
 
     if accepted:
         bl.apply_baseline(results, accepted, key)
@@ -153,11 +154,11 @@ def scan(paths: tuple[str, ...], git_rev: str | None, staged: bool, fmt: str, ou
     raise SystemExit(EXIT_FINDINGS if any(r.findings for r in results) else EXIT_CLEAN)
 
 
-def _scan_files(paths, ruleset, options, iter_paths, scan_file):  # type: ignore[no-untyped-def]
+def _scan_files(paths, ruleset, options, iter_paths, scan_file, errors):  # type: ignore[no-untyped-def]
     """Scan with a progress bar on stderr when it is a terminal and the scan is long."""
     if not paths:
         return []
-    files = list(iter_paths(paths, options))
+    files = list(iter_paths(paths, options, errors))
     if not sys.stderr.isatty() or len(files) < 200:
         return [scan_file(p, ruleset, options, shown) for p, shown in files]
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn

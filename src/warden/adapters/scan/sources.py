@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import stat
 import subprocess
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -67,12 +68,23 @@ def scan_file(path: str, ruleset: Ruleset, options: ScanOptions | None = None, d
     shown = display or path
     result = FileResult(shown)
     try:
-        with open(path, "rb") as fh:
-            size = os.fstat(fh.fileno()).st_size
-            result.size = size
-            if size > options.max_bytes:
-                result.notice = f"skipped: {size / 1e6:.0f} MB is over the {options.max_bytes / 1e6:.0f} MB limit" \
-                    " (raise it with --max-size)"
+        # O_NONBLOCK: a FIFO or device in the tree must not hang the scan; it is skipped below.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        result.notice = f"unreadable: {exc.strerror or exc}"
+        result.error = True
+        return result
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            os.close(fd)
+            result.notice = "skipped: not a regular file"
+            return result
+        with os.fdopen(fd, "rb") as fh:
+            result.size = st.st_size
+            if st.st_size > options.max_bytes:
+                result.notice = f"skipped: {st.st_size / 1e6:.0f} MB is over the {options.max_bytes / 1e6:.0f} MB " \
+                    "limit (raise it with --max-size)"
                 return result
             first = fh.read(SNIFF_BYTES)
             if is_binary(first):
@@ -108,19 +120,25 @@ def _git_visible(directory: Path) -> set[str] | None:
     return {os.path.normpath(directory / p.decode("utf-8", "surrogateescape")) for p in out.split(b"\0") if p}
 
 
-def iter_paths(paths: Iterable[str], options: ScanOptions) -> Iterator[tuple[str, str]]:
+def iter_paths(paths: Iterable[str], options: ScanOptions, errors: list[str] | None = None
+               ) -> Iterator[tuple[str, str]]:
     """(filesystem path, display path) for every file under ``paths``.
 
     Missing paths are yielded too, so the scan reports them as unreadable rather than
-    silently scanning less than asked.
+    silently scanning less than asked; directories that cannot be listed go to ``errors``.
     """
+
+    def onerror(exc: OSError) -> None:
+        if errors is not None:
+            errors.append(f"{exc.filename}: {exc.strerror or exc}")
+
     for raw in paths:
         root = Path(raw)
         if not root.is_dir():
             yield str(root), raw
             continue
         visible = _git_visible(root) if options.gitignore else None
-        for dirpath, dirnames, filenames in os.walk(root, followlinks=options.follow_symlinks, onerror=None):
+        for dirpath, dirnames, filenames in os.walk(root, followlinks=options.follow_symlinks, onerror=onerror):
             dirnames[:] = sorted(d for d in dirnames if d not in options.skip_dirs)
             for name in sorted(filenames):
                 full = os.path.join(dirpath, name)
@@ -129,19 +147,6 @@ def iter_paths(paths: Iterable[str], options: ScanOptions) -> Iterator[tuple[str
                 if not options.follow_symlinks and os.path.islink(full):
                     continue
                 yield full, full
-
-
-def unreadable_dirs(paths: Iterable[str]) -> list[str]:
-    """Directories under ``paths`` that cannot be listed (os.walk skips them silently)."""
-    out = []
-    for raw in paths:
-        if Path(raw).is_dir():
-            for dirpath, dirnames, _ in os.walk(raw):
-                for d in dirnames:
-                    full = os.path.join(dirpath, d)
-                    if not os.access(full, os.R_OK | os.X_OK) and not os.path.islink(full):
-                        out.append(full)
-    return out
 
 
 # ---- git diffs ----------------------------------------------------------------------------
