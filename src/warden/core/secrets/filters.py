@@ -113,6 +113,7 @@ KNOWN_EXAMPLES = frozenset(
         "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
     }
 )
+NOT_SECRET_PREFIXES = ("sk_test_", "rk_test_", "pk_test_", "pk_live_")
 KNOWN_EXAMPLE_PREFIXES = (
     # jwt.io's example token ({"sub": "1234567890", "name": "John Doe", ...})
     "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwi",
@@ -200,6 +201,8 @@ def generic_value_ok(secret: str, name: str, quoted: bool, kind: str, env_style:
         return False
     if _NUMBER.match(secret) or secret.startswith(("http://", "https://", "file:")):
         return False
+    if secret.startswith(NOT_SECRET_PREFIXES):
+        return False  # test-mode and publishable keys: shaped like secrets, meant to be shared
     low = secret.lower()
     if low in _STOP_VALUES or "password" in low or "passwd" in low or "**" in secret:
         return False
