@@ -215,7 +215,7 @@ SAMPLES: dict[str, list[str]] = {
     "rubygems-token": ["rubygems_{hex48}"],
     "nuget-api-key": ["oy2{lo43}"],
     "dockerhub-pat": ["DOCKER_PASSWORD=dckr_pat_{url27}"],
-    "docker-config-auth": ['"auth": "ZGVwbG95OlN1cDNyLXMzY3JldC1wYXNz"'],
+    "docker-config-auth": ['"auth": "ZGVwbG95OlN1cDNyLXMzY3JldC1wYXNz"'],  # warden:allow-secret (fixture)
     "crates-io-token": ["CARGO_REGISTRY_TOKEN=cio{an32}"],
     "clojars-token": ["CLOJARS_{lo60}"],
     "databricks-token": ["DATABRICKS_TOKEN=dapi{hex32}"],
@@ -237,7 +237,7 @@ SAMPLES: dict[str, list[str]] = {
     "mysql-cli-password": ["mysql -h db -u root -p{an12} app"],
     "sshpass-password": ["sshpass -p '{an12}' ssh deploy@host"],
     "curl-basic-auth": ["curl -u admin:{an14} https://api.internal/v1"],
-    "http-basic-auth": ["Authorization: Basic ZGVwbG95OlN1cDNyLXMzY3JldC1wYXNz"],
+    "http-basic-auth": ["Authorization: Basic ZGVwbG95OlN1cDNyLXMzY3JldC1wYXNz"],  # warden:allow-secret (fixture)
     "http-bearer-token": ["Authorization: Bearer {url40}"],
     "netrc-password": ["machine api.internal login deploy password {an16}"],
     "jwt": ["eyJhbGciOiJIUzI1NiJ9.eyJ{url60}.{url43}"],

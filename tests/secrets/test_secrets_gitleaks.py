@@ -119,5 +119,6 @@ regex = '''[\w.-]{0,50}?(?i:(?:(?-i:[Oo]mega|OMEGA))[ \t\w.-]{0,20}[\s'"]{0,3})(
 keywords = ["omega"]
 """
     rs = load_gitleaks_toml(toml)
-    text = "k = zk-A1b2C3d4E5f6A7b8C9d0E1f2\nOMEGA_TOKEN = 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6'\nOmEgA_TOKEN = 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6'\n"
+    value = "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6"
+    text = f"k = zk-A1b2C3d4E5f6A7b8C9d0E1f2\nOMEGA_TOKEN = '{value}'\nOmEgA_TOKEN = '{value}'\n"
     assert [f.rule_id for f in rs.scan(text)] == ["zeta-key", "omega-token"]  # (?-i:) keeps the name's case

@@ -225,6 +225,7 @@ NEGATIVE: list[tuple[str, str]] = [
     ("ipv6.txt", "fe80::1ff:fe23:4567:890a\n2001:db8:85a3::8a2e:370:7334\n"),
     ("base64_text.txt", "data: SGVsbG8sIHdvcmxkISBUaGlzIGlzIGp1c3Qgc29tZSBiYXNlNjQgdGV4dC4=\n"),
     ("long_identifier.py", "class AbstractSingletonProxyFactoryBeanTokenResolver:\n    pass\n"),
+    ("vendor_ids.env", "HEROKU_APP_ID={uuid}\nSNYK_ORG_ID={uuid}\nALGOLIA_APP_ID={up10}\nCODECOV_REPO_ID={uuid}\n"),
     ("stripe_test_mode.env", "STRIPE_SECRET_KEY=sk_test_{an24}\nSTRIPE_PUBLISHABLE_KEY=pk_test_{an24}\n"),
     ("secret_scanning_doc.md", "Warden flags values like `api_key = \"...\"` unless they are placeholders.\n"),
 ]

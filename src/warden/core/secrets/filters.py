@@ -201,6 +201,8 @@ def generic_value_ok(secret: str, name: str, quoted: bool, kind: str, env_style:
         return False
     if _NUMBER.match(secret) or secret.startswith(("http://", "https://", "file:")):
         return False
+    if "{" in secret and "}" in secret:
+        return False  # a template ("{api_key}", "GOCSPX-{url28}"), filled in elsewhere
     if secret.startswith(NOT_SECRET_PREFIXES):
         return False  # test-mode and publishable keys: shaped like secrets, meant to be shared
     low = secret.lower()
