@@ -178,7 +178,7 @@ NEGATIVE: list[tuple[str, str]] = [
     ("token_types.go", "type Token struct {\n\tAccessToken string `json:\"access_token\"`\n\tTokenType   string `json:\"token_type\"`\n}\n"),
     ("base64_image.css", ".logo { background: url(data:image/png;base64,iVBORw0KGgo{b64200}); }\n"),
     ("random_ids.js", "const buildId = '{hex40}';\nconst nonce = '{an32}';\nconst cacheKey = 'v2-{hex16}';\n"),
-    ("mock_test.py", "def test_login():\n    client.login('alice', password='test-password')\n    token = 'fake-token-for-tests'\n"),
+    ("mock_login.py", "def test_login():\n    client.login('alice', password='test-password')\n    token = 'fake-token-for-tests'\n"),
     ("changeme.yaml", "admin:\n  password: changeme\n  api_key: <API_KEY>\n  secret: REPLACE_ME\n"),
     ("redacted.log", "Authorization: Bearer [REDACTED]\npassword=********\napi_key=***\n"),
     ("xxx_values.ini", "[aws]\naws_secret_access_key = xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n"),
