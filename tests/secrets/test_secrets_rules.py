@@ -44,3 +44,11 @@ def test_rule_ignores_placeholder_version(rule_id: str) -> None:
     secret = scan_text(text, path=path)[0]._secret
     masked = text.replace(secret, "".join("x" if c.isalnum() else c for c in secret))
     assert [f.rule_id for f in scan_text(masked, path=path)] == []
+
+
+def test_docs_list_every_rule() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "secrets.md").read_text(encoding="utf-8")
+    missing = [rid for rid in RULE_IDS if f"| `{rid}` |" not in doc]
+    assert missing == [], "add these rules to docs/secrets.md"
