@@ -260,3 +260,7 @@ SAMPLES.update({
     "php-define-secret": ["define( 'DB_PASSWORD', '{pw16}' );", "define('AUTH_SALT', '{pw40}');"],
 })
 SAMPLES["pgpass-password"] = ["db.internal:5432:*:replicator:{an20}"]
+SAMPLES["npmrc-auth"] = [
+    "_auth = ZGVwbG95OkxwOSFaeDJxI1c=",  # warden:allow-secret (fixture: deploy:Lp9!Zx2q#W)
+    "//npm.acme.io/:_password=THA5IVp4MnEjVw==",  # warden:allow-secret (fixture)
+]

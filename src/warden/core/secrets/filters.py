@@ -157,6 +157,17 @@ def _b64_userpass(secret: str, m: Any, line: str) -> bool:
 _DEFAULT_PASSWORDS = frozenset({"guest", "admin", "root", "test", "user", "pass", "postgres", "changeit", "default"})
 
 
+def _npmrc_auth(secret: str, m: Any, line: str) -> bool:
+    # _auth is base64("user:password"); _password is base64("password").
+    if "_auth" in m.group(0):
+        return _b64_userpass(secret, m, line)
+    try:
+        value = base64.b64decode(secret + "=" * (-len(secret) % 4), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return False
+    return len(value) >= 6 and not is_placeholder(value) and value.lower() not in _STOP_VALUES
+
+
 def _uri_password(secret: str, m: Any, line: str) -> bool:
     low = secret.lower()
     whole = m.group(0)
@@ -260,5 +271,6 @@ CHECKS: dict[str, Check] = {
     "pem": _pem,
     "b64_userpass": _b64_userpass,
     "uri_password": _uri_password,
+    "npmrc_auth": _npmrc_auth,
     "token": _token,
 }
