@@ -225,6 +225,11 @@ NEGATIVE: list[tuple[str, str]] = [
     ("ipv6.txt", "fe80::1ff:fe23:4567:890a\n2001:db8:85a3::8a2e:370:7334\n"),
     ("base64_text.txt", "data: SGVsbG8sIHdvcmxkISBUaGlzIGlzIGp1c3Qgc29tZSBiYXNlNjQgdGV4dC4=\n"),
     ("long_identifier.py", "class AbstractSingletonProxyFactoryBeanTokenResolver:\n    pass\n"),
+    ("aws_api_page.json", '{"NextToken": "eyJ{b6460}", "ClientToken": "{uuid}", "nextForwardToken": "f/{d40}"}\n'),
+    ("iam_policy.json", '{"Resource": "arn:aws:secretsmanager:*:*:secret:prod/db-{an6}*", "Condition": {"StringEquals": '
+     '{"secretsmanager:ResourceTag/Team": "Payments"}}}\n'),
+    ("type_stubs.pyi", "class Session:\n    token: OAuth2Token\n    private_key: PKCS7PrivateKeyTypes\n"),
+    ("schema_hashes.json", '{"AWS::ApiGateway::ApiKey": "{hex16}", "AWS::SecretsManager::Secret": "{hex16}"}\n'),
     ("vendor_ids.env", "HEROKU_APP_ID={uuid}\nSNYK_ORG_ID={uuid}\nALGOLIA_APP_ID={up10}\nCODECOV_REPO_ID={uuid}\n"),
     ("stripe_test_mode.env", "STRIPE_SECRET_KEY=sk_test_{an24}\nSTRIPE_PUBLISHABLE_KEY=pk_test_{an24}\n"),
     ("secret_scanning_doc.md", "Warden flags values like `api_key = \"...\"` unless they are placeholders.\n"),

@@ -21,7 +21,7 @@ PLACEHOLDER_WORDS = (
     "example", "sample", "placeholder", "dummy", "changeme", "change_me", "change-me", "redacted",
     "your_", "your-", "yourkey", "yourtoken", "yourpassword", "<your", "insert", "replace_me",
     "replaceme", "xxxxx", "*****", ".....", "-----", "_____", "fake", "mock", "todo", "fixme",
-    "notreal", "not_real", "not-real", "lorem", "ipsum", "secret_here", "key_here", "token_here",
+    "...", "abcd1234", "notreal", "not_real", "not-real", "lorem", "ipsum", "secret_here", "key_here", "token_here",
     "password_here", "abcdefghij", "0123456789", "123456789", "1234567890", "9876543210", "qwerty",
     "deadbeef", "foobar",
 )
@@ -36,7 +36,7 @@ _HASH_LENGTHS = {32, 40, 56, 64, 96, 128}
 _SRI = re.compile(r"^(?:sha(?:1|256|384|512))[-:]", re.I)
 _IDENT = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*(?:(?:\.|->|::)[A-Za-z_$][A-Za-z0-9_$]*)*(?:\(\)?)?$")
 _WORDY = re.compile(r"^[a-z]+(?:[_\-. ][a-z]+)*$")
-_CAMEL = re.compile(r"^[A-Za-z][a-z]+(?:[A-Z]+[a-z]+)*[A-Z]*$")
+_CAMEL = re.compile(r"^[A-Z]*[A-Za-z][a-z]+(?:[A-Z]+[a-z]+)*[A-Z]*$")
 _PATHLIKE = re.compile(r"^(?:~|\.{1,2})?/[\w./-]*$|^[A-Za-z]:\\")
 _NUMBER = re.compile(r"^[0-9._:-]+$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
@@ -46,7 +46,14 @@ _NAME_NOT_SECRET = re.compile(
     r"|count|file|path|dir|url|uri|endpoint|_type|type$|name$|field|label|prompt|placeholder|policy"
     r"|expir|ttl|timeout|header|param|format|regex|pattern|_id$|id$|ids$|_ids|index|idx|prefix|suffix"
     r"|mode|method|length|min|max|enabled|required|rotation|nonce|iv$|public|pubkey|publishable"
-    r"|cache|reset|forgot|confirm|hint|policy|strength|question|field|column|input|validator|_env$)",
+    r"|cache|reset|forgot|confirm|hint|policy|strength|question|field|column|input|validator|_env$"
+    r")",
+    re.I,
+)
+# Names that are never credentials, whatever they end with (NextContinuationToken).
+_NAME_NEVER = re.compile(
+    r"next_?token|page_?token|continuation|pagination|cursor|marker|csrf|xsrf|output_?token|client_?token"
+    r"|change_?token|idempotency|verification_?token|forward_?token|backward_?token|update_?token|secretsmanager",
     re.I,
 )
 
@@ -88,9 +95,16 @@ def _has_word(secret: str, word: str) -> bool:
     return False
 
 
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz"
+_SEQUENCES = tuple(_ALPHABET[i : i + 6] for i in range(21)) + tuple("0123456789"[i : i + 6] for i in range(5))
+
+
 def is_placeholder(secret: str) -> bool:
     if any(_has_word(secret, w) for w in PLACEHOLDER_WORDS):
         return True
+    low = secret.lower()
+    if any(seq in low for seq in _SEQUENCES):
+        return True  # "abCDeFGhiJ...", "123456": typed by a person writing an example
     if _REFERENCE.match(secret):
         return True
     if _REPEAT.search(secret) and len(set(secret)) < max(8, len(secret) // 4):
@@ -190,6 +204,14 @@ def _token(secret: str, m: Any, line: str) -> bool:
     return shannon_entropy(secret) >= 3.0 and char_classes(secret) >= 2
 
 
+def _wordlike(letters: str) -> bool:
+    """CamelCase or snake_case made of pronounceable words (vowel-rich), unlike random text."""
+    if not (_CAMEL.match(letters) or _WORDY.match(letters)):
+        return False
+    alpha = [c for c in letters.lower() if c.isalpha()]
+    return bool(alpha) and sum(c in "aeiouy" for c in alpha) / len(alpha) >= 0.3
+
+
 def generic_value_ok(secret: str, name: str, quoted: bool, kind: str, env_style: bool = False) -> bool:
     """The heart of generic-rule precision: is ``secret`` a literal credential value?
 
@@ -202,6 +224,8 @@ def generic_value_ok(secret: str, name: str, quoted: bool, kind: str, env_style:
     if n < 8 or n > 300:
         return False
     lname = name.lower().replace("-", "_")
+    if _NAME_NEVER.search(lname):
+        return False
     if _NAME_NOT_SECRET.search(lname) and not lname.rstrip("_\"' ").endswith(
         ("password", "passwd", "secret", "token", "key", "pwd", "passphrase")
     ):
@@ -212,15 +236,21 @@ def generic_value_ok(secret: str, name: str, quoted: bool, kind: str, env_style:
         return False
     if _NUMBER.match(secret) or secret.startswith(("http://", "https://", "file:")):
         return False
+    if secret.startswith(("arn:", "eyJ")) and "." not in secret:
+        return False  # an ARN, or base64 JSON (pagination cursors); real JWTs have dots
     if "{" in secret and "}" in secret:
         return False  # a template ("{api_key}", "GOCSPX-{url28}"), filled in elsewhere
     if secret.startswith(NOT_SECRET_PREFIXES):
         return False  # test-mode and publishable keys: shaped like secrets, meant to be shared
     low = secret.lower()
-    if low in _STOP_VALUES or "password" in low or "passwd" in low or "**" in secret:
+    if low in _STOP_VALUES or any(w in low for w in ("password", "passwd", "secret")) or "**" in secret:
         return False
     if _WORDY.match(secret):
         return False
+    if sum(c.isdigit() for c in secret) <= 2 and _wordlike("".join(c for c in secret if not c.isdigit())):
+        return False  # words with a digit or two: identifiers and type names (Ec2InstanceMetadata)
+    if quoted and "." in secret and _IDENT.match(secret):
+        return False  # "Module.Attribute" names in strings
     if not quoted and any(c in secret for c in "()[]{}"):
         return False  # code, not a literal: password = get_pw(user)
     if _IDENT.match(secret) and not quoted:
@@ -237,6 +267,8 @@ def generic_value_ok(secret: str, name: str, quoted: bool, kind: str, env_style:
         if secret.isalpha() and (n < 16 or _CAMEL.match(secret)):
             return False  # a word or identifier ("Incorrect", "BasicAuthHandler"), not a password
         return classes >= 2 and ent >= 2.5
+    if _HEX.match(secret) and n < 20:
+        return False  # short hex: ids and truncated hashes; real hex keys are 32+ digits
     # Machine-made keys of 10+ random characters nearly always contain a digit.
     return classes >= 2 and n >= 10 and ((has_digit and ent >= 3.0) or (n >= 24 and ent >= 4.0))
 
@@ -258,6 +290,13 @@ def _generic(kind: str) -> Check:
     # Generic rules capture (1) the variable name, (2) an opening quote if any, (3) the value.
     def check(secret: str, m: Any, line: str) -> bool:
         quoted = bool(m.group(2))
+        text = m.string
+        before = text[m.start(1) - 1] if m.start(1) > 0 else ""
+        gap = text[m.end(1) : m.start(3)]
+        if (before and before in ":/") or (not quoted and gap.rstrip("\"'").endswith(":")):
+            # arn:aws:secretsmanager:...:secret:name, vault:secret/x, ns:token/y: identifiers,
+            # not assignments (a YAML/JSON value has a space or a quote after the colon)
+            return False
         env_style = not quoted and bool(_ENV_LINE.match(line))
         return generic_value_ok(secret, m.group(1) or "", quoted, kind, env_style)
 
