@@ -215,3 +215,22 @@ def test_pre_commit_hooks_file_is_valid() -> None:
     by_id = {h["id"]: h for h in hooks}
     assert by_id["warden-secrets"]["entry"] == "warden scan --staged" and not by_id["warden-secrets"]["pass_filenames"]
     assert all(h["language"] == "python" and h["name"] for h in hooks)
+
+
+def test_diff_parser_maps_lines_across_hunks_and_files() -> None:
+    from warden.adapters.scan.sources import _scan_diff
+    from warden.core.secrets import default_ruleset
+
+    diff = (
+        "diff --git a/a.py b/a.py\nindex 1..2 100644\n--- a/a.py\n+++ b/a.py\n"
+        "@@ -1,0 +2,2 @@\n+x = 1\n+y = 2\n@@ -10 +40,2 @@\n-old\n+z = 3\n+t = '" + GH + "'\n"
+        "diff --git a/img.png b/img.png\nBinary files a/img.png and b/img.png differ\n"
+        "diff --git a/gone.txt b/gone.txt\ndeleted file mode 100644\n--- a/gone.txt\n+++ /dev/null\n@@ -1 +0,0 @@\n-" + GH
+        + "\ndiff --git a/b.env b/b.env\nnew file mode 100644\n--- /dev/null\n+++ b/b.env\n@@ -0,0 +1,3 @@\n+A=1\n+B=2\n"
+        "+S=" + SLACK + "\n"
+    )
+    results = _scan_diff(iter(diff.encode().splitlines(keepends=True)), default_ruleset())
+    by_path = {r.path: r for r in results}
+    assert [(f.rule_id, f.line) for f in by_path["a.py"].findings] == [("github-pat", 41)]
+    assert [(f.rule_id, f.line) for f in by_path["b.env"].findings] == [("slack-bot-token", 3)]
+    assert by_path["img.png"].notice == "skipped: binary file" and "gone.txt" not in by_path

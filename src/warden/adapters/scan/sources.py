@@ -7,6 +7,7 @@ always says what was *not* looked at.
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import os
 import stat
@@ -156,7 +157,11 @@ class GitError(RuntimeError):
 
 
 def scan_git_diff(rev: str | None, ruleset: Ruleset, cwd: str = ".", staged: bool = False) -> list[FileResult]:
-    """Scan only the lines a diff adds (``git diff REV`` or ``git diff --staged``)."""
+    """Scan only the lines a diff adds (``git diff REV`` or ``git diff --staged``).
+
+    The diff is read as a stream and each file's added lines go through the streaming
+    scanner, so a commit that adds a 1 GB file needs no more memory than a small one.
+    """
     args = ["git", "-C", cwd, "diff", "--no-color", "--no-ext-diff", "--unified=0", "--no-renames"]
     if staged:
         args.append("--staged")
@@ -166,55 +171,77 @@ def scan_git_diff(rev: str | None, ruleset: Ruleset, cwd: str = ".", staged: boo
         args.append(rev)
     args.append("--")
     try:
-        proc = subprocess.run(args, capture_output=True, timeout=600)
-    except (OSError, subprocess.SubprocessError) as exc:
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except OSError as exc:
         raise GitError(f"cannot run git: {exc}") from None
-    if proc.returncode != 0:
-        msg = proc.stderr.decode("utf-8", "replace").strip()
-        raise GitError(f"git diff failed: {msg or 'exit ' + str(proc.returncode)}")
-    return _scan_diff(proc.stdout.decode("utf-8", "replace"), ruleset)
-
-
-def _scan_diff(diff: str, ruleset: Ruleset) -> list[FileResult]:
-    results: list[FileResult] = []
-    path = ""
-    lines: list[str] = []
-    numbers: list[int] = []
-    new_no = 0
-
-    def flush() -> None:
-        if path and lines:
-            text = "\n".join(lines)
-            found = []
-            for f in ruleset.scan(text, path):
-                real = numbers[f.line - 1]
-                end = numbers[min(f.end_line, len(numbers)) - 1]
-                found.append(_relocate(f, real, end))
-            results.append(FileResult(path, found))
-
-    for line in diff.split("\n"):
-        if line.startswith("diff --git "):
-            flush()
-            path, lines, numbers = "", [], []
-        elif line.startswith("+++ "):
-            target = line[4:]
-            path = target[2:] if target.startswith("b/") else ("" if target == "/dev/null" else target)
-        elif line.startswith("Binary files "):
-            results.append(FileResult(line.split(" and ")[-1].removeprefix("b/").removesuffix(" differ"),
-                                      notice="skipped: binary file"))
-        elif line.startswith("@@"):
-            try:
-                new_no = int(line.split("+", 1)[1].split(" ", 1)[0].split(",")[0])
-            except (IndexError, ValueError):
-                new_no = 0
-        elif line.startswith("+") and path:
-            lines.append(line[1:])
-            numbers.append(new_no)
-            new_no += 1
-        elif line.startswith(" "):
-            new_no += 1
-    flush()
+    assert proc.stdout is not None and proc.stderr is not None
+    try:
+        results = _scan_diff(proc.stdout, ruleset)
+    finally:
+        proc.stdout.close()
+        err = proc.stderr.read()
+        code = proc.wait()
+    if code != 0:
+        msg = err.decode("utf-8", "replace").strip()
+        raise GitError(f"git diff failed: {msg or 'exit ' + str(code)}")
     return results
+
+
+def _scan_diff(stream: Iterable[bytes], ruleset: Ruleset) -> list[FileResult]:
+    results: list[FileResult] = []
+    lines = iter(stream)
+    line = next(lines, None)
+    while line is not None:
+        if not line.startswith(b"diff --git "):
+            line = next(lines, None)
+            continue
+        path = ""
+        line = next(lines, None)
+        while line is not None and not line.startswith((b"diff --git ", b"@@")):
+            if line.startswith(b"+++ "):
+                target = line[4:].rstrip(b"\n").decode("utf-8", "replace")
+                path = target[2:] if target.startswith("b/") else ("" if target == "/dev/null" else target)
+            elif line.startswith(b"Binary files "):
+                name = line.rstrip(b"\n").decode("utf-8", "replace").split(" and ")[-1]
+                results.append(FileResult(name.removeprefix("b/").removesuffix(" differ"),
+                                          notice="skipped: binary file"))
+            line = next(lines, None)
+        if line is None or not line.startswith(b"@@") or not path:
+            continue
+        hunks: list[tuple[int, int]] = []  # (first text line of the hunk, its line in the new file)
+        state: dict[str, bytes | None] = {"next": None}
+
+        def added(first: bytes = line, hunks: list[tuple[int, int]] = hunks,
+                  state: dict[str, bytes | None] = state) -> Iterator[str]:
+            # Yields the file's added lines; stops at the next file, leaving its header line.
+            cur: bytes | None = first
+            emitted = 0
+            while cur is not None and not cur.startswith(b"diff --git "):
+                if cur.startswith(b"@@"):
+                    try:
+                        new_no = int(cur.split(b"+", 1)[1].split(b" ", 1)[0].split(b",")[0])
+                    except (IndexError, ValueError):
+                        new_no = 0
+                    hunks.append((emitted + 1, new_no))
+                elif cur.startswith(b"+"):
+                    emitted += 1
+                    yield cur[1:].decode("utf-8", "replace").rstrip("\n") + "\n"
+                cur = next(lines, None)
+            state["next"] = cur
+
+        found = [_relocate(f, _new_line(hunks, f.line), _new_line(hunks, f.end_line))
+                 for f in ruleset.scan_stream(added(), path)]
+        results.append(FileResult(path, found))
+        line = state["next"]
+    return results
+
+
+def _new_line(hunks: list[tuple[int, int]], text_line: int) -> int:
+    i = bisect.bisect_right(hunks, (text_line, float("inf"))) - 1
+    if i < 0:
+        return text_line
+    first, new_no = hunks[i]
+    return new_no + (text_line - first)
 
 
 def _relocate(f: Finding, line: int, end_line: int) -> Finding:
