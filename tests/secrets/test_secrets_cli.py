@@ -234,3 +234,16 @@ def test_diff_parser_maps_lines_across_hunks_and_files() -> None:
     assert [(f.rule_id, f.line) for f in by_path["a.py"].findings] == [("github-pat", 41)]
     assert [(f.rule_id, f.line) for f in by_path["b.env"].findings] == [("slack-bot-token", 3)]
     assert by_path["img.png"].notice == "skipped: binary file" and "gone.txt" not in by_path
+
+
+def test_progress_bar_goes_to_stderr_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    from warden.adapters.scan.sources import ScanOptions, iter_paths, scan_file
+    from warden.cli.scan import _scan_files
+    from warden.core.secrets import default_ruleset
+
+    for i in range(250):
+        (tmp_path / f"f{i}.txt").write_text("x = 1\n")
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    results = _scan_files([str(tmp_path)], default_ruleset(), ScanOptions(), iter_paths, scan_file, [])
+    out = capsys.readouterr()
+    assert len(results) == 250 and out.out == ""

@@ -161,11 +161,13 @@ def _scan_files(paths, ruleset, options, iter_paths, scan_file, errors):  # type
     files = list(iter_paths(paths, options, errors))
     if not sys.stderr.isatty() or len(files) < 200:
         return [scan_file(p, ruleset, options, shown) for p, shown in files]
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     out = []
+    # stderr: stdout carries the report (possibly JSON/SARIF piped to a file)
     with Progress(TextColumn("scanning"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  transient=True) as progress:
+                  transient=True, console=Console(stderr=True)) as progress:
         task = progress.add_task("scan", total=len(files))
         for p, shown in files:
             out.append(scan_file(p, ruleset, options, shown))
