@@ -264,3 +264,9 @@ SAMPLES["npmrc-auth"] = [
     "_auth = ZGVwbG95OkxwOSFaeDJxI1c=",  # warden:allow-secret (fixture: deploy:Lp9!Zx2q#W)
     "//npm.acme.io/:_password=THA5IVp4MnEjVw==",  # warden:allow-secret (fixture)
 ]
+SAMPLES["cli-flag-secret"] = [
+    "vault login --token {an26}",
+    "docker login -u ci -p {an20} registry.acme.io",
+    "./deploy.sh --api-key={an32} --env prod",
+]
+SAMPLES["http-bearer-token"].append('headers = {"Authorization": "Token {hex40}"}')

@@ -28,7 +28,7 @@ PLACEHOLDER_WORDS = (
 # Values that are references to a secret, not a secret: env vars, templates, lookups.
 _REFERENCE = re.compile(
     r"^(?:\$\{?[A-Za-z_]|\$\(|%\([A-Za-z_]|%[sd]$|%[A-Za-z_]+%$|\{\{|\{%|<%|@@|\#\{|env\(|ENV\[|process\.env|os\.environ"
-    r"|os\.getenv|getenv\(|secrets\.|vault:|ref\+|arn:aws:secretsmanager|\*\*\*|<[A-Za-z_ -]+>$)"
+    r"|os\.getenv|getenv\(|secrets\.|vault:|ref\+|arn:aws:secretsmanager|\*\*\*|<[^<>]+>$)"
 )
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
@@ -303,7 +303,16 @@ def _generic(kind: str) -> Check:
     return check
 
 
+def _cli_flag(secret: str, m: Any, line: str) -> bool:
+    # "-p" is a password only for tools that mean it so (docker/podman login, mysql is its own rule).
+    if m.group(1).lower() == "-p" and not re.search(r"\b(?:docker|podman|helm|nerdctl|buildah|skopeo)\b.*\blogin\b",
+                                                   line):
+        return False
+    return generic_value_ok(secret, m.group(1).lstrip("-"), bool(m.group(2)), "password", env_style=True)
+
+
 CHECKS: dict[str, Check] = {
+    "cli_flag": _cli_flag,
     "generic_password": _generic("password"),
     "generic_key": _generic("key"),
     "placeholder": _placeholder,

@@ -50,7 +50,7 @@ def _pem(id: str, label: str, begin: str, end: str | None = None) -> Rule:
 _PASSWORD_NAMES = r"passwd|password|passphrase|pass_?word|pwd|db_?pass|_pass|pass_|pass\b"
 _KEY_NAMES = (
     r"secret|token|api_?key|apikey|api-key|access_?key|auth_?key|private_?key|client_?secret|credential"
-    r"|auth_?token|session_?key|signing_?key|encryption_?key|master_?key|app_?key|x-api-key"
+    r"|auth_?token|session_?key|signing_?key|encryption_?key|master_?key|app_?key|x-api-key|license_?key"
 )
 
 
@@ -333,8 +333,14 @@ RULES: tuple[Rule, ...] = (
        r"([^\s'\"]{3,})", ("curl", "wget"), checks=("uri_password",)),
     _r("http-basic-auth", "HTTP Basic authorization header",
        r"(?i)authorization\s*[:=]\s*[\"']?basic\s+([A-Za-z0-9+/]{12,}={0,2})", "authorization", checks=("b64_userpass",)),
-    _r("http-bearer-token", "HTTP Bearer token",
-       r"(?i)\bbearer\s+([A-Za-z0-9_\-.~+/]{20,}={0,2})", "bearer", checks=("token",)),
+    _r("http-bearer-token", "HTTP Bearer (or Token-scheme) authorization credential",
+       r"(?i)(?:\bbearer|authorization[\"']?\s*[:=]\s*[\"']?token)\s+([A-Za-z0-9_\-.~+/]{20,}={0,2})",
+       ("bearer", "authorization"), checks=("token",)),
+    _r("cli-flag-secret", "Password or token passed as a command-line flag",
+       r"(?i)(?:^|\s)(--?(?:password|passwd|pass|token|api-key|apikey|secret|client-secret|auth-token|p))"
+       r"[ =]([\"']?)([^\s\"'`;|&]{8,})", ("--pass", "--token", "--api-key", "--apikey", "--secret",
+                                              "--client-secret", "--auth-token", "login", "-p "),
+       secret_group=3, checks=("cli_flag",), generic=True),
     _r("pgpass-password", "Password in a PostgreSQL .pgpass file",
        r"(?m)^[^:\s#]+:(?:\d+|\*):[^:\s]+:[^:\s]+:([^:\s]{6,})$", (), path=r"pgpass$",
        checks=("uri_password",)),
