@@ -77,5 +77,6 @@ def test_policy_can_deny_on_the_fact(tmp_path, warden_home) -> None:
     out = subprocess.run([warden, "decide", "--policy", str(policy)], input=json.dumps(payload).encode(),
                          capture_output=True, timeout=60)
     verdict = json.loads(out.stdout)
-    assert verdict["decision"] == "deny" and verdict["rules"][0]["id"] == "no-secrets-out"
+    assert verdict["decision"] == "deny"
+    assert "no-secrets-out" in [r["id"] for r in verdict["rules"]]
     assert GH not in out.stdout.decode()
