@@ -35,6 +35,8 @@ class Gateway:
         self.environ = dict(environ)
         self.audit = audit
         self._policies: dict[str, Any] = {}  # workspace -> CompiledPolicy | PolicyProblem
+        self._policy_texts: dict[str, dict[str, str]] = {}  # digest -> {source: text}, for evidence
+        self._redactor: Any = None
         self._recorder: Any = None
         self._recorder_error: str | None = None
         user_home = self.environ.get("HOME") or str(Path.home())
@@ -76,7 +78,9 @@ class Gateway:
             from warden.adapters.policy_files import discover, load_compiled
 
             try:
-                cached = load_compiled(discover(workspace, policy_file=self.policy_file, environ=self.environ), self.home)
+                sources = discover(workspace, policy_file=self.policy_file, environ=self.environ)
+                cached = load_compiled(sources, self.home)
+                self._policy_texts[cached.digest] = {path: text for _, path, text in sources}
             except Exception as exc:  # remembered so a broken policy denies quickly and consistently
                 cached = exc
             self._policies[workspace] = cached
@@ -107,22 +111,26 @@ class Gateway:
     def _record_decision(self, action: Action, verdict: Verdict, started: float, policy: Any) -> None:
         from warden.core.audit import decision_event
 
+        digest = getattr(policy, "digest", "")
         event = decision_event(
             action,
             verdict,
-            policy_digest=getattr(policy, "digest", ""),
-            policy_sources=getattr(policy, "sources", []),
+            policy_digest=digest,
+            policy_sources=[f"{s['layer']}:{s['path']}@sha256:{s['digest'][:16]}" for s in getattr(policy, "sources", [])],
             started_at=started,
             duration_ms=(time.perf_counter() - self._t0) * 1000.0,
             redact=self.redactor(),
+            policy_texts=self._policy_texts.get(digest),
         )
         self.record(event)
 
     def redactor(self):
         """text -> text with secrets replaced by keyed markers (used for audit events)."""
-        from warden.adapters.redaction import redactor_for
+        if self._redactor is None:
+            from warden.adapters.redaction import redactor_for
 
-        return redactor_for(self.home)
+            self._redactor = redactor_for(self.home)
+        return self._redactor
 
     # -- deciding ---------------------------------------------------------------------------
     def normalize(self, payload: Any) -> Action:
