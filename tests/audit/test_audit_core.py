@@ -102,6 +102,13 @@ def test_default_redactor_masks_common_credentials() -> None:
     assert sorted(ev["masked"]) == ["/input/command", "/input/env/PASSWORD"]
 
 
+def test_callers_redactor_is_backed_by_the_builtin_one() -> None:
+    ev = decision_event({"tool_name": "Bash", "tool_input": {"command": "export K=AKIAABCDEFGHIJKLMNOP; echo sk"}},
+                        {"decision": "allow", "reason": ""}, policy_digest="", policy_sources=[], started_at=0,
+                        duration_ms=0, redact=lambda t: t.replace("echo sk", "echo [REDACTED:x:1]"))
+    assert ev["input"]["command"] == "export K=[REDACTED:aws-access-key]; echo [REDACTED:x:1]"
+
+
 def test_default_redactor_keeps_upstream_markers() -> None:
     from warden.core.audit import basic_redact
 
