@@ -175,7 +175,7 @@ def verify(db: str | None, home: str | None, files: tuple[str, ...], public_key:
         click.echo(json.dumps(report.to_json(), indent=2))
     elif report.ok:
         click.echo(f"OK: {report.count} events intact (seq {report.first_seq}..{report.last_seq}), "
-                   f"{report.checkpoints} signed checkpoints match, head {report.head_hash[:16]}…")
+                   f"{report.checkpoints} checkpoints (signed heads, head witness) match, head {report.head_hash[:16]}…")
         for w in report.warnings:
             click.echo(f"warning: {w}", err=True)
     else:
