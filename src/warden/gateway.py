@@ -37,6 +37,7 @@ class Gateway:
         self._policies: dict[str, Any] = {}  # workspace -> CompiledPolicy | PolicyProblem
         self._policy_texts: dict[str, dict[str, str]] = {}  # digest -> {source: text}, for evidence
         self._redactor: Any = None
+        self.last_decision_id: str | None = None  # id of the last recorded decision, for approvals
         self._recorder: Any = None
         self._recorder_error: str | None = None
         user_home = self.environ.get("HOME") or str(Path.home())
@@ -108,7 +109,7 @@ class Gateway:
     def record(self, event: Mapping[str, Any]) -> str:
         return self._open_recorder().record(dict(event))
 
-    def _record_decision(self, action: Action, verdict: Verdict, started: float, policy: Any) -> None:
+    def _record_decision(self, action: Any, verdict: Verdict, started: float, policy: Any) -> None:
         from warden.core.audit import decision_event
 
         digest = getattr(policy, "digest", "")
@@ -122,7 +123,7 @@ class Gateway:
             redact=self.redactor(),
             policy_texts=self._policy_texts.get(digest),
         )
-        self.record(event)
+        self.last_decision_id = self.record(event)
 
     def redactor(self):
         """text -> text with secrets replaced by keyed markers (used for audit events)."""
@@ -144,10 +145,13 @@ class Gateway:
     def decide_payload(self, payload: Any) -> Verdict:
         try:
             action = self.normalize(payload)
-        except ActionError as exc:
-            return Verdict.fail_closed(str(exc), reason=f"denied: not a valid action: {exc}")
         except Exception as exc:
-            return Verdict.fail_closed(f"{type(exc).__name__}: {exc}")
+            detail = str(exc) if isinstance(exc, ActionError) else f"{type(exc).__name__}: {exc}"
+            verdict = Verdict.fail_closed(detail, reason=f"denied: not a valid action: {detail}")
+            # the raw payload is evidence too: record what was refused (best effort, already a deny)
+            self._t0 = time.perf_counter()
+            self._try_record(payload, verdict, time.time(), None)
+            return verdict
         return self.decide(action)
 
     def decide(self, action: Action) -> Verdict:
@@ -178,7 +182,7 @@ class Gateway:
         except Exception as exc:
             return Verdict.fail_closed(f"internal error: {type(exc).__name__}: {exc}")
 
-    def _try_record(self, action: Action, verdict: Verdict, started: float, policy: Any) -> None:
+    def _try_record(self, action: Any, verdict: Verdict, started: float, policy: Any) -> None:
         if not self.audit:
             return
         try:

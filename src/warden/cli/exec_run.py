@@ -98,8 +98,16 @@ def run_exec(command: list[str], *, policy_file: str | None = None, profile: str
             return EXIT_REFUSED
         if gw.audit:
             try:
-                gw.record({"type": "approval", "decision": "allow", "by": "tty --yes",
-                           "command": action.input["command"], "cwd": cwd})
+                import getpass
+                import time
+
+                from warden.core.audit import approval_event
+
+                gw.record(approval_event(
+                    decision_id=gw.last_decision_id or "", granted=True, approver=getpass.getuser(),
+                    via="tty --yes", started_at=time.time(), session=action.session, tool="Bash",
+                    tool_use_id=action.tool_use_id, reason=f"approved at a terminal: {verdict.reason}",
+                    redact=gw.redactor()))
             except Exception as exc:
                 _say(f"the approval could not be recorded ({exc}), so the command did not run", "check $WARDEN_HOME")
                 return EXIT_REFUSED
