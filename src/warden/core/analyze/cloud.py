@@ -245,7 +245,7 @@ def _docker(cmd: Cmd) -> None:
     else:
         group = ""
     what = f"{cmd.program} {group + ' ' if group else ''}{verb}"
-    if verb in ("run", "create", "exec", "up", "start") or group == "compose" and verb in ("run", "exec", "up"):
+    if verb in ("run", "create", "exec", "up", "start") or (group == "compose" and verb in ("run", "exec", "up")):
         _container_flags(cmd, args)
         if verb in ("exec",) or (group == "compose" and verb in ("exec", "run")):
             cmd.fact("cloud.exec", f"{what}: runs a command in a container")
@@ -322,8 +322,8 @@ def _container_flags(cmd: Cmd, args: list[str]) -> None:
         if a.startswith("--cap-add") and any(c in (a + " " + (args[i + 1] if i + 1 < len(args) else "")).upper()
                                              for c in ("ALL", "SYS_ADMIN", "SYS_PTRACE", "SYS_MODULE", "DAC_READ")):
             cmd.fact("container.privileged", "adds powerful capabilities to a container")
-        if a.startswith("--device") or a.startswith("--security-opt") and "unconfined" in (
-                a + (args[i + 1] if i + 1 < len(args) else "")):
+        if a.startswith("--device") or (a.startswith("--security-opt") and "unconfined" in (
+                a + (args[i + 1] if i + 1 < len(args) else ""))):
             cmd.fact("container.privileged", f"{a}: weakens container isolation")
 
 

@@ -35,8 +35,8 @@ SHELL_OUT = {
 }
 DELETES = ("shutil.rmtree(", "os.remove(", "os.unlink(", "os.rmdir(", "os.removedirs(", ".unlink(", ".rmdir(",
            "rmtree(", "unlink(", "unlink ", "rmdir(", "FileUtils.rm_rf(", "FileUtils.rm_r(", "FileUtils.rm(",
-           "File.delete(", "fs.rmSync(", "fs.rmdirSync(", "fs.unlinkSync(", "fs.rm(", "rimraf(", "Remove-Item",
-           "fs.promises.rm(", "file.remove(", "unlink(")
+           "File.delete(", ".rmSync(", ".rmdirSync(", ".unlinkSync(", "fs.rm(", "rimraf(", "Remove-Item",
+           ".promises.rm(", "file.remove(", "os.remove(")
 OPENS = ("open(", "File.open(", "File.read(", "File.write(", "IO.read(", "readFileSync(", "writeFileSync(",
          "appendFileSync(", "file_get_contents(", "file_put_contents(", "fopen(", "Path(", "io.open(",
          "readFile(", "writeFile(", "Get-Content", "Set-Content", "slurp(")
@@ -51,13 +51,25 @@ NETWORK = ("socket.", "socket(", "IO::Socket", "TCPSocket", "UDPSocket", "net.co
            "telnetlib", "Socket::", "new WebSocket", "XMLHttpRequest")
 DUP_SHELL = ("dup2(", "pty.spawn(", "/bin/sh", "/bin/bash", "cmd.exe", "STDIN->fdopen", "open(STDIN",
              "fdopen(", "child_process", "-i", "spawn('sh'", 'spawn("sh"', "exec sh", "proc_open(")
-DYNAMIC = ("eval(", "exec(", "compile(", "__import__(", "importlib", "getattr(", "Function(", "new Function",
-           "vm.runIn", "instance_eval", "class_eval", "send(", "create_function(", "assert(", "preg_replace(",
-           "Invoke-Expression", "iex(", "loadstring(", "load(", "marshal.loads", "pickle.loads", "ctypes")
+DYNAMIC = {
+    "python": ("eval(", "exec(", "compile(", "importlib", "marshal.loads", "pickle.loads", "ctypes"),
+    "perl": ("eval(", "eval \"", "eval $", "eval{", "eval {"),
+    "ruby": ("eval(", "eval ", "instance_eval", "class_eval", ".send("),
+    "node": ("eval(", "Function(", "vm.runIn"),
+    "php": ("eval(", "create_function(", "assert(", "preg_replace("),
+    "pwsh": ("Invoke-Expression", "iex ", "iex(", "| iex"),
+    "lua": ("loadstring(", "load("),
+    "Rscript": ("eval(", "parse(text"),
+    "julia": ("eval(", "Meta.parse"),
+    "deno": ("eval(", "Function("),
+}
 DECODE = ("base64", "b64decode", "fromCharCode", "decode(", "unhexlify", "fromhex(", "codecs.", "zlib.",
           "gzinflate(", "str_rot13(", "rot13", "pack(", "atob(", "Buffer.from(", "[::-1]", "chr(", "FromBase64String",
           "bytes.fromhex", "reverse(", "strrev(")
 ENV_DUMP = ("os.environ", "process.env", "ENV[", "%ENV", "getenv(", "$_ENV", "Sys.getenv")
+
+
+MAX_LITERAL_SCAN = 16_384
 
 
 def _literal_after(code: str, pos: int) -> tuple[list[str], bool]:
@@ -126,6 +138,7 @@ def _find_all(code: str, needle: str, limit: int = 16) -> list[int]:
 def scan(cmd: Cmd, lang: str, code: str, via: str) -> None:
     cmd.fact("interp.code", f"{via}: {len(code)} characters of {lang}", lang=lang)
     _shell_outs(cmd, lang, code, via)
+    _secret_literals(cmd, code)
     for name in DELETES:
         for pos in _find_all(code, name, 8):
             values, complete = _literal_after(code, pos)
@@ -158,18 +171,19 @@ def scan(cmd: Cmd, lang: str, code: str, via: str) -> None:
             elif access == Access.WRITE:
                 cmd.fact("fs.unresolved_target", f"{via} writes a file whose path is computed at run time",
                          access="write")
-    net = [n for n in NETWORK if n in code]
+    net = [n for n in NETWORK if n in code] or (["a URL"] if ("http://" in code or "https://" in code) and any(
+        c in code for c in ("get(", "open(", "contents(", "read(", "Download", "fetch", "request")) else [])
     if net:
         cmd.fact("net.connect", f"{via} opens network connections ({net[0].rstrip('(.')})", program=cmd.program)
         _hosts_in(cmd, code)
         if any(d in code for d in DUP_SHELL) and any(s in code for s in ("socket", "Socket", "net.", "fsockopen")):
             cmd.fact("net.reverse_shell", f"{via} connects a socket to a shell or process: a reverse shell")
-    dyn = [d for d in DYNAMIC if d in code]
-    if dyn and not (lang == "python" and dyn == ["exec("] and "exec(" not in code.replace("os.exec", "")):
-        if lang == "python" and all(d in ("getattr(", "load(") for d in dyn):
-            pass
-        else:
-            cmd.opaque(f"{via} evaluates code built at run time ({dyn[0].rstrip('(')})")
+    stripped = code.replace("os.exec", "").replace("re.compile(", "").replace(".exec(", "")
+    dyn = [d for d in DYNAMIC.get(lang, ()) if d in stripped]
+    if dyn:
+        cmd.opaque(f"{via} evaluates code built at run time ({dyn[0].rstrip('( ')})")
+    if net and dyn:
+        cmd.session.action_fact("flow.remote_exec", f"{via} fetches code from the network and evaluates it")
     if any(d in code for d in DECODE) and (dyn or any(s in code for s in SHELL_OUT.get(lang, ()))):
         cmd.session.action_fact("flow.decoded_exec", f"{via} decodes data and runs it")
     if any(e in code for e in ENV_DUMP) and net:
@@ -208,7 +222,7 @@ def _shell_outs(cmd: Cmd, lang: str, code: str, via: str) -> None:
             if not values:
                 cmd.opaque(f"{via} runs a command built at run time ({name.rstrip('( ')})")
                 continue
-            if name.startswith(("os.exec", "os.spawn", "pcntl_exec")) or (len(values) > 1 and "shell=True" not in code):
+            if name.startswith(("os.execl", "os.execv", "os.spawn", "pcntl_exec")) or (len(values) > 1 and "shell=True" not in code):
                 argv = [v for v in values if v]
                 if name.startswith(("os.execl", "os.spawnl")) and len(argv) > 1:
                     argv = argv[1:] if argv[1] == argv[0].rsplit("/", 1)[-1] else argv
@@ -222,6 +236,28 @@ def _shell_outs(cmd: Cmd, lang: str, code: str, via: str) -> None:
                 if lang == "perl" and name == "open(":
                     text = text.strip().strip("|").strip()
                 cmd.shell(text.replace(UNKNOWN, " "), f"{via} {name.rstrip('( ')}")
+
+
+def _secret_literals(cmd: Cmd, code: str) -> None:
+    """Any string literal naming a credential location counts as reading it (expanduser(...) etc.)."""
+    from warden.core.analyze.paths import secret_kind
+
+    count, i, n = 0, 0, min(len(code), MAX_LITERAL_SCAN)
+    while i < n and count < 64:
+        q = code[i]
+        if q in "'\"":
+            j = code.find(q, i + 1, n)
+            if j < 0:
+                break
+            lit = code[i + 1:j]
+            count += 1
+            if 0 < len(lit) < 512 and lit[0] in "/~." and " " not in lit:
+                for ref in cmd.session.resolve(lit, Access.READ) or []:
+                    if secret_kind(ref.path, cmd.session.env):
+                        cmd.path(lit, Access.READ)
+            i = j + 1
+        else:
+            i += 1
 
 
 def _hosts_in(cmd: Cmd, code: str) -> None:

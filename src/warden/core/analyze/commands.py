@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
-from typing import Callable
+from collections.abc import Callable
 
-from warden.core.analyze.invocation import SECRET, Cmd, Flow, Invocation, show
+from warden.core.analyze.invocation import DECODE, NET, SECRET, Cmd, Flow, Invocation, show
 from warden.core.analyze.paths import secret_kind
 from warden.core.analyze.words import UNKNOWN
 from warden.core.facts import Access, CommandInfo
@@ -78,6 +78,11 @@ def analyze_invocation(inv: Invocation, session: object) -> list[Cmd]:
     results = [cmd]
     if UNKNOWN in raw_prog or not raw_prog.strip():
         cmd.opaque(f"the program name `{show(raw_prog)}` is computed at run time")
+        head = cmd.taint_of(0)
+        if NET in head:
+            session.action_fact("flow.remote_exec", "runs a command whose name was fetched from the network")
+        if DECODE in head:
+            session.action_fact("flow.decoded_exec", "runs a command whose name was decoded at run time")
         _default_out(cmd)
         return results
     if any(c in posixpath.basename(raw_prog) for c in "*?["):
@@ -142,4 +147,4 @@ def _apply_redirects(cmd: Cmd) -> None:
             cmd.path(target, Access.WRITE)
 
 
-__all__ = ["analyze_invocation", "handlers", "resolve_program", "STD_BIN_DIRS"]
+__all__ = ["STD_BIN_DIRS", "analyze_invocation", "handlers", "resolve_program"]

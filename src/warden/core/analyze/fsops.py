@@ -43,10 +43,21 @@ def operands(args: list[str], with_value: str = "", long_value: tuple[str, ...] 
     return ops, flags
 
 
-def _reader_out(cmd: Cmd, files: list[str]) -> None:
+def _bulk(cmd: Cmd, refs: list) -> None:
+    from warden.core.analyze.paths import bulk_read_facts
+
+    for ref in refs:
+        for f in bulk_read_facts(ref, cmd.session.env):
+            cmd.fact(f.kind, f.detail, **f.data)
+
+
+def _reader_out(cmd: Cmd, files: list[str], recursive: bool = False) -> None:
     taint: set[str] = set()
     for f in files:
-        for ref in cmd.path(f, Access.READ):
+        refs = cmd.path(f, Access.READ)
+        if recursive:
+            _bulk(cmd, refs)
+        for ref in refs:
             if secret_kind(ref.path, cmd.session.env):
                 taint.add(SECRET)
     stdin = cmd.inv.stdin
@@ -56,10 +67,34 @@ def _reader_out(cmd: Cmd, files: list[str]) -> None:
     cmd.out = Flow(frozenset(taint | {DYNAMIC}))
 
 
+VALUE_LETTERS = {"head": "nc", "tail": "ncsp", "cut": "dfcb", "uniq": "fsw", "fold": "w", "fmt": "w", "nl": "bsvwinl",
+                 "column": "stcoNR", "pr": "wlhoW", "split": "lbnaC", "od": "AjNtw", "hexdump": "neosC",
+                 "strings": "nt", "paste": "d", "join": "12jteo", "iconv": "fto", "wc": "", "cat": "", "less": "xyjbhPp"}
+LONG_VALUES = ("--lines", "--bytes", "--max-count", "--width", "--sleep-interval", "--pid", "--field-separator",
+               "--key", "--output", "--delimiter", "--fields", "--characters")
+
+
 def _read_all(cmd: Cmd) -> None:
-    ops, _ = operands(cmd.args, "nNcCbsFtwk", ("--lines", "--bytes", "--max-count", "--width", "--sleep-interval",
-                                              "--pid", "--field-separator", "--key", "--output"))
+    ops, _ = operands(cmd.args, VALUE_LETTERS.get(cmd.program, ""), LONG_VALUES)
     _reader_out(cmd, ops)
+
+
+def _list(cmd: Cmd) -> None:
+    """ls, tree, du, stat ...: they show names and metadata, not contents (so ~/.ssh is fine)."""
+    cmd.out = Flow(frozenset({DYNAMIC}))
+
+
+def _mktemp(cmd: Cmd) -> None:
+    ops, flags = operands(cmd.args, "p", ("--tmpdir", "--suffix"))
+    base = "/tmp"
+    for i, a in enumerate(cmd.args):
+        if a == "-p" and i + 1 < len(cmd.args):
+            base = cmd.args[i + 1]
+        elif a.startswith("--tmpdir="):
+            base = a.split("=", 1)[1]
+    name = ops[0] if ops else "tmp.XXXXXXXXXX"
+    path = name if "/" in name else f"{base.rstrip('/')}/{name}"
+    cmd.out = Flow(frozenset(), path + "\n")
 
 
 def _sort(cmd: Cmd) -> None:
@@ -79,7 +114,7 @@ def _grep(cmd: Cmd) -> None:
     args = cmd.args
     has_pattern_opt = any(a in ("-e", "-f", "--regexp", "--file") or a.startswith(("--regexp=", "--file="))
                           for a in args)
-    ops, _ = operands(args, "efABCmdD", ("--regexp", "--file", "--after-context", "--before-context",
+    ops, flags = operands(args, "efABCmdD", ("--regexp", "--file", "--after-context", "--before-context",
                                         "--context", "--max-count", "--include", "--exclude", "--exclude-dir",
                                         "--label", "--color", "--colour", "--binary-files", "--devices",
                                         "--directories", "--glob", "--type", "-g", "-t", "--max-depth",
@@ -90,7 +125,9 @@ def _grep(cmd: Cmd) -> None:
     files = ops if has_pattern_opt else ops[1:]
     if cmd.program in ("rg", "ag", "ack") and not files:
         files = ["."]
-    _reader_out(cmd, files)
+    recursive = cmd.program in ("rg", "ag", "ack", "ugrep", "sift", "pt") or bool(
+        flags & {"r", "R", "--recursive", "--dereference-recursive"})
+    _reader_out(cmd, files, recursive)
 
 
 def _jq(cmd: Cmd) -> None:
@@ -143,6 +180,9 @@ def _copy(cmd: Cmd) -> None:
     else:
         sources, dest = ops, ""
     move = cmd.program == "mv"
+    if flags & {"r", "R", "a", "--recursive", "--archive"}:
+        for src in sources:
+            _bulk(cmd, cmd.session.resolve(src, Access.READ) or [])
     for s in sources:
         cmd.path(s, Access.DELETE if move else Access.READ, op="move" if move else "")
         if move:
@@ -283,7 +323,7 @@ def _decoder(cmd: Cmd) -> None:
         "base32": any(a in ("-d", "--decode") for a in args),
         "basenc": any(a in ("-d", "--decode") for a in args),
         "xxd": any(a in ("-r", "-revert") or a.startswith("-r") for a in args),
-        "openssl": bool(args) and (("-d" in args) or args[0] in ("base64", "enc") and "-d" in args),
+        "openssl": bool(args) and (("-d" in args) or (args[0] in ("base64", "enc") and "-d" in args)),
     }.get(p, True)
     ops, _ = operands([a for a in args if a not in ("-d", "--decode", "-D", "-r", "-p", "-i", "-w0")],
                       "w", ("--wrap",))
@@ -381,6 +421,7 @@ def _archive_tar(cmd: Cmd) -> None:
         if archive and archive != "-":
             cmd.path(archive, Access.WRITE)
         for m in members:
+            _bulk(cmd, cmd.session.resolve(m, Access.READ) or [])
             for ref in cmd.path(m, Access.READ):
                 if secret_kind(ref.path, cmd.session.env):
                     cmd.out = Flow(frozenset({SECRET}))
@@ -400,7 +441,7 @@ def _zip(cmd: Cmd) -> None:
     if cmd.program == "zip" and ops:
         cmd.path(ops[0], Access.WRITE)
         for m in ops[1:]:
-            cmd.path(m, Access.READ)
+            _bulk(cmd, cmd.path(m, Access.READ))
     elif cmd.program in ("unzip", "7z", "7za", "unrar"):
         dest = next((cmd.args[i + 1] for i, a in enumerate(cmd.args[:-1]) if a == "-d"), None)
         dest = dest or next((a[2:] for a in cmd.args if a.startswith("-o") and len(a) > 2), None)
@@ -443,8 +484,10 @@ def _mkfifo(cmd: Cmd) -> None:
         cmd.fact("device.create", "mknod creates a device node")
 
 
+LISTERS = ("ls", "tree", "du", "stat", "exa", "eza", "lsd", "namei", "lsattr", "getfacl", "ncdu", "dust", "dir",
+           "vdir", "realpath", "readlink", "basename", "dirname", "test", "[", "file")
 READERS = ("cat", "tac", "head", "tail", "less", "more", "bat", "batcat", "nl", "wc", "uniq", "cut", "paste", "diff",
-           "cmp", "comm", "file", "stat", "ls", "tree", "du", "md5sum", "sha1sum", "sha256sum", "sha512sum",
+           "cmp", "comm", "md5sum", "sha1sum", "sha256sum", "sha512sum",
            "b2sum", "cksum", "strings", "od", "hexdump", "column", "fold", "fmt", "pr", "expand", "unexpand",
            "realpath", "readlink", "look", "exa", "eza", "lsd", "fd", "fdfind", "colordiff", "delta", "diff3",
            "sdiff", "view", "pygmentize", "highlight", "iconv", "dos2unix", "unix2dos", "wdiff", "split", "csplit",
@@ -452,6 +495,7 @@ READERS = ("cat", "tac", "head", "tail", "less", "more", "bat", "batcat", "nl", 
            "numfmt", "join", "tsort", "ptx", "xmllint", "yamllint", "jsonlint", "yq", "xq", "gron", "mlr",
            "csvlook", "csvcut", "bc", "dc", "fzf", "zless", "zmore", "zgrep", "zegrep", "ncdu", "dust", "duf")
 HANDLERS = {name: _read_all for name in READERS}
+HANDLERS.update({name: _list for name in LISTERS})
 HANDLERS.update({name: _grep for name in ("grep", "egrep", "fgrep", "rg", "ag", "ack", "ack-grep", "git-grep",
                                           "zgrep", "pcregrep", "ugrep", "sift", "pt")})
 HANDLERS.update({
@@ -466,5 +510,5 @@ HANDLERS.update({
     "7za": _zip, "unrar": _zip, "gzip": _inplace, "gunzip": _inplace, "zcat": _inplace, "bzip2": _inplace,
     "bunzip2": _inplace, "bzcat": _inplace, "xz": _inplace, "unxz": _inplace, "xzcat": _inplace, "zstd": _inplace,
     "unzstd": _inplace, "zstdcat": _inplace, "lz4": _inplace, "brotli": _inplace, "patch": _patch,
-    "mkfifo": _mkfifo, "mknod": _mkfifo, "mktemp": _passthrough_known,
+    "mkfifo": _mkfifo, "mknod": _mkfifo, "mktemp": _mktemp,
 })

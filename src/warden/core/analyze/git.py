@@ -15,6 +15,7 @@ import fnmatch
 from warden.core.analyze.escapes import escape
 from warden.core.analyze.invocation import Cmd
 from warden.core.analyze.netflow import host_of
+from warden.core.analyze.words import UNKNOWN
 from warden.core.facts import Access
 
 DEFAULT_PROTECTED = ("main", "master", "trunk", "production", "prod", "release/*", "develop")
@@ -168,6 +169,9 @@ def _git(cmd: Cmd) -> None:
     if i >= len(args):
         return
     sub, rest = args[i], args[i + 1:]
+    if UNKNOWN in sub:
+        cmd.opaque("the git subcommand is computed at run time")
+        return
     cmd.fact("git.subcommand", f"git {sub}", subcommand=sub)
     handler = SUBCOMMANDS.get(sub)
     if handler is not None:
@@ -190,7 +194,7 @@ def _clean(cmd: Cmd, args: list[str]) -> None:
 
 
 def _checkout(cmd: Cmd, args: list[str]) -> None:
-    if "--" in args and args.index("--") < len(args) - 1 or any(a in (".", "-f", "--force") for a in args) or (
+    if ("--" in args and args.index("--") < len(args) - 1) or any(a in (".", "-f", "--force") for a in args) or (
             "--" in args and args[-1] == "--"):
         cmd.fact("git.discard", "git checkout overwrites uncommitted changes in the work tree")
 
@@ -238,7 +242,7 @@ def _config(cmd: Cmd, args: list[str]) -> None:
         reading = True
     if positional and positional[0] in ("set", "unset", "add", "rename-section", "remove-section"):
         positional = positional[1:]
-    if reading or len(positional) < 2 and not any(a in ("--unset", "--unset-all", "--add") for a in args):
+    if reading or (len(positional) < 2 and not any(a in ("--unset", "--unset-all", "--add") for a in args)):
         return
     if scope_global:
         cmd.fact("git.config_global", "changes the user's or system's git configuration")
@@ -265,7 +269,7 @@ def _fetch_like(cmd: Cmd, args: list[str]) -> None:
             escape(cmd, "--upload-pack", args[i + 1])
         if a.startswith("--template"):
             escape(cmd, "--template (installs hooks from a directory)")
-        if a.startswith("ext::") or "::" in a and a.split("::", 1)[0] in ("ext", "fd"):
+        if a.startswith("ext::") or ("::" in a and a.split("::", 1)[0] in ("ext", "fd")):
             escape(cmd, "the ext:: transport", a.split("::", 1)[1].replace("%20", " ") if a.startswith("ext::")
                    else None)
     cmd.fact("git.fetch", "downloads from a git remote")

@@ -197,9 +197,12 @@ def _interpreter(cmd: Cmd) -> None:
                 ran_code = True
             i += 2
             continue
-        if lang == "python" and a.startswith("-c") and len(a) > 2:
-            run_code(cmd, lang, a[2:], cmd.taint_of(i + 1), f"{cmd.program} -c")
-            return
+        attached = next((o for o in code_opts if len(o) == 2 and a.startswith(o) and len(a) > 2), None)
+        if attached is not None:
+            run_code(cmd, lang, a[2:], cmd.taint_of(i + 1), f"{cmd.program} {attached}")
+            ran_code = True
+            i += 1
+            continue
         if module_opt and (a == module_opt or (a.startswith(module_opt) and len(a) > 2)):
             module = a[2:] if len(a) > 2 else (args[i + 1] if i + 1 < len(args) else "")
             rest = args[i + 1:] if len(a) > 2 else args[i + 2:]
@@ -211,7 +214,7 @@ def _interpreter(cmd: Cmd) -> None:
             i += 2
             continue
         if a.startswith("-") and len(a) > 1:
-            if lang == "deno" or lang == "node" and a in ("run", "test"):
+            if lang == "deno" or (lang == "node" and a in ("run", "test")):
                 pass
             i += 1
             continue
@@ -241,6 +244,8 @@ def _interpreter(cmd: Cmd) -> None:
     if rest:
         script_file(cmd, rest[0], i + 1)
         return
+    if args and cmd.inv.stdin is None and not any(a in ("-i", "--interactive", "-") for a in args):
+        return  # only flags: --version, --help, -V
     stdin_code(cmd, lang)
 
 

@@ -126,7 +126,12 @@ class Cmd:
         """Analyze a command this one runs (``find -exec``, ``xargs``, ``sudo``...)."""
         inv = Invocation(argv=argv, taints=taints or [frozenset()] * len(argv), raw=self.inv.raw,
                          via=self.via + ((via,) if via else ()), stdin=stdin if stdin is not None else self.inv.stdin)
-        return self.session.run(inv)
+        ran = self.session.run(inv)
+        # what the wrapped command prints is what this command prints (sudo, timeout, busybox ...)
+        for c in ran:
+            if c.out.taint or c.out.text is not None:
+                self.out = Flow(self.out.taint | c.out.taint, c.out.text if len(ran) == 1 else None)
+        return ran
 
     def shell(self, text: str, via: str, stdin: Flow | None = None) -> list[Cmd]:
         """Analyze shell code this command runs (``bash -c``, ``eval``, a trap, an alias...)."""

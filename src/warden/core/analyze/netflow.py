@@ -180,6 +180,8 @@ def _wget(cmd: Cmd) -> None:
 
 
 def _connect(cmd: Cmd, targets: list[str], upload: bool) -> None:
+    if not targets and not upload:
+        return  # `curl --version`, `wget -h`: no destination
     hosts = []
     for t in targets:
         if UNKNOWN in t:
@@ -260,7 +262,7 @@ def _telnet(cmd: Cmd) -> None:
 
 def _remote(spec: str) -> str:
     """Host of an scp/rsync operand like ``user@host:path``, or ''."""
-    if ":" not in spec or spec.startswith(("/", ".")) or "://" in spec and not spec.startswith(("rsync://", "scp://")):
+    if ":" not in spec or spec.startswith(("/", ".")) or ("://" in spec and not spec.startswith(("rsync://", "scp://"))):
         return ""
     if "://" in spec:
         return host_of(spec)
@@ -325,9 +327,13 @@ def _copy_remote(cmd: Cmd) -> None:
     sources, dest = ops[:-1], ops[-1]
     dest_host = _remote(dest)
     src_hosts = [h for h in (_remote(s) for s in sources) if h]
+    from warden.core.analyze.fsops import _bulk
+
     for s in sources:
         if not _remote(s):
-            cmd.path(s, Access.READ)
+            refs = cmd.path(s, Access.READ)
+            if dest_host:
+                _bulk(cmd, refs)
     if not dest_host:
         cmd.path(dest, Access.WRITE)
     for h in src_hosts + ([dest_host] if dest_host else []):
@@ -425,9 +431,12 @@ def action_flows(session: Session) -> None:
         c.program in RAW_CLIENTS and any(f.kind in ("net.connect", "net.listen") for f in c.facts)
         for c in session.commands)
     has_stdin_shell = any(
-        (c.program in SHELLS or c.program.rsplit("/", 1)[-1] in SHELLS) and any(
-            f.kind in ("exec.opaque", "exec.interactive") for f in c.facts)
+        (c.program in SHELLS or c.program.rsplit("/", 1)[-1] in SHELLS or c.program == "exec") and any(
+            f.kind in ("exec.opaque", "exec.interactive", "exec.script_outside") for f in c.facts)
         for c in session.commands)
+    if any((c.program in SHELLS or c.program == "exec") and ("/dev/tcp/" in c.raw or "/dev/udp/" in c.raw)
+           for c in session.commands):
+        session.action_fact("net.reverse_shell", "a shell is wired to a /dev/tcp connection")
     if has_raw_client and has_stdin_shell:
         session.action_fact("net.reverse_shell", "a shell reads from or writes to a raw network connection")
     secret_read = any(f.kind == "secret.read" for c in session.commands for f in c.facts)

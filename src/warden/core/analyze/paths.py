@@ -106,6 +106,8 @@ ENV_EXAMPLES = (".example", ".sample", ".template", ".dist", ".defaults", ".tpl"
 WORKSPACE_GUARDS = (".claude", ".cursor", ".mcp.json", "warden.yaml", "warden.yml", ".warden", ".codex",
                     ".gemini", ".windsurf", ".continue", ".vscode/settings.json", ".vscode/tasks.json",
                     ".git/hooks", ".husky/_", ".cursorrules", ".roo", ".clinerules", ".aider.conf.yml")
+# Guard directories that matter wherever they sit (a sub-project's .claude/ configures agents there too).
+NESTED_GUARDS = (".claude", ".cursor", ".mcp.json", ".warden", "warden.yaml", ".codex", ".gemini")
 HOME_GUARDS = (".claude", ".claude.json", ".cursor", ".codex", ".gemini", ".warden", ".config/warden",
                ".continue", ".aider.conf.yml", ".config/claude", ".vscode/settings.json")
 SYSTEM_GUARDS = ("/etc/warden", "/etc/claude-code", "/Library/Application Support/ClaudeCode")
@@ -187,7 +189,7 @@ def is_critical(path: str, env: AnalysisEnv, workspace: str) -> bool:
 def secret_kind(path: str, env: AnalysisEnv) -> str:
     """What secret a path holds ("ssh private key", ".env file"...), or ''."""
     home = home_of(env)
-    base = posixpath.basename(path)
+    base = posixpath.basename(path).rstrip("*?")
     if _under(path, home + "/.ssh") or _under(path, "/root/.ssh") or "/.ssh/" in path:
         if base.endswith(SSH_PUBLIC_SUFFIXES) or base in SSH_PUBLIC_NAMES or base == "config":
             return ""
@@ -223,6 +225,10 @@ def guard_kind(path: str, env: AnalysisEnv, workspace: str) -> str:
             return hit
     if "/.git/hooks" in path or path.endswith("/.git/hooks"):
         return "git hooks"
+    padded = path + "/"
+    for g in NESTED_GUARDS:
+        if f"/{g}/" in padded:
+            return g
     hit = _under_any(path, HOME_GUARDS, home)
     if hit:
         return f"~/{hit}"
@@ -252,7 +258,7 @@ def classify(ref: PathRef, env: AnalysisEnv, workspace: str) -> list[Fact]:
     if secret:
         if writes:
             add("secret.write", f"{access.value} of a credential location ({secret}): {path}")
-        elif access == Access.READ or access == Access.EXEC:
+        elif access == Access.READ:
             add("secret.read", f"reads a credential location ({secret}): {path}")
     guard = guard_kind(path, env, workspace)
     if guard and writes:
@@ -297,6 +303,15 @@ def classify(ref: PathRef, env: AnalysisEnv, workspace: str) -> list[Fact]:
     if not ref.in_workspace:
         add("path.outside_workspace", path)
     return facts
+
+
+def bulk_read_facts(ref: PathRef, env: AnalysisEnv) -> list[Fact]:
+    """A recursive read of a tree that holds credential locations (``grep -r x ~``, ``tar cz /``)."""
+    home = home_of(env)
+    if ref.path in ("/", "/home", "/root", home) or (is_within(home, ref.path) and ref.path != home):
+        return [Fact("secret.bulk_read", f"reads everything under {ref.path}, credential locations included",
+                     {"path": ref.path})]
+    return []
 
 
 def critical_facts(ref: PathRef, env: AnalysisEnv, workspace: str, op: str) -> list[Fact]:

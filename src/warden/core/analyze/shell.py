@@ -60,6 +60,7 @@ class Session:
         self.cond = 0  # inside a branch or loop: assignments may or may not have happened
         self._subst: dict[int, tuple[str | None, frozenset[str]]] = {}
         self._trees: list[Any] = []  # keep trees alive so node ids stay unique
+        self._drop: set[int] = set()  # argument nodes that are really redirect descriptors
 
     # --- results ----------------------------------------------------------------------
     def action_fact(self, kind: str, detail: str, **data: Any) -> None:
@@ -96,9 +97,26 @@ class Session:
             if root.has_error:
                 self.action_fact(PARSE_ERROR, "the shell code has a syntax error; its meaning is uncertain",
                                  via=" > ".join(via))
+                out = self.walk(root, via, stdin, [], 0)
+                self._fallback(source, via)
+                return out
             return self.walk(root, via, stdin, [], 0)
         finally:
             self.depth -= 1
+
+    def _fallback(self, source: str, via: tuple[str, ...]) -> None:
+        """After a syntax error, also analyze each piece between operators on its own.
+
+        tree-sitter's error recovery can swallow whole commands (``[ -d ~ ] && rm -rf ~``); the
+        pieces that parse cleanly are walked too, so an error never hides a command we can read.
+        """
+        for piece in split_pieces(source)[:256]:
+            if not piece.strip() or piece.strip() == source.strip():
+                continue
+            root = parse(piece)
+            self._trees.append(root)
+            if not root.has_error:
+                self.walk(root, via + ("after a syntax error",), None, [], 0)
 
     def _opaque_marker(self, raw: str, via: tuple[str, ...], why: str) -> None:
         info = CommandInfo(program="", argv=(), raw=raw[:200], opaque=True, via=via, facts=[Fact(OPAQUE, why)])
@@ -128,11 +146,14 @@ class Session:
         if t == "redirected_statement":
             return self._redirected(node, via, stdin, redirects, depth)
         if t == "variable_assignment":
-            self._assign(node, depth)
+            self._assign(node, depth, via)
+            self.run(Invocation([":"], [frozenset()], text(node), via))
             return []
         if t == "declaration_command":
             return self._declaration(node, via, depth)
         if t == "unset_command":
+            names = [text(c) for c in node.named_children]
+            self.run(Invocation(["unset"] + names, [frozenset()] * (len(names) + 1), text(node), via))
             for c in node.named_children:
                 self.vars.pop(text(c), None)
                 if text(c) in ("HISTFILE", "HISTSIZE", "HISTFILESIZE"):
@@ -190,6 +211,13 @@ class Session:
         extra = list(redirects)
         for child in node.children:
             if child.type in ("file_redirect", "heredoc_redirect", "herestring_redirect"):
+                tail = body
+                while tail is not None and tail.type in ("list", "pipeline") and tail.named_children:
+                    tail = tail.named_children[-1]
+                if tail is not None and tail.type == "command" and tail.named_children:
+                    last = tail.named_children[-1]
+                    if last.end_byte == child.start_byte and text(last).isdigit():
+                        self._drop.add(last.id)  # `sh 0</tmp/p`: the digits are the descriptor
                 stdin = self._redirect(child, extra, stdin, via, depth) or stdin
         if body is None:
             # A bare redirection (`> file`) truncates or creates the file.
@@ -214,6 +242,8 @@ class Session:
         for child in node.children:
             if not child.is_named:
                 op += child.type
+            elif child.type == "ERROR" and text(child) in (">", "<", "&", "|"):
+                op += text(child)  # tree-sitter-bash does not know `<>`: it leaves `>` as an error
             elif child.type != "file_descriptor" and target is None:
                 target = child
         if target is None:
@@ -313,12 +343,15 @@ class Session:
             self.action_fact(kind, detail, variable=name)
 
     def _declaration(self, node: Any, via: tuple[str, ...], depth: int) -> list[Cmd]:
+        argv = [node.children[0].type if node.children else "declare"]
         for child in node.named_children:
             if child.type == "variable_assignment":
                 self._assign(child, depth, via)
             else:
                 self._substitutions_in(child, via, depth)
-        return []
+            argv.append(text(child))
+        # `export X=1` is a command of its own (allowed by name); `declare -p` prints variables
+        return self.run(Invocation(argv, [frozenset()] * len(argv), text(node), via))
 
     # --- substitutions --------------------------------------------------------------------
     def _substitutions_in(self, node: Any, via: tuple[str, ...], depth: int) -> None:
@@ -381,10 +414,12 @@ class Session:
                 if n is not None:
                     assigns[text(n)] = value
             elif t in ("file_redirect", "heredoc_redirect", "herestring_redirect"):
+                if words and words[-1].end_byte == child.start_byte and text(words[-1]).isdigit():
+                    words.pop()  # `sh 0</tmp/p`: the digits are the redirect's descriptor
                 stdin = self._redirect(child, extra, stdin, via, depth) or stdin
             elif t == "command_name":
                 words.append(child.named_children[0] if child.named_children else child)
-            elif t != "comment":
+            elif t != "comment" and child.id not in self._drop:
                 words.append(child)
         for w in words:
             self._substitutions_in(w, via, depth)
@@ -392,12 +427,10 @@ class Session:
         for name, value in assigns.items():
             self._special_assignment(name, [value], via)
         if not words:
-            # Assignments only (`a=1 b=2`): they set shell variables.
+            # Assignments only (`a=1 b=2`): they set shell variables; reported as the null command.
             for child in node.named_children:
                 if child.type == "variable_assignment":
                     self._assign(child, depth, via)
-            if not extra:
-                return []
             return self.run(Invocation([":"], [frozenset()], raw, via, assigns, extra, stdin))
         # Expand words; alternatives of the program name become separate invocations.
         ctx = self._wctx()
@@ -473,6 +506,48 @@ class Session:
         self.cwds = merged if len(merged) <= _MAX_CWDS else merged[:_MAX_CWDS - 1] + [None]
 
 
+_BREAKS = ("&&", "||", ";;", ";", "|", "&", "\n", "(", ")", "{", "}", "`", "$(")
+
+
+def split_pieces(source: str) -> list[str]:
+    """Split shell text at control operators outside quotes (a linear scan, no regexes)."""
+    pieces: list[str] = []
+    buf: list[str] = []
+    quote = ""
+    i, n = 0, len(source)
+    while i < n:
+        ch = source[i]
+        if quote:
+            buf.append(ch)
+            if ch == "\\" and quote == '"' and i + 1 < n:
+                buf.append(source[i + 1])
+                i += 2
+                continue
+            if ch == quote:
+                quote = ""
+            i += 1
+            continue
+        if ch in "'\"":
+            quote = ch
+            buf.append(ch)
+            i += 1
+            continue
+        if ch == "\\" and i + 1 < n:
+            buf.append(source[i:i + 2])
+            i += 2
+            continue
+        op = next((b for b in _BREAKS if source.startswith(b, i)), None)
+        if op is not None:
+            pieces.append("".join(buf))
+            buf = []
+            i += len(op)
+            continue
+        buf.append(ch)
+        i += 1
+    pieces.append("".join(buf))
+    return [p.strip().removeprefix("[").removesuffix("]").strip() if p.strip().startswith("[") else p for p in pieces]
+
+
 def _merge_out(cmds: list[Cmd]) -> Flow:
     if not cmds:
         return NO_FLOW
@@ -521,6 +596,9 @@ def _finish(session: Session) -> Analysis:
                 seen.add((f.kind, f.detail))
                 info.facts.append(f)
     action_flows(session)
+    if not session.commands and not session.facts:
+        # an empty command or only comments: nothing runs
+        session.commands.append(CommandInfo(program=":", argv=(":",), raw=""))
     analysis = Analysis(commands=session.commands, facts=session.facts)
     for info in session.commands:
         for h in info.hosts:
@@ -529,4 +607,4 @@ def _finish(session: Session) -> Analysis:
     return analysis
 
 
-__all__ = ["analyze_shell", "Session", "NET", "DECODE", "SECRET"]
+__all__ = ["DECODE", "NET", "SECRET", "Session", "analyze_shell"]

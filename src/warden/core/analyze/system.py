@@ -58,8 +58,8 @@ def _launchctl(cmd: Cmd) -> None:
 
 def _kill(cmd: Cmd) -> None:
     args = cmd.args
-    targets = [a for a in args if not a.startswith("-") or a.lstrip("-").isdigit() and a.startswith("-")
-               and not any(x.startswith("-") and not x.lstrip("-").isdigit() for x in [a])]
+    targets = [a for a in args if not a.startswith("-") or (a.lstrip("-").isdigit() and a.startswith("-")
+               and not any(x.startswith("-") and not x.lstrip("-").isdigit() for x in [a]))]
     signal_opts = [a for a in args if a.startswith("-") and not a.lstrip("-").isdigit()]
     numeric = [a for a in args if a.lstrip("-").isdigit()]
     # `kill -9 -1` kills every process the user may signal; `kill 1` targets init.
@@ -71,7 +71,7 @@ def _kill(cmd: Cmd) -> None:
 
 def _killall(cmd: Cmd) -> None:
     cmd.fact("sys.kill", f"{cmd.program} kills processes by name")
-    if cmd.program == "killall5" or any(a in ("-u", "--user") for a in cmd.args) and False:
+    if cmd.program == "killall5" or (any(a in ("-u", "--user") for a in cmd.args) and False):
         cmd.fact("sys.kill_all", "kills every process")
     if cmd.program == "pkill" and any(a in ("-9", "-KILL") for a in cmd.args) and any(
             a in ("-u", "-U", "--euid", "--uid") for a in cmd.args):

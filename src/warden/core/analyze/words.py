@@ -12,7 +12,8 @@ characters per value; beyond that a value collapses to UNKNOWN. No regexes on in
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 UNKNOWN = "\x00"
 # Private markers for unquoted syntax that matters after concatenation.
@@ -30,7 +31,7 @@ class WordCtx:
     vars: Vars
     home: str
     cwd: str
-    subst: Callable[[Any], "str | None"]  # command_substitution node -> its output, if computable
+    subst: Callable[[Any], str | None]  # command_substitution node -> its output, if computable
     taint: set[str] = field(default_factory=set)  # filled by subst: net / decode / secret / dynamic
     var_taint: dict[str, frozenset[str]] = field(default_factory=dict)  # where tracked variables came from
 
@@ -142,6 +143,8 @@ def _var(name: str, ctx: WordCtx) -> list[str]:
         return [ctx.home]
     if name == "PWD":
         return [ctx.cwd]
+    if name in ("TMPDIR", "TMP", "TEMP"):
+        return ["/tmp"]
     return [UNKNOWN]
 
 
@@ -288,7 +291,7 @@ def _expansion(node: Any, ctx: WordCtx) -> list[str]:
     if not name:
         return [UNKNOWN]
     values = _var(name, ctx)
-    known = name in ctx.vars and ctx.vars[name] is not None or name in ("HOME", "PWD")
+    known = (name in ctx.vars and ctx.vars[name] is not None) or name in ("HOME", "PWD")
     if length:
         return [str(len(v)) if v != UNKNOWN else UNKNOWN for v in values]
     if rest == "":

@@ -84,6 +84,7 @@ SPECS: dict[str, Spec] = {
     "grc": Spec(),
     "rlwrap": Spec("aAbcCfHlmnNopPrRsSt"),
     "expect_unbuffer": Spec(),
+    "coproc": Spec(),
 }
 # "X run CMD": project-tool runners that execute a command in the project's environment.
 RUNNERS = {"uv": "run", "poetry": "run", "pipenv": "run", "pdm": "run", "hatch": "run", "rye": "run",
@@ -140,7 +141,19 @@ def _wrapper(cmd: Cmd) -> None:
         _env_split(cmd)
         return
     start, shell, assigns = skip_options(args, spec)
-    start += spec.positionals
+    if spec.positionals:
+        start += spec.positionals
+        more, shell2, assigns2 = skip_options(args[start:], spec)
+        start += more
+        shell = shell if shell is not None else shell2
+        assigns += assigns2
+    if name in ("su", "runuser", "sg") and shell is None:
+        # `su root -c CMD`: the user comes first, options may follow it
+        for k, a in enumerate(args):
+            if a in ("-c", "--command") and k + 1 < len(args):
+                shell = args[k + 1]
+            elif a.startswith("--command="):
+                shell = a.split("=", 1)[1]
     if spec.priv:
         cmd.fact("priv.escalate", f"runs as another user via {name}", wrapper=name)
     for a in assigns:
@@ -194,6 +207,11 @@ def _runner(cmd: Cmd) -> None:
     args = cmd.args
     verb = RUNNERS[cmd.program]
     if not args or args[0] != verb:
+        from warden.core.analyze.packages import HANDLERS as PKG
+
+        other = PKG.get(cmd.program)
+        if other is not None:
+            other(cmd)
         return
     rest = args[1:]
     i = 0
@@ -304,7 +322,7 @@ FIND_EXEC = frozenset({"-exec", "-execdir", "-ok", "-okdir"})
 def _find(cmd: Cmd) -> None:
     args = cmd.args
     i = 0
-    while i < len(args) and args[i] in ("-H", "-L", "-P") or (i < len(args) and args[i].startswith("-O")):
+    while i < len(args) and (args[i] in ("-H", "-L", "-P") or args[i].startswith("-O")):
         i += 1
     roots: list[str] = []
     while i < len(args) and not args[i].startswith(("-", "(", "!")) and args[i] not in (")", ","):
@@ -313,14 +331,30 @@ def _find(cmd: Cmd) -> None:
     roots = roots or ["."]
     expr = args[i:]
     filtered = any(a in FIND_FILTERS for a in expr)
+    names = [expr[k + 1] for k, a in enumerate(expr[:-1]) if a in ("-name", "-iname")]
+    wheres = [expr[k + 1] for k, a in enumerate(expr[:-1]) if a in ("-path", "-ipath", "-wholename")]
     for r in roots:
         cmd.path(r, Access.READ)
-    targets = [r if not filtered else (r.rstrip("/") + "/{}") for r in roots]
+    # What find visits: everything under a root, or (filtered) files whose names match.
+    leaf = "/{}/" + names[0] if len(names) == 1 and "/" not in names[0] else "/{}"
+    if wheres:
+        where = wheres[0]
+        while where.startswith(("*/", "./", "/")):
+            where = where[1:] if where.startswith("/") else where[2:]
+        leaf = "/{}/" + where
+    targets = [r if not filtered else (r.rstrip("/") + leaf) for r in roots]
+    if any(a in FIND_EXEC for a in expr) and not filtered:
+        from warden.core.analyze.paths import bulk_read_facts
+
+        for r in roots:
+            for ref in cmd.session.resolve(r, Access.READ) or []:
+                for f in bulk_read_facts(ref, cmd.session.env):
+                    cmd.fact(f.kind, f.detail, **f.data)
     j = 0
     while j < len(expr):
         a = expr[j]
         if a == "-delete":
-            for r, t in zip(roots, targets):
+            for t in targets:
                 cmd.path(t, Access.DELETE, op="delete")
         elif a in ("-fprint", "-fprint0", "-fls", "-fprintf") and j + 1 < len(expr):
             cmd.path(expr[j + 1], Access.WRITE)
