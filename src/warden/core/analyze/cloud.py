@@ -287,7 +287,7 @@ def _docker(cmd: Cmd) -> None:
                 cmd.path(p, Access.WRITE if pos.index(p) == len(pos) - 1 else Access.READ)
         return
     if verb == "build":
-        for i, a in enumerate(args):
+        for a in args:
             if a.startswith("--secret"):
                 cmd.fact("secret.build", f"{what} passes a secret into the build")
         return

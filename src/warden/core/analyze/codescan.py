@@ -141,7 +141,7 @@ def scan(cmd: Cmd, lang: str, code: str, via: str) -> None:
     _secret_literals(cmd, code)
     for name in DELETES:
         for pos in _find_all(code, name, 8):
-            values, complete = _literal_after(code, pos)
+            values, _complete = _literal_after(code, pos)
             if values:
                 for v in values[:1]:
                     cmd.path(v, Access.DELETE, op="delete")

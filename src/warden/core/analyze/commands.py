@@ -90,7 +90,7 @@ def analyze_invocation(inv: Invocation, session: object) -> list[Cmd]:
         cmd.opaque(f"the program name `{raw_prog}` is a wildcard")
         for name in GLOB_CANDIDATES:
             if fnmatch.fnmatchcase(name, pattern):
-                results += cmd.nested([name] + cmd.argv[1:], cmd.taints, via=f"glob {raw_prog}")
+                results += cmd.nested([name, *cmd.argv[1:]], cmd.taints, via=f"glob {raw_prog}")
         _default_out(cmd)
         return results
     program = resolve_program(cmd, raw_prog)
@@ -131,7 +131,7 @@ def _local_program(cmd: Cmd, path: str) -> None:
 def _apply_redirects(cmd: Cmd) -> None:
     from warden.core.analyze.netflow import devtcp
 
-    for op, target, taint in cmd.inv.redirects:
+    for op, target, _taint in cmd.inv.redirects:
         if target.startswith(("/dev/tcp/", "/dev/udp/")):
             devtcp(cmd, target, op)
             continue

@@ -285,7 +285,7 @@ def tar_escapes(cmd: Cmd) -> None:
 
 def zip_escapes(cmd: Cmd) -> None:
     args = cmd.args
-    for i, a in enumerate(args):
+    for i, _a in enumerate(args):
         v = _value(args, i, ("-TT", "--unzip-command"))
         if v is not None:
             escape(cmd, "--unzip-command", v)
@@ -312,7 +312,7 @@ def ssh_escapes(cmd: Cmd) -> None:
 
 def rsync_escapes(cmd: Cmd) -> None:
     args = cmd.args
-    for i, a in enumerate(args):
+    for i, _a in enumerate(args):
         v = _value(args, i, ("-e", "--rsh"))
         if v is not None:
             prog = v.split()[0].rsplit("/", 1)[-1] if v.split() else ""
@@ -332,7 +332,7 @@ def _rg(cmd: Cmd) -> None:
 
     _grep(cmd)
     args = cmd.args
-    for i, a in enumerate(args):
+    for i, _a in enumerate(args):
         v = _value(args, i, ("--pre",))
         if v is not None:
             escape(cmd, "--pre", v)
@@ -427,7 +427,7 @@ def _sqlite(cmd: Cmd) -> None:
 
 def _editor_eval(cmd: Cmd) -> None:
     args = cmd.args
-    for i, a in enumerate(args):
+    for _i, a in enumerate(args):
         if a in ("--eval", "-eval", "-l", "--load", "-batch", "--batch", "--script", "-x"):
             escape(cmd, a)
             return
@@ -482,7 +482,7 @@ def _filters(cmd: Cmd) -> None:
 
 
 def _rpm(cmd: Cmd) -> None:
-    for i, a in enumerate(cmd.args):
+    for i, _a in enumerate(cmd.args):
         v = _value(cmd.args, i, ("--eval", "-E"))
         if v is not None and "%(" in v:
             escape(cmd, "rpm --eval %(...)", v.split("%(", 1)[1].rsplit(")", 1)[0])

@@ -85,7 +85,7 @@ def _list(cmd: Cmd) -> None:
 
 
 def _mktemp(cmd: Cmd) -> None:
-    ops, flags = operands(cmd.args, "p", ("--tmpdir", "--suffix"))
+    ops, _flags = operands(cmd.args, "p", ("--tmpdir", "--suffix"))
     base = "/tmp"
     for i, a in enumerate(cmd.args):
         if a == "-p" and i + 1 < len(cmd.args):

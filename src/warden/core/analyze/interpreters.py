@@ -186,6 +186,9 @@ def _interpreter(cmd: Cmd) -> None:
         if a == "-":
             stdin_code(cmd, lang)
             return
+        if lang in ("perl", "ruby") and a.startswith("-") and not a.startswith("--") and "i" in a[1:].split(".")[0] \
+                and set(a[1:].split(".")[0]) <= set("lnpaiwsWtTU0e"):
+            in_place = True
         if a in code_opts or (lang in ("perl", "ruby") and a.startswith("-") and not a.startswith("--")
                               and a[-1] in "eE" and len(a) > 2 and all(ch in "lnpaiwsWtTU0e" for ch in a[1:-1])):
             if i + 1 < len(args):
@@ -263,11 +266,11 @@ SAFE_MODULES = frozenset({"pytest", "unittest", "doctest", "mypy", "ruff", "blac
 def _python_module(cmd: Cmd, module: str, rest: list[str]) -> None:
     cmd.fact("exec.module", f"runs python module {module}", module=module)
     if module == "pip":
-        cmd.nested(["pip"] + rest, via="python -m")
+        cmd.nested(["pip", *rest], via="python -m")
     elif module in ("http.server", "SimpleHTTPServer", "smtpd", "pyftpdlib", "uploadserver"):
         cmd.fact("net.listen", f"python -m {module} serves files over the network")
     elif module == "twine":
-        cmd.nested(["twine"] + rest, via="python -m")
+        cmd.nested(["twine", *rest], via="python -m")
     elif module == "base64" and ("-d" in rest or "--decode" in rest):
         cmd.out = Flow(frozenset({DECODE}))
     elif module not in SAFE_MODULES and module.split(".")[0] not in SAFE_MODULES:

@@ -135,4 +135,4 @@ class Cmd:
 
     def shell(self, text: str, via: str, stdin: Flow | None = None) -> list[Cmd]:
         """Analyze shell code this command runs (``bash -c``, ``eval``, a trap, an alias...)."""
-        return self.session.analyze_text(text, self.via + (via,), stdin=stdin)
+        return self.session.analyze_text(text, (*self.via, via), stdin=stdin)

@@ -195,7 +195,8 @@ def _connect(cmd: Cmd, targets: list[str], upload: bool) -> None:
     cmd.fact("net.connect", f"{cmd.program} connects to {shown}", hosts=hosts, program=cmd.program)
     if upload:
         cmd.fact("net.upload", f"{cmd.program} sends data to {shown}", hosts=hosts)
-        _exfil_check(cmd, cmd.program)
+    # secrets in the URL, headers or body leave the machine even with a GET
+    _exfil_check(cmd, cmd.program)
 
 
 def _nc(cmd: Cmd) -> None:

@@ -101,7 +101,7 @@ def _manager(cmd: Cmd) -> None:
             cmd.fact("pkg.install", f"uv tool install {' '.join(pos[2:])}", packages=pos[2:], scope="user")
         return
     if p == "uv" and verb == "pip" and len(pos) > 1:
-        cmd.nested(["pip"] + args[args.index("pip") + 1:], via="uv")
+        cmd.nested(["pip", *args[args.index("pip") + 1:]], via="uv")
         return
     if p == "uv" and verb in ("add",):
         cmd.fact("pkg.install", f"uv add {' '.join(pos[1:])}", packages=pos[1:], scope="project")

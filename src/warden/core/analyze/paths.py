@@ -138,12 +138,31 @@ def _under(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip("/") + "/")
 
 
+_SETS: dict[int, frozenset[str]] = {}
+
+
 def _under_any(path: str, roots: tuple[str, ...] | frozenset[str], base: str = "") -> str:
-    for r in roots:
-        full = base + "/" + r if base else r
-        if _under(path, full):
-            return r
-    return ""
+    """The entry of ``roots`` (relative to ``base`` when given) that ``path`` is at or under, or ''.
+
+    Walks the path's own prefixes (one set lookup per component) instead of every root: this
+    runs for every path of every command.
+    """
+    if base:
+        if not path.startswith(base + "/"):
+            return ""
+        rel = path[len(base) + 1:]
+    else:
+        rel = path
+    table = _SETS.get(id(roots))
+    if table is None:
+        table = _SETS[id(roots)] = frozenset(roots)
+    start = 1 if rel.startswith("/") else 0
+    k = rel.find("/", start)
+    while k != -1:
+        if rel[:k] in table:
+            return rel[:k]
+        k = rel.find("/", k + 1)
+    return rel if rel in table else ""
 
 
 def has_glob(s: str) -> bool:

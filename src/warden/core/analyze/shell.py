@@ -24,9 +24,15 @@ from warden.core.analyze.shell_parse import (
     MAX_NODES,
     MAX_REPARSE_DEPTH,
     parse,
+    too_complex,
 )
 from warden.core.analyze.words import UNKNOWN, WordCtx, fields, flat, single, text
 from warden.core.facts import OPAQUE, PARSE_ERROR, Access, Analysis, CommandInfo, Fact, PathRef
+
+# After a syntax error (or for text too complex to parse whole) pieces are parsed one by one.
+MAX_PIECES = 1_000
+MAX_PIECE_CHARS = 1_024
+MAX_FALLBACK_CHARS = 64_000
 
 _MAX_CWDS = 8
 _SKIP = frozenset({"comment", "heredoc_start", "heredoc_end", "file_descriptor", "variable_name", "test_operator",
@@ -90,6 +96,16 @@ class Session:
         if len(source) > MAX_COMMAND_CHARS:
             self._opaque_marker(source[:200], via, "embedded shell code too large to analyze")
             return []
+        reason = too_complex(source)
+        if reason:
+            self.action_fact("shell.too_complex", f"the shell code is too complex to parse as a whole ({reason})")
+            self._opaque_marker(source[:200], via, f"too complex to parse as a whole ({reason})")
+            self.depth += 1
+            try:
+                self._fallback(source, via)
+            finally:
+                self.depth -= 1
+            return []
         root = parse(source)
         self._trees.append(root)
         self.depth += 1
@@ -110,13 +126,17 @@ class Session:
         tree-sitter's error recovery can swallow whole commands (``[ -d ~ ] && rm -rf ~``); the
         pieces that parse cleanly are walked too, so an error never hides a command we can read.
         """
-        for piece in split_pieces(source)[:256]:
-            if not piece.strip() or piece.strip() == source.strip():
+        budget = MAX_FALLBACK_CHARS
+        for piece in split_pieces(source)[:MAX_PIECES]:
+            if not piece.strip() or piece.strip() == source.strip() or len(piece) > MAX_PIECE_CHARS:
                 continue
+            budget -= len(piece)
+            if budget < 0 or too_complex(piece):
+                break
             root = parse(piece)
             self._trees.append(root)
             if not root.has_error:
-                self.walk(root, via + ("after a syntax error",), None, [], 0)
+                self.walk(root, (*via, "after a syntax error"), None, [], 0)
 
     def _opaque_marker(self, raw: str, via: tuple[str, ...], why: str) -> None:
         info = CommandInfo(program="", argv=(), raw=raw[:200], opaque=True, via=via, facts=[Fact(OPAQUE, why)])
@@ -153,7 +173,7 @@ class Session:
             return self._declaration(node, via, depth)
         if t == "unset_command":
             names = [text(c) for c in node.named_children]
-            self.run(Invocation(["unset"] + names, [frozenset()] * (len(names) + 1), text(node), via))
+            self.run(Invocation(["unset", *names], [frozenset()] * (len(names) + 1), text(node), via))
             for c in node.named_children:
                 self.vars.pop(text(c), None)
                 if text(c) in ("HISTFILE", "HISTSIZE", "HISTFILESIZE"):
@@ -272,7 +292,7 @@ class Session:
         if "`" in raw:  # tree-sitter leaves backquotes inside heredocs as text
             parts = raw.split("`")
             for inner in parts[1::2]:
-                self.analyze_text(inner, via + ("heredoc `...`",))
+                self.analyze_text(inner, (*via, "heredoc `...`"))
             return Flow(frozenset({DYNAMIC}), None)
         ctx = self._wctx()
         values = [v for alt in fields(body, ctx) for v in alt]
@@ -379,7 +399,7 @@ class Session:
         kind = "$(...)" if node.type == "command_substitution" else "<(...)"
         out: list[Cmd] = []
         for child in node.named_children:
-            out = self.walk(child, via + (kind,), None, [], depth + 1) or out
+            out = self.walk(child, (*via, kind), None, [], depth + 1) or out
         flow = _merge_out(out)
         taint = flow.taint if flow.text is not None else flow.taint | {DYNAMIC}
         result = (flow.text, frozenset(taint))
@@ -447,7 +467,7 @@ class Session:
             argv_tail += values
             taints_tail += [frozenset(wctx.taint)] * len(values)
         if len(argv_tail) > 4096:
-            argv_tail, taints_tail = argv_tail[:4096] + [UNKNOWN], taints_tail[:4096] + [frozenset()]
+            argv_tail, taints_tail = [*argv_tail[:4096], UNKNOWN], [*taints_tail[:4096], frozenset()]
         results: list[Cmd] = []
         for head in heads[:8]:
             if not head:
@@ -479,7 +499,7 @@ class Session:
         self.vars["*"] = [" ".join(rest)]
         self.calling.append(name)
         try:
-            return self.walk(self.functions[name], inv.via + (f"function {name}",), inv.stdin, inv.redirects,
+            return self.walk(self.functions[name], (*inv.via, f"function {name}"), inv.stdin, inv.redirects,
                              depth + 1)
         finally:
             self.calling.pop()
@@ -503,7 +523,7 @@ class Session:
                 path, _ = resolve_path(raw, cwd or "/", self.workspace, self.env)
                 new.append(path)
         merged = list(dict.fromkeys(self.cwds + new))
-        self.cwds = merged if len(merged) <= _MAX_CWDS else merged[:_MAX_CWDS - 1] + [None]
+        self.cwds = merged if len(merged) <= _MAX_CWDS else [*merged[:_MAX_CWDS - 1], None]
 
 
 _BREAKS = ("&&", "||", ";;", ";", "|", "&", "\n", "(", ")", "{", "}", "`", "$(")

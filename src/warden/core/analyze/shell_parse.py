@@ -19,7 +19,86 @@ MAX_NODES = 60_000
 # Simple commands reported for one action; a script with more is summarised as opaque.
 MAX_COMMANDS = 2_000
 
+# tree-sitter-bash is quadratic in some structures (long pipelines, many pending heredocs, nested
+# arrays): 2,000 pipes take ~0.2 s, 20,000 take a minute. Text inside quotes and heredoc bodies is
+# cheap. Past these counts of operators outside quotes the text is not parsed as a whole.
+MAX_PIPES = 256
+MAX_HEREDOCS = 64
+MAX_STRUCTURE = 2_000
+
 _parser: Any = None
+
+
+def too_complex(text: str) -> str:
+    """Why ``text`` would be too expensive to parse as a whole, or ''. One linear pass, no regexes."""
+    pipes = heredocs = structure = 0
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "'":
+            j = text.find("'", i + 1)
+            i = n if j < 0 else j + 1
+            continue
+        if ch == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            i = j + 1
+            continue
+        if ch == "<" and text.startswith("<<", i) and not text.startswith("<<<", i):
+            heredocs += 1
+            i = _skip_heredoc(text, i + 2)
+            continue
+        if ch == "|":
+            if text.startswith("||", i):
+                i += 2
+                structure += 1
+                continue
+            pipes += 1
+        elif ch in "(){}`;&\n":
+            structure += 1
+        i += 1
+    raw_heredocs = text.count("<<") - text.count("<<<")
+    if raw_heredocs > 8 * MAX_HEREDOCS:  # even inside an unterminated heredoc body they cost quadratic time
+        return f"{raw_heredocs} heredoc operators"
+    if pipes > MAX_PIPES:
+        return f"{pipes} pipes"
+    if heredocs > MAX_HEREDOCS:
+        return f"{heredocs} heredocs"
+    if structure > MAX_STRUCTURE:
+        return f"{structure} operators"
+    return ""
+
+
+def _skip_heredoc(text: str, i: int) -> int:
+    """Past the body of the heredoc whose operator ended at ``i``."""
+    n = len(text)
+    if i < n and text[i] == "-":
+        i += 1
+    while i < n and text[i] in " \t":
+        i += 1
+    j = i
+    while j < n and text[j] not in " \t\n;|&<>()":
+        j += 1
+    delim = text[i:j].strip("'\"\\")
+    if not delim:
+        return j
+    eol = text.find("\n", j)
+    if eol < 0:
+        return n
+    k = eol + 1
+    while k < n:
+        end = text.find("\n", k)
+        line = text[k:] if end < 0 else text[k:end]
+        if line.strip("\t") == delim:
+            return n if end < 0 else end
+        if end < 0:
+            return n
+        k = end + 1
+    return n
 
 
 def parser() -> Any:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 from collections.abc import Callable
+import itertools
 
 UNKNOWN = "\x00"
 # Private markers for unquoted syntax that matters after concatenation.
@@ -302,7 +303,7 @@ def _expansion(node: Any, ctx: WordCtx) -> list[str]:
             if op.endswith("+"):
                 if known:
                     return operand if all(v for v in values) else [""]
-                return [""] + operand
+                return ["", *operand]
             if op in _DEFAULT_OPS:
                 if known and all(v for v in values):
                     return values
@@ -343,7 +344,7 @@ def _transform(v: str, op: str) -> str:
             raise _Unknown from None
         s = v[off:] if off >= 0 else v[len(v) + off:]
         if ln is not None:
-            s = s[:ln] if ln >= 0 else s[:ln]
+            s = s[:ln]  # bash: a negative length counts back from the end, as slicing does
         return s
     if op in ("^^", ",,", "^", ","):
         return {"^^": v.upper(), ",,": v.lower(), "^": v[:1].upper() + v[1:], ",": v[:1].lower() + v[1:]}[op]
@@ -388,9 +389,9 @@ def _brace_expand(s: str, budget: list[int]) -> list[str]:
             break
         if commas:
             pre, post = s[:start], s[j + 1:]
-            bounds = [start] + commas + [j]
+            bounds = [start, *commas, j]
             out: list[str] = []
-            for a, b in zip(bounds, bounds[1:]):
+            for a, b in itertools.pairwise(bounds):
                 for tail in _brace_expand(s[a + 1:b] + post, budget):
                     budget[0] -= 1
                     if budget[0] < 0:
