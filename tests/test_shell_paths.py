@@ -26,7 +26,7 @@ def test_not_critical(path):
 @pytest.mark.parametrize("path", ["/home/dev/.ssh/id_rsa", "/home/dev/.aws/credentials", "/home/dev/.config/gh/hosts.yml",
                                   "/home/dev/.netrc", "/home/dev/.docker/config.json", "/home/dev/.kube/config",
                                   "/home/dev/project/.env", "/home/dev/project/.env.production", "/proc/1/environ",
-                                  "/etc/shadow", "/home/dev/.git-credentials", "/srv/app/server.key", "/root/.bashrc",
+                                  "/etc/shadow", "/home/dev/.git-credentials", "/srv/app/server.key", "/root/.aws/credentials",
                                   "/home/dev/project/terraform.tfstate", "/home/dev/.bash_history"])
 def test_secret_locations(path):
     assert secret_kind(path, ENV)

@@ -11,11 +11,15 @@ from __future__ import annotations
 import fnmatch
 import posixpath
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from warden.core.analyze.invocation import DECODE, NET, SECRET, Cmd, Flow, Invocation, show
 from warden.core.analyze.paths import secret_kind
 from warden.core.analyze.words import UNKNOWN
 from warden.core.facts import Access, CommandInfo
+
+if TYPE_CHECKING:
+    from warden.core.analyze.shell import Session
 
 STD_BIN_DIRS = frozenset({"/bin", "/usr/bin", "/usr/local/bin", "/sbin", "/usr/sbin", "/usr/local/sbin",
                           "/opt/homebrew/bin", "/snap/bin", "/usr/libexec", "/usr/lib/git-core", "/usr/games",
@@ -65,10 +69,7 @@ def resolve_program(cmd: Cmd, raw: str) -> str:
     return path
 
 
-def analyze_invocation(inv: Invocation, session: object) -> list[Cmd]:
-    from warden.core.analyze.shell import Session
-
-    assert isinstance(session, Session)
+def analyze_invocation(inv: Invocation, session: Session) -> list[Cmd]:
     argv = inv.argv or [""]
     info = CommandInfo(program="", argv=tuple(show(a) for a in argv), raw=inv.raw[:1000], via=inv.via)
     cmd = Cmd(session=session, inv=inv, argv=list(argv), taints=list(inv.taints), via=inv.via, info=info)
@@ -129,6 +130,8 @@ def _local_program(cmd: Cmd, path: str) -> None:
 
 
 def _apply_redirects(cmd: Cmd) -> None:
+    if not cmd.inv.redirects:
+        return
     from warden.core.analyze.netflow import devtcp
 
     for op, target, _taint in cmd.inv.redirects:

@@ -87,7 +87,7 @@ SSH_PUBLIC_NAMES = frozenset({"known_hosts", "known_hosts.old"})
 SYSTEM_SECRETS = (
     "/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-", "/etc/sudoers", "/etc/sudoers.d",
     "/etc/ssl/private", "/etc/kubernetes/admin.conf", "/etc/kubernetes/pki", "/var/run/secrets", "/run/secrets",
-    "/etc/security/opasswd", "/root", "/etc/master.passwd", "/var/lib/sss", "/etc/krb5.keytab",
+    "/etc/security/opasswd", "/etc/master.passwd", "/var/lib/sss", "/etc/krb5.keytab",
     "/dev/mem", "/dev/kmem", "/proc/kcore",
 )
 # Basenames that hold credentials wherever they are.
@@ -205,23 +205,70 @@ def is_critical(path: str, env: AnalysisEnv, workspace: str) -> bool:
     return False
 
 
-def secret_kind(path: str, env: AnalysisEnv) -> str:
+_ABS_INDEX: dict[str, list[str]] = {}
+_HOME_INDEX: dict[str, list[str]] = {}
+_WS_INDEX: dict[str, list[str]] = {}
+for _index, _tables in (
+    (_ABS_INDEX, {"secret": SYSTEM_SECRETS, "guard": SYSTEM_GUARDS, "account": ACCOUNT_DB, "rc": SYSTEM_RC,
+                  "auth": AUTH_FILES, "cron": CRON, "service": SERVICES_SYS, "system": SYSTEM_ROOTS}),
+    (_HOME_INDEX, {"secret": HOME_SECRETS, "guard": HOME_GUARDS, "rc": SHELL_RC, "service": SERVICES_HOME}),
+    (_WS_INDEX, {"guard": WORKSPACE_GUARDS, "ci": CI_FILES}),
+):
+    for _kind, _entries in _tables.items():
+        for _e in _entries:
+            _index.setdefault(_e, []).append(_kind)
+
+
+def _hits(rel: str, index: dict[str, list[str]]) -> dict[str, str]:
+    """Which tables ``rel`` falls under (kind -> table entry): one dict lookup per path component."""
+    out: dict[str, str] = {}
+    start = 1 if rel.startswith("/") else 0
+    k = rel.find("/", start)
+    while True:
+        prefix = rel if k == -1 else rel[:k]
+        kinds = index.get(prefix)
+        if kinds:
+            for kind in kinds:
+                out.setdefault(kind, prefix)
+        if k == -1:
+            return out
+        k = rel.find("/", k + 1)
+
+
+class _Where:
+    """A path located once against every table (absolute, home-relative, workspace-relative)."""
+
+    __slots__ = ("abs", "home", "home_dir", "ws")
+
+    def __init__(self, path: str, env: AnalysisEnv, workspace: str) -> None:
+        home = home_of(env)
+        self.home_dir = home
+        self.abs = _hits(path, _ABS_INDEX)
+        if path.startswith(home + "/"):
+            self.home = _hits(path[len(home) + 1:], _HOME_INDEX)
+        elif path.startswith("/root/"):  # another user's home (root's) holds the same secrets
+            self.home = {k: v for k, v in _hits(path[6:], _HOME_INDEX).items() if k == "secret"}
+        else:
+            self.home = {}
+        ws = workspace.rstrip("/")
+        self.ws = _hits(path[len(ws) + 1:], _WS_INDEX) if ws and path.startswith(ws + "/") else {}
+
+
+def secret_kind(path: str, env: AnalysisEnv, where: _Where | None = None) -> str:
     """What secret a path holds ("ssh private key", ".env file"...), or ''."""
-    home = home_of(env)
     base = posixpath.basename(path).rstrip("*?")
-    if _under(path, home + "/.ssh") or _under(path, "/root/.ssh") or "/.ssh/" in path:
+    if "/.ssh/" in path or path.endswith("/.ssh"):
         if base.endswith(SSH_PUBLIC_SUFFIXES) or base in SSH_PUBLIC_NAMES or base == "config":
             return ""
         if path.rstrip("/").endswith("/.ssh"):
             return "ssh directory"
         return "ssh key material"
-    hit = _under_any(path, HOME_SECRETS, home)
-    if hit:
-        return f"~/{hit}"
-    hit = _under_any(path, SYSTEM_SECRETS)
-    if hit:
-        return hit
-    if path.startswith("/proc/") and base in ("environ", "mem", "maps", "auxv") and "/task/" not in path[:6]:
+    where = where or _Where(path, env, "")
+    if "secret" in where.home:
+        return f"~/{where.home['secret']}"
+    if "secret" in where.abs:
+        return where.abs["secret"]
+    if path.startswith("/proc/") and base in ("environ", "mem", "maps", "auxv"):
         return f"process {base}"
     if base in SECRET_NAMES:
         return base
@@ -234,24 +281,21 @@ def secret_kind(path: str, env: AnalysisEnv) -> str:
     return ""
 
 
-def guard_kind(path: str, env: AnalysisEnv, workspace: str) -> str:
-    home = home_of(env)
+def guard_kind(path: str, env: AnalysisEnv, workspace: str, where: _Where | None = None) -> str:
     if env.warden_home and _under(path, env.warden_home.rstrip("/")):
         return "Warden state ($WARDEN_HOME)"
-    if workspace and is_within(path, workspace):
-        hit = _under_any(path, WORKSPACE_GUARDS, workspace.rstrip("/"))
-        if hit:
-            return hit
+    where = where or _Where(path, env, workspace)
+    if "guard" in where.ws:
+        return where.ws["guard"]
     if "/.git/hooks" in path or path.endswith("/.git/hooks"):
         return "git hooks"
     padded = path + "/"
     for g in NESTED_GUARDS:
         if f"/{g}/" in padded:
             return g
-    hit = _under_any(path, HOME_GUARDS, home)
-    if hit:
-        return f"~/{hit}"
-    return _under_any(path, SYSTEM_GUARDS)
+    if "guard" in where.home:
+        return f"~/{where.home['guard']}"
+    return where.abs.get("guard", "")
 
 
 def _ws_rel(path: str, workspace: str) -> str:
@@ -272,32 +316,32 @@ def classify(ref: PathRef, env: AnalysisEnv, workspace: str) -> list[Fact]:
 
     if is_harmless(path):
         return facts
-    home = home_of(env)
-    secret = secret_kind(path, env)
+    where = _Where(path, env, workspace)
+    secret = secret_kind(path, env, where)
     if secret:
         if writes:
             add("secret.write", f"{access.value} of a credential location ({secret}): {path}")
         elif access == Access.READ:
             add("secret.read", f"reads a credential location ({secret}): {path}")
-    guard = guard_kind(path, env, workspace)
+    guard = guard_kind(path, env, workspace, where)
     if guard and writes:
         add("guard.tamper", f"{access.value} of agent configuration or guards ({guard}): {path}")
     elif guard and ("warden" in guard.lower()) and access == Access.READ and not ref.in_workspace:
         add("guard.state_read", f"reads Warden's own state: {path}")
-    if is_block_device(path):
+    if path.startswith("/dev/") and is_block_device(path):
         if writes:
             add("device.write", f"writes a raw device: {path}")
         else:
             add("device.read", f"reads a raw device: {path}")
     if not writes:
-        if _under_any(path, ACCOUNT_DB):
+        if "account" in where.abs:
             add("sys.account_read", f"reads the account database: {path}")
         if not ref.in_workspace:
             add("path.outside_workspace", path)
         return facts
     # --- writes and deletes
     rel = _ws_rel(path, workspace)
-    if rel and _under_any(path, CI_FILES, workspace.rstrip("/")):
+    if "ci" in where.ws:
         add("ci.workflow_write", f"changes CI configuration: {path}")
     if rel and (rel == "/.git" or rel.startswith("/.git/")) and access == Access.DELETE and rel.count("/") <= 2:
         add("git.dir_delete", f"deletes git metadata: {path}")
@@ -305,18 +349,18 @@ def classify(ref: PathRef, env: AnalysisEnv, workspace: str) -> list[Fact]:
         add("git.config_write", f"changes repository configuration (hooks, pagers, helpers): {path}")
     if workspace and path == workspace.rstrip("/") and access == Access.DELETE:
         add("fs.workspace_root_delete", f"deletes the whole workspace: {path}")
-    if _under_any(path, SHELL_RC, home) or _under_any(path, SYSTEM_RC):
+    if "rc" in where.home or "rc" in where.abs:
         add("persist.shell_rc", f"changes a shell start-up file: {path}")
     if posixpath.basename(path) in ("authorized_keys", "authorized_keys2") or _under(path, "/etc/ssh/sshd_config"):
         add("persist.authorized_keys", f"changes who may log in over ssh: {path}")
-    if _under_any(path, AUTH_FILES):
+    if "auth" in where.abs:
         add("sys.auth_write", f"changes accounts, sudo or authentication: {path}")
-    if _under_any(path, CRON):
+    if "cron" in where.abs:
         add("persist.cron", f"changes scheduled jobs: {path}")
-    if _under_any(path, SERVICES_SYS) or _under_any(path, SERVICES_HOME, home):
+    if "service" in where.abs or "service" in where.home:
         add("persist.service", f"changes services or autostart entries: {path}")
     if not ref.in_workspace and not is_temp(path, env):
-        if _under_any(path, SYSTEM_ROOTS) and not path.startswith(home + "/"):
+        if "system" in where.abs and not path.startswith(where.home_dir + "/"):
             add("sys.file_write", f"{access.value} of a system path: {path}")
         add("fs.write_outside", f"{access.value} outside the workspace and temp dirs: {path}")
     if not ref.in_workspace:

@@ -16,7 +16,7 @@ from typing import Any
 
 from warden.core.analyze import AnalysisEnv
 from warden.core.analyze.invocation import DECODE, DYNAMIC, NET, NO_FLOW, SECRET, Cmd, Flow, Invocation
-from warden.core.analyze.paths import home_of, path_facts, resolve_path
+from warden.core.analyze.paths import classify, home_of, resolve_path
 from warden.core.analyze.shell_parse import (
     MAX_COMMAND_CHARS,
     MAX_COMMANDS,
@@ -40,6 +40,13 @@ _SKIP = frozenset({"comment", "heredoc_start", "heredoc_end", "file_descriptor",
                    "ansi_c_string", "string_content", "heredoc_content"})
 _CONDITIONAL = frozenset({"if_statement", "elif_clause", "else_clause", "while_statement", "for_statement",
                           "c_style_for_statement", "case_statement", "case_item", "do_group"})
+
+
+_UNKNOWN_SUBST: tuple[None, frozenset[str]] = (None, frozenset({DYNAMIC}))
+
+
+def _no_subst(node: Any) -> None:
+    return None
 
 
 class _Budget(Exception):
@@ -167,7 +174,7 @@ class Session:
             return self._redirected(node, via, stdin, redirects, depth)
         if t == "variable_assignment":
             self._assign(node, depth, via)
-            self.run(Invocation([":"], [frozenset()], text(node), via))
+            self.run(Invocation([":", text(node)[:200]], [frozenset()] * 2, text(node), via))
             return []
         if t == "declaration_command":
             return self._declaration(node, via, depth)
@@ -379,6 +386,8 @@ class Session:
         if node.type in ("command_substitution", "process_substitution"):
             self._substitution(node, via, depth)
             return
+        if node.named_child_count == 0:
+            return  # a plain word: the common case
         stack = [(node, depth)]
         while stack:
             cur, d = stack.pop()
@@ -407,15 +416,16 @@ class Session:
         return result
 
     def _wctx(self) -> WordCtx:
-        ctx = WordCtx(vars=self.vars, home=self.home, cwd=self.cwds[0] or UNKNOWN, subst=lambda n: None)
+        results = self._subst
+        ctx = WordCtx(vars=self.vars, home=self.home, cwd=self.cwds[0] or UNKNOWN, subst=_no_subst,
+                      var_taint=self.var_taint)
 
         def subst(n: Any) -> str | None:
-            value, taint = self._subst.get(n.id, (None, frozenset({DYNAMIC})))
+            value, taint = results.get(n.id, _UNKNOWN_SUBST)
             ctx.taint.update(taint)
             return value
 
         ctx.subst = subst
-        ctx.var_taint = self.var_taint
         return ctx
 
     # --- simple commands ------------------------------------------------------------------
@@ -451,7 +461,9 @@ class Session:
             for child in node.named_children:
                 if child.type == "variable_assignment":
                     self._assign(child, depth, via)
-            return self.run(Invocation([":"], [frozenset()], raw, via, assigns, extra, stdin))
+            shown = [f"{k}={v}" for k, v in assigns.items()][:8]
+            return self.run(Invocation([":", *shown], [frozenset()] * (1 + len(shown)), raw, via, assigns, extra,
+                                       stdin))
         # Expand words; alternatives of the program name become separate invocations.
         ctx = self._wctx()
         heads = fields(words[0], ctx)
@@ -610,8 +622,8 @@ def _finish(session: Session) -> Analysis:
     for info in session.commands:
         seen = {(f.kind, f.detail) for f in info.facts}
         for ref in info.paths:
-            for f in path_facts(ref, env, ws):
-                if f.kind == "fs.critical" or (f.kind, f.detail) in seen:
+            for f in classify(ref, env, ws):
+                if (f.kind, f.detail) in seen:
                     continue  # fs.critical is decided per operation, not per path
                 seen.add((f.kind, f.detail))
                 info.facts.append(f)

@@ -42,6 +42,8 @@ def text(node: Any) -> str:
 
 
 def _unescape_unquoted(s: str) -> str:
+    if "\\" not in s and "{" not in s and "," not in s and "}" not in s:
+        return s  # the common case: nothing to undo or mark
     out: list[str] = []
     i, n = 0, len(s)
     while i < n:
@@ -63,6 +65,8 @@ def _mark(c: str, quoted: bool) -> str:
 
 
 def _unescape_double(s: str) -> str:
+    if "\\" not in s:
+        return s
     out: list[str] = []
     i, n = 0, len(s)
     while i < n:
