@@ -471,8 +471,9 @@ class Session:
         argv_tail: list[str] = []
         taints_tail: list[frozenset[str]] = []
         procsubs: dict[int, frozenset[str]] = {}
+        wctx = self._wctx()
         for w in words[1:]:
-            wctx = self._wctx()
+            wctx.taint = set()
             values = flat(w, wctx)
             if w.type == "process_substitution":
                 procsubs[len(argv_tail) + 1] = self._subst.get(w.id, (None, frozenset()))[1]

@@ -407,11 +407,17 @@ def _brace_expand(s: str, budget: list[int]) -> list[str]:
 
 
 def _restore(s: str) -> str:
+    if _LB not in s and _COMMA not in s and _RB not in s:
+        return s
     return s.replace(_LB, "{").replace(_COMMA, ",").replace(_RB, "}")
 
 
 def fields(node: Any, ctx: WordCtx) -> list[list[str]]:
     """All alternatives of a word, each a list of final fields (markers resolved)."""
+    if node.type == "word" and node.child_count == 0:
+        s = text(node)
+        if not s.startswith("~") and "\\" not in s and not any(c in s for c in "{},"):
+            return [[s]]  # the common case: a plain word is itself
     result: list[list[str]] = []
     for alt in evaluate(node, ctx):
         for expanded in _brace_expand(alt, [64]) if _LB in alt else [alt]:
