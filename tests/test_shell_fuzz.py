@@ -111,3 +111,27 @@ def test_deep_nesting_is_not_silently_allowed():
     action = action_from_payload({"tool_name": "Bash", "tool_input": {"command": deep}, "cwd": WS})
     with alarm(30):
         assert decide(policy(), action, ENV).decision.label != "allow"
+
+
+def test_astral_characters_do_not_crash_the_parser():
+    """tree-sitter-bash 0.25 segfaults on some non-BMP characters; the analyzer must never reach that.
+
+    Runs in a child process: a crash there fails this test instead of killing the test run.
+    """
+    import subprocess
+    import sys
+
+    code = (
+        "import random, sys\n"
+        "from warden.core.analyze import AnalysisEnv\n"
+        "from warden.core.analyze.shell import analyze_shell\n"
+        "env = AnalysisEnv(home='/home/dev')\n"
+        "random.seed(2)\n"
+        "for _ in range(3000):\n"
+        "    s = ''.join(random.choice([chr(random.randint(0x10000, 0x10FFFF)), chr(random.randint(0xD800, 0xDFFF)),"
+        " 'a', '{', ' ', '$', \"'\", '<<', '`']) for _ in range(random.randint(1, 30)))\n"
+        "    analyze_shell(s, '/w', '/w', env)\n"
+        "print('ok')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", (proc.returncode, proc.stderr[-500:])

@@ -52,7 +52,11 @@ def test_find_name_pattern_reaches_classification():
 
 def test_xargs_feeds_stdin_words():
     assert ("rm", "-rf", "/") in argvs("echo / | xargs rm -rf")
-    assert "fs.unresolved_target" in kinds("find . | xargs rm")
+    assert "fs.unresolved_target" in kinds("ls | xargs rm")
+    # what find lists is classified like the paths themselves
+    assert "fs.critical" in kinds("find / | xargs rm -rf")
+    assert not {"fs.critical", "fs.write_outside"} & kinds("find . -name '*.pyc' | xargs rm")
+    assert "secret.read" in kinds("find / -name '*.pem' | xargs cat")
     assert ("rm", "-rf", "/") in argvs("echo / | xargs -I{} rm -rf {}")
 
 

@@ -248,7 +248,8 @@ def _docker(cmd: Cmd) -> None:
     if verb in ("run", "create", "exec", "up", "start") or (group == "compose" and verb in ("run", "exec", "up")):
         _container_flags(cmd, args)
         if verb in ("exec",) or (group == "compose" and verb in ("exec", "run")):
-            cmd.fact("cloud.exec", f"{what}: runs a command in a container")
+            # local containers: the command inside is analyzed like any other (flags are checked above)
+            cmd.fact("container.exec", f"{what}: runs a command in a container")
             inner_start = None
             for i, a in enumerate(args):
                 if a == verb:
@@ -357,13 +358,29 @@ DB_VALUE_OPTS = ("-h", "--host", "-p", "-P", "--port", "-U", "-u", "--user", "--
 
 
 def _db(cmd: Cmd) -> None:
+    from warden.core.analyze.netflow import is_loopback
+
     args = cmd.args
-    cmd.fact("db.connect", f"{cmd.program} talks to a database")
+    hosts = []
     for i, a in enumerate(args):
         if a in ("-h", "--host") and i + 1 < len(args) and cmd.program != "mongosh":
+            hosts.append(args[i + 1])
             cmd.host(args[i + 1])
+        elif a.startswith("--host="):
+            hosts.append(a.split("=", 1)[1])
+        elif "://" in a:
+            from warden.core.analyze.netflow import host_of
+
+            hosts.append(host_of(a) or "?")
+    if all(is_loopback(h) or h.startswith("/") for h in hosts):
+        cmd.fact("db.local", f"{cmd.program} talks to a local database")
+    else:
+        cmd.fact("db.connect", f"{cmd.program} talks to the database at {', '.join(hosts)}", hosts=hosts)
+    for i, a in enumerate(args):
         if a in ("-c", "--command", "-e", "--execute", "--eval") and i + 1 < len(args):
             sql_facts(cmd, args[i + 1])
+        if a in ("-h", "--host"):
+            continue
         if a in ("-f", "--file") and i + 1 < len(args):
             cmd.path(args[i + 1], Access.READ)
     if cmd.program == "redis-cli":
@@ -371,6 +388,10 @@ def _db(cmd: Cmd) -> None:
         sql_facts(cmd, " ".join(pos))
     if cmd.inv.stdin is not None and cmd.inv.stdin.text:
         sql_facts(cmd, cmd.inv.stdin.text)
+    runs = any(a in ("-c", "--command", "-e", "--execute", "--eval", "-f", "--file") for a in args) or (
+        cmd.program == "redis-cli" and _positional(args, ("-h", "-p", "-a", "-n", "-u", "--user", "--pass")))
+    if not runs and cmd.inv.stdin is None and not any(a in ("--version", "-V", "--help") for a in args):
+        cmd.fact("exec.interactive", f"{cmd.program} opens an interactive database session")
     cmd.out = Flow(frozenset({NET}))
 
 

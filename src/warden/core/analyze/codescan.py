@@ -49,7 +49,8 @@ NETWORK = ("socket.", "socket(", "IO::Socket", "TCPSocket", "UDPSocket", "net.co
            "curl_exec(", "Invoke-WebRequest", "Invoke-RestMethod", "Net.WebClient", "DownloadString(",
            "socket.http", "download.file(", "url(", "aiohttp", "websocket", "paramiko", "ftplib", "smtplib",
            "telnetlib", "Socket::", "new WebSocket", "XMLHttpRequest")
-DUP_SHELL = ("dup2(", "pty.spawn(", "/bin/sh", "/bin/bash", "cmd.exe", "STDIN->fdopen", "open(STDIN",
+DUP_SHELL = ("dup2(", "pty.spawn(", "/bin/sh", "/bin/bash", "cmd.exe", "STDIN->fdopen", "open(STDIN", "popen(",
+             "IO.popen", "shell_exec(", "system(", "subprocess",
              "fdopen(", "child_process", "-i", "spawn('sh'", 'spawn("sh"', "exec sh", "proc_open(")
 DYNAMIC = {
     "python": ("eval(", "exec(", "compile(", "importlib", "marshal.loads", "pickle.loads", "ctypes"),

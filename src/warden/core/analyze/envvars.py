@@ -24,10 +24,13 @@ SAFE_PROGRAM_VALUES = frozenset({"", "cat", "less", "less -R", "less -FRX", "-R"
 HISTORY = frozenset({"HISTFILE", "HISTSIZE", "HISTFILESIZE", "HISTCONTROL", "HISTIGNORE"})
 
 
-def assignment_facts(name: str, values: list[str]) -> list[tuple[str, str]]:
+def assignment_facts(name: str, values: list[str], scoped: bool = False) -> list[tuple[str, str]]:
+    """Facts for ``name=value``; ``scoped`` when it prefixes one command (``IFS= read line``)."""
     out: list[tuple[str, str]] = []
     shown = " | ".join(v.replace(UNKNOWN, "⟨?⟩") for v in values)[:120]
     if name == "IFS":
+        if scoped:
+            return out  # only that command's own splitting changes (read, set)
         out.append(("exec.opaque", f"IFS={shown!r} changes how every later word is split"))
     elif name in LOADER:
         out.append(("exec.env_inject", f"{name}={shown} changes what programs load or run"))

@@ -227,6 +227,11 @@ def _perm(cmd: Cmd) -> None:
             setid = "s" in m if not m.isdigit() else (len(m) == 4 and m[0] in "2467")
             if setid:
                 cmd.fact("priv.setuid", f"chmod {m} makes a program run with its owner's privileges")
+                from warden.core.analyze.system import is_shell_like
+
+                for target in ops:
+                    if is_shell_like(target):
+                        cmd.fact("priv.grant", f"chmod {m} {target}: a setuid shell or interpreter is a root shell")
     elif cmd.program in ("chown", "chgrp") and ops:
         ops = ops[1:]
     for target in ops:
@@ -268,10 +273,17 @@ def _echo(cmd: Cmd) -> None:
         newline &= "n" not in args[0]
         args = args[1:]
     text = " ".join(args)
+    taint = frozenset().union(*cmd.taints[1:]) if len(cmd.taints) > 1 else frozenset()
     if interpret:
+        if _hides_text(text):
+            taint |= {DECODE}
         text = decode_ansi_c(text)
-    cmd.out = Flow(frozenset().union(*cmd.taints[1:]) if len(cmd.taints) > 1 else frozenset(),
-                   text + ("\n" if newline else ""))
+    cmd.out = Flow(taint, text + ("\n" if newline else ""))
+
+
+def _hides_text(s: str) -> bool:
+    """Numeric escapes (\\x72, \\162, \\u0072) spell text so that a reader of the command cannot see it."""
+    return any(e in s for e in ("\\x", "\\0", "\\1", "\\u", "\\U"))
 
 
 def _printf(cmd: Cmd) -> None:
@@ -302,6 +314,8 @@ def _printf(cmd: Cmd) -> None:
         out.append(c)
         i += 1
     taint = frozenset().union(*cmd.taints[1:]) if len(cmd.taints) > 1 else frozenset()
+    if _hides_text(fmt) or ("%b" in fmt and any(_hides_text(a) for a in args[1:])):
+        taint |= {DECODE}
     cmd.out = Flow(taint, "".join(out))
 
 

@@ -67,7 +67,7 @@ def _config_pair(cmd: Cmd, key: str, value: str, how: str) -> None:
 
 
 def _push(cmd: Cmd, args: list[str]) -> None:
-    force = delete = mirror = False
+    force = delete = mirror = every = False
     positional: list[str] = []
     i = 0
     while i < len(args):
@@ -78,6 +78,8 @@ def _push(cmd: Cmd, args: list[str]) -> None:
             delete = True
         elif a == "--mirror":
             mirror = force = True
+        elif a in ("--all", "--branches"):
+            every = True
         elif a in ("--no-verify",):
             cmd.fact("git.no_verify", "git push --no-verify skips the pre-push hook")
         elif a in ("--repo", "--receive-pack", "--exec", "-o", "--push-option") and i + 1 < len(args):
@@ -116,7 +118,7 @@ def _push(cmd: Cmd, args: list[str]) -> None:
     if force:
         cmd.fact("git.force_push", f"force-pushes {shown}: rewrites remote history", remote=remote,
                  branches=branches, branch=branches[0] if branches else "")
-        if mirror or any(is_protected(b) for b in branches):
+        if mirror or every or any(is_protected(b) for b in branches):
             cmd.fact("git.force_push_protected", f"force-pushes protected branch {shown}", branches=branches)
     elif any(is_protected(b) for b in branches):
         cmd.fact("git.push_protected", f"pushes directly to protected branch {shown}", branches=branches)

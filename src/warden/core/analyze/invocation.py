@@ -32,6 +32,7 @@ class Flow:
     taint: frozenset[str] = frozenset()
     text: str | None = None  # the content, when the analyzer knows it (echo, heredoc, here-string)
     path: str | None = None  # the file it comes from (``< script.sh``)
+    items: tuple[str, ...] | None = None  # paths a lister prints (``find ~ -name '*.pem'``), for xargs
 
     def merge(self, other: Flow) -> Flow:
         return Flow(self.taint | other.taint, None, None)

@@ -179,9 +179,23 @@ def _wget(cmd: Cmd) -> None:
         _downloaded(cmd, path)
 
 
+LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0", "[::1]", "ip6-localhost", "host.docker.internal"})
+
+
+def is_loopback(host: str) -> bool:
+    h = host.lower().strip("[]")
+    return h in LOOPBACK or h.startswith("127.") or h.endswith(".localhost")
+
+
 def _connect(cmd: Cmd, targets: list[str], upload: bool) -> None:
     if not targets and not upload:
         return  # `curl --version`, `wget -h`: no destination
+    local = [t for t in targets if UNKNOWN not in t and is_loopback(host_of(t) or t.split(":")[0])]
+    if targets and len(local) == len(targets):
+        # this machine's own dev servers: nothing leaves it
+        cmd.fact("net.local", f"{cmd.program} talks to a local service", hosts=[host_of(t) for t in local])
+        _exfil_check(cmd, cmd.program)
+        return
     hosts = []
     for t in targets:
         if UNKNOWN in t:
@@ -224,6 +238,8 @@ def _nc(cmd: Cmd) -> None:
         cmd.shell(exec_cmd, f"{cmd.program} -e")
     if listen:
         cmd.fact("net.listen", f"{cmd.program} listens for network connections")
+    elif positional and is_loopback(positional[0]) and exec_cmd is None:
+        cmd.fact("net.local", f"{cmd.program} talks to a local port", hosts=positional[:1])
     else:
         cmd.fact("net.connect", f"{cmd.program} opens a raw connection to {positional[0] if positional else '?'}",
                  hosts=positional[:1], program=cmd.program)

@@ -60,7 +60,8 @@ def _remote_run(cmd: Cmd, pkg_args: list[str], runner: str) -> None:
     names = _pkgs(pkg_args, ("-p", "--package", "--from", "--with", "-c", "--call", "--python"))
     name = names[0] if names else ""
     bare = name.split("@")[0] if not name.startswith("@") else "@" + name[1:].split("@")[0]
-    explicit = any(a in ("-y", "--yes", "-p", "--package", "--from") for a in pkg_args) or "@" in name[1:]
+    own = pkg_args[:pkg_args.index(name)] if name in pkg_args else pkg_args  # the runner's own options
+    explicit = any(a in ("-y", "--yes", "-p", "--package", "--from") for a in own) or "@" in name[1:]
     if bare in KNOWN_TOOLS and not explicit:
         cmd.fact("exec.package_bin", f"{runner} runs the project tool {bare}", package=bare)
     else:

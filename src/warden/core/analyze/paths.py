@@ -355,6 +355,10 @@ def classify(ref: PathRef, env: AnalysisEnv, workspace: str) -> list[Fact]:
         add("persist.authorized_keys", f"changes who may log in over ssh: {path}")
     if "auth" in where.abs:
         add("sys.auth_write", f"changes accounts, sudo or authentication: {path}")
+    if path == "/proc/sysrq-trigger":
+        add("sys.power", f"writes the magic SysRq trigger (reboot, crash, kill-all): {path}")
+    elif path.startswith("/proc/sys/"):
+        add("sys.kernel", f"changes a kernel parameter: {path}")
     if "cron" in where.abs:
         add("persist.cron", f"changes scheduled jobs: {path}")
     if "service" in where.abs or "service" in where.home:
@@ -371,7 +375,8 @@ def classify(ref: PathRef, env: AnalysisEnv, workspace: str) -> list[Fact]:
 def bulk_read_facts(ref: PathRef, env: AnalysisEnv) -> list[Fact]:
     """A recursive read of a tree that holds credential locations (``grep -r x ~``, ``tar cz /``)."""
     home = home_of(env)
-    if ref.path in ("/", "/home", "/root", home) or (is_within(home, ref.path) and ref.path != home):
+    if ref.path in ("/", "/home", "/root", home, "/etc", "/proc", "/var", "/run", "/opt", "/srv") or (
+            is_within(home, ref.path) and ref.path != home):
         return [Fact("secret.bulk_read", f"reads everything under {ref.path}, credential locations included",
                      {"path": ref.path})]
     return []

@@ -363,10 +363,10 @@ class Session:
             self._set_var(name, values, frozenset(ctx.taint))
             self._special_assignment(name, values, via)
 
-    def _special_assignment(self, name: str, values: list[str], via: tuple[str, ...]) -> None:
+    def _special_assignment(self, name: str, values: list[str], via: tuple[str, ...], scoped: bool = False) -> None:
         from warden.core.analyze.envvars import assignment_facts
 
-        for kind, detail in assignment_facts(name, values):
+        for kind, detail in assignment_facts(name, values, scoped):
             self.action_fact(kind, detail, variable=name)
 
     def _declaration(self, node: Any, via: tuple[str, ...], depth: int) -> list[Cmd]:
@@ -406,6 +406,9 @@ class Session:
             return self._subst[key]
         self._subst[key] = (None, frozenset({DYNAMIC}))  # guards re-entry
         kind = "$(...)" if node.type == "command_substitution" else "<(...)"
+        if node.named_child_count == 0:
+            self._subst[key] = ("", frozenset())  # `cu$()rl`: an empty substitution adds nothing
+            return self._subst[key]
         out: list[Cmd] = []
         for child in node.named_children:
             out = self.walk(child, (*via, kind), None, [], depth + 1) or out
@@ -418,7 +421,7 @@ class Session:
     def _wctx(self) -> WordCtx:
         results = self._subst
         ctx = WordCtx(vars=self.vars, home=self.home, cwd=self.cwds[0] or UNKNOWN, subst=_no_subst,
-                      var_taint=self.var_taint)
+                      var_taint=self.var_taint, warden_home=self.env.warden_home)
 
         def subst(n: Any) -> str | None:
             value, taint = results.get(n.id, _UNKNOWN_SUBST)
@@ -455,7 +458,7 @@ class Session:
             self._substitutions_in(w, via, depth)
         raw = text(node)
         for name, value in assigns.items():
-            self._special_assignment(name, [value], via)
+            self._special_assignment(name, [value], via, scoped=bool(words))
         if not words:
             # Assignments only (`a=1 b=2`): they set shell variables; reported as the null command.
             for child in node.named_children:

@@ -116,6 +116,18 @@ def parser() -> Any:
     return _parser
 
 
+def sanitize(text: str) -> str:
+    """Replace code points the grammar cannot take with U+FFFD.
+
+    tree-sitter-bash 0.25's scanner crashes the process (SIGSEGV) on some characters beyond the
+    Basic Multilingual Plane; lone surrogates (binary input) are not valid UTF-8 either. Neither
+    is shell syntax, so replacing them changes only the spelling of a word, never its structure.
+    """
+    if text.isascii():
+        return text
+    return "".join(c if c < "\ud800" or "\ue000" <= c <= "\uffff" else "\ufffd" for c in text)
+
+
 def parse(text: str) -> Any:
     """Parse ``text`` and return the root node (error tolerant: never raises on bad syntax)."""
-    return parser().parse(text.encode("utf-8", "surrogatepass")).root_node
+    return parser().parse(sanitize(text).encode("utf-8")).root_node

@@ -4,7 +4,7 @@ logs and history, and the shell's own meta-commands (alias, trap, shopt, enable)
 
 from __future__ import annotations
 
-from warden.core.analyze.invocation import SECRET_ENV, Cmd
+from warden.core.analyze.invocation import SECRET, SECRET_ENV, Cmd, Flow
 from warden.core.facts import Access
 
 
@@ -122,8 +122,10 @@ def _users(cmd: Cmd) -> None:
                                                                f"{g}," in joined for g in ("sudo", "wheel", "admin",
                                                                                           "root", "docker")):
         cmd.fact("priv.grant", f"{cmd.program} gives a user administrator rights")
-    if cmd.program == "useradd" and ("-o" in cmd.args and "0" in cmd.args):
-        cmd.fact("priv.grant", "useradd creates a second root account (uid 0)")
+    uid0 = any((a in ("-u", "--uid", "-ou", "-uo") or a.endswith("u")) and cmd.args[k + 1:k + 2] == ["0"]
+               for k, a in enumerate(cmd.args) if a.startswith("-"))
+    if cmd.program in ("useradd", "usermod", "adduser") and uid0:
+        cmd.fact("priv.grant", f"{cmd.program} gives an account uid 0 (a second root)")
 
 
 def _crontab(cmd: Cmd) -> None:
@@ -240,6 +242,7 @@ def _env_dump(cmd: Cmd) -> None:
     if cmd.program in ("export", "declare", "typeset") and cmd.args not in ([], ["-p"], ["-x"], ["-px"]):
         return
     cmd.fact("secret.env_dump", f"{cmd.program} prints every environment variable, including secrets")
+    cmd.out = Flow(frozenset({SECRET}))  # the dump sent anywhere else is exfiltration
 
 
 def _secret_name(name: str) -> bool:
@@ -255,11 +258,29 @@ def echo_secret(cmd: Cmd) -> None:
 
 
 def _opener(cmd: Cmd) -> None:
+    targets = [a for a in cmd.args if not a.startswith("-")]
+    refs = [cmd.session.resolve(t, Access.READ) for t in targets if "://" not in t]
+    if targets and len(refs) == len(targets) and all(r and all(x.in_workspace for x in r) for r in refs):
+        return  # opening the project's own files (a coverage report, docs) in their viewer
     cmd.fact("exec.open", f"{cmd.program} opens a file, URL or application with its default handler")
 
 
 def _setcap(cmd: Cmd) -> None:
     cmd.fact("priv.setuid", "setcap gives a program extra privileges")
+    caps = " ".join(a for a in cmd.args if not a.startswith("/")).lower()
+    if any(c in caps for c in ("cap_setuid", "cap_sys_admin", "cap_dac_override", "cap_sys_ptrace", "=ep")):
+        for a in cmd.args:
+            if is_shell_like(a):
+                cmd.fact("priv.grant", f"setcap gives {a} root-equivalent capabilities")
+
+
+def is_shell_like(path: str) -> bool:
+    """A shell or interpreter: with setuid or setuid-capabilities it is a root shell for anyone."""
+    from warden.core.analyze.interpreters import SHELLS, lang_of
+
+    base = path.rstrip("/").rsplit("/", 1)[-1]
+    return base in SHELLS or lang_of(base) in ("python", "perl", "ruby", "node", "php", "lua") or base in (
+        "env", "find", "vim", "vi", "less", "more", "awk", "gawk", "busybox", "nmap", "tclsh", "expect", "gdb")
 
 
 def _sys_config(cmd: Cmd) -> None:

@@ -35,6 +35,7 @@ class WordCtx:
     subst: Callable[[Any], str | None]  # command_substitution node -> its output, if computable
     taint: set[str] = field(default_factory=set)  # filled by subst: net / decode / secret / dynamic
     var_taint: dict[str, frozenset[str]] = field(default_factory=dict)  # where tracked variables came from
+    warden_home: str = ""
 
 
 def text(node: Any) -> str:
@@ -150,6 +151,8 @@ def _var(name: str, ctx: WordCtx) -> list[str]:
         return [ctx.cwd]
     if name in ("TMPDIR", "TMP", "TEMP"):
         return ["/tmp"]
+    if name == "WARDEN_HOME" and ctx.warden_home:
+        return [ctx.warden_home]
     return [UNKNOWN]
 
 
@@ -159,12 +162,20 @@ def _secret_name(name: str) -> bool:
                                  "ACCESS_KEY", "CREDENTIAL", "SESSION_KEY", "AUTH_KEY"))
 
 
-def _split_mark(values: list[str]) -> list[str]:
-    # An unquoted expansion is split into fields on whitespace.
+def _split_mark(values: list[str], ctx: WordCtx | None = None) -> list[str]:
+    """An unquoted expansion is split into fields on $IFS (whitespace unless the script set it)."""
+    ifs = None
+    if ctx is not None and "IFS" in ctx.vars and len(ctx.vars["IFS"]) == 1 and UNKNOWN not in ctx.vars["IFS"][0]:
+        ifs = ctx.vars["IFS"][0]
     out = []
     for v in values:
         if v == UNKNOWN:
             out.append(v)
+        elif ifs is not None:
+            parts = [v]
+            for ch in ifs:
+                parts = [q for p in parts for q in p.split(ch)]
+            out.append(_SPLIT.join(p for p in parts if p))
         else:
             out.append(_SPLIT.join(v.split()) if v.strip() else "")
     return out
@@ -224,16 +235,16 @@ def evaluate(node: Any, ctx: WordCtx, quoted: bool = False, first: bool = True) 
     if t == "simple_expansion":
         s = text(node)[1:]
         values = _var(s, ctx)
-        return values if quoted else _split_mark(values)
+        return values if quoted else _split_mark(values, ctx)
     if t == "expansion":
         values = _expansion(node, ctx)
-        return values if quoted else _split_mark(values)
+        return values if quoted else _split_mark(values, ctx)
     if t == "command_substitution":
         out = ctx.subst(node)
         if out is None:
             return [UNKNOWN]
         out = out.rstrip("\n")
-        return [out] if quoted else _split_mark([out])
+        return [out] if quoted else _split_mark([out], ctx)
     if t == "process_substitution":
         return ["/dev/fd/63"]
     if t == "brace_expression":

@@ -301,6 +301,8 @@ def _xargs(cmd: Cmd) -> None:
     taint = stdin.taint if stdin else frozenset()
     if stdin is not None and stdin.text is not None and UNKNOWN not in stdin.text:
         items = stdin.text.split()[:64]
+    elif stdin is not None and stdin.items:
+        items = list(stdin.items[:16])  # what find would list: classified like the real paths
     else:
         items = [UNKNOWN]
     if replace:
@@ -330,8 +332,10 @@ def _find(cmd: Cmd) -> None:
         i += 1
     roots = roots or ["."]
     expr = args[i:]
-    filtered = any(a in FIND_FILTERS for a in expr)
     names = [expr[k + 1] for k, a in enumerate(expr[:-1]) if a in ("-name", "-iname")]
+    # -name '*' matches everything: it narrows nothing
+    filtered = any(a in FIND_FILTERS and not (a in ("-name", "-iname") and expr[k + 1:k + 2] in (["*"], [".*"]))
+                   for k, a in enumerate(expr))
     wheres = [expr[k + 1] for k, a in enumerate(expr[:-1]) if a in ("-path", "-ipath", "-wholename")]
     for r in roots:
         cmd.path(r, Access.READ)
@@ -343,6 +347,9 @@ def _find(cmd: Cmd) -> None:
             where = where[1:] if where.startswith("/") else where[2:]
         leaf = "/{}/" + where
     targets = [r if not filtered else (r.rstrip("/") + leaf) for r in roots]
+    from warden.core.analyze.invocation import DYNAMIC
+
+    cmd.out = Flow(frozenset({DYNAMIC}), items=tuple(targets))
     if any(a in FIND_EXEC for a in expr) and not filtered:
         from warden.core.analyze.paths import bulk_read_facts
 
