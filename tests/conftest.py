@@ -17,8 +17,6 @@ def warden_home(tmp_path, monkeypatch):
     monkeypatch.setenv("WARDEN_HOME", str(home))
     monkeypatch.delenv("WARDEN_POLICY", raising=False)
     monkeypatch.setenv("WARDEN_MANAGED_POLICY", "")
-    # TEMPORARY until the audit store lands on main: decisions are not recorded in these tests
-    monkeypatch.setenv("WARDEN_AUDIT", "0")
     return home
 
 

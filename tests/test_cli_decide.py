@@ -122,3 +122,17 @@ def test_explain_json_has_the_trace(warden_home, workspace):
     data = json.loads(proc.stdout)
     assert data["verdict"]["decision"] in ("ask", "deny")
     assert data["action"]["tool_name"] == "Read"
+
+
+def test_every_decision_lands_in_the_audit_log_including_refused_payloads(warden_home, workspace):
+    lines = [json.dumps({"tool_name": "Teleport", "tool_input": {}, "session_id": "s-audit"}),
+             json.dumps({"tool_name": "Read", "tool_input": {"file_path": "README.md"}, "cwd": str(workspace),
+                         "session_id": "s-audit"})]
+    out = _lines(run_warden("decide", "--jsonl", input="\n".join(lines) + "\n"))
+    assert [v["decision"] for v in out] == ["deny", "allow"]
+    tail = run_warden("audit", "tail", "-n", "10", "--json")
+    events = [json.loads(line) for line in tail.stdout.decode().splitlines()]
+    decisions = [e for e in events if e["kind"] == "decision"]
+    assert [e["result"]["decision"] for e in decisions] == ["deny", "allow"]
+    assert "unknown tool" in decisions[0]["result"]["reason"]
+    assert run_warden("audit", "verify").returncode == 0

@@ -104,8 +104,10 @@ def test_analyzer_failure_is_opaque_not_allowed(tmp_path, workspace, monkeypatch
     def boom(*a, **k):
         raise ValueError("bad parse")
 
+    gw = _gw(tmp_path, workspace)
+    assert gw.policy_for(str(workspace)).rules  # compiled (and examples checked) before the analyzer breaks
     monkeypatch.setattr(tools, "analyze_tool", boom)
-    v = _gw(tmp_path, workspace).decide_payload(
+    v = gw.decide_payload(
         {"tool_name": "Read", "tool_input": {"file_path": str(workspace / "a")}, "cwd": str(workspace)})
     assert v.decision is not Decision.ALLOW
     assert any(f.kind == "exec.opaque" and "bad parse" in f.detail for f in v.facts)

@@ -35,6 +35,9 @@ class Gateway:
         self.environ = dict(environ)
         self.audit = audit
         self._policies: dict[str, Any] = {}  # workspace -> CompiledPolicy | PolicyProblem
+        self._policy_texts: dict[str, dict[str, str]] = {}  # digest -> {source: text}, for evidence
+        self._redactor: Any = None
+        self.last_decision_id: str | None = None  # id of the last recorded decision, for approvals
         self._recorder: Any = None
         self._recorder_error: str | None = None
         user_home = self.environ.get("HOME") or str(Path.home())
@@ -76,7 +79,9 @@ class Gateway:
             from warden.adapters.policy_files import discover, load_compiled
 
             try:
-                cached = load_compiled(discover(workspace, policy_file=self.policy_file, environ=self.environ), self.home)
+                sources = discover(workspace, policy_file=self.policy_file, environ=self.environ)
+                cached = load_compiled(sources, self.home)
+                self._policy_texts[cached.digest] = {path: text for _, path, text in sources}
             except Exception as exc:  # remembered so a broken policy denies quickly and consistently
                 cached = exc
             self._policies[workspace] = cached
@@ -104,25 +109,29 @@ class Gateway:
     def record(self, event: Mapping[str, Any]) -> str:
         return self._open_recorder().record(dict(event))
 
-    def _record_decision(self, action: Action, verdict: Verdict, started: float, policy: Any) -> None:
+    def _record_decision(self, action: Any, verdict: Verdict, started: float, policy: Any) -> None:
         from warden.core.audit import decision_event
 
+        digest = getattr(policy, "digest", "")
         event = decision_event(
             action,
             verdict,
-            policy_digest=getattr(policy, "digest", ""),
-            policy_sources=getattr(policy, "sources", []),
+            policy_digest=digest,
+            policy_sources=[f"{s['layer']}:{s['path']}@sha256:{s['digest'][:16]}" for s in getattr(policy, "sources", [])],
             started_at=started,
             duration_ms=(time.perf_counter() - self._t0) * 1000.0,
             redact=self.redactor(),
+            policy_texts=self._policy_texts.get(digest),
         )
-        self.record(event)
+        self.last_decision_id = self.record(event)
 
     def redactor(self):
         """text -> text with secrets replaced by keyed markers (used for audit events)."""
-        from warden.adapters.redaction import redactor_for
+        if self._redactor is None:
+            from warden.adapters.redaction import redactor_for
 
-        return redactor_for(self.home)
+            self._redactor = redactor_for(self.home)
+        return self._redactor
 
     # -- deciding ---------------------------------------------------------------------------
     def normalize(self, payload: Any) -> Action:
@@ -136,10 +145,13 @@ class Gateway:
     def decide_payload(self, payload: Any) -> Verdict:
         try:
             action = self.normalize(payload)
-        except ActionError as exc:
-            return Verdict.fail_closed(str(exc), reason=f"denied: not a valid action: {exc}")
         except Exception as exc:
-            return Verdict.fail_closed(f"{type(exc).__name__}: {exc}")
+            detail = str(exc) if isinstance(exc, ActionError) else f"{type(exc).__name__}: {exc}"
+            verdict = Verdict.fail_closed(detail, reason=f"denied: not a valid action: {detail}")
+            # the raw payload is evidence too: record what was refused (best effort, already a deny)
+            self._t0 = time.perf_counter()
+            self._try_record(payload, verdict, time.time(), None)
+            return verdict
         return self.decide(action)
 
     def decide(self, action: Action) -> Verdict:
@@ -170,7 +182,7 @@ class Gateway:
         except Exception as exc:
             return Verdict.fail_closed(f"internal error: {type(exc).__name__}: {exc}")
 
-    def _try_record(self, action: Action, verdict: Verdict, started: float, policy: Any) -> None:
+    def _try_record(self, action: Any, verdict: Verdict, started: float, policy: Any) -> None:
         if not self.audit:
             return
         try:

@@ -1,0 +1,4 @@
+variable "api_token" {
+  description = "API token for the provider"
+  type        = string
+}

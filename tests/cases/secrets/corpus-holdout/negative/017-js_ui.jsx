@@ -1,0 +1,1 @@
+<TextField type="password" label="Password" value={password} onChange={setPassword} />

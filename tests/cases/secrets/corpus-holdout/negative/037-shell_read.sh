@@ -1,0 +1,2 @@
+read -s -p "Password: " PASSWORD
+export PGPASSWORD="$PASSWORD"

@@ -1,0 +1,1 @@
+val stripe = StripeClient("rk_live_t2BYNnU7iyyTHkuBuxlBWPypeXvoVbyG")

@@ -1,0 +1,1 @@
+set -gx HF_TOKEN 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

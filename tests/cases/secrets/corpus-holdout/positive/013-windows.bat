@@ -1,0 +1,2 @@
+set GITHUB_TOKEN=ghp_0xBLXaK4J4Hsor6ZQ4aCHOOAngfRlF6DLV0H
+gh auth status

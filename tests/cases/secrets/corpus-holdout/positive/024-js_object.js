@@ -1,0 +1,1 @@
+module.exports = { clientSecret: 'c4ylHCHENiRLW5UsGGQrJ9ZLmCb_XOT8yoZCgaoH', clientId: 'web' };

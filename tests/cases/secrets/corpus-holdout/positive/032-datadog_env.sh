@@ -1,0 +1,1 @@
+DD_API_KEY=34d1954ec2cbcf0374395f055f2a0aac datadog-agent run

@@ -1,0 +1,1 @@
+return ['database' => ['password' => 'PXwE3&chZB2zHWg6']];

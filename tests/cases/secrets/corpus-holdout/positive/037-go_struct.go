@@ -1,0 +1,1 @@
+cfg := Config{Token: "glpat-qp-mBbd9mNsfHNq4cQDw"}

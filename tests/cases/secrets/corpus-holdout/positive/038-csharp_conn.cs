@@ -1,0 +1,1 @@
+var cs = "Host=pg;Username=app;Password=04Ao41FuTmIJli;Database=app";

@@ -1,0 +1,1 @@
+props.put("sasl.jaas.config", "PlainLoginModule required username=\"k\" password=\"VDmqoaBkUwzszC0gzjFyISNm\";");

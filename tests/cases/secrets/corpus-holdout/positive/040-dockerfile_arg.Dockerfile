@@ -1,0 +1,2 @@
+ARG NPM_TOKEN=npm_ZVsKC0RY8N6uooxpywXi0JqFNPMVmnleHJ9d
+RUN npm ci

@@ -1,0 +1,2 @@
+export PGPASSWORD="$DB_PASSWORD"
+curl -H "Authorization: Bearer $TOKEN" https://api

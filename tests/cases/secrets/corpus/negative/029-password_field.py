@@ -1,0 +1,3 @@
+password = getpass.getpass('Password: ')
+if not check_password(user, password):
+    raise AuthError

@@ -1,0 +1,2 @@
+interface Login { username: string; password: string; }
+const passwordField = form.password;

@@ -1,0 +1,3 @@
+def test_login():
+    client.login('alice', password='test-password')
+    token = 'fake-token-for-tests'

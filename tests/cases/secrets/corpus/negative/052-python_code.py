@@ -1,0 +1,3 @@
+def authenticate(self, username, password):
+    key = hashlib.sha256(password.encode()).hexdigest()
+    return self.store.get(key)

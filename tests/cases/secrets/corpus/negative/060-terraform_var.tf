@@ -1,0 +1,5 @@
+variable "db_password" {
+  type      = string
+  sensitive = true
+}
+resource "x" "y" { password = var.db_password }

@@ -1,0 +1,2 @@
+String password = credentials.getPassword();
+char[] secret = System.console().readPassword();

@@ -1,0 +1,2 @@
+var apiKey = Configuration["ApiKey"];
+var password = Environment.GetEnvironmentVariable("DB_PASSWORD");

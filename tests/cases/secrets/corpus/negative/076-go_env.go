@@ -1,0 +1,2 @@
+apiKey := os.Getenv("API_KEY")
+password := viper.GetString("db.password")

@@ -1,0 +1,2 @@
+$password = getenv('DB_PASSWORD');
+$token = $_ENV['API_TOKEN'];

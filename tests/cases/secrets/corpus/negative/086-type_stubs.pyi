@@ -1,0 +1,3 @@
+class Session:
+    token: OAuth2Token
+    private_key: PKCS7PrivateKeyTypes

@@ -1,0 +1,3 @@
+#!/bin/sh
+export DIGITALOCEAN_TOKEN=dop_v1_ba820ce75b1edff5cb98e7f93f24de149e1c309348c9748537790f9bff86b373
+doctl compute droplet list

@@ -1,0 +1,2 @@
+import stripe
+stripe.api_key = "sk_live_7r19awVlktU0mlanph6FjeJj"

@@ -1,0 +1,1 @@
+$hook = "https://contoso.webhook.office.com/webhookb2/f9062c27-43af-44df-ade6-308dbce9bd04@850b3868-d88d-4593-a623-b785fd068743/IncomingWebhook/7bd7cbe1c898df39ca179eec13dcfa9c/d68fae1d-66d1-450c-aaed-8635eada625e"

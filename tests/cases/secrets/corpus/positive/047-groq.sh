@@ -1,0 +1,1 @@
+export GROQ_API_KEY=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

@@ -1,0 +1,1 @@
+mongoose.connect('mongodb+srv://admin:WpNBFNhlWB1ul7@cluster0.ab12c.mongodb.net/shop');

@@ -1,0 +1,1 @@
+BROKER_URL = 'amqp://worker:qzn4lgAHxZgpI0ou@rabbit.internal:5672//'

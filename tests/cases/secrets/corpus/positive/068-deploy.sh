@@ -1,0 +1,2 @@
+#!/bin/bash
+mysqldump -h db -u backup -pId1IojguivYf shop > shop.sql

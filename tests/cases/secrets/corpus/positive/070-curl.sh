@@ -1,0 +1,1 @@
+curl -u ci-bot:SunbL1JZMpQTNeQwSz https://jenkins.acme.io/job/build/api/json

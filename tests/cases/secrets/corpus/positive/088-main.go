@@ -1,0 +1,3 @@
+package main
+
+const apiSecret = "GQxqpmyV3bakTvTNyUPBqmjJD80YAq8e"

@@ -1,0 +1,1 @@
+define( 'DB_PASSWORD', 'sR-+!_b8Nu9gHrfr' );

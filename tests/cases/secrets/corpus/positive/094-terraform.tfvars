@@ -1,0 +1,1 @@
+db_password = "!gghfm#&F*_S2J2fVcQ-"

@@ -1,0 +1,1 @@
+$password = ConvertTo-SecureString "8NG58FeZfPx&fp33" -AsPlainText -Force

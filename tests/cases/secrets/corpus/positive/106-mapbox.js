@@ -1,0 +1,1 @@
+mapboxgl.accessToken = 'sk.eyJ1IjoiyNOmzYUTBE3w9NLL4rgoMjp0XYjjRfTcUYNAMrcpD49e2VRy4yYMETVGhQz6.TREdeziEPg1exOIDoj6rtN';

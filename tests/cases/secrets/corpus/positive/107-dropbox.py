@@ -1,0 +1,1 @@
+dbx = dropbox.Dropbox('sl.4hwWBugrd-nj8b1aEYsZs3Qd35frwqxHjJffC4w4lYihxCjEuG04b3q3SKjVYv3H_cPUzpSp_zTsxKbsOo8HF4_E9_HFG0tixs2x0mI-JtQQX8iw51P8b3eeMGHIrsYnf9CYFuTB9J0l')
