@@ -79,3 +79,27 @@ def test_symlinks_resolve_through_the_adapter_supplied_realpath():
 def test_listing_a_secret_directory_is_not_reading_it():
     assert "secret.read" not in kinds("ls -la ~/.ssh")
     assert "secret.read" in kinds("cat ~/.ssh/*")
+
+
+def test_symlinks_made_in_the_same_command_are_followed():
+    assert "fs.critical" in kinds("ln -s / x; rm -rf x/")
+    assert "fs.critical" in kinds("ln -s ~ h && rm -rf h/*")
+    assert "fs.critical" in kinds("mkdir d; ln -s /etc d/; rm -rf d/etc/")
+    assert "secret.read" in kinds("ln -s ~/.ssh k; cat k/id_rsa")
+    assert not {"fs.critical", "fs.write_outside"} & kinds("ln -s build b; rm -rf b/")
+
+
+def test_workspace_behind_a_symlink_is_still_the_workspace():
+    from dataclasses import replace
+
+    real = {"/home/dev/project": "/data/project"}
+
+    def realpath(p: str) -> str:
+        for k, v in real.items():
+            if p == k or p.startswith(k + "/"):
+                return v + p[len(k):]
+        return p
+
+    env = replace(ENV, realpath=realpath)
+    assert "fs.write_outside" not in kinds("rm -rf build", env=env)
+    assert "fs.write_outside" in kinds("rm -rf /data/other", env=env)

@@ -84,6 +84,10 @@ def analyze_invocation(inv: Invocation, session: Session) -> list[Cmd]:
             session.action_fact("flow.remote_exec", "runs a command whose name was fetched from the network")
         if DECODE in head:
             session.action_fact("flow.decoded_exec", "runs a command whose name was decoded at run time")
+        # `$SHELL -c '...'`: whatever the program is, a -c string is most likely shell code
+        args = cmd.argv[1:]
+        if "-c" in args and args.index("-c") + 1 < len(args):
+            cmd.shell(args[args.index("-c") + 1], "unknown program -c")
         _default_out(cmd)
         return results
     if any(c in posixpath.basename(raw_prog) for c in "*?["):

@@ -198,11 +198,19 @@ def _copy(cmd: Cmd) -> None:
 def _link(cmd: Cmd) -> None:
     ops, _ = operands(cmd.args, "tS", ("--target-directory", "--suffix"))
     if len(ops) >= 2:
-        cmd.path(ops[-1], Access.WRITE)
+        links = cmd.path(ops[-1], Access.WRITE)
         for s in ops[:-1]:
-            for ref in cmd.session.resolve(s, Access.READ) or []:
+            targets = cmd.session.resolve(s, Access.READ) or []
+            for ref in targets:
                 if secret_kind(ref.path, cmd.session.env):
                     cmd.fact("secret.link", f"links to a credential location: {ref.path}", path=ref.path)
+            # later commands of this action that go through the link reach the target
+            if len(ops) == 2 and targets and links:
+                for link in links:
+                    name = link.path
+                    if ops[-1].endswith("/"):
+                        name = name.rstrip("/") + "/" + s.rstrip("/").rsplit("/", 1)[-1]
+                    cmd.session.links[name] = targets[0].path
     elif ops:
         cmd.path(ops[0].rstrip("/").rsplit("/", 1)[-1] or ".", Access.WRITE)
 

@@ -138,6 +138,7 @@ def _manager(cmd: Cmd) -> None:
                 cmd.fact("pkg.index", f"pip uses package index {args[i + 1]}")
         editable = [args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-e", "--editable")]
         names = [n for n in names if n not in editable]
+        names += [e for e in editable if "://" in e or e.startswith(("git+", "hg+", "svn+", "bzr+"))]
         local = [n for n in names if n.startswith((".", "/")) or n in (".",)]
         for n in local:
             cmd.path(n, Access.READ)

@@ -49,6 +49,14 @@ def resolve_path(raw: str, cwd: str, workspace: str, env: AnalysisEnv) -> tuple[
             path = env.realpath(path)
         except Exception:  # an unresolvable path keeps its lexical form
             pass
+        if not is_within(path, workspace) and workspace:
+            # the workspace itself may sit behind a symlink (/home/dev/project -> /data/project)
+            try:
+                real_ws = env.realpath(workspace)
+            except Exception:
+                real_ws = workspace
+            if real_ws != workspace and is_within(path, real_ws):
+                return path, True
     return path, is_within(path, workspace)
 
 

@@ -66,6 +66,7 @@ class Session:
         self.functions: dict[str, Any] = {}
         self.calling: list[str] = []
         self.downloads: set[str] = set()  # files written by network commands in this action
+        self.links: dict[str, str] = {}  # symlinks created in this action: link path -> target path
         self.commands: list[CommandInfo] = []
         self.facts: list[Fact] = []
         self.nodes = 0
@@ -90,10 +91,27 @@ class Session:
                     return None
                 cwd = "/"
             path, inside = resolve_path(raw, cwd, self.workspace, self.env)
+            if self.links:
+                path, inside = self._through_links(path, inside)
             ref = PathRef(path=path, access=access, in_workspace=inside, raw=raw)
             if ref not in refs:
                 refs.append(ref)
         return refs
+
+    def _through_links(self, path: str, inside: bool) -> tuple[str, bool]:
+        """A symlink made earlier in this action (``ln -s / x; rm -rf x/``) leads where it points."""
+        from warden.core.analyze.paths import is_within
+
+        for _ in range(8):  # links to links, bounded
+            for link, target in self.links.items():
+                if path == link or path.startswith(link + "/"):
+                    path = target + path[len(link):]
+                    path = path.replace("//", "/")
+                    inside = is_within(path, self.workspace)
+                    break
+            else:
+                break
+        return path, inside
 
     # --- entry points -----------------------------------------------------------------
     def analyze_text(self, source: str, via: tuple[str, ...], stdin: Flow | None = None) -> list[Cmd]:

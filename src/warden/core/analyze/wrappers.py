@@ -174,7 +174,10 @@ def _wrapper(cmd: Cmd) -> None:
         return
     if not inner:
         if name == "env":
+            from warden.core.analyze.invocation import SECRET
+
             cmd.fact("secret.env_dump", "env prints every environment variable, including secrets")
+            cmd.out = Flow(frozenset({SECRET}))  # the dump sent anywhere else is exfiltration
             return
         if name in ("sudo", "su", "doas", "runuser", "pkexec", "sg", "nsenter", "chroot", "script"):
             cmd.fact("priv.shell" if spec.priv else "exec.interactive", f"{name} starts an interactive shell")
