@@ -342,6 +342,11 @@ def sql_facts(cmd: Cmd, sql: str) -> None:
         if hit and not (hit == "ALTER TABLE" and " DROP " not in s):
             cmd.fact("db.destroy", f"the database command contains {hit.strip()}: irreversible data loss")
             continue
+        if " PROGRAM " in f" {s} " and ("COPY " in s):
+            from warden.core.analyze.escapes import escape
+
+            escape(cmd, "COPY ... PROGRAM (runs a shell command on the database host)")
+            cmd.opaque("COPY ... PROGRAM runs a command on the database server")
         if "DELETE FROM" in s and " WHERE " not in s:
             cmd.fact("db.destroy", "DELETE without WHERE empties a table")
         elif "UPDATE " in s and " SET " in s and " WHERE " not in s:

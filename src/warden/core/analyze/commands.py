@@ -39,6 +39,7 @@ def handlers() -> dict[str, Callable[[Cmd], None]]:
     if _handlers is None:
         from warden.core.analyze import (
             cloud,
+            devtools,
             escapes,
             fsops,
             git,
@@ -50,7 +51,7 @@ def handlers() -> dict[str, Callable[[Cmd], None]]:
         )
 
         table: dict[str, Callable[[Cmd], None]] = {}
-        for mod in (fsops, escapes, netflow, cloud, packages, system, git, interpreters, wrappers):
+        for mod in (fsops, escapes, devtools, netflow, cloud, packages, system, git, interpreters, wrappers):
             table.update(mod.HANDLERS)
         _handlers = table
     return _handlers

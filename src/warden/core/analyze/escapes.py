@@ -259,6 +259,8 @@ def _pager(cmd: Cmd) -> None:
         v = _value(args, i, ("-P", "--pager", "-H", "--html"))
         if v is not None and cmd.program in ("man",):
             escape(cmd, "a custom pager", v)
+        elif cmd.program == "less" and a in ("-o", "-O", "--log-file", "--LOG-FILE") and i + 1 < len(args):
+            cmd.path(args[i + 1], Access.WRITE)
         elif a.startswith("+") and any(ch in a for ch in "!|"):
             escape(cmd, "a start-up command", a[1:].lstrip("!|") or None)
         elif not a.startswith(("-", "+")):

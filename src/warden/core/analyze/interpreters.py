@@ -76,6 +76,11 @@ def script_file(cmd: Cmd, raw: str, index: int | None = None) -> None:
             pass
         cmd.opaque(f"{cmd.program} runs the output of a process substitution as code")
         return
+    if "://" in raw:
+        # deno run https://..., bun https://...: the script is fetched from the network and run
+        cmd.host(raw.split("://", 1)[1].split("/", 1)[0])
+        cmd.session.action_fact("flow.remote_exec", f"{cmd.program} runs a script straight from {raw}")
+        return
     if raw in ("/dev/stdin", "-", "/proc/self/fd/0", "/dev/fd/0"):
         stdin_code(cmd, "shell" if cmd.program in SHELLS or cmd.program in (".", "source") else cmd.program)
         return

@@ -352,7 +352,9 @@ def _copy_remote(cmd: Cmd) -> None:
             if dest_host:
                 _bulk(cmd, refs)
     if not dest_host:
-        cmd.path(dest, Access.WRITE)
+        deleting = cmd.program == "rsync" and any(a.startswith(("--delete", "--remove-source-files")) for a in args)
+        # rsync --delete makes dest match the source: everything else in dest is deleted
+        cmd.path(dest, Access.DELETE if deleting else Access.WRITE, op="rsync --delete" if deleting else "")
     for h in src_hosts + ([dest_host] if dest_host else []):
         cmd.host(h)
     if dest_host:

@@ -82,6 +82,12 @@ def _manager(cmd: Cmd) -> None:
             cmd.fact("pkg.install_project", f"{p} installs the project's dependencies")
         return
     verb = pos[0]
+    if len(pos) >= 2 and (verb == "create" or (verb == "init" and p in ("npm", "bun"))) and p in (
+            "npm", "yarn", "pnpm", "bun"):
+        # `npm init react-app`, `yarn create vite`: runs create-<name> from the registry
+        cmd.fact("exec.remote_package", f"{p} {verb} {pos[1]} runs a project generator from the registry",
+                 package=pos[1])
+        return
     if (p, verb) in PUBLISH:
         cmd.fact("pkg.publish", f"{p} {verb} publishes a package")
         return

@@ -260,8 +260,10 @@ def echo_secret(cmd: Cmd) -> None:
 def _opener(cmd: Cmd) -> None:
     targets = [a for a in cmd.args if not a.startswith("-")]
     refs = [cmd.session.resolve(t, Access.READ) for t in targets if "://" not in t]
-    if targets and len(refs) == len(targets) and all(r and all(x.in_workspace for x in r) for r in refs):
-        return  # opening the project's own files (a coverage report, docs) in their viewer
+    documents = (".html", ".htm", ".pdf", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".md", ".txt", ".csv", ".json")
+    if targets and len(refs) == len(targets) and all(r and all(x.in_workspace for x in r) for r in refs) and all(
+            t.lower().endswith(documents) for t in targets):
+        return  # opening the project's own documents (a coverage report, docs) in their viewer
     cmd.fact("exec.open", f"{cmd.program} opens a file, URL or application with its default handler")
 
 
