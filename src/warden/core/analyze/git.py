@@ -156,6 +156,8 @@ def _git(cmd: Cmd) -> None:
             escape(cmd, "--config-env (a config value from the environment)")
         if a in ("-C", "--git-dir", "--work-tree") and i + 1 < len(args):
             cmd.path(args[i + 1], Access.READ)
+            if a in ("-C", "--work-tree"):
+                cmd.git_dir = args[i + 1]  # type: ignore[attr-defined]  # where reset/clean act
             i += 2
             continue
         if a.startswith(("--git-dir=", "--work-tree=")):
@@ -183,7 +185,7 @@ def _git(cmd: Cmd) -> None:
 def _reset(cmd: Cmd, args: list[str]) -> None:
     if "--hard" in args or "--merge" in args or "--keep" in args:
         cmd.fact("git.reset_hard", "git reset --hard discards uncommitted changes")
-        cmd.path(".", Access.WRITE)
+        cmd.path(getattr(cmd, "git_dir", "."), Access.WRITE)
 
 
 def _clean(cmd: Cmd, args: list[str]) -> None:
@@ -192,7 +194,7 @@ def _clean(cmd: Cmd, args: list[str]) -> None:
     if forced and not dry:
         ignored = any(a.startswith("-") and not a.startswith("--") and ("x" in a or "X" in a) for a in args)
         cmd.fact("git.clean", "git clean deletes untracked files" + (" including ignored ones" if ignored else ""))
-        cmd.path(".", Access.WRITE)
+        cmd.path(getattr(cmd, "git_dir", "."), Access.WRITE)
 
 
 def _checkout(cmd: Cmd, args: list[str]) -> None:

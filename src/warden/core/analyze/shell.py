@@ -67,6 +67,7 @@ class Session:
         self.calling: list[str] = []
         self.downloads: set[str] = set()  # files written by network commands in this action
         self.links: dict[str, str] = {}  # symlinks created in this action: link path -> target path
+        self.arrays: dict[str, list[str]] = {}
         self.commands: list[CommandInfo] = []
         self.facts: list[Fact] = []
         self.nodes = 0
@@ -370,7 +371,12 @@ class Session:
         else:
             self._substitutions_in(value, via, depth)
             if value.type == "array":
-                values = [UNKNOWN]
+                elements = [f for child in value.named_children for f in flat(child, ctx)][:64]
+                if name and not self.cond:
+                    self.arrays[name.split("[")[0]] = elements
+                elif name:
+                    self.arrays.pop(name.split("[")[0], None)
+                values = [" ".join(elements)]
             else:
                 values = [" ".join(alt) for alt in fields(value, ctx)]
         appending = any(c.type == "+=" for c in node.children)
@@ -439,7 +445,7 @@ class Session:
     def _wctx(self) -> WordCtx:
         results = self._subst
         ctx = WordCtx(vars=self.vars, home=self.home, cwd=self.cwds[0] or UNKNOWN, subst=_no_subst,
-                      var_taint=self.var_taint, warden_home=self.env.warden_home)
+                      var_taint=self.var_taint, warden_home=self.env.warden_home, arrays=self.arrays)
 
         def subst(n: Any) -> str | None:
             value, taint = results.get(n.id, _UNKNOWN_SUBST)

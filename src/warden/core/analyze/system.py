@@ -202,6 +202,15 @@ def _journal(cmd: Cmd) -> None:
 
 def _set(cmd: Cmd) -> None:
     args = cmd.args
+    if args[:1] == ["--"] or (args and not args[0].startswith(("-", "+"))):
+        # `set -- a b c` replaces the positional parameters ("$@", $1...)
+        rest = args[1:] if args[0] == "--" else args
+        session = cmd.session
+        session.vars["@"] = [" ".join(rest)]
+        session.vars["*"] = [" ".join(rest)]
+        for i in range(1, 10):
+            session.vars[str(i)] = [rest[i - 1]] if i <= len(rest) else [""]
+        return
     if not args:
         cmd.fact("secret.env_dump", "set prints every shell variable, including secrets in the environment")
         return

@@ -36,6 +36,7 @@ class WordCtx:
     taint: set[str] = field(default_factory=set)  # filled by subst: net / decode / secret / dynamic
     var_taint: dict[str, frozenset[str]] = field(default_factory=dict)  # where tracked variables came from
     warden_home: str = ""
+    arrays: dict[str, list[str]] = field(default_factory=dict)  # tracked arrays: a=(rm -rf ~)
 
 
 def text(node: Any) -> str:
@@ -235,10 +236,13 @@ def evaluate(node: Any, ctx: WordCtx, quoted: bool = False, first: bool = True) 
     if t == "simple_expansion":
         s = text(node)[1:]
         values = _var(s, ctx)
-        return values if quoted else _split_mark(values, ctx)
+        # "$@" keeps one word per element even inside quotes
+        return values if quoted and s != "@" else _split_mark(values, ctx)
     if t == "expansion":
         values = _expansion(node, ctx)
-        return values if quoted else _split_mark(values, ctx)
+        body = text(node)
+        every = body.endswith(("[@]}", "@}"))  # "${a[@]}", "${@}": one word per element
+        return values if quoted and not every else _split_mark(values, ctx)
     if t == "command_substitution":
         out = ctx.subst(node)
         if out is None:
@@ -306,6 +310,20 @@ def _expansion(node: Any, ctx: WordCtx) -> list[str]:
     name, rest = body[:i], body[i:]
     if not name:
         return [UNKNOWN]
+    if rest.startswith("[") and "]" in rest:
+        index, rest = rest[1:rest.index("]")], rest[rest.index("]") + 1:]
+        elements = ctx.arrays.get(name)
+        if elements is None:
+            return [UNKNOWN]
+        if index in ("@", "*"):
+            values = [" ".join(elements)]
+        elif index.isdigit() and int(index) < len(elements):
+            values = [elements[int(index)]]
+        else:
+            return [UNKNOWN]
+        if length:
+            return [str(len(elements))] if index in ("@", "*") else [str(len(values[0]))]
+        return values if not rest else [UNKNOWN]
     values = _var(name, ctx)
     known = (name in ctx.vars and ctx.vars[name] is not None) or name in ("HOME", "PWD")
     if length:

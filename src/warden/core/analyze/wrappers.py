@@ -186,8 +186,10 @@ def _wrapper(cmd: Cmd) -> None:
         # sudo -s/-i CMD runs CMD through the target user's shell.
         cmd.shell(" ".join(inner), "sudo -s")
         return
-    if name == "time" and "-o" in args[:start]:
-        pass
+    if name in ("strace", "ltrace", "time"):
+        for k, a in enumerate(args[:start]):
+            if a in ("-o", "--output") and k + 1 < len(args):
+                cmd.path(args[k + 1], Access.WRITE)
     offset = 1 + start
     cmd.nested(inner, cmd.taints[offset:offset + len(inner)], via=name)
 
