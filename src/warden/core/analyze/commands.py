@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from warden.core.analyze.invocation import DECODE, NET, SECRET, Cmd, Flow, Invocation, show
-from warden.core.analyze.paths import secret_kind
+from warden.core.analyze.paths import has_glob, secret_kind
 from warden.core.analyze.words import UNKNOWN
 from warden.core.facts import Access, CommandInfo
 
@@ -91,7 +91,7 @@ def analyze_invocation(inv: Invocation, session: Session) -> list[Cmd]:
             cmd.shell(args[args.index("-c") + 1], "unknown program -c")
         _default_out(cmd)
         return results
-    if any(c in posixpath.basename(raw_prog) for c in "*?["):
+    if has_glob(posixpath.basename(raw_prog)):
         pattern = posixpath.basename(raw_prog)[:64]
         cmd.opaque(f"the program name `{raw_prog}` is a wildcard")
         for name in GLOB_CANDIDATES:

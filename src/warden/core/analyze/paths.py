@@ -174,7 +174,7 @@ def _under_any(path: str, roots: tuple[str, ...] | frozenset[str], base: str = "
 
 
 def has_glob(s: str) -> bool:
-    return any(c in s for c in "*?[")
+    return "*" in s or "?" in s or "[" in s
 
 
 def is_temp(path: str, env: AnalysisEnv) -> bool:

@@ -32,9 +32,11 @@ _parser: Any = None
 def too_complex(text: str) -> str:
     """Why ``text`` would be too expensive to parse as a whole, or ''. One linear pass, no regexes."""
     # Fast path (C-speed counts): raw counts under the limits cannot exceed them outside quotes.
+    if len(text) <= MAX_PIPES:
+        return ""  # too short to exceed any limit
     raw_heredocs = text.count("<<")
     if text.count("|") <= MAX_PIPES and raw_heredocs <= MAX_HEREDOCS and sum(
-            text.count(c) for c in "(){}`;&\n") <= MAX_STRUCTURE:
+            map(text.count, "(){}`;&\n")) <= MAX_STRUCTURE:
         return ""
     pipes = heredocs = structure = 0
     i, n = 0, len(text)

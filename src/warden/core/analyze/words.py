@@ -364,7 +364,7 @@ class _Unknown(Exception):
 
 
 def _has_glob(s: str) -> bool:
-    return any(c in s for c in "*?[")
+    return "*" in s or "?" in s or "[" in s
 
 
 def _transform(v: str, op: str) -> str:
@@ -445,7 +445,7 @@ def fields(node: Any, ctx: WordCtx) -> list[list[str]]:
     """All alternatives of a word, each a list of final fields (markers resolved)."""
     if node.type == "word" and node.child_count == 0:
         s = text(node)
-        if not s.startswith("~") and "\\" not in s and not any(c in s for c in "{},"):
+        if not s.startswith("~") and "\\" not in s and "{" not in s and "," not in s and "}" not in s:
             return [[s]]  # the common case: a plain word is itself
     result: list[list[str]] = []
     for alt in evaluate(node, ctx):
