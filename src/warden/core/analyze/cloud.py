@@ -182,6 +182,8 @@ def _kubectl(cmd: Cmd) -> None:
             kind = "destroy"
     if verb in ("drain", "cordon", "taint"):
         kind = "mutate"
+    if verb == "rollout" and len(pos) > 1 and pos[1] in ("status", "history"):
+        kind = "read"
     if verb == "config" and len(pos) > 1 and pos[1] in ("view", "get-contexts", "current-context", "get-clusters"):
         kind = "read"
     _emit(cmd, kind, what)

@@ -186,6 +186,16 @@ def _code(cmd: Cmd) -> None:
             cmd.fact("pkg.install", f"{cmd.program} installs extension {args[i + 1]}", packages=[args[i + 1]])
 
 
+def _ssh_keygen(cmd: Cmd) -> None:
+    args = cmd.args
+    generating = not any(a in ("-l", "-y", "-F", "-R", "-lf", "-yf") or a.startswith(("-l", "-y")) for a in args)
+    for i, a in enumerate(args):
+        if (a == "-f" or a.endswith("f")) and a.startswith("-") and i + 1 < len(args):
+            cmd.path(args[i + 1], Access.WRITE if generating else Access.READ)
+        if a == "-R" and i + 1 < len(args):
+            cmd.path("~/.ssh/known_hosts", Access.WRITE)
+
+
 def _java(cmd: Cmd) -> None:
     args = cmd.args
     for i, a in enumerate(args):
@@ -204,4 +214,4 @@ HANDLERS.update({name: _in_place for name in ("yq", "mlr", "dos2unix", "unix2dos
                                               "pandoc")})
 HANDLERS.update({name: _netconf for name in ("ip", "ifconfig", "route", "arp")})
 HANDLERS.update({"hyperfine": _hyperfine, "dc": _dc, "hash": _hash, "code": _code, "codium": _code,
-                 "cursor": _code, "java": _java})
+                 "cursor": _code, "java": _java, "ssh-keygen": _ssh_keygen})

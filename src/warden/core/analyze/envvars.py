@@ -45,7 +45,8 @@ def assignment_facts(name: str, values: list[str], scoped: bool = False) -> list
             first = v.split(":")[0]
             if first == UNKNOWN:  # PATH=$PATH:... keeps the trusted part first
                 continue
-            if first in ("", ".") or not first.startswith("/") or first.startswith(("/tmp", "/var/tmp", "/dev/shm")):
+            # the workspace's own bin dirs (./node_modules/.bin) are as trusted as its scripts
+            if first == "" or first.startswith(("/tmp", "/var/tmp", "/dev/shm")):
                 out.append(("exec.env_inject", f"PATH={shown} puts an untrusted directory first"))
                 break
     elif name in HISTORY:

@@ -327,7 +327,7 @@ def classify(ref: PathRef, env: AnalysisEnv, workspace: str) -> list[Fact]:
     where = _Where(path, env, workspace)
     secret = secret_kind(path, env, where)
     if secret:
-        if writes:
+        if writes and not ref.in_workspace:  # the project's own .env / keys are the project's to edit
             add("secret.write", f"{access.value} of a credential location ({secret}): {path}")
         elif access == Access.READ:
             add("secret.read", f"reads a credential location ({secret}): {path}")
