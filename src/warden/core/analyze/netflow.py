@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from warden.core.analyze.invocation import NET, SECRET, SECRET_ENV, Cmd, Flow
+from warden.core.analyze.invocation import DYNAMIC, NET, SECRET, SECRET_ENV, Cmd, Flow
 from warden.core.analyze.words import UNKNOWN
 from warden.core.facts import Access
 
@@ -381,10 +381,13 @@ def _generic_client(cmd: Cmd) -> None:
 
 
 def _lookup(cmd: Cmd) -> None:
-    for a in cmd.args:
+    for i, a in enumerate(cmd.args):
+        if UNKNOWN in a and (SECRET in cmd.taint_of(i + 1) or DYNAMIC in cmd.taint_of(i + 1)):
+            # a name built from command output is a channel out (DNS exfiltration)
+            cmd.fact("net.connect", f"{cmd.program} sends computed data in a name it looks up", program=cmd.program)
+            _exfil_check(cmd, cmd.program)
         if not a.startswith(("-", "@", "+")) and "." in a:
             cmd.host(a)
-            break
     cmd.fact("net.lookup", f"{cmd.program} queries a network service")
 
 

@@ -139,7 +139,9 @@ SERVICES_SYS = ("/etc/systemd", "/lib/systemd", "/usr/lib/systemd", "/etc/init.d
 SERVICES_HOME = (".config/systemd", ".config/autostart", "Library/LaunchAgents", ".local/share/systemd")
 BLOCK_DEVICE_PREFIXES = ("/dev/sd", "/dev/hd", "/dev/vd", "/dev/xvd", "/dev/nvme", "/dev/mmcblk", "/dev/disk",
                          "/dev/mapper/", "/dev/md", "/dev/dm-", "/dev/loop", "/dev/rdisk", "/dev/sr",
-                         "/dev/mem", "/dev/kmem", "/dev/port", "/dev/root", "/dev/nbd", "/dev/zd", "/dev/ubd")
+                         "/dev/mem", "/dev/kmem", "/dev/port", "/dev/root", "/dev/nbd", "/dev/zd", "/dev/ubd",
+                         # keyboards, cameras, microphones: reading them is spying
+                         "/dev/input/", "/dev/uinput", "/dev/video", "/dev/snd/", "/dev/hidraw", "/dev/dsp")
 
 
 def _under(path: str, root: str) -> bool:
