@@ -80,8 +80,14 @@ def _read_all(cmd: Cmd) -> None:
 
 
 def _list(cmd: Cmd) -> None:
-    """ls, tree, du, stat ...: they show names and metadata, not contents (so ~/.ssh is fine)."""
-    cmd.out = Flow(frozenset({DYNAMIC}))
+    """ls, tree, du, stat ...: they show names and metadata, not contents (so ~/.ssh is fine).
+
+    What ``ls`` prints stands for its operands (``cat $(ls ~/.ssh/id_*)`` reads those files).
+    """
+    ops, _ = operands(cmd.args, "IwT", ("--ignore", "--width", "--tabsize", "--hide", "--format", "--sort",
+                                       "--time-style", "--color", "--block-size", "--quoting-style"))
+    items = tuple(o for o in ops[:16]) if cmd.program in ("ls", "exa", "eza", "lsd", "dir", "vdir") else None
+    cmd.out = Flow(frozenset({DYNAMIC}), items=items)
 
 
 def _mktemp(cmd: Cmd) -> None:

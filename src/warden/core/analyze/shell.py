@@ -438,7 +438,11 @@ class Session:
             out = self.walk(child, (*via, kind), None, [], depth + 1) or out
         flow = _merge_out(out)
         taint = flow.taint if flow.text is not None else flow.taint | {DYNAMIC}
-        result = (flow.text, frozenset(taint))
+        text = flow.text
+        if text is None and flow.items:
+            # a lister's output stands for the paths it lists: `cat $(ls ~/.ssh/id_*)`
+            text = " ".join(flow.items)
+        result = (text, frozenset(taint))
         self._subst[key] = result
         return result
 
@@ -613,10 +617,11 @@ def _merge_out(cmds: list[Cmd]) -> Flow:
         return NO_FLOW
     if len(cmds) == 1:
         return cmds[0].out
+    items = tuple(i for c in cmds for i in (c.out.items or ()))
     taint: frozenset[str] = frozenset()
     for c in cmds:
         taint |= c.out.taint
-    return Flow(taint)
+    return Flow(taint, items=items or None)
 
 
 def analyze_shell(command: str, cwd: str, workspace: str, env: AnalysisEnv) -> Analysis:
