@@ -85,3 +85,25 @@ def test_fork_bomb():
 def test_too_large_and_nul_bytes():
     assert "shell.too_large" in kinds("echo " + "a" * 200_000)
     assert "shell.binary" in kinds("ls\x00rm -rf /")
+
+
+def test_complexity_prescan_counts_structure_outside_quotes_and_heredocs():
+    from warden.core.analyze.shell_parse import too_complex
+
+    assert too_complex("ls | " * 300 + "ls")
+    assert not too_complex("echo '" + "a|" * 2000 + "'")
+    assert not too_complex("cat > t.md <<'EOF'\n" + "| a | b |\n" * 3000 + "EOF\n")
+    assert too_complex("<<EOF\n" * 1000)
+    assert not too_complex("git status && git diff")
+
+
+def test_too_complex_input_is_still_analyzed_piece_by_piece():
+    ks = kinds("ls | " * 300 + "rm -rf ~")
+    assert "shell.too_complex" in ks and "exec.opaque" in ks
+
+
+def test_split_pieces_respects_quotes():
+    from warden.core.analyze.shell import split_pieces
+
+    pieces = [p.strip() for p in split_pieces("echo 'a;b' && rm -rf x | cat") if p.strip()]
+    assert pieces == ["echo 'a;b'", "rm -rf x", "cat"]
