@@ -449,20 +449,21 @@ def action_flows(session: Session) -> None:
     """Action-level shapes that span commands."""
     from warden.core.analyze.interpreters import SHELLS
 
-    has_raw_client = any(
-        c.program in RAW_CLIENTS and any(f.kind in ("net.connect", "net.listen") for f in c.facts)
-        for c in session.commands)
-    has_stdin_shell = any(
-        (c.program in SHELLS or c.program.rsplit("/", 1)[-1] in SHELLS or c.program == "exec") and any(
-            f.kind in ("exec.opaque", "exec.interactive", "exec.script_outside") for f in c.facts)
-        for c in session.commands)
-    if any((c.program in SHELLS or c.program == "exec") and ("/dev/tcp/" in c.raw or "/dev/udp/" in c.raw)
-           for c in session.commands):
+    raw_client = stdin_shell = devtcp_shell = secret_read = uploads = False
+    for c in session.commands:  # one pass: this runs for every action
+        if not c.facts and c.program not in SHELLS:
+            continue
+        kinds = {f.kind for f in c.facts}
+        shellish = c.program in SHELLS or c.program.rsplit("/", 1)[-1] in SHELLS or c.program == "exec"
+        raw_client |= c.program in RAW_CLIENTS and bool(kinds & {"net.connect", "net.listen"})
+        stdin_shell |= shellish and bool(kinds & {"exec.opaque", "exec.interactive", "exec.script_outside"})
+        devtcp_shell |= shellish and ("/dev/tcp/" in c.raw or "/dev/udp/" in c.raw)
+        secret_read |= "secret.read" in kinds
+        uploads |= "net.upload" in kinds
+    if devtcp_shell:
         session.action_fact("net.reverse_shell", "a shell is wired to a /dev/tcp connection")
-    if has_raw_client and has_stdin_shell:
+    if raw_client and stdin_shell:
         session.action_fact("net.reverse_shell", "a shell reads from or writes to a raw network connection")
-    secret_read = any(f.kind == "secret.read" for c in session.commands for f in c.facts)
-    uploads = any(f.kind == "net.upload" for c in session.commands for f in c.facts)
     if secret_read and uploads:
         session.action_fact("flow.exfil", "reads a credential location and sends data over the network")
 

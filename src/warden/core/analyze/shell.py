@@ -653,6 +653,8 @@ def _finish(session: Session) -> Analysis:
 
     env, ws = session.env, session.workspace
     for info in session.commands:
+        if not info.paths:
+            continue
         seen = {(f.kind, f.detail) for f in info.facts}
         for ref in info.paths:
             for f in classify(ref, env, ws):
