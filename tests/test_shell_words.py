@@ -35,7 +35,7 @@ def test_ansi_c_decoding():
     ("x=/ETC; rm ${x,,}", ("rm", "/etc")),
     ("x=abc; echo ${x:1:1}", ("echo", "b")),
     ("x=a_b; echo ${x/_/-}", ("echo", "a-b")),
-    ("echo ${UNSET:-fallback}", ("echo", "⟨?⟩", "fallback")),
+    ("echo ${UNSET:-fallback}", ("echo", "fallback")),  # and ("echo", "⟨?⟩"): either may run
     ("echo {a,b}c", ("echo", "ac", "bc")),
     ("echo x{1..3}", ("echo", "x1", "x2", "x3")),
     ("echo '{a,b}'", ("echo", "{a,b}")),

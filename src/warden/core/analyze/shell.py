@@ -76,6 +76,7 @@ class Session:
         self._subst: dict[int, tuple[str | None, frozenset[str]]] = {}
         self._trees: list[Any] = []  # keep trees alive so node ids stay unique
         self._drop: set[int] = set()  # argument nodes that are really redirect descriptors
+        self._continuations: list[tuple[str, tuple[str, ...], int]] = []  # the rest of a heredoc's line
 
     # --- results ----------------------------------------------------------------------
     def action_fact(self, kind: str, detail: str, **data: Any) -> None:
@@ -255,6 +256,7 @@ class Session:
                     redirects: list[tuple[str, str, frozenset[str]]], depth: int) -> list[Cmd]:
         body = node.child_by_field_name("body")
         extra = list(redirects)
+        mark = len(self._continuations)
         for child in node.children:
             if child.type in ("file_redirect", "heredoc_redirect", "herestring_redirect"):
                 tail = body
@@ -268,8 +270,26 @@ class Session:
         if body is None:
             # A bare redirection (`> file`) truncates or creates the file.
             inv = Invocation(argv=[":"], taints=[frozenset()], raw=text(node), via=via, redirects=extra, stdin=stdin)
-            return self.run(inv)
-        return self.walk(body, via, stdin, extra, depth + 1)
+            return self._continue(mark, self.run(inv))
+        return self._continue(mark, self.walk(body, via, stdin, extra, depth + 1))
+
+    def _continue(self, mark: int, results: list[Cmd]) -> list[Cmd]:
+        """Walk the commands that followed a heredoc operator on its line (see _redirect)."""
+        while len(self._continuations) > mark:
+            rest, via, _depth = self._continuations.pop(mark)
+            stripped = rest.lstrip()
+            if stripped.startswith("|") and not stripped.startswith("||"):
+                # `cat <<EOF | sh`: the rest of the pipeline reads this command's output
+                out = self.analyze_text(stripped[1:].lstrip("&"), via, stdin=_merge_out(results))
+                results = out or results
+            else:
+                # `> out`, `&& next`, `; next`: `:` stands in for this command so redirections parse
+                self.cond += 1
+                try:
+                    self.analyze_text(": " + rest, via)
+                finally:
+                    self.cond -= 1
+        return results
 
     def _redirect(self, node: Any, acc: list[tuple[str, str, frozenset[str]]], stdin: Flow | None,
                   via: tuple[str, ...], depth: int) -> Flow | None:
@@ -282,7 +302,7 @@ class Session:
             v = single(value, ctx)
             return Flow(frozenset(ctx.taint), None if UNKNOWN in v else v + "\n")
         if node.type == "heredoc_redirect":
-            return self._heredoc(node, via, depth)
+            return self._heredoc_line(node, via, depth)
         op = ""
         target = None
         for child in node.children:
@@ -303,6 +323,58 @@ class Session:
             return Flow(frozenset(ctx.taint), None, dest)
         return None
 
+    def _heredoc_line(self, node: Any, via: tuple[str, ...], depth: int) -> Flow:
+        """A heredoc operator, the rest of its line, and its body.
+
+        tree-sitter-bash nests what follows ``<<EOF`` on the same line inside the heredoc node
+        (``cat <<EOF | sh``, ``cat <<EOF && rm -rf ~``, ``cat <<EOF > out``) and sometimes lets that
+        command swallow the body (a body starting with a backslash). So the rest of the line is
+        re-parsed on its own, after this command (see _continue), and the body is cut out by the
+        delimiter when the tree disagrees.
+        """
+        start = next((c for c in node.children if c.type == "heredoc_start"), None)
+        raw = node.text
+        if start is None:
+            return self._heredoc(node, via, depth)
+        op_end = start.end_byte - node.start_byte
+        nl = raw.find(b"\n", op_end)
+        rest = raw[op_end:nl if nl >= 0 else len(raw)].decode("utf-8", "replace")
+        if rest.strip():
+            self._continuations.append((rest, via, depth))
+        body = next((c for c in node.children if c.type == "heredoc_body"), None)
+        swallowed = nl >= 0 and any(
+            c.end_byte - node.start_byte > nl for c in node.named_children
+            if c.type not in ("heredoc_start", "heredoc_body", "heredoc_end"))
+        if body is not None and not swallowed:
+            return self._heredoc(node, via, depth)
+        # cut the body out ourselves: the lines up to the delimiter
+        delim = text(start).strip("'\"\\")
+        lines = raw[nl + 1:].decode("utf-8", "replace").split("\n") if nl >= 0 else []
+        body_lines = []
+        for line in lines:
+            if line.strip("\t") == delim:
+                break
+            body_lines.append(line)
+        self.action_fact(PARSE_ERROR, "tree-sitter misread a heredoc; its body was cut out by the delimiter")
+        body_text = "\n".join(body_lines) + "\n"
+        if any(q in text(start) for q in "'\"\\"):
+            return Flow(text=body_text)
+        # an unquoted delimiter: \$ \` \\ are escapes; a bare $ or ` expands at run time
+        out, i, dynamic = [], 0, False
+        while i < len(body_text):
+            ch = body_text[i]
+            if ch == "\\" and i + 1 < len(body_text) and body_text[i + 1] in "$`\\\n":
+                out.append("" if body_text[i + 1] == "\n" else body_text[i + 1])
+                i += 2
+                continue
+            dynamic |= ch in "$`"
+            out.append(ch)
+            i += 1
+        if dynamic:
+            self.analyze_text(f'echo "{body_text}"', (*via, "heredoc"))  # substitutions in it run
+            return Flow(frozenset({DYNAMIC}), None)
+        return Flow(text="".join(out))
+
     def _heredoc(self, node: Any, via: tuple[str, ...], depth: int) -> Flow:
         start = node.child_by_field_name("heredoc_start") or next(
             (c for c in node.children if c.type == "heredoc_start"), None)
@@ -315,10 +387,11 @@ class Session:
             return Flow(text=text(body))
         self._substitutions_in(body, via, depth)
         raw = text(body)
-        if "`" in raw:  # tree-sitter leaves backquotes inside heredocs as text
-            parts = raw.split("`")
+        if "`" in raw.replace("\\\\", "").replace("\\`", ""):
+            # tree-sitter leaves (unescaped) backquotes inside heredocs as text: they still run
+            parts = raw.replace("\\`", "\0").split("`")
             for inner in parts[1::2]:
-                self.analyze_text(inner, (*via, "heredoc `...`"))
+                self.analyze_text(inner.replace("\0", "`"), (*via, "heredoc `...`"))
             return Flow(frozenset({DYNAMIC}), None)
         ctx = self._wctx()
         values = [v for alt in fields(body, ctx) for v in alt]
@@ -465,6 +538,7 @@ class Session:
         assigns: dict[str, str] = {}
         words: list[Any] = []
         extra = list(redirects)
+        mark = len(self._continuations)
         for child in node.named_children:
             t = child.type
             if t == "variable_assignment":
@@ -493,40 +567,46 @@ class Session:
                 if child.type == "variable_assignment":
                     self._assign(child, depth, via)
             shown = [f"{k}={v}" for k, v in assigns.items()][:8]
-            return self.run(Invocation([":", *shown], [frozenset()] * (1 + len(shown)), raw, via, assigns, extra,
-                                       stdin))
+            return self._continue(mark, self.run(Invocation([":", *shown], [frozenset()] * (1 + len(shown)), raw,
+                                                            via, assigns, extra, stdin)))
         # Expand words; alternatives of the program name become separate invocations.
         ctx = self._wctx()
         heads = fields(words[0], ctx)
         head_taint = frozenset(ctx.taint)
-        argv_tail: list[str] = []
-        taints_tail: list[frozenset[str]] = []
-        procsubs: dict[int, frozenset[str]] = {}
+        # Each argument word: its alternatives (a loop variable, a value set in one branch only).
+        per_word: list[list[list[str]]] = []
+        word_taints: list[frozenset[str]] = []
+        procsub_words: dict[int, frozenset[str]] = {}
         wctx = self._wctx()
-        for w in words[1:]:
+        for k, w in enumerate(words[1:]):
             wctx.taint = set()
-            values = flat(w, wctx)
+            per_word.append(fields(w, wctx))
+            word_taints.append(frozenset(wctx.taint))
             if w.type == "process_substitution":
-                procsubs[len(argv_tail) + 1] = self._subst.get(w.id, (None, frozenset()))[1]
-            argv_tail += values
-            taints_tail += [frozenset(wctx.taint)] * len(values)
-        if len(argv_tail) > 4096:
-            argv_tail, taints_tail = [*argv_tail[:4096], UNKNOWN], [*taints_tail[:4096], frozenset()]
+                procsub_words[k] = self._subst.get(w.id, (None, frozenset()))[1]
+        combos = 1
+        for alts in per_word:
+            combos *= len(alts)
+        # Few combinations: analyze each (`sudo $p` with p in {ls, rm} is two commands). Many: one command
+        # carrying the union of every alternative as arguments (what matters then is every path it may touch).
+        tails = _combinations(per_word, word_taints, procsub_words) if 1 < combos <= 8 else [
+            _union(per_word, word_taints, procsub_words)]
         results: list[Cmd] = []
         for head in heads[:8]:
             if not head:
                 head = [""]
-            argv = head + argv_tail
-            taints = [head_taint] * len(head) + taints_tail
-            shift = len(head) - 1
-            inv = Invocation(argv, taints, raw, via, assigns, extra, stdin,
-                             {i + shift: t for i, t in procsubs.items()})
-            program = argv[0]
-            if program in self.functions and UNKNOWN not in program:
-                results += self._call_function(program, inv, depth)
-            else:
-                results += self.run(inv)
-        return results
+            for argv_tail, taints_tail, procsubs in tails:
+                argv = head + argv_tail
+                taints = [head_taint] * len(head) + taints_tail
+                shift = len(head)
+                inv = Invocation(argv, taints, raw, via, assigns, extra, stdin,
+                                 {i + shift: t for i, t in procsubs.items()})
+                program = argv[0]
+                if program in self.functions and UNKNOWN not in program:
+                    results += self._call_function(program, inv, depth)
+                else:
+                    results += self.run(inv)
+        return self._continue(mark, results)
 
     def _call_function(self, name: str, inv: Invocation, depth: int) -> list[Cmd]:
         if name in self.calling:
@@ -568,6 +648,40 @@ class Session:
                 new.append(path)
         merged = list(dict.fromkeys(self.cwds + new))
         self.cwds = merged if len(merged) <= _MAX_CWDS else [*merged[:_MAX_CWDS - 1], None]
+
+
+Tail = tuple[list[str], list[frozenset[str]], dict[int, frozenset[str]]]
+
+
+def _union(per_word: list[list[list[str]]], taints: list[frozenset[str]],
+           procsub_words: dict[int, frozenset[str]]) -> Tail:
+    argv: list[str] = []
+    argv_taints: list[frozenset[str]] = []
+    procsubs: dict[int, frozenset[str]] = {}
+    for k, alts in enumerate(per_word):
+        values = list(dict.fromkeys(f for alt in alts for f in alt))
+        if k in procsub_words:
+            procsubs[len(argv)] = procsub_words[k]
+        argv += values
+        argv_taints += [taints[k]] * len(values)
+        if len(argv) > 4096:
+            return [*argv[:4096], UNKNOWN], [*argv_taints[:4096], frozenset()], procsubs
+    return argv, argv_taints, procsubs
+
+
+def _combinations(per_word: list[list[list[str]]], taints: list[frozenset[str]],
+                  procsub_words: dict[int, frozenset[str]]) -> list[Tail]:
+    out: list[Tail] = [([], [], {})]
+    for k, alts in enumerate(per_word):
+        grown: list[Tail] = []
+        for argv, argv_taints, procsubs in out:
+            for alt in alts:
+                subs = dict(procsubs)
+                if k in procsub_words:
+                    subs[len(argv)] = procsub_words[k]
+                grown.append((argv + alt, argv_taints + [taints[k]] * len(alt), subs))
+        out = grown
+    return out
 
 
 _BREAKS = ("&&", "||", ";;", ";", "|", "&", "\n", "(", ")", "{", "}", "`", "$(")

@@ -252,7 +252,9 @@ def evaluate(node: Any, ctx: WordCtx, quoted: bool = False, first: bool = True) 
     if t == "process_substitution":
         return ["/dev/fd/63"]
     if t == "brace_expression":
-        return _brace_range(text(node))
+        # {1..3} is several words, not several possibilities: mark it as a brace list
+        values = _brace_range(text(node))
+        return [values[0] if len(values) == 1 else _LB + _COMMA.join(values) + _RB]
     if t == "arithmetic_expansion":
         return [UNKNOWN]
     return [text(node)]
@@ -449,14 +451,16 @@ def fields(node: Any, ctx: WordCtx) -> list[list[str]]:
             return [[s]]  # the common case: a plain word is itself
     result: list[list[str]] = []
     for alt in evaluate(node, ctx):
+        words: list[str] = []  # brace expansion makes several words of one alternative
         for expanded in _brace_expand(alt, [64]) if _LB in alt else [alt]:
             expanded = _restore(expanded)
             if _SPLIT in expanded:
-                result.append([f for f in expanded.split(_SPLIT) if f])
+                words += [f for f in expanded.split(_SPLIT) if f]
             else:
-                result.append([expanded])
-            if len(result) > MAX_ALTS:
-                return [[UNKNOWN]]
+                words.append(expanded)
+        result.append(words)
+        if len(result) > MAX_ALTS:
+            return [[UNKNOWN]]
     return result
 
 
