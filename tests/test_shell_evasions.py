@@ -55,7 +55,11 @@ WRAPPERS = ["", "sudo ", "sudo -u root ", "env ", "env -i ", "nohup ", "command 
             "exec ", "time ", "stdbuf -oL ", "busybox "]
 CONTEXTS = ["{c}", "{{ {c}; }}", "({c})", "bash -c '{c}'", "sh -c \"{c}\"", "eval '{c}'", "echo '{c}' | sh",
             "ls && {c}", "false || {c}", "if true; then {c}; fi", "for i in 1; do {c}; done", "f() {{ {c}; }}; f",
-            "true; {c}", "echo $({c})", "x=$({c})", "cat <<EOF | sh\n{c}\nEOF", "bash <<< '{c}'"]
+            "true; {c}", "echo $({c})", "x=$({c})", "cat <<EOF | sh\n{c}\nEOF", "bash <<< '{c}'",
+            "bash <(echo '{c}')", "source <(echo '{c}')", "printf '%s\\n' '{c}' | bash", "{c} &", "nohup bash -c '{c}' &",
+            "timeout 5 bash -c '{c}'", "watch -n 1 '{c}'", "trap '{c}' EXIT", "echo '{c}' | xargs -0 bash -c",
+            "find . -maxdepth 0 -exec sh -c '{c}' \\;", "sh -c 'sh -c \"{c}\"'", "(cd /tmp && {c})",
+            "su -c '{c}'", "sudo sh -c '{c}'", "ssh localhost '{c}'", "eval \"$(echo '{c}')\""]
 BASES = [("rm", "-rf ~"), ("rm", "-rf /"), ("rm", "-fr $HOME"), ("cat", "~/.ssh/id_rsa"), ("cat", "~/.aws/credentials"),
          ("mkfs.ext4", "/dev/sda1"), ("dd", "if=/dev/zero of=/dev/sda")]
 
@@ -69,7 +73,9 @@ def test_layered_evasions_stay_denied(base, how, pos, wrapper, context, via_vari
     command = f"{wrapper}{word} {args}"
     if via_variable:
         command = f"p={word}; {wrapper}$p {args}"
-    if "'" in command and ("'{c}'" in context):
+    if "'" in command and "'" in context:
+        if context.count("'") > 2 or '"' in context or "'{c}'" not in context:
+            return  # nested quoting the spelling cannot survive; other draws cover these contexts
         context = context.replace("'{c}'", '"{c}"')
     if '"{c}"' in context or "<<EOF" in context:
         command = command.replace("$", "\\$").replace("`", "\\`")  # keep the outer shell from expanding them

@@ -71,10 +71,13 @@ def stdin_code(cmd: Cmd, lang: str) -> None:
 def script_file(cmd: Cmd, raw: str, index: int | None = None) -> None:
     """The program runs a script file (or a process substitution standing for one)."""
     if index is not None and index in cmd.inv.procsubs:
-        taint = cmd.inv.procsubs[index]
-        if not _flow_facts(cmd, taint, f"{cmd.program} <(...)"):
-            pass
-        cmd.opaque(f"{cmd.program} runs the output of a process substitution as code")
+        taint, code = cmd.inv.procsubs[index]
+        lang = "shell" if cmd.program in SHELLS or cmd.program in (".", "source") else lang_of(cmd.program)
+        if code is not None:
+            run_code(cmd, lang, code, taint, f"{cmd.program} <(...)")  # `bash <(echo 'rm -rf ~')`
+        else:
+            _flow_facts(cmd, taint, f"{cmd.program} <(...)")
+            cmd.opaque(f"{cmd.program} runs the output of a process substitution as code")
         return
     if "://" in raw:
         # deno run https://..., bun https://...: the script is fetched from the network and run

@@ -50,7 +50,8 @@ class Invocation:
     assigns: dict[str, str] = field(default_factory=dict)
     redirects: list[tuple[str, str, frozenset[str]]] = field(default_factory=list)
     stdin: Flow | None = None
-    procsubs: dict[int, frozenset[str]] = field(default_factory=dict)  # argv index -> taint of <(...)
+    # argv index -> (taint, text) of a <(...) standing there, text when the analyzer could compute it
+    procsubs: dict[int, tuple[frozenset[str], str | None]] = field(default_factory=dict)
 
 
 def show(arg: str) -> str:

@@ -576,14 +576,15 @@ class Session:
         # Each argument word: its alternatives (a loop variable, a value set in one branch only).
         per_word: list[list[list[str]]] = []
         word_taints: list[frozenset[str]] = []
-        procsub_words: dict[int, frozenset[str]] = {}
+        procsub_words: dict[int, tuple[frozenset[str], str | None]] = {}
         wctx = self._wctx()
         for k, w in enumerate(words[1:]):
             wctx.taint = set()
             per_word.append(fields(w, wctx))
             word_taints.append(frozenset(wctx.taint))
             if w.type == "process_substitution":
-                procsub_words[k] = self._subst.get(w.id, (None, frozenset()))[1]
+                text_value, taint_value = self._subst.get(w.id, (None, frozenset()))
+                procsub_words[k] = (taint_value, text_value)
         combos = 1
         for alts in per_word:
             combos *= len(alts)
@@ -650,14 +651,14 @@ class Session:
         self.cwds = merged if len(merged) <= _MAX_CWDS else [*merged[:_MAX_CWDS - 1], None]
 
 
-Tail = tuple[list[str], list[frozenset[str]], dict[int, frozenset[str]]]
+Tail = tuple[list[str], list[frozenset[str]], dict[int, tuple[frozenset[str], str | None]]]
 
 
 def _union(per_word: list[list[list[str]]], taints: list[frozenset[str]],
-           procsub_words: dict[int, frozenset[str]]) -> Tail:
+           procsub_words: dict[int, tuple[frozenset[str], str | None]]) -> Tail:
     argv: list[str] = []
     argv_taints: list[frozenset[str]] = []
-    procsubs: dict[int, frozenset[str]] = {}
+    procsubs: dict[int, tuple[frozenset[str], str | None]] = {}
     for k, alts in enumerate(per_word):
         values = list(dict.fromkeys(f for alt in alts for f in alt))
         if k in procsub_words:
@@ -670,7 +671,7 @@ def _union(per_word: list[list[list[str]]], taints: list[frozenset[str]],
 
 
 def _combinations(per_word: list[list[list[str]]], taints: list[frozenset[str]],
-                  procsub_words: dict[int, frozenset[str]]) -> list[Tail]:
+                  procsub_words: dict[int, tuple[frozenset[str], str | None]]) -> list[Tail]:
     out: list[Tail] = [([], [], {})]
     for k, alts in enumerate(per_word):
         grown: list[Tail] = []

@@ -304,8 +304,16 @@ def _xargs(cmd: Cmd) -> None:
     inner = args[i:] or ["echo"]
     stdin = cmd.inv.stdin
     taint = stdin.taint if stdin else frozenset()
+    flags = args[:i]
     if stdin is not None and stdin.text is not None and UNKNOWN not in stdin.text:
-        items = stdin.text.split()[:64]
+        text = stdin.text
+        if any(f in ("-0", "--null") or (f.startswith("-") and not f.startswith("--") and "0" in f) for f in flags):
+            items = [p for p in text.rstrip("\n").split("\0") if p][:64]  # NUL-delimited: one item per NUL
+        elif any(f in ("-d", "--delimiter") or f.startswith(("-d", "--delimiter=")) for f in flags) or replace or \
+                any(f.startswith(("-L", "--max-lines", "-l")) for f in flags):
+            items = [line for line in text.split("\n") if line][:64]  # line-delimited
+        else:
+            items = text.split()[:64]
     elif stdin is not None and stdin.items:
         items = list(stdin.items[:16])  # what find would list: classified like the real paths
     else:
