@@ -26,7 +26,8 @@ def warden_exec(world, policy: str, *args: str, env: dict | None = None):
     return subprocess.run([WARDEN, "exec", *args], cwd=world.ws, env=full, capture_output=True, timeout=60)
 
 
-ALLOW = "version: 1\ndefault: allow\n"
+# disable: ['*'] switches off the built-in recommended rules so each test's default alone decides
+ALLOW = "version: 1\ndisable: ['*']\ndefault: allow\n"
 
 
 def test_allowed_command_runs_confined_with_status_passed_through(world):
@@ -40,14 +41,14 @@ def test_allowed_command_runs_confined_with_status_passed_through(world):
 
 
 def test_deny_refuses_before_running(world):
-    r = warden_exec(world, "version: 1\ndefault: deny\n", "--", "/bin/sh", "-c", "echo ran > ran.txt")
+    r = warden_exec(world, "version: 1\ndisable: ['*']\ndefault: deny\n", "--", "/bin/sh", "-c", "echo ran > ran.txt")
     assert r.returncode == 126
     assert b"denied by policy" in r.stderr
     assert not (world.ws / "ran.txt").exists()
 
 
 def test_ask_is_refused_without_a_human(world):
-    r = warden_exec(world, "version: 1\ndefault: ask\n", "--yes", "--", "/bin/sh", "-c", "echo ran > ran.txt")
+    r = warden_exec(world, "version: 1\ndisable: ['*']\ndefault: ask\n", "--yes", "--", "/bin/sh", "-c", "echo ran > ran.txt")
     assert r.returncode == 126
     assert b"asks for approval" in r.stderr and b"agents and scripts cannot approve" in r.stderr
     assert not (world.ws / "ran.txt").exists()
@@ -111,7 +112,7 @@ def test_ask_can_be_approved_by_a_human_at_a_terminal(world):
     import pty
 
     pol = world.base / "policy.yaml"
-    pol.write_text("version: 1\ndefault: ask\n")
+    pol.write_text("version: 1\ndisable: ['*']\ndefault: ask\n")
     env = dict(world.env, WARDEN_POLICY=str(pol), WARDEN_AUDIT="0", WARDEN_MANAGED_POLICY="")
     main, tty = pty.openpty()
     try:

@@ -1,0 +1,217 @@
+"""Developer tools with effects beyond their name: runners that take a command (perf, hyperfine,
+version managers), deploy CLIs, migration tools that drop databases, compilers and in-place
+editors that write where ``-o``/``-i`` says, and network configuration.
+"""
+
+from __future__ import annotations
+
+from warden.core.analyze.invocation import Cmd
+from warden.core.facts import Access
+
+# `TOOL [sub] [opts] [--] CMD...`: the command runs. value: subcommands that take a command.
+COMMAND_RUNNERS = {
+    "perf": ("stat", "record", "trace", "top", "sched", "mem", "lock", "kvm", "c2c"),
+    "asdf": ("exec",), "mise": ("exec", "x"), "rtx": ("exec", "x"), "pyenv": ("exec",), "rbenv": ("exec",),
+    "nodenv": ("exec",), "goenv": ("exec",), "nvm": ("exec", "run"), "fnm": ("exec",), "volta": ("run",),
+    "dotenvx": ("run",), "op": ("run",), "doppler": ("run",), "infisical": ("run",), "aws-vault": ("exec",),
+    "chamber": ("exec",), "sops": ("exec-env", "exec-file"),
+}
+RUNNER_VALUE_OPTS = ("-e", "--event", "-o", "--output", "-p", "--pid", "-r", "--repeat", "-c", "--count", "-F",
+                     "--freq", "--profile", "--env-file", "-f")
+
+
+def _command_runner(cmd: Cmd) -> None:
+    args = cmd.args
+    subs = COMMAND_RUNNERS.get(cmd.program, ())
+    if not args or (subs and args[0] not in subs):
+        return
+    i = 1 if subs else 0
+    if "--" in args[i:]:
+        inner = args[args.index("--", i) + 1:]
+    else:
+        while i < len(args) and args[i].startswith("-"):
+            i += 2 if args[i] in RUNNER_VALUE_OPTS else 1
+        if cmd.program in ("nvm",) and i < len(args):
+            i += 1  # nvm exec VERSION CMD
+        inner = args[i:]
+    if inner:
+        cmd.nested(inner, via=f"{cmd.program} {args[0] if subs else ''}".strip())
+
+
+def _hyperfine(cmd: Cmd) -> None:
+    """hyperfine runs each positional (and --prepare/--setup/--cleanup value) as shell code."""
+    args = cmd.args
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a in ("-p", "--prepare", "-s", "--setup", "-c", "--conclude", "--cleanup") and i + 1 < len(args):
+            cmd.shell(args[i + 1], f"hyperfine {a}")
+            i += 2
+            continue
+        if a in ("-r", "--runs", "-w", "--warmup", "-m", "--min-runs", "-M", "--max-runs", "-L", "--parameter-list",
+                 "-P", "--parameter-scan", "-S", "--shell", "--export-json", "--export-markdown", "--export-csv",
+                 "-n", "--command-name", "-u", "--time-unit", "--style", "--sort", "--output", "-D",
+                 "--parameter-step-size"):
+            if a in ("--export-json", "--export-markdown", "--export-csv") and i + 1 < len(args):
+                cmd.path(args[i + 1], Access.WRITE)
+            i += 2 if a not in ("-L", "--parameter-list", "-P", "--parameter-scan") else 3
+            continue
+        if not a.startswith("-"):
+            cmd.shell(a, "hyperfine")
+        i += 1
+
+
+DEPLOY_VERBS = {"vercel": ("deploy", "--prod", "promote", "rollback", "remove", "rm"),
+                "netlify": ("deploy",), "firebase": ("deploy", "hosting:disable", "projects:delete"),
+                "wrangler": ("deploy", "publish", "delete", "secret"), "flyctl": ("deploy", "destroy", "apps"),
+                "fly": ("deploy", "destroy"), "heroku": ("releases:rollback", "apps:destroy", "pg:reset"),
+                "serverless": ("deploy", "remove"), "sls": ("deploy", "remove"), "amplify": ("publish", "push"),
+                "railway": ("up", "down"), "fastlane": ("deliver", "pilot", "supply", "release", "beta"),
+                "eas": ("submit", "update", "build"), "cdk": ("deploy", "destroy"), "sam": ("deploy", "delete"),
+                "expo": ("publish",), "supabase": ("db", "functions")}
+
+
+def _deploy(cmd: Cmd) -> None:
+    args = cmd.args
+    verbs = DEPLOY_VERBS.get(cmd.program, ())
+    if cmd.program == "vercel" and (not args or all(a.startswith("-") for a in args)):
+        cmd.fact("pkg.publish", "vercel deploys the project")
+        return
+    hit = next((a for a in args if a in verbs), None)
+    if hit is None:
+        return
+    if any(w in hit for w in ("destroy", "delete", "remove", "rm", "reset", "down")) or (
+            hit == "apps" and "destroy" in args):
+        cmd.fact("cloud.delete", f"{cmd.program} {hit} removes a deployment or its data")
+    elif cmd.program == "supabase" and "reset" in args:
+        cmd.fact("db.destroy", "supabase db reset drops the database")
+    else:
+        cmd.fact("pkg.publish", f"{cmd.program} {hit} deploys or publishes")
+
+
+# migration tools: verbs that drop or wipe the database
+DB_WIPES = {"prisma": (("migrate", "reset"), ("db", "push", "--force-reset")), "rails": (("db:drop",), ("db:reset",),
+            ("db:schema:load",), ("db:purge",)), "rake": (("db:drop",), ("db:reset",), ("db:purge",)),
+            "flyway": (("clean",),), "liquibase": (("dropAll",), ("drop-all",)), "sqlx": (("database", "drop"),
+            ("database", "reset")), "diesel": (("database", "reset"),), "migrate": (("drop",),),
+            "django-admin": (("flush",), ("reset_db",)), "alembic": (("downgrade", "base"),),
+            "dbmate": (("drop",),), "goose": (("reset",),), "knex": (("migrate:rollback", "--all"),),
+            "sequelize": (("db:drop",), ("db:migrate:undo:all",)), "typeorm": (("schema:drop",),)}
+
+
+def _migrations(cmd: Cmd) -> None:
+    args = cmd.args
+    for pattern in DB_WIPES.get(cmd.program, ()):
+        if all(p in args for p in pattern):
+            cmd.fact("db.destroy", f"{cmd.program} {' '.join(pattern)} drops or wipes the database")
+            return
+
+
+COMPILERS = ("gcc", "g++", "cc", "c++", "clang", "clang++", "ld", "rustc", "nasm", "yasm", "gfortran", "zig", "tcc",
+             "emcc", "swiftc", "kotlinc", "ghc", "nim", "crystal", "odin", "v")
+
+
+def _compiler(cmd: Cmd) -> None:
+    args = cmd.args
+    for i, a in enumerate(args):
+        if a == "-o" and i + 1 < len(args):
+            cmd.path(args[i + 1], Access.WRITE)
+        elif a.startswith("-o") and len(a) > 2 and cmd.program not in ("zig",):
+            cmd.path(a[2:], Access.WRITE)
+        elif a.startswith("-femit-bin="):
+            cmd.path(a.split("=", 1)[1], Access.WRITE)
+
+
+def _in_place(cmd: Cmd) -> None:
+    """yq -i, mlr -I, dos2unix, xxd/uniq/iconv output operands: files written in place."""
+    args = cmd.args
+    p = cmd.program
+    operands = [a for a in args if not a.startswith("-")]
+    if p in ("yq", "mlr"):
+        if any(a in ("-i", "--inplace", "-I", "--in-place") for a in args):
+            for f in operands[1:] if p == "yq" else operands:
+                cmd.path(f, Access.WRITE)
+        else:
+            for f in operands[1:]:
+                cmd.path(f, Access.READ)
+    elif p in ("dos2unix", "unix2dos"):
+        for f in operands:
+            cmd.path(f, Access.WRITE)
+    elif p in ("xxd", "uniq"):
+        from warden.core.analyze.fsops import _reader_out
+
+        _reader_out(cmd, operands[:1])
+        if len(operands) >= 2:
+            cmd.path(operands[1], Access.WRITE)
+    else:  # iconv, shuf, pandoc: inputs are read, -o is written
+        values = [args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-o", "--output", "-f", "-t", "--from", "--to")]
+        for i, a in enumerate(args):
+            if a in ("-o", "--output") and i + 1 < len(args):
+                cmd.path(args[i + 1], Access.WRITE)
+            elif not a.startswith("-") and a not in values:
+                cmd.path(a, Access.READ)
+    if p in ("xxd",) and any(a.startswith("-r") for a in args):
+        from warden.core.analyze.fsops import _decoder
+
+        _decoder(cmd)
+
+
+def _netconf(cmd: Cmd) -> None:
+    args = cmd.args
+    p = cmd.program
+    mutating = {"ip": ("add", "del", "delete", "flush", "set", "change", "replace", "append"),
+                "ifconfig": ("down", "up", "netmask", "hw", "mtu", "add", "del"),
+                "route": ("add", "del", "flush"), "arp": ("-d", "-s", "--delete", "--set")}[p]
+    if any(a in mutating for a in args):
+        cmd.fact("sys.network", f"{p} {' '.join(args[:4])} changes network configuration")
+
+
+def _dc(cmd: Cmd) -> None:
+    script = " ".join(a for a in cmd.args if not a.startswith("-") or a in ("-e",))
+    if "!" in script:
+        from warden.core.analyze.escapes import escape
+
+        escape(cmd, "dc ! (runs a shell command)", script.split("!", 1)[1].split("\n")[0] or None)
+
+
+def _hash(cmd: Cmd) -> None:
+    if "-p" in cmd.args:
+        cmd.fact("exec.env_inject", "hash -p makes a command name run another file")
+
+
+def _code(cmd: Cmd) -> None:
+    args = cmd.args
+    for i, a in enumerate(args):
+        if a in ("--install-extension",) and i + 1 < len(args):
+            cmd.fact("pkg.install", f"{cmd.program} installs extension {args[i + 1]}", packages=[args[i + 1]])
+
+
+def _ssh_keygen(cmd: Cmd) -> None:
+    args = cmd.args
+    generating = not any(a in ("-l", "-y", "-F", "-R", "-lf", "-yf") or a.startswith(("-l", "-y")) for a in args)
+    for i, a in enumerate(args):
+        if (a == "-f" or a.endswith("f")) and a.startswith("-") and i + 1 < len(args):
+            cmd.path(args[i + 1], Access.WRITE if generating else Access.READ)
+        if a == "-R" and i + 1 < len(args):
+            cmd.path("~/.ssh/known_hosts", Access.WRITE)
+
+
+def _java(cmd: Cmd) -> None:
+    args = cmd.args
+    for i, a in enumerate(args):
+        if a == "-jar" and i + 1 < len(args):
+            from warden.core.analyze.interpreters import script_file
+
+            script_file(cmd, args[i + 1])
+            return
+
+
+HANDLERS = {name: _command_runner for name in COMMAND_RUNNERS}
+HANDLERS.update({name: _deploy for name in DEPLOY_VERBS})
+HANDLERS.update({name: _migrations for name in DB_WIPES})
+HANDLERS.update({name: _compiler for name in COMPILERS})
+HANDLERS.update({name: _in_place for name in ("yq", "mlr", "dos2unix", "unix2dos", "xxd", "uniq", "iconv", "shuf",
+                                              "pandoc")})
+HANDLERS.update({name: _netconf for name in ("ip", "ifconfig", "route", "arp")})
+HANDLERS.update({"hyperfine": _hyperfine, "dc": _dc, "hash": _hash, "code": _code, "codium": _code,
+                 "cursor": _code, "java": _java, "ssh-keygen": _ssh_keygen})
