@@ -15,21 +15,23 @@ internal error and the internal deadline (kept well below the hook timeout) exit
 reason on stderr. PostToolUse is the exception that proves the rule: there exit 2 would not stop
 the output reaching the model, so a failure *withholds* the output instead.
 
-This module is on the hot path of every tool call. It imports only ``os`` and ``sys`` at module
-level; the daemon client (:mod:`warden.adapters.claude_hookd`) answers most calls without ever
-importing JSON, the policy engine or the analyzers here.
+This module is the hot path of every tool call: it imports only ``os``, ``sys`` and ``_socket``
+and hands the event to the hook daemon (:mod:`warden.adapters.claude_hookd`). The protocol mapping
+is :func:`warden.adapters.claude_protocol.respond`, run by the daemon or, without one, here.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
-from typing import Any
+
+TYPE_CHECKING = False  # importing typing costs ~8 ms here; annotations are strings anyway
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
 DEFAULT_DEADLINE = 8.0  # seconds; the installed hook timeout is 30 s (Claude Code's default is 60 s)
 MAX_STDIN = 16 * 1024 * 1024
-MAX_REASON = 2000  # Claude Code caps hook output at 10,000 characters; reasons stay well under
 SESSION_EVENTS = ("SessionStart", "SessionEnd", "Stop", "SubagentStop")
 
 USAGE = """usage: warden hook claude-code [--deadline SECONDS] [--no-daemon] [--policy FILE]
@@ -61,9 +63,7 @@ def hook_main(argv: list[str]) -> int:
     cwd = _safe_cwd()
     if opts["daemon"] and environ.get("WARDEN_HOOK_DAEMON", "1").lower() not in ("0", "off", "no", "false"):
         try:
-            from warden.adapters import claude_hookd
-
-            answer = claude_hookd.ask(raw, environ, cwd, argv, deadline)
+            answer = ask_daemon(raw, environ, cwd, argv, deadline)
         except Exception:
             answer = None  # the daemon is an accelerator; the in-process path is the reference
         if answer is not None:
@@ -139,15 +139,19 @@ def run_with_deadline(
     previous = signal.signal(signal.SIGALRM, _expired)
     signal.setitimer(signal.ITIMER_REAL, deadline)
     try:
+        from warden.adapters.claude_protocol import respond
+
         return respond(raw, environ, cwd, opts)
     except HookDeadline as exc:
-        return _failure(_event_of(raw), str(exc))
+        from warden.adapters.claude_protocol import failure
+
+        return failure(event_of(raw), str(exc))
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
 
 
-def _event_of(raw: bytes) -> str:
+def event_of(raw: bytes) -> str:
     """Best-effort event name for a failure answer, without trusting the payload to parse."""
     for name in ("PostToolUse", "UserPromptSubmit", "PreToolUse", *SESSION_EVENTS):
         if b'"' + name.encode() + b'"' in raw[:4096]:
@@ -155,274 +159,90 @@ def _event_of(raw: bytes) -> str:
     return ""
 
 
-# ------------------------------------------------------------------------------------------
-# The protocol mapping. Everything below may import freely: it runs in-process (slow path) or
-# inside the daemon.
-# ------------------------------------------------------------------------------------------
+# --- the daemon client (see warden.adapters.claude_hookd for the server) -----------------------
+
+MAGIC = b"WARDEN-HOOK 1\n"
+_MAX_SUN_PATH = 100
 
 
-def respond(raw: bytes, environ: Mapping[str, str], cwd: str, opts: Mapping[str, Any]) -> tuple[int, bytes, bytes]:
-    """One hook event in, (exit code, stdout, stderr) out. Never raises except HookDeadline."""
-    event = _event_of(raw)
+def socket_path(environ: Mapping[str, str]) -> str:
+    home = environ.get("WARDEN_HOME") or (environ.get("HOME") or "/") + "/.warden"
+    import zlib  # builtin C module: no import cost worth measuring
+
+    # One daemon per (interpreter, installed package): a different venv never answers for us.
+    origin = os.path.realpath(sys.executable) + "\0" + os.path.dirname(__file__)
+    tag = f"{zlib.crc32(origin.encode()):08x}"
+    path = f"{home}/run/hookd-{tag}.sock"
+    if len(path.encode()) <= _MAX_SUN_PATH:
+        return path
+    return f"/tmp/warden-{os.getuid()}/hookd-{tag}-{zlib.crc32(home.encode()):08x}.sock"
+
+
+# --- client (hot path: keep it to _socket, os and sys) ---------------------------------------
+
+
+def ask_daemon(raw: bytes, environ: Mapping[str, str], cwd: str, argv: list[str],
+        deadline: float) -> tuple[int, bytes, bytes] | None:
+    """The daemon's answer, or None when the caller should answer in-process."""
+    import _socket
+
+    path = socket_path(environ)
+    if path.startswith("/tmp/"):
+        try:
+            st = os.stat(os.path.dirname(path))
+        except OSError:
+            st = None
+        if st is not None and (st.st_uid != os.getuid() or st.st_mode & 0o077):
+            return None  # a directory someone else controls: never trust a socket in it
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
-        import json
-
-        if len(raw) > MAX_STDIN:
-            return _failure(event, f"the hook event is larger than {MAX_STDIN} bytes")
+        sock.settimeout(min(deadline, 2.0))
         try:
-            payload = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            return _failure(event, f"the hook event on stdin is not valid JSON ({exc})")
-        if not isinstance(payload, dict):
-            return _failure(event, f"the hook event must be a JSON object, got {type(payload).__name__}")
-        event = payload.get("hook_event_name")
-        if not isinstance(event, str) or not event:
-            return _failure("", "the hook event has no hook_event_name")
-        handler = _HANDLERS.get(event)
-        if handler is None:
-            return 0, b"", b""  # an event Warden does not take part in (Notification, PreCompact...)
-        gw = _gateway(payload, environ, cwd, opts)
+            sock.connect(path)
+        except OSError:
+            spawn(path)
+            return None
+        env = b"\0".join(k + b"=" + v for k, v in os.environb.items())
+        cwd_b = os.fsencode(cwd)
+        argv_b = b"\0".join(os.fsencode(a) for a in argv)
+        header = b"%d %d %d %d\n" % (len(cwd_b), len(env), len(argv_b), len(raw))
+        sock.settimeout(deadline + 1.0)  # the daemon enforces the deadline itself; this is the backstop
         try:
-            return handler(gw, payload)
-        finally:
-            gw.close()
-    except HookDeadline:
-        raise
-    except Exception as exc:
-        return _failure(event, f"internal error: {type(exc).__name__}: {exc}")
+            sock.sendall(MAGIC + header + cwd_b + env + argv_b + raw)
+            sock.shutdown(_socket.SHUT_WR)
+            chunks = []
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        except OSError as exc:
+            return 2, b"", (f"Warden blocked this: the hook daemon did not answer in time ({exc})\n").encode()
+        reply = b"".join(chunks)
+        if not reply or reply.startswith(b"STALE"):
+            return None  # nothing was decided (daemon restarting or from other code): decide here
+        head, _, rest = reply.partition(b"\n")
+        code_s, out_n, err_n = head.split()
+        out_len, err_len = int(out_n), int(err_n)
+        if len(rest) != out_len + err_len:
+            return 2, b"", b"Warden blocked this: the hook daemon sent a truncated answer\n"
+        return int(code_s), rest[:out_len], rest[out_len:]
+    finally:
+        sock.close()
 
 
-def _failure(event: str, why: str) -> tuple[int, bytes, bytes]:
-    """Fail closed, in the way that actually closes for this event."""
-    message = f"Warden blocked this because it could not decide safely: {why}"
-    if event == "PostToolUse":
-        # exit 2 would not stop the output reaching the model; replacing it does.
-        import json
-
-        notice = f"[output withheld by Warden: {why}]"
-        body = {"hookSpecificOutput": {"hookEventName": "PostToolUse", "updatedToolOutput": {
-            "stdout": notice, "stderr": "", "interrupted": False, "isImage": False}}}
-        return 0, json.dumps(body).encode(), (message + "\n").encode()
-    if event in ("Stop", "SubagentStop"):
-        # exit 2 on Stop means "keep going", which would loop the agent; warn instead.
-        return 1, b"", (f"warden: {why}\n").encode()
-    return 2, b"", (message + "\n").encode()
-
-
-def _gateway(payload: dict[str, Any], environ: Mapping[str, str], cwd: str, opts: Mapping[str, Any]) -> Any:
-    """The one integration point with the policy engine and audit log (warden.gateway)."""
-    from warden.gateway import Gateway
-
-    # Claude Code tells hooks the project root; commands may `cd` away from it, the workspace stays.
-    project = environ.get("CLAUDE_PROJECT_DIR")
-    if project and not payload.get("workspace"):
-        payload["workspace"] = project
-    payload.setdefault("actor", {"agent": "claude-code"})
-    return Gateway.from_env(
-        cwd=str(payload.get("cwd") or cwd), policy_file=opts.get("policy"), environ=environ, audit=True
-    )
-
-
-def _json(obj: Any) -> bytes:
-    import json
-
-    return json.dumps(obj, ensure_ascii=False).encode("utf-8")
-
-
-def _clip(text: str, limit: int = MAX_REASON) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-# --- PreToolUse -----------------------------------------------------------------------------
-
-
-def _pre_tool_use(gw: Any, payload: dict[str, Any]) -> tuple[int, bytes, bytes]:
-    from warden.core.action import KNOWN_TOOLS
-
-    tool = payload.get("tool_name")
-    if isinstance(tool, str) and tool not in KNOWN_TOOLS and not tool.startswith("mcp__"):
-        # A Claude Code tool Warden does not model (Agent, TodoWrite, ...): no opinion, so Claude
-        # Code's own permission rules decide. Its inner tool calls still come through this hook.
-        _record_quietly(gw, payload, {"type": "claude_code.tool_deferred", "tool": tool})
-        return 0, b"", b""
-    verdict = gw.decide_payload(payload)
-    decision = verdict.decision.label
-    reason = _explain(verdict, payload)
-    out = {"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": decision,
-                                  "permissionDecisionReason": reason}}
-    return 0, _json(out), b""
-
-
-def _explain(verdict: Any, payload: Mapping[str, Any]) -> str:
-    """What was decided, what was found, and what would be allowed instead."""
-    label = verdict.decision.label
-    head = {"allow": "Warden allowed this", "ask": "Warden asks for approval",
-            "deny": "Warden denied this"}[label]
-    text = f"{head}: {verdict.reason}"
-    if label == "allow":
-        return _clip(text)
-    kinds = sorted({f.kind for f in verdict.facts})
-    if kinds:
-        text += f". Found: {', '.join(kinds[:8])}"
-    instead = _instead(kinds, payload)
-    if instead:
-        text += f". Instead: {instead}"
-    return _clip(text)
-
-
-def _instead(kinds: list[str], payload: Mapping[str, Any]) -> str:
-    workspace = payload.get("workspace") or payload.get("cwd") or "the workspace"
-    hints: list[str] = []
-
-    def has(prefix: str) -> bool:
-        return any(k.startswith(prefix) for k in kinds)
-
-    if has("exec.opaque") or has("shell.parse_error") or has("shell.obfuscat"):
-        hints.append("run the command directly, not through eval, `bash -c`, decoded or downloaded scripts, "
-                     "so Warden can see what runs")
-    if has("path.outside_workspace"):
-        hints.append(f"keep file changes inside the workspace ({workspace})")
-    if has("secret"):
-        hints.append("refer to credentials through environment variables instead of reading, printing or "
-                     "writing them")
-    if has("git."):
-        hints.append("use a non-destructive git command (no force push, no history rewrite on shared branches)")
-    if has("net.") or has("host"):
-        hints.append("fetch only from hosts the policy allows")
-    if has("warden.") or has("agent_config") or has("config.agent"):
-        hints.append("leave Warden's and Claude Code's own settings to the user")
-    if not hints:
-        hints.append("ask the user to run it, or have them adjust the policy (`warden explain` shows why)")
-    return "; ".join(hints)
-
-
-# --- PostToolUse ----------------------------------------------------------------------------
-
-
-def _redact_tree(value: Any, redact: Any, path: str, changed: list[str]) -> Any:
-    if isinstance(value, str):
-        new = redact(value)
-        if new != value:
-            changed.append(path or "$")
-        return new
-    if isinstance(value, list):
-        return [_redact_tree(v, redact, f"{path}[{i}]", changed) for i, v in enumerate(value)]
-    if isinstance(value, dict):
-        return {k: _redact_tree(v, redact, f"{path}.{k}" if path else str(k), changed) for k, v in value.items()}
-    return value
-
-
-def _post_tool_use(gw: Any, payload: dict[str, Any]) -> tuple[int, bytes, bytes]:
-    redact = gw.redactor()
-    changed: list[str] = []
-    response = _redact_tree(payload.get("tool_response"), redact, "", changed)
-    gw.record({
-        "type": "claude_code.tool_output",
-        "session_id": str(payload.get("session_id", "")),
-        "tool": str(payload.get("tool_name", "")),
-        "tool_use_id": str(payload.get("tool_use_id", "")),
-        "redacted": bool(changed),
-        "redacted_fields": changed[:50],
-    })
-    if not changed:
-        return 0, b"", b""
-    note = (f"Warden replaced secrets in this tool output ({', '.join(changed[:5])}) with redaction markers; "
-            "the real values are not available to you. Refer to them by name (e.g. an environment variable).")
-    out = {"hookSpecificOutput": {"hookEventName": "PostToolUse", "updatedToolOutput": response,
-                                  "additionalContext": note}}
-    return 0, _json(out), b""
-
-
-# --- UserPromptSubmit -----------------------------------------------------------------------
-
-
-def _user_prompt_submit(gw: Any, payload: dict[str, Any]) -> tuple[int, bytes, bytes]:
-    prompt = payload.get("prompt")
-    if not isinstance(prompt, str):
-        return _failure("UserPromptSubmit", "the prompt is missing or not text")
-    redacted = gw.redactor()(prompt)
-    verdict = gw.decide_payload(payload)  # records the decision; secret.* facts come from analysis
-    carries_secret = redacted != prompt or any(f.kind.startswith("secret") for f in verdict.facts)
-    if carries_secret or verdict.decision.label == "deny":
-        why = ("it contains what looks like a secret" if carries_secret else verdict.reason)
-        reason = (f"Warden blocked this prompt: {why}. Secrets must not be sent to the model; remove it and "
-                  "refer to it by name (for example $API_TOKEN) instead.")
-        return 0, _json({"decision": "block", "reason": _clip(reason)}), b""
-    return 0, b"", b""
-
-
-# --- Session boundaries ---------------------------------------------------------------------
-
-
-def _session(gw: Any, payload: dict[str, Any]) -> tuple[int, bytes, bytes]:
-    event = str(payload.get("hook_event_name"))
-    record = {
-        "type": f"claude_code.{event}",
-        "session_id": str(payload.get("session_id", "")),
-        "cwd": str(payload.get("cwd", "")),
-    }
-    for key in ("source", "reason", "permission_mode", "stop_hook_active"):
-        if key in payload and isinstance(payload[key], (str, bool)):
-            record[key] = payload[key]
-    if event != "SessionStart":
-        try:
-            gw.record(record)
-        except Exception as exc:
-            return _failure(event, f"the audit log could not record {event}: {exc}")
-        return 0, b"", b""
-    policy = gw.policy  # a broken policy raises here: better to say so at session start
-    record["policy_digest"] = getattr(policy, "digest", "")
-    gw.record(record)
-    out = {"hookSpecificOutput": {"hookEventName": "SessionStart",
-                                  "additionalContext": policy_summary(policy, payload)}}
-    return 0, _json(out), b""
-
-
-def policy_summary(policy: Any, payload: Mapping[str, Any]) -> str:
-    """One paragraph the model reads at session start, so it wastes fewer turns on denials."""
-    workspace = payload.get("workspace") or payload.get("cwd") or "the project directory"
-    rules = list(getattr(policy, "rules", []))
-
-    def reasons(effect: str, limit: int) -> list[str]:
-        seen: list[str] = []
-        for r in rules:
-            label = getattr(getattr(r, "effect", None), "label", "")
-            reason = str(getattr(r, "reason", "")).rstrip(".")
-            if label == effect and reason and reason not in seen:
-                seen.append(reason)
-        return seen[:limit]
-
-    default = getattr(getattr(policy, "default", None), "label", "ask")
-    digest = str(getattr(policy, "digest", ""))[:12] or "unknown"
-    parts = [f"Warden checks every tool call in this session against a security policy (digest {digest})."]
-    allowed = reasons("allow", 4)
-    if allowed:
-        parts.append("Allowed without asking: " + "; ".join(allowed) + ".")
-    denied = reasons("deny", 6)
-    if denied:
-        parts.append("Always denied: " + "; ".join(denied) + ".")
-    parts.append(f"Anything else needs approval or follows the default ({default}).")
-    parts.append(f"Work inside {workspace}, run commands directly (no eval, `bash -c`, decoded or piped-in "
-                 "scripts), and do not read, print or write credentials: secrets in tool output are redacted "
-                 "and prompts carrying secrets are blocked. A denial's reason says what would be allowed "
-                 "instead; do not retry the same action in another form.")
-    return _clip(" ".join(parts), 2500)
-
-
-def _record_quietly(gw: Any, payload: Mapping[str, Any], event: dict[str, Any]) -> None:
-    event.setdefault("session_id", str(payload.get("session_id", "")))
+def spawn(path: str) -> None:
+    """Start a daemon in the background; never fails the caller."""
     try:
-        gw.record(event)
+        devnull = os.devnull
+        actions = [
+            (os.POSIX_SPAWN_OPEN, 0, devnull, os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_OPEN, 1, devnull, os.O_WRONLY, 0),
+            (os.POSIX_SPAWN_OPEN, 2, devnull, os.O_WRONLY, 0),
+        ]
+        env = dict(os.environ)
+        env.pop("PYTHONSTARTUP", None)
+        os.posix_spawn(sys.executable, [sys.executable, "-m", "warden.adapters.claude_hookd", path],
+                       env, file_actions=actions, setsid=True)
     except Exception:
-        pass  # nothing was allowed on the strength of this record
-
-
-_HANDLERS = {
-    "PreToolUse": _pre_tool_use,
-    "PostToolUse": _post_tool_use,
-    "UserPromptSubmit": _user_prompt_submit,
-    "SessionStart": _session,
-    "SessionEnd": _session,
-    "Stop": _session,
-    "SubagentStop": _session,
-}
+        pass

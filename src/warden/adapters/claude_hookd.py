@@ -3,7 +3,8 @@
 Why: every tool call starts ``warden hook claude-code``. Importing the policy engine, the shell
 parser and the audit store costs several times the interpreter's own start-up. The daemon keeps
 them imported; the hook process only forwards its stdin, environment and cwd over a Unix socket
-and copies the answer back. The client side (:func:`ask`) imports nothing but ``_socket``.
+and copies the answer back. The client side (:func:`warden.adapters.claude_code.ask_daemon`)
+imports nothing but ``_socket``.
 
 Correctness does not depend on the daemon:
 * The daemon answers with exactly :func:`warden.adapters.claude_code.respond`, the same function
@@ -26,94 +27,9 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
 from typing import Any
 
-MAGIC = b"WARDEN-HOOK 1\n"
-_MAX_SUN_PATH = 100
-
-
-def socket_path(environ: Mapping[str, str]) -> str:
-    home = environ.get("WARDEN_HOME") or (environ.get("HOME") or "/") + "/.warden"
-    import zlib  # builtin C module: no import cost worth measuring
-
-    # One daemon per (interpreter, installed package): a different venv never answers for us.
-    tag = "%08x" % zlib.crc32((sys.executable + "\0" + os.path.dirname(__file__)).encode())
-    path = f"{home}/run/hookd-{tag}.sock"
-    if len(path.encode()) <= _MAX_SUN_PATH:
-        return path
-    return f"/tmp/warden-{os.getuid()}/hookd-{tag}-{zlib.crc32(home.encode()):08x}.sock"
-
-
-# --- client (hot path: keep it to _socket, os and sys) ---------------------------------------
-
-
-def ask(raw: bytes, environ: Mapping[str, str], cwd: str, argv: list[str],
-        deadline: float) -> tuple[int, bytes, bytes] | None:
-    """The daemon's answer, or None when the caller should answer in-process."""
-    import _socket
-
-    path = socket_path(environ)
-    if path.startswith("/tmp/"):
-        try:
-            st = os.stat(os.path.dirname(path))
-        except OSError:
-            st = None
-        if st is not None and (st.st_uid != os.getuid() or st.st_mode & 0o077):
-            return None  # a directory someone else controls: never trust a socket in it
-    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
-    try:
-        sock.settimeout(min(deadline, 2.0))
-        try:
-            sock.connect(path)
-        except OSError:
-            spawn(path)
-            return None
-        env = b"\0".join(k + b"=" + v for k, v in os.environb.items())
-        cwd_b = os.fsencode(cwd)
-        argv_b = b"\0".join(os.fsencode(a) for a in argv)
-        header = b"%d %d %d %d\n" % (len(cwd_b), len(env), len(argv_b), len(raw))
-        sock.settimeout(deadline + 1.0)  # the daemon enforces the deadline itself; this is the backstop
-        try:
-            sock.sendall(MAGIC + header + cwd_b + env + argv_b + raw)
-            sock.shutdown(_socket.SHUT_WR)
-            chunks = []
-            while True:
-                chunk = sock.recv(65536)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-        except OSError as exc:
-            return 2, b"", (f"Warden blocked this: the hook daemon did not answer in time ({exc})\n").encode()
-        reply = b"".join(chunks)
-        if not reply or reply.startswith(b"STALE"):
-            return None  # nothing was decided (daemon restarting or from other code): decide here
-        head, _, rest = reply.partition(b"\n")
-        code_s, out_n, err_n = head.split()
-        out_len, err_len = int(out_n), int(err_n)
-        if len(rest) != out_len + err_len:
-            return 2, b"", b"Warden blocked this: the hook daemon sent a truncated answer\n"
-        return int(code_s), rest[:out_len], rest[out_len:]
-    finally:
-        sock.close()
-
-
-def spawn(path: str) -> None:
-    """Start a daemon in the background; never fails the caller."""
-    try:
-        devnull = os.devnull
-        actions = [
-            (os.POSIX_SPAWN_OPEN, 0, devnull, os.O_RDONLY, 0),
-            (os.POSIX_SPAWN_OPEN, 1, devnull, os.O_WRONLY, 0),
-            (os.POSIX_SPAWN_OPEN, 2, devnull, os.O_WRONLY, 0),
-        ]
-        env = dict(os.environ)
-        env.pop("PYTHONSTARTUP", None)
-        os.posix_spawn(sys.executable, [sys.executable, "-m", "warden.adapters.claude_hookd", path],
-                       env, file_actions=actions, setsid=True)
-    except Exception:
-        pass
-
+from warden.adapters.claude_code import MAGIC, MAX_STDIN
 
 # --- server ----------------------------------------------------------------------------------
 
@@ -156,8 +72,6 @@ def _read_request(conn: Any) -> tuple[str, dict[str, str], list[str], bytes]:
     line, _, rest = bytes(buf).partition(b"\n")
     buf = bytearray(rest)
     n_cwd, n_env, n_argv, n_raw = (int(x) for x in line.split())
-    from warden.adapters.claude_code import MAX_STDIN
-
     if min(n_cwd, n_env, n_argv, n_raw) < 0 or n_raw > MAX_STDIN + 1 or n_env > 8 * 1024 * 1024:
         raise ValueError("request too large")
     cwd = os.fsdecode(_read_exact(conn, n_cwd, buf))

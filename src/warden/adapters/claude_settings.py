@@ -70,9 +70,11 @@ def settings_path(scope: str, project_dir: str | None = None, environ: dict[str,
 
 def warden_command() -> str:
     """Absolute command for the hook: this installation's ``warden`` script."""
-    candidates = [Path(sys.executable).parent / "warden", Path(sys.argv[0]) if sys.argv and sys.argv[0] else None]
+    candidates = [Path(sys.executable).parent / "warden"]
+    if sys.argv and sys.argv[0]:
+        candidates.append(Path(sys.argv[0]))
     for c in candidates:
-        if c is not None and c.name == "warden" and c.is_file() and os.access(c, os.X_OK):
+        if c.name == "warden" and c.is_file() and os.access(c, os.X_OK):
             return f"{shlex.quote(str(c.resolve()))} hook claude-code"
     found = shutil.which("warden")
     if found:
@@ -82,7 +84,8 @@ def warden_command() -> str:
 
 
 def is_ours(hook: Any) -> bool:
-    return isinstance(hook, dict) and isinstance(hook.get("command"), str) and bool(_OURS.search(hook["command"]))
+    command = hook.get("command") if isinstance(hook, dict) else None
+    return isinstance(command, str) and bool(_OURS.search(command))
 
 
 def _load(path: Path) -> tuple[dict[str, Any], bytes | None]:
@@ -97,7 +100,7 @@ def _load(path: Path) -> tuple[dict[str, Any], bytes | None]:
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
-        raise SettingsError(f"{path} is not valid JSON ({exc}); fix or move it, then run this again") from None
+        raise SettingsError(f"{path} is not valid JSON ({exc}); fix or move it, then retry") from None
     if not isinstance(data, dict):
         raise SettingsError(f"{path} must hold a JSON object, found {type(data).__name__}")
     hooks = data.get("hooks")

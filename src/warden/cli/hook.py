@@ -65,8 +65,8 @@ def _scope_path(project: bool, user: bool, local: bool, directory: str | None):
 
 _scope_options = [
     click.option("--project", is_flag=True, help="This project: <dir>/.claude/settings.json (the default)."),
-    click.option("--user", is_flag=True, help="Every project: ~/.claude/settings.json (or $CLAUDE_CONFIG_DIR)."),
-    click.option("--local", is_flag=True, help="This project, not committed: <dir>/.claude/settings.local.json."),
+    click.option("--user", is_flag=True, help="Every project: ~/.claude/settings.json ($CLAUDE_CONFIG_DIR)."),
+    click.option("--local", is_flag=True, help="Uncommitted: <dir>/.claude/settings.local.json."),
     click.option("--dir", "directory", type=click.Path(file_okay=False), default=None,
                  help="Project directory (default: the current directory)."),
 ]
@@ -125,7 +125,9 @@ def install(agent: str, project: bool, user: bool, local: bool, directory: str |
 @click.argument("agent", type=click.Choice(AGENTS))
 @_with_scope
 @json_option
-def uninstall(agent: str, project: bool, user: bool, local: bool, directory: str | None, as_json: bool) -> None:
+def uninstall(
+    agent: str, project: bool, user: bool, local: bool, directory: str | None, as_json: bool
+) -> None:
     """Remove exactly Warden's hook entries from Claude Code's settings.
 
     \b

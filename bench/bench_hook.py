@@ -1,0 +1,143 @@
+"""Claude Code hook round trip: process start to answer, as a ratio to a bare interpreter start.
+
+A hook runs once per agent tool call, so its cost is the cost of a new process. This benchmark
+runs the exact command `warden install claude-code` writes (`<venv>/bin/warden hook claude-code`)
+with a PreToolUse Bash payload on stdin, many times, and compares the median wall time with
+`python -c pass` on the same interpreter. Runs are interleaved (A, B, C, A, B, C, ...) so load
+from other processes on the machine hits every variant alike.
+
+Variants:
+  python -c pass       the floor
+  hook (daemon)        the installed hook, answered by the warm hook daemon (the default path)
+  hook (in-process)    `--no-daemon`: imports the engine and unpickles the cached policy per call
+  peer: ...            any peer guard installed in this environment (see PEERS)
+
+Usage: python bench/bench_hook.py [--runs N] [--long]      (default 60 runs; --long = 300)
+Target: hook (daemon) median <= 2.0x the floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PAYLOAD = {
+    "session_id": "bench",
+    "transcript_path": "/dev/null",
+    "hook_event_name": "PreToolUse",
+    "permission_mode": "default",
+    "tool_name": "Bash",
+    "tool_input": {"command": "git status && ls -la src | head -20", "description": "bench"},
+    "tool_use_id": "toolu_bench",
+}
+
+
+def _warden_exe() -> str:
+    exe = Path(sys.executable).parent / "warden"
+    if exe.is_file():
+        return str(exe)
+    found = shutil.which("warden")
+    if not found:
+        sys.exit("bench_hook: no `warden` script next to this interpreter or on PATH; run `make install`")
+    return found
+
+
+def _time_once(argv: list[str], stdin: bytes, env: dict[str, str], cwd: str) -> tuple[float, bytes, int]:
+    t0 = time.perf_counter()
+    proc = subprocess.run(argv, input=stdin, env=env, cwd=cwd, capture_output=True)
+    return time.perf_counter() - t0, proc.stdout, proc.returncode
+
+
+def _stats(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
+    return statistics.median(ordered), p99
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=60)
+    parser.add_argument("--long", action="store_true", help="300 runs per variant")
+    args = parser.parse_args()
+    runs = 300 if args.long else args.runs
+
+    tmp = Path(tempfile.mkdtemp(prefix="warden-bench-hook-"))
+    workspace = tmp / "project"
+    (workspace / "src").mkdir(parents=True)
+    (workspace / ".git").mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WARDEN_", "CLAUDE_"))}
+    env.update({"WARDEN_HOME": str(tmp / "warden-home"), "HOME": str(tmp / "home"),
+                "CLAUDE_PROJECT_DIR": str(workspace), "WARDEN_HOOKD_IDLE": "120"})
+    payload = dict(PAYLOAD, cwd=str(workspace))
+    stdin = json.dumps(payload).encode()
+    warden = _warden_exe()
+
+    variants: dict[str, tuple[list[str], bytes, dict[str, str]]] = {
+        "python -c pass": ([sys.executable, "-c", "pass"], b"", env),
+        "hook (daemon)": ([warden, "hook", "claude-code"], stdin, env),
+        "hook (in-process)": ([warden, "hook", "claude-code", "--no-daemon"], stdin, env),
+    }
+    for name, argv in PEERS.items():
+        if shutil.which(argv[0]):
+            variants[f"peer: {name}"] = (argv, stdin, env)
+
+    # Warm up: start the daemon, fill the compiled-policy cache, prime the page cache.
+    answers: dict[str, str] = {}
+    for name, (argv, data, venv) in variants.items():
+        for _ in range(3):
+            _, out, code = _time_once(argv, data, venv, str(workspace))
+        answers[name] = _describe(out, code)
+        time.sleep(0.3 if name == "hook (daemon)" else 0)
+
+    samples: dict[str, list[float]] = {name: [] for name in variants}
+    for _ in range(runs):
+        for name, (argv, data, venv) in variants.items():
+            samples[name].append(_time_once(argv, data, venv, str(workspace))[0])
+
+    floor, _ = _stats(samples["python -c pass"])
+    print(f"Hook round trip, PreToolUse Bash payload, {runs} interleaved runs per variant ({sys.executable})")
+    print(f"{'variant':<24} {'median ms':>10} {'p99 ms':>9} {'x floor':>8}  answer")
+    for name, values in samples.items():
+        median, p99 = _stats(values)
+        print(f"{name:<24} {median * 1000:>10.1f} {p99 * 1000:>9.1f} {median / floor:>8.2f}  {answers[name]}")
+    ratio = _stats(samples["hook (daemon)"])[0] / floor
+    verdict = "meets" if ratio <= 2.0 else "MISSES"
+    print(f"hook (daemon) / python -c pass = {ratio:.2f}x -> {verdict} the 2.0x target")
+    _stop_daemon(env)
+    shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+def _describe(out: bytes, code: int) -> str:
+    try:
+        decision = json.loads(out)["hookSpecificOutput"]["permissionDecision"]
+        return f"exit {code}, {decision}"
+    except (ValueError, KeyError, TypeError):
+        return f"exit {code}" + (", no JSON" if out else "")
+
+
+def _stop_daemon(env: dict[str, str]) -> None:
+    """End the daemon this benchmark started (found through its own socket's lock file)."""
+    run = Path(env["WARDEN_HOME"]) / "run"
+    for sock in run.glob("hookd-*.sock"):
+        try:
+            sock.unlink()  # the daemon notices its socket is gone and exits within seconds
+        except OSError:
+            pass
+
+
+# Peers: hook commands of other Claude Code guards, run with the same payload when installed.
+PEERS: dict[str, list[str]] = {}
+
+if __name__ == "__main__":
+    raise SystemExit(main())
