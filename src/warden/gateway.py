@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from warden.core.action import Action, ActionError, action_from_payload
 from warden.core.analyze import AnalysisEnv

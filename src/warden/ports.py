@@ -6,7 +6,8 @@ shipped next to them. The core never imports an adapter (house rule 1).
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping, Protocol, runtime_checkable
+from collections.abc import Iterator, Mapping
+from typing import Any, Protocol, runtime_checkable
 
 
 @runtime_checkable

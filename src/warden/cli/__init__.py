@@ -19,6 +19,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"warden: hook unavailable ({exc}); blocking to stay safe", file=sys.stderr)
             return 2
         return hook_main(args[2:])
+    if args and args[0] == "decide":
+        from warden.cli.decide_stream import fast_main
+
+        code = fast_main(args[1:])
+        if code is not None:
+            return code
     from warden.cli.app import run
 
     return run(args)

@@ -2,47 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import sys
-from typing import Any, BinaryIO
+from typing import Any
 
 import click
 
 from warden.cli.common import cwd_option, emit_json, gateway, json_option, policy_option, styled
-from warden.core.action import MAX_PAYLOAD_BYTES
+from warden.cli.decide_stream import parse_payload
 from warden.core.decision import Verdict
-
-
-def _parse(raw: bytes) -> tuple[Any, str | None]:
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return None, f"input is not valid UTF-8 (byte {exc.start}); send JSON encoded as UTF-8"
-    try:
-        return json.loads(text), None
-    except json.JSONDecodeError as exc:
-        return None, f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-    except RecursionError:
-        return None, "JSON nested too deeply"
-
-
-def _bad_input(error: str) -> dict[str, Any]:
-    verdict = Verdict.fail_closed(error, reason=f"denied: {error}")
-    return verdict.to_json()
-
-
-def _read_line(stream: BinaryIO, limit: int) -> tuple[bytes | None, bool]:
-    """One line, at most ``limit`` bytes; an over-long line is drained and flagged."""
-    line = stream.readline(limit + 1)
-    if not line:
-        return None, False
-    if len(line) > limit and not line.endswith(b"\n"):
-        while True:  # drain the rest of the oversized line without keeping it
-            chunk = stream.readline(1 << 20)
-            if not chunk or chunk.endswith(b"\n"):
-                break
-        return b"", True
-    return line, False
 
 
 @click.command()
@@ -66,31 +32,9 @@ def decide(policy_file: str | None, cwd: str | None, jsonl: bool, no_audit: bool
     load makes every verdict a deny that quotes the load error. Exit status is 0 whenever a
     verdict was printed.
     """
-    gw = gateway(policy_file, cwd, audit=not no_audit)
-    stdin = sys.stdin.buffer
-    try:
-        if not jsonl:
-            raw = stdin.read(MAX_PAYLOAD_BYTES + 1)
-            if len(raw) > MAX_PAYLOAD_BYTES:
-                emit_json(_bad_input(f"input larger than {MAX_PAYLOAD_BYTES} bytes"))
-                return
-            payload, error = _parse(raw)
-            emit_json(_bad_input(error) if error else gw.decide_payload(payload).to_json())
-            return
-        while True:
-            line, oversized = _read_line(stdin, MAX_PAYLOAD_BYTES)
-            if line is None:
-                break
-            if oversized:
-                emit_json(_bad_input(f"line larger than {MAX_PAYLOAD_BYTES} bytes"))
-                continue
-            if not line.strip():
-                emit_json(_bad_input("empty line: expected one action JSON object per line"))
-                continue
-            payload, error = _parse(line)
-            emit_json(_bad_input(error) if error else gw.decide_payload(payload).to_json())
-    finally:
-        gw.close()
+    from warden.cli.decide_stream import run_decide
+
+    raise SystemExit(run_decide(policy_file, cwd, jsonl, audit=not no_audit))
 
 
 @click.command()
@@ -114,7 +58,7 @@ def explain(target: str, policy_file: str | None, cwd: str | None, as_json: bool
     gw = gateway(policy_file, cwd, audit=False)
     payload: Any
     if target.lstrip().startswith("{"):
-        payload, error = _parse(target.encode())
+        payload, error = parse_payload(target.encode())
         if error:
             raise click.BadParameter(error, param_hint="TARGET")
     else:

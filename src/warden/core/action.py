@@ -8,8 +8,9 @@ message a user can act on; callers turn that into a deny verdict.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 KNOWN_TOOLS = frozenset(
     {"Bash", "Read", "Write", "Edit", "MultiEdit", "NotebookEdit", "WebFetch", "WebSearch", "Glob", "Grep",
@@ -84,7 +85,26 @@ def _str(payload: Mapping[str, Any], key: str, default: str = "") -> str:
     return value
 
 
+MAX_DEPTH = 32
+
+
+def _check_bounds(value: Any, where: str, depth: int = 0) -> None:
+    """Every string within limits and nesting bounded: larger input is denied, not truncated."""
+    if depth > MAX_DEPTH:
+        raise ActionError(f"{where} is nested more than {MAX_DEPTH} levels deep")
+    if isinstance(value, str):
+        if len(value) > MAX_STRING:
+            raise ActionError(f"{where} is {len(value)} characters; the limit is {MAX_STRING}")
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            _check_bounds(v, f"{where}.{k}", depth + 1)
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            _check_bounds(v, f"{where}[{i}]", depth + 1)
+
+
 def _check_tool_input(tool: str, tool_input: Mapping[str, Any]) -> None:
+    _check_bounds(tool_input, "tool_input")
     required = {
         "Bash": ("command",),
         "Read": ("file_path",),

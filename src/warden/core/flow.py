@@ -9,8 +9,8 @@ Pure: the flow yields :class:`Record` steps and the adapter does the I/O, sendin
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import dataclass
-from typing import Generator
 
 from warden.core.action import Action
 from warden.core.analyze import AnalysisEnv, analyze

@@ -6,8 +6,8 @@ failure becomes an ``exec.opaque`` fact, which the default policy never auto-all
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from warden.core.action import Action
 from warden.core.facts import OPAQUE, Analysis, Fact

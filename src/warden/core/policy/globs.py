@@ -54,8 +54,12 @@ def compile_hosts(globs: list[str] | tuple[str, ...]) -> re.Pattern[str]:
     parts = []
     for g in globs:
         g = g.strip().lower().rstrip(".")
-        if g.startswith("."):
+        if g in ("*", "**"):
+            parts.append(".+")
+        elif g.startswith("."):
             parts.append(f"(?:(?:[^.]+\\.)*{re.escape(g[1:])})")
+        elif g.startswith("*."):  # any depth of subdomain, never the bare domain
+            parts.append(f"(?:(?:[^.]+\\.)+{_translate(g[2:], star='[^.]*', any_run='.*')})")
         else:
             parts.append(f"(?:{_translate(g, star='[^.]*', any_run='.*')})")
     return re.compile(f"(?:{'|'.join(parts)})\\Z")

@@ -56,7 +56,7 @@ class MatchSpec(_Strict):
         return v
 
     def is_empty(self) -> bool:
-        return all(getattr(self, name) is None for name in type(self).model_fields)
+        return all(getattr(self, name) is None for name in MatchSpec.model_fields)
 
 
 class Examples(_Strict):
