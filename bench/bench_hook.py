@@ -58,7 +58,7 @@ def _time_once(argv: list[str], stdin: bytes, env: dict[str, str], cwd: str) -> 
 
 def _stats(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
-    p99 = ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
     return statistics.median(ordered), p99
 
 

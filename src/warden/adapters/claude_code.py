@@ -69,7 +69,11 @@ def hook_main(argv: list[str]) -> int:
         if answer is not None:
             code, out, err = answer
             return _emit(code, out, err)
-    code, out, err = run_with_deadline(raw, environ, cwd, opts, deadline)
+    try:
+        code, out, err = run_with_deadline(raw, environ, cwd, opts, deadline)
+    except BaseException as exc:  # last line of defence: never exit 1, which Claude Code treats as go-ahead
+        sys.stderr.write(f"Warden blocked this because it failed: {type(exc).__name__}: {exc}\n")
+        return 2
     return _emit(code, out, err)
 
 
@@ -137,17 +141,20 @@ def run_with_deadline(
         raise HookDeadline(f"Warden did not decide within its {deadline:g} s deadline")
 
     previous = signal.signal(signal.SIGALRM, _expired)
-    signal.setitimer(signal.ITIMER_REAL, deadline)
     try:
-        from warden.adapters.claude_protocol import respond
+        try:
+            signal.setitimer(signal.ITIMER_REAL, deadline)
+            from warden.adapters.claude_protocol import respond
 
-        return respond(raw, environ, cwd, opts)
+            return respond(raw, environ, cwd, opts)
+        finally:
+            # An alarm that lands here still raises HookDeadline, caught just below.
+            signal.setitimer(signal.ITIMER_REAL, 0)
     except HookDeadline as exc:
         from warden.adapters.claude_protocol import failure
 
         return failure(event_of(raw), str(exc))
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
 
 

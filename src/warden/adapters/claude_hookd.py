@@ -99,7 +99,7 @@ def serve(path: str) -> int:
     st = os.stat(directory)
     if st.st_uid != os.getuid() or st.st_mode & 0o077:
         return 1  # someone else's or a shared directory: never listen there
-    lock = open(path + ".lock", "a")
+    lock = open(path + ".lock", "a")  # noqa: SIM115 - held open (and locked) for the daemon's life
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:

@@ -170,7 +170,7 @@ def _post_tool_use(gw: Any, payload: dict[str, Any]) -> tuple[int, bytes, bytes]
     redact = gw.redactor()
     changed: list[str] = []
     response = _redact_tree(payload.get("tool_response"), redact, "", changed)
-    gw.record({
+    _record(gw, {
         "type": "claude_code.tool_output",
         "session_id": str(payload.get("session_id", "")),
         "tool": str(payload.get("tool_name", "")),
@@ -220,13 +220,13 @@ def _session(gw: Any, payload: dict[str, Any]) -> tuple[int, bytes, bytes]:
             record[key] = payload[key]
     if event != "SessionStart":
         try:
-            gw.record(record)
+            _record(gw, record)
         except Exception as exc:
             return failure(event, f"the audit log could not record {event}: {exc}")
         return 0, b"", b""
     policy = gw.policy  # a broken policy raises here: better to say so at session start
     record["policy_digest"] = getattr(policy, "digest", "")
-    gw.record(record)
+    _record(gw, record)
     out = {"hookSpecificOutput": {"hookEventName": "SessionStart",
                                   "additionalContext": policy_summary(policy, payload)}}
     return 0, _json(out), b""
@@ -263,10 +263,16 @@ def policy_summary(policy: Any, payload: Mapping[str, Any]) -> str:
     return _clip(" ".join(parts), 2500)
 
 
+def _record(gw: Any, event: dict[str, Any]) -> None:
+    """Append to the audit log (raises when it cannot); a no-op when auditing is switched off."""
+    if getattr(gw, "audit", True):
+        gw.record(event)
+
+
 def _record_quietly(gw: Any, payload: Mapping[str, Any], event: dict[str, Any]) -> None:
     event.setdefault("session_id", str(payload.get("session_id", "")))
     try:
-        gw.record(event)
+        _record(gw, event)
     except Exception:
         pass  # nothing was allowed on the strength of this record
 
