@@ -7,11 +7,13 @@ Runs inside the hook daemon or, without one, in the hook process; the lean entry
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from typing import Any
 
 from warden.adapters.claude_code import MAX_STDIN, HookDeadline, event_of
 
+_ACTOR = {"agent": "claude-code"}
 MAX_REASON = 2000  # Claude Code caps hook output at 10,000 characters; reasons stay well under
 
 
@@ -96,7 +98,6 @@ def _pre_tool_use(gw: Any, payload: dict[str, Any]) -> tuple[int, bytes, bytes]:
     if isinstance(tool, str) and tool not in KNOWN_TOOLS and not tool.startswith("mcp__"):
         # A Claude Code tool Warden does not model (Agent, TodoWrite, ...): no opinion, so Claude
         # Code's own permission rules decide. Its inner tool calls still come through this hook.
-        _record_quietly(gw, payload, {"type": "claude_code.tool_deferred", "tool": tool})
         return 0, b"", b""
     verdict = gw.decide_payload(payload)
     decision = verdict.decision.label
@@ -170,14 +171,15 @@ def _post_tool_use(gw: Any, payload: dict[str, Any]) -> tuple[int, bytes, bytes]
     redact = gw.redactor()
     changed: list[str] = []
     response = _redact_tree(payload.get("tool_response"), redact, "", changed)
-    _record(gw, {
-        "type": "claude_code.tool_output",
-        "session_id": str(payload.get("session_id", "")),
-        "tool": str(payload.get("tool_name", "")),
-        "tool_use_id": str(payload.get("tool_use_id", "")),
-        "redacted": bool(changed),
-        "redacted_fields": changed[:50],
-    })
+    if getattr(gw, "audit", True):
+        from warden.core.audit import outcome_event
+
+        summary = response if isinstance(response, str) else _json(response).decode("utf-8")
+        gw.record(outcome_event(
+            tool=str(payload.get("tool_name", "")), started_at=time.time(),
+            status="redacted" if changed else "completed", tool_use_id=str(payload.get("tool_use_id", "")),
+            session=str(payload.get("session_id", "")), output=summary, actor=_ACTOR, redact=redact,
+        ))
     if not changed:
         return 0, b"", b""
     note = (f"Warden replaced secrets in this tool output ({', '.join(changed[:5])}) with redaction markers; "
@@ -208,25 +210,30 @@ def _user_prompt_submit(gw: Any, payload: dict[str, Any]) -> tuple[int, bytes, b
 # --- Session boundaries ---------------------------------------------------------------------
 
 
+_PHASES = {"SessionStart": "start", "SessionEnd": "end", "Stop": "stop", "SubagentStop": "stop"}
+
+
 def _session(gw: Any, payload: dict[str, Any]) -> tuple[int, bytes, bytes]:
     event = str(payload.get("hook_event_name"))
-    record = {
-        "type": f"claude_code.{event}",
-        "session_id": str(payload.get("session_id", "")),
-        "cwd": str(payload.get("cwd", "")),
-    }
+    details = [f"claude-code {event}", f"cwd={payload.get('cwd', '')}"]
     for key in ("source", "reason", "permission_mode", "stop_hook_active"):
-        if key in payload and isinstance(payload[key], (str, bool)):
-            record[key] = payload[key]
-    if event != "SessionStart":
-        try:
-            _record(gw, record)
-        except Exception as exc:
-            return failure(event, f"the audit log could not record {event}: {exc}")
+        if isinstance(payload.get(key), (str, bool)):
+            details.append(f"{key}={payload[key]}")
+    policy = None
+    if event == "SessionStart":
+        policy = gw.policy  # a broken policy raises here: better to say so at session start
+        details.append(f"policy={getattr(policy, 'digest', '')}")
+    try:
+        if getattr(gw, "audit", True):
+            from warden.core.audit import session_event
+
+            gw.record(session_event(phase=_PHASES[event], session=str(payload.get("session_id", "")),
+                                    started_at=time.time(), actor=_ACTOR, detail=" ".join(details),
+                                    redact=gw.redactor()))
+    except Exception as exc:
+        return failure(event, f"the audit log could not record {event}: {exc}")
+    if policy is None:
         return 0, b"", b""
-    policy = gw.policy  # a broken policy raises here: better to say so at session start
-    record["policy_digest"] = getattr(policy, "digest", "")
-    _record(gw, record)
     out = {"hookSpecificOutput": {"hookEventName": "SessionStart",
                                   "additionalContext": policy_summary(policy, payload)}}
     return 0, _json(out), b""
@@ -261,20 +268,6 @@ def policy_summary(policy: Any, payload: Mapping[str, Any]) -> str:
                  "and prompts carrying secrets are blocked. A denial's reason says what would be allowed "
                  "instead; do not retry the same action in another form.")
     return _clip(" ".join(parts), 2500)
-
-
-def _record(gw: Any, event: dict[str, Any]) -> None:
-    """Append to the audit log (raises when it cannot); a no-op when auditing is switched off."""
-    if getattr(gw, "audit", True):
-        gw.record(event)
-
-
-def _record_quietly(gw: Any, payload: Mapping[str, Any], event: dict[str, Any]) -> None:
-    event.setdefault("session_id", str(payload.get("session_id", "")))
-    try:
-        _record(gw, event)
-    except Exception:
-        pass  # nothing was allowed on the strength of this record
 
 
 _HANDLERS = {
