@@ -76,6 +76,9 @@ def main() -> int:
     (workspace / "src").mkdir(parents=True)
     (workspace / ".git").mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WARDEN_", "CLAUDE_"))}
+    # An installed Warden has bytecode caches; a session that forbids writing them would time the
+    # compiler instead (for the floor too, but the hook imports more of its own code).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update({"WARDEN_HOME": str(tmp / "warden-home"), "HOME": str(tmp / "home"),
                 "CLAUDE_PROJECT_DIR": str(workspace), "WARDEN_HOOKD_IDLE": "120"})
     payload = dict(PAYLOAD, cwd=str(workspace))

@@ -132,7 +132,7 @@ def _positive(value: str, name: str) -> float:
 
 
 def run_with_deadline(
-    raw: bytes, environ: Mapping[str, str], cwd: str, opts: Mapping[str, Any], deadline: float
+    raw: bytes, environ: Mapping[str, str], cwd: str, opts: Mapping[str, Any], deadline: float, pool: Any = None
 ) -> tuple[int, bytes, bytes]:
     """Answer in this process, with SIGALRM enforcing the deadline (main thread only)."""
     import signal
@@ -146,7 +146,7 @@ def run_with_deadline(
             signal.setitimer(signal.ITIMER_REAL, deadline)
             from warden.adapters.claude_protocol import respond
 
-            return respond(raw, environ, cwd, opts)
+            return respond(raw, environ, cwd, opts, pool)
         finally:
             # An alarm that lands here still raises HookDeadline, caught just below.
             signal.setitimer(signal.ITIMER_REAL, 0)

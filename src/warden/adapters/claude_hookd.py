@@ -118,6 +118,10 @@ def serve(path: str) -> int:
     srv.settimeout(5.0)
     my_inode = os.stat(path).st_ino
     stamp = _code_stamp()
+    stamp_checked = _now()
+    from warden.adapters.claude_protocol import RecorderPool
+
+    pool = RecorderPool()
     idle_limit = float(os.environ.get("WARDEN_HOOKD_IDLE") or 900)
     last = _now()
     # Warm the imports the first request would otherwise pay for.
@@ -144,9 +148,13 @@ def serve(path: str) -> int:
                 cwd, environ, argv, raw = _read_request(conn)
             except Exception:
                 continue
-            if _code_stamp() != stamp:
-                _send(conn, b"STALE\n")
-                break
+            # Our own code changed (an upgrade): hand the event back and exit. Checked at most
+            # once a second; an upgrade mid-second is answered by the old code one last time.
+            if _now() - stamp_checked > 1.0:
+                stamp_checked = _now()
+                if _code_stamp() != stamp:
+                    _send(conn, b"STALE\n")
+                    break
             try:
                 opts = claude_code.parse_args(argv, environ)
             except ValueError as exc:
@@ -159,11 +167,12 @@ def serve(path: str) -> int:
             watchdog.daemon = True
             watchdog.start()
             try:
-                code, out, err = claude_code.run_with_deadline(raw, environ, cwd, opts, deadline)
+                code, out, err = claude_code.run_with_deadline(raw, environ, cwd, opts, deadline, pool)
             finally:
                 watchdog.cancel()
             _send(conn, _reply(code, out, err))
     srv.close()
+    pool.close()
     if _still_ours(path, my_inode):
         os.unlink(path)
     return 0

@@ -21,9 +21,13 @@ MAX_REASON = 2000  # Claude Code caps hook output at 10,000 characters; reasons 
 
 
 def respond(
-    raw: bytes, environ: Mapping[str, str], cwd: str, opts: Mapping[str, Any]
+    raw: bytes, environ: Mapping[str, str], cwd: str, opts: Mapping[str, Any], pool: RecorderPool | None = None
 ) -> tuple[int, bytes, bytes]:
-    """One hook event in, (exit code, stdout, stderr) out. Never raises except HookDeadline."""
+    """One hook event in, (exit code, stdout, stderr) out. Never raises except HookDeadline.
+
+    ``pool`` (the daemon's) keeps audit recorders open between events; without it every event
+    opens and closes its own.
+    """
     event = event_of(raw)
     try:
         if len(raw) > MAX_STDIN:
@@ -41,14 +45,89 @@ def respond(
         if handler is None:
             return 0, b"", b""  # an event Warden does not take part in (Notification, PreCompact...)
         gw = _gateway(payload, environ, cwd, opts)
+        answer: tuple[int, bytes, bytes] | None = None
         try:
-            return handler(gw, payload)
+            if pool is not None:
+                pool.lend(gw)
+            answer = handler(gw, payload)
+            return answer
         finally:
+            if pool is not None:
+                pool.take_back(gw, healthy=answer is not None and answer[0] == 0 and b"audit" not in answer[1])
             gw.close()
     except HookDeadline:
         raise
     except Exception as exc:
         return failure(event, f"internal error: {type(exc).__name__}: {exc}")
+
+
+class RecorderPool:
+    """Daemon only: audit recorders kept open between events (opening one costs milliseconds).
+
+    A recorder is reused only for the same audit destination and only while the database file is
+    the same file (a rotated or deleted log gets a fresh connection). One that was in use when an
+    event failed closed, or mentioned the audit log, is closed rather than reused; recorders are
+    also recycled every ``max_uses`` events.
+    """
+
+    def __init__(self, max_uses: int = 200) -> None:
+        self.max_uses = max_uses
+        self._items: dict[tuple[str, ...], tuple[Any, Any, int]] = {}  # key -> (identity, recorder, uses)
+
+    @staticmethod
+    def _key(gw: Any) -> tuple[str, ...]:
+        env = gw.environ
+        otel = tuple(f"{k}={v}" for k, v in sorted(env.items()) if k.startswith("OTEL_"))
+        return (str(gw.home), env.get("WARDEN_AUDIT_DB", ""), *otel)
+
+    @staticmethod
+    def _identity(gw: Any) -> Any:
+        import os
+
+        target = gw.environ.get("WARDEN_AUDIT_DB") or os.path.join(str(gw.home), "audit.db")
+        if "://" in target:
+            return target
+        try:
+            st = os.stat(target)
+        except OSError:
+            return None
+        return (st.st_dev, st.st_ino)
+
+    def lend(self, gw: Any) -> None:
+        key = self._key(gw)
+        item = self._items.pop(key, None)
+        if item is None:
+            return
+        identity, recorder, uses = item
+        if identity is None or identity != self._identity(gw) or uses >= self.max_uses:
+            _close_quietly(recorder)
+            return
+        gw._recorder = recorder  # Gateway's seam: an already open recorder
+        self._lent = (key, uses)
+
+    def take_back(self, gw: Any, *, healthy: bool) -> None:
+        recorder = getattr(gw, "_recorder", None)
+        key, uses = getattr(self, "_lent", (self._key(gw), 0))
+        self._lent = (self._key(gw), 0)
+        if recorder is None or not healthy:
+            return  # gw.close() closes it
+        gw._recorder = None
+        old = self._items.pop(key, None)
+        if old is not None:
+            _close_quietly(old[1])
+        self._items[key] = (self._identity(gw), recorder, uses + 1)
+
+    def close(self) -> None:
+        for _identity, recorder, _uses in self._items.values():
+            _close_quietly(recorder)
+        self._items.clear()
+
+
+def _close_quietly(recorder: Any) -> None:
+    try:
+        recorder.close()
+    except Exception:
+        pass  # a recorder that cannot close has already written what it will write
 
 
 def failure(event: str, why: str) -> tuple[int, bytes, bytes]:
