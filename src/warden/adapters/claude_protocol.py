@@ -203,29 +203,31 @@ def _explain(verdict: Any, payload: Mapping[str, Any]) -> str:
     return _clip(text)
 
 
+# fact-kind prefixes -> what would be allowed instead (the fact vocabulary is docs/facts.md)
+_INSTEAD: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("exec.opaque", "exec.escape", "exec.env_inject", "shell.parse_error", "shell.too_complex",
+      "flow.decoded_exec", "flow.remote_exec", "shell.binary"),
+     "run the command itself, directly (not through eval, `bash -c`, decoded, piped-in or downloaded "
+     "scripts), so Warden can see what runs"),
+    (("path.outside_workspace", "fs.write_outside", "fs.critical", "fs.unresolved_target",
+      "fs.workspace_root_delete"),
+     "keep file changes to specific paths inside the workspace ({workspace})"),
+    (("guard.",), "leave Claude Code's settings and Warden's policy and state to the user"),
+    (("secret.",), "refer to credentials by name (an environment variable the tool reads itself) instead "
+                   "of reading, printing or writing them"),
+    (("git.",), "use a non-destructive git command (no force push or history rewrite on shared branches)"),
+    (("flow.exfil", "net.", "host."), "fetch only from hosts the policy allows, and send no local data out"),
+    (("pkg.",), "ask the user to install or publish packages"),
+    (("priv.", "sys.", "persist."), "avoid sudo and system-wide changes; ask the user to make them"),
+)
+
+
 def _instead(kinds: list[str], payload: Mapping[str, Any]) -> str:
     workspace = payload.get("workspace") or payload.get("cwd") or "the workspace"
-    hints: list[str] = []
-
-    def has(prefix: str) -> bool:
-        return any(k.startswith(prefix) for k in kinds)
-
-    if has("exec.opaque") or has("shell.parse_error") or has("shell.obfuscat"):
-        hints.append("run the command directly, not through eval, `bash -c`, decoded or downloaded scripts, "
-                     "so Warden can see what runs")
-    if has("path.outside_workspace"):
-        hints.append(f"keep file changes inside the workspace ({workspace})")
-    if has("secret"):
-        hints.append("refer to credentials through environment variables instead of reading, printing or "
-                     "writing them")
-    if has("git."):
-        hints.append("a non-destructive git command (no force push, no history rewrite on shared branches)")
-    if has("net.") or has("host"):
-        hints.append("fetch only from hosts the policy allows")
-    if has("warden.") or has("agent_config") or has("config.agent"):
-        hints.append("leave Warden's and Claude Code's own settings to the user")
+    hints = [hint.format(workspace=workspace) for prefixes, hint in _INSTEAD
+             if any(k.startswith(prefixes) for k in kinds)]
     if not hints:
-        hints.append("ask the user to run it, or have them adjust the policy (`warden explain` shows why)")
+        hints.append("ask the user to run it, or to adjust the policy (`warden explain` shows why)")
     return "; ".join(hints)
 
 
@@ -323,11 +325,17 @@ def policy_summary(policy: Any, payload: Mapping[str, Any]) -> str:
     workspace = payload.get("workspace") or payload.get("cwd") or "the project directory"
     rules = list(getattr(policy, "rules", []))
 
+    # Site rules first (managed, project, user): they are what this model cannot guess.
+    order = {"managed": 0, "cli": 1, "project": 1, "user": 2, "builtin": 3}
+    rules.sort(key=lambda r: order.get(str(getattr(r, "layer", "builtin")), 3))
+
     def reasons(effect: str, limit: int) -> list[str]:
         seen: list[str] = []
         for r in rules:
             label = getattr(getattr(r, "effect", None), "label", "")
-            reason = str(getattr(r, "reason", "")).rstrip(".")
+            # the first clause is the what; the rest (the why, the instead) is in each denial
+            reason = " ".join(str(getattr(r, "reason", "")).split()).split(";")[0].rstrip(".")
+            reason = reason if len(reason) <= 110 else reason[:109] + "…"
             if label == effect and reason and reason not in seen:
                 seen.append(reason)
         return seen[:limit]
@@ -335,10 +343,10 @@ def policy_summary(policy: Any, payload: Mapping[str, Any]) -> str:
     default = getattr(getattr(policy, "default", None), "label", "ask")
     digest = str(getattr(policy, "digest", ""))[:12] or "unknown"
     parts = [f"Warden checks every tool call in this session against a security policy (digest {digest})."]
-    allowed = reasons("allow", 4)
+    allowed = reasons("allow", 5)
     if allowed:
         parts.append("Allowed without asking: " + "; ".join(allowed) + ".")
-    denied = reasons("deny", 6)
+    denied = reasons("deny", 10)
     if denied:
         parts.append("Always denied: " + "; ".join(denied) + ".")
     parts.append(f"Anything else needs approval or follows the default ({default}).")
