@@ -8,9 +8,15 @@ from other processes on the machine hits every variant alike.
 
 Variants:
   python -c pass       the floor
-  hook (daemon)        the installed hook, answered by the warm hook daemon (the default path)
+  hook (daemon)        the installed hook, answered by the warm hook daemon (the default path),
+                       including the durable audit append (SQLite, synchronous=FULL: one fsync)
+  hook (daemon, audit off)  the same with WARDEN_AUDIT=0, to show what the fsync costs on this disk
   hook (in-process)    `--no-daemon`: imports the engine and unpickles the cached policy per call
   peer: ...            any peer guard installed in this environment (see PEERS)
+
+Peers run when installed (they are kept out of Warden's own environment; see PEER_HINTS):
+  ai-agent-guardrails  `guard check "CMD"`: a per-call Python policy CLI with a YAML policy and
+                       a JSONL audit log (it reads the command from argv, not hook JSON)
 
 Usage: python bench/bench_hook.py [--runs N] [--long]      (default 60 runs; --long = 300)
 Target: hook (daemon) median <= 2.0x the floor.
@@ -88,11 +94,17 @@ def main() -> int:
     variants: dict[str, tuple[list[str], bytes, dict[str, str]]] = {
         "python -c pass": ([sys.executable, "-c", "pass"], b"", env),
         "hook (daemon)": ([warden, "hook", "claude-code"], stdin, env),
+        # Same, without the durable audit append (an fsync per decision): shows what the disk costs.
+        "hook (daemon, audit off)": ([warden, "hook", "claude-code"], stdin, dict(env, WARDEN_AUDIT="0")),
         "hook (in-process)": ([warden, "hook", "claude-code", "--no-daemon"], stdin, env),
     }
-    for name, argv in PEERS.items():
-        if shutil.which(argv[0]):
+    for name, (program, args) in PEERS.items():
+        found = shutil.which(program, path=env.get("PATH"))
+        if found:
+            argv = [found, *(a.replace("{command}", PAYLOAD["tool_input"]["command"]) for a in args)]
             variants[f"peer: {name}"] = (argv, stdin, env)
+        else:
+            print(f"(peer {name} not installed: {PEER_HINTS[name]})")
 
     # Warm up: start the daemon, fill the compiled-policy cache, prime the page cache.
     answers: dict[str, str] = {}
@@ -109,10 +121,10 @@ def main() -> int:
 
     floor, _ = _stats(samples["python -c pass"])
     print(f"Hook round trip, PreToolUse Bash payload, {runs} interleaved runs per variant ({sys.executable})")
-    print(f"{'variant':<24} {'median ms':>10} {'p99 ms':>9} {'x floor':>8}  answer")
+    print(f"{'variant':<44} {'median ms':>10} {'p99 ms':>9} {'x floor':>8}  answer")
     for name, values in samples.items():
         median, p99 = _stats(values)
-        print(f"{name:<24} {median * 1000:>10.1f} {p99 * 1000:>9.1f} {median / floor:>8.2f}  {answers[name]}")
+        print(f"{name:<44} {median * 1000:>10.1f} {p99 * 1000:>9.1f} {median / floor:>8.2f}  {answers[name]}")
     ratio = _stats(samples["hook (daemon)"])[0] / floor
     verdict = "meets" if ratio <= 2.0 else "MISSES"
     print(f"hook (daemon) / python -c pass = {ratio:.2f}x -> {verdict} the 2.0x target")
@@ -139,8 +151,16 @@ def _stop_daemon(env: dict[str, str]) -> None:
             pass
 
 
-# Peers: hook commands of other Claude Code guards, run with the same payload when installed.
-PEERS: dict[str, list[str]] = {}
+# Peers: other per-call agent guards, run on the same command when their program is on PATH.
+# destructive_command_guard (a Rust binary) is not in any registry reachable here.
+PEERS: dict[str, tuple[str, list[str]]] = {
+    "ai-agent-guardrails 0.1.1 (guard check)": ("guard", ["check", "{command}"]),
+}
+PEER_HINTS = {
+    "ai-agent-guardrails 0.1.1 (guard check)":
+        "python -m venv /tmp/peer && /tmp/peer/bin/pip install ai-agent-guardrails==0.1.1, "
+        "then run with PATH=/tmp/peer/bin:$PATH",
+}
 
 if __name__ == "__main__":
     raise SystemExit(main())
