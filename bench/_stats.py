@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 
 def percentile(samples: Sequence[float], p: float) -> float:
     ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def time_calls(fn: Callable[[], object], n: int) -> list[float]:

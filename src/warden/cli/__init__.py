@@ -25,6 +25,12 @@ def main(argv: list[str] | None = None) -> int:
         code = fast_main(args[1:])
         if code is not None:
             return code
+    if args and args[0] == "exec":
+        from warden.cli.exec_run import fast_main as exec_fast_main
+
+        code = exec_fast_main(args[1:])
+        if code is not None:
+            return code
     from warden.cli.app import run
 
     return run(args)

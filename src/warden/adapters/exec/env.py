@@ -1,0 +1,127 @@
+"""Environment scrubbing: credential-looking variables never reach the sandboxed command.
+
+A variable is removed when its *name* looks like a credential (TOKEN, SECRET, PASSWORD, API_KEY,
+AWS_*, ...), when it points at an agent or credential socket (SSH_AUTH_SOCK, GPG_AGENT_INFO), or
+when its *value* looks like one (known token prefixes, PEM blocks, URLs with a password, or a hit of
+the secrets engine ``warden.core.secrets`` when that module is installed). Names matching the
+profile's ``env_allow`` globs are kept whatever they look like: that is the explicit escape hatch.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Iterable, Mapping
+
+# Plain substring and prefix tests rather than regexes: this runs on every `warden exec`, and
+# compiling patterns would cost more than scanning a few dozen variables.
+_NAME_PARTS = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASSPHRASE", "CREDENTIAL", "APIKEY", "API_KEY",
+               "ACCESSKEY", "ACCESS_KEY", "PRIVATEKEY", "PRIVATE_KEY", "AUTH", "COOKIE", "SESSIONKEY",
+               "SESSION_KEY", "SIGNING_KEY", "CLIENT_KEY", "CONNECTION_STRING", "CONNECTIONSTRING", "DATABASE_URL")
+_NAME_SUFFIXES = ("_KEY", "_PAT", "_DSN", "_PWD")
+_NAME_PREFIXES = ("AWS_", "AZURE_", "GOOGLE_APPLICATION_CREDENTIALS", "GCP_", "VAULT_", "NPM_CONFIG__AUTH",
+                  "KUBECONFIG", "OP_SESSION", "HF_", "HUGGING_FACE", "OPENAI_", "ANTHROPIC_", "GH_", "GITHUB_",
+                  "GITLAB_", "SLACK_", "STRIPE_", "TWILIO_", "SENTRY_", "CLOUDFLARE_")
+_SOCKET_NAMES = frozenset({"SSH_AUTH_SOCK", "SSH_AGENT_PID", "GPG_AGENT_INFO", "DBUS_SESSION_BUS_ADDRESS",
+                           "DOCKER_HOST", "KRB5CCNAME", "XDG_RUNTIME_DIR", "KEY"})
+# Harmless names that the rules above would catch.
+_NAME_OK = frozenset({"GITHUB_WORKSPACE", "GITHUB_ACTIONS", "GITHUB_REF", "GITHUB_REF_NAME", "GITHUB_SHA",
+                      "GITHUB_REPOSITORY", "GITHUB_RUN_ID", "GITHUB_EVENT_NAME", "GITHUB_WORKFLOW", "GITHUB_JOB",
+                      "GITHUB_SERVER_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_CA_BUNDLE",
+                      "AUTHOR", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_AUTHOR_DATE"})
+# (prefix, minimum length of the token body after it, allowed body characters)
+_ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+_TOKEN = _ALNUM | frozenset("_-")
+_UPPER_DIGITS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+_VALUE_PREFIXES: tuple[tuple[str, int, frozenset[str]], ...] = (
+    ("ghp_", 20, _TOKEN), ("gho_", 20, _TOKEN), ("ghu_", 20, _TOKEN), ("ghs_", 20, _TOKEN), ("ghr_", 20, _TOKEN),
+    ("github_pat_", 20, _TOKEN), ("glpat-", 20, _TOKEN), ("AKIA", 16, _UPPER_DIGITS), ("ASIA", 16, _UPPER_DIGITS),
+    ("sk-", 20, _TOKEN), ("xoxb-", 10, _TOKEN), ("xoxp-", 10, _TOKEN), ("xoxa-", 10, _TOKEN),
+    ("xoxs-", 10, _TOKEN), ("xoxr-", 10, _TOKEN), ("AIza", 35, _TOKEN), ("npm_", 36, _ALNUM),
+    ("hf_", 30, _ALNUM), ("eyJ", 30, _TOKEN | frozenset(".")),
+)
+_MAX_VALUE_SCAN = 64 * 1024
+
+
+def _has_token(value: str, prefix: str, minimum: int, chars: frozenset[str]) -> bool:
+    start = value.find(prefix)
+    while start >= 0:
+        if start == 0 or value[start - 1] not in _TOKEN:  # a token starts at a word boundary
+            body = value[start + len(prefix):start + len(prefix) + minimum]
+            if len(body) == minimum and all(c in chars for c in body):
+                return True
+        start = value.find(prefix, start + 1)
+    return False
+
+
+def _url_with_password(value: str) -> bool:
+    """``scheme://user:password@host`` anywhere in the value."""
+    start = value.find("://")
+    while start >= 0:
+        authority = value[start + 3:].split("/", 1)[0]
+        userinfo, at, _ = authority.rpartition("@")
+        if at and ":" in userinfo and userinfo.split(":", 1)[1]:
+            return True
+        start = value.find("://", start + 3)
+    return False
+
+
+def _engine_detector() -> Callable[[str], bool] | None:
+    """The secrets engine, when the installed Warden has one.
+
+    Interface assumption: ``warden.core.secrets.scan(text)`` returns an iterable of findings (empty
+    when clean). Anything else, or an exception, makes us fall back to the built-in patterns.
+    """
+    try:
+        from warden.core import secrets as engine  # type: ignore[attr-defined]
+    except Exception:
+        return None
+    scan = getattr(engine, "scan", None)
+    if not callable(scan):
+        return None
+
+    def detect(value: str) -> bool:
+        try:
+            return bool(list(scan(value)))
+        except Exception:
+            return False  # the built-in patterns still apply
+
+    return detect
+
+
+def is_credential_name(name: str) -> bool:
+    upper = name.upper()
+    if upper in _NAME_OK:
+        return False
+    if upper in _SOCKET_NAMES or upper.startswith(_NAME_PREFIXES) or upper.endswith(_NAME_SUFFIXES):
+        return True
+    return any(part in upper for part in _NAME_PARTS)
+
+
+def is_credential_value(value: str, detector: Callable[[str], bool] | None = None) -> bool:
+    sample = value[:_MAX_VALUE_SCAN]
+    if "PRIVATE KEY-----" in sample or _url_with_password(sample):
+        return True
+    if any(_has_token(sample, p, n, chars) for p, n, chars in _VALUE_PREFIXES):
+        return True
+    return bool(detector and detector(sample))
+
+
+def scrub_env(
+    env: Mapping[str, str],
+    allow: Iterable[str] = (),
+    *,
+    use_engine: bool = True,
+) -> tuple[dict[str, str], list[str]]:
+    """Return ``(kept, removed_names)``. Values are never returned for removed variables."""
+    allow = tuple(allow)
+    detector = _engine_detector() if use_engine else None
+    kept: dict[str, str] = {}
+    removed: list[str] = []
+    for name, value in env.items():
+        if any(fnmatch.fnmatchcase(name, pat) for pat in allow):
+            kept[name] = value
+        elif is_credential_name(name) or is_credential_value(value, detector):
+            removed.append(name)
+        else:
+            kept[name] = value
+    return kept, sorted(removed)

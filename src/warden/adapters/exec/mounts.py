@@ -1,0 +1,248 @@
+"""The mount plan: which host paths the sandbox sees writable, read-only, or not at all.
+
+Order matters in bubblewrap: later mounts cover earlier ones. We lay out
+  1. the whole host read-only, fresh /dev and /proc, private /tmp, an empty /run (host sockets
+     such as the Docker or systemd ones are root-equivalent even on a read-only mount);
+  2. the workspace and the profile's extra writable paths, read-write;
+  3. protected paths inside those (git hooks and config, agent settings, Warden policy, CI
+     workflows) re-bound read-only, and the profile's read_only paths;
+  4. secrets masked: directories become empty read-only tmpfs, files become /dev/null.
+
+Paths are resolved on the host with realpath first, so a symlink planted in the workspace
+(``.claude -> elsewhere``) protects or masks the real target rather than being skipped.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Relative to the workspace root. `.vscode` joins the brief's list: tasks.json can run commands.
+# Relative to the workspace root: what would let a command run code *outside* the sandbox later
+# (git hooks and config, agent settings and MCP servers, editor tasks, direnv, CI workflows) or
+# change Warden's own policy. `.vscode`, `.envrc` and git's per-worktree config join the brief's list.
+PROTECTED_DIRS = (".git/hooks", ".claude", ".cursor", ".vscode", ".warden", ".github/workflows")
+PROTECTED_FILES = (".git/config", ".git/config.worktree", ".mcp.json", "warden.yaml", ".envrc")
+PROTECTED = PROTECTED_DIRS + PROTECTED_FILES
+# Relative to $HOME.
+SECRET_HOME = (".ssh", ".aws", ".config/gh", ".netrc", ".docker", ".kube", ".gnupg",
+               ".config/gcloud", ".azure", ".git-credentials", ".npmrc", ".pypirc")
+ENV_TEMPLATES = (".example", ".sample", ".template", ".dist")
+# The .env* walk is bounded: deep trees (node_modules, venvs) are skipped and the count capped.
+_SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache",
+                        ".pytest_cache", "target", "dist", "build", ".cache"})
+_ENV_WALK_DEPTH = 4
+_ENV_WALK_MAX_ENTRIES = 20_000
+_GLOB_MAX = 1000
+_PROC_KNOBS = ("/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs", "/proc/acpi")
+
+
+class MountError(ValueError):
+    """The requested layout is unsafe or impossible; the message says what to change."""
+
+
+class MountPlan:
+    __slots__ = ("absent_protected", "args", "masked", "placeholders", "protected", "read_only", "writable")
+
+    def __init__(self) -> None:
+        self.args: list[str] = []
+        self.writable: list[str] = []
+        self.protected: list[str] = []
+        self.read_only: list[str] = []
+        self.masked: list[str] = []
+        # Protected files that did not exist: checked (and removed) after the run, since bubblewrap
+        # would have to create a placeholder file in the user's tree to cover them.
+        self.absent_protected: list[str] = []
+        # Directories bubblewrap creates on the host as mount points; removed after the run if empty.
+        self.placeholders: list[str] = []
+
+    def to_json(self) -> dict[str, list[str]]:
+        return {"writable": self.writable, "protected": self.protected, "read_only": self.read_only,
+                "masked": self.masked, "absent_protected": self.absent_protected}
+
+
+def _under(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def expand(entry: str, workspace: str, home: str) -> list[str]:
+    """A profile path entry -> absolute host paths (``~`` = home, relative = workspace, globs bounded)."""
+    entry = entry.rstrip("/") or "/"
+    if entry == "~" or entry.startswith("~/"):
+        path = home + entry[1:]
+    elif entry.startswith("$WARDEN_HOME"):
+        raise MountError("use an absolute path instead of $WARDEN_HOME in sandbox profiles")
+    elif os.path.isabs(entry):
+        path = entry
+    else:
+        path = os.path.join(workspace, entry)
+    path = os.path.normpath(path)
+    if any(ch in path for ch in "*?["):
+        import glob
+
+        return sorted(glob.glob(path, recursive=True))[:_GLOB_MAX]
+    return [path]
+
+
+def _find_env_files(workspace: str) -> list[str]:
+    found: list[str] = []
+    seen = 0
+    stack = [(workspace, 0)]
+    while stack:
+        top, depth = stack.pop()
+        try:
+            entries = list(os.scandir(top))
+        except OSError:
+            continue
+        for entry in entries:
+            seen += 1
+            if seen > _ENV_WALK_MAX_ENTRIES:
+                return found
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if depth < _ENV_WALK_DEPTH and entry.name not in _SKIP_DIRS:
+                        stack.append((entry.path, depth + 1))
+                elif entry.name.startswith(".env") and not entry.name.endswith(ENV_TEMPLATES):
+                    # A directory named .env is usually a virtualenv, so only files (or links) count.
+                    if os.path.isfile(entry.path):
+                        found.append(entry.path)
+            except OSError:
+                continue
+    return found
+
+
+def plan_mounts(
+    *,
+    workspace: str,
+    home: str,
+    warden_home: str,
+    writable: list[str],
+    read_only: list[str],
+    masked: list[str],
+) -> MountPlan:
+    """Build the bubblewrap file-system arguments. Paths in the profile lists are already expanded."""
+    ws = os.path.realpath(workspace)
+    home = os.path.realpath(home) if home else ""
+    if ws == "/" or (home and ws == home):
+        raise MountError(
+            f"refusing to make {ws} writable as the workspace: run from a project directory "
+            f"(or pass --workspace DIR)"
+        )
+    plan = MountPlan()
+    a = plan.args
+    a += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+    # Kernel-wide knobs in a fresh procfs are guarded only by file modes, and when Warden runs as
+    # root the sandbox's uid 0 *is* host root: /proc/sys/kernel/core_pattern alone would let it run
+    # a program as root outside. Cover them read-only, as container runtimes do.
+    for knob in _PROC_KNOBS:
+        if os.path.exists(knob):
+            a += ["--ro-bind", knob, knob]
+    a += ["--tmpfs", "/tmp", "--tmpfs", "/run"]
+
+    writable_roots = [ws]
+    for p in writable:
+        real = os.path.realpath(p)
+        if real == "/" or not os.path.exists(real):
+            continue  # nothing to bind; a missing path cannot be written through anyway
+        writable_roots.append(real)
+    for root in dict.fromkeys(writable_roots):
+        a += ["--bind", root, root]
+        plan.writable.append(root)
+
+    def in_writable(path: str) -> bool:
+        return any(_under(path, r) for r in plan.writable)
+
+    # A protected path the profile lists as writable (itself or an ancestor) is granted.
+    granted = [os.path.realpath(p) for p in writable]
+
+    git = os.path.join(ws, ".git")
+    targets = [(rel, rel in PROTECTED_DIRS) for rel in PROTECTED]
+    if os.path.isdir(os.path.join(git, "modules")):  # submodules keep their own hooks and config
+        try:
+            for entry in sorted(os.listdir(os.path.join(git, "modules")))[:200]:
+                targets += [(f".git/modules/{entry}/hooks", True), (f".git/modules/{entry}/config", False)]
+        except OSError:
+            pass
+    for rel, is_dir in targets:
+        host = os.path.join(ws, rel)
+        if rel.startswith(".git/") and not os.path.isdir(git):
+            continue  # no git dir here (or a worktree's .git file pointing outside: already read-only)
+        real = os.path.realpath(host)
+        if any(_under(real, g) for g in granted if g != ws) or not in_writable(real):
+            continue
+        if os.path.lexists(host) and not os.path.exists(real):
+            plan.absent_protected.append(real)  # dangling link: whatever appears at its target is removed
+        elif os.path.exists(real):
+            a += ["--ro-bind", real, real]
+            plan.protected.append(real)
+        elif not is_dir or rel == ".git/config.worktree":
+            plan.absent_protected.append(real)
+        else:
+            # An absent protected directory becomes an empty read-only tmpfs, so it cannot be created.
+            created = _missing_ancestors(real, ws)
+            a += ["--perms", "0555", "--tmpfs", real, "--remount-ro", real]
+            plan.protected.append(real)
+            plan.placeholders += created
+
+    for p in read_only:
+        real = os.path.realpath(p)
+        if os.path.exists(real) and in_writable(real):
+            a += ["--ro-bind", real, real]
+            plan.read_only.append(real)
+
+    secrets = [os.path.join(home, rel) for rel in SECRET_HOME] if home else []
+    secrets += _find_env_files(ws)
+    for root in plan.writable[1:]:
+        secrets += _find_env_files(root)
+    secrets += list(masked)
+    if warden_home:
+        secrets.append(warden_home)  # audit log and keys: invisible, not just read-only
+    for p in dict.fromkeys(secrets):
+        real = os.path.realpath(p)
+        if not os.path.exists(real) or real in plan.masked:
+            continue
+        if real == "/" or (home and real == home) or any(_under(w, real) for w in plan.writable):
+            raise MountError(f"cannot mask {real}: it contains the workspace or a writable path")
+        if _under(real, "/tmp") and not in_writable(real):
+            continue  # the private /tmp already hides it
+        if os.path.isdir(real):
+            a += ["--perms", "0700", "--tmpfs", real, "--remount-ro", real]
+        else:
+            a += ["--ro-bind", "/dev/null", real]
+        plan.masked.append(real)
+    return plan
+
+
+def _missing_ancestors(path: str, stop: str) -> list[str]:
+    """Directories from ``path`` up to (not including) ``stop`` that do not exist yet, deepest first."""
+    out = []
+    cur = path
+    while _under(cur, stop) and cur != stop and not os.path.exists(cur):
+        out.append(cur)
+        cur = os.path.dirname(cur)
+    return out
+
+
+def check_absent_protected(plan: MountPlan) -> list[str]:
+    """After the run: protected files that appeared are removed; returns what was removed."""
+    removed = []
+    for path in plan.absent_protected:
+        if os.path.lexists(path):
+            try:
+                if os.path.isdir(path) and not os.path.islink(path):
+                    import shutil  # rare path: keep it off the start-up cost
+
+                    shutil.rmtree(path)
+                else:
+                    os.unlink(path)
+                removed.append(path)
+            except OSError:
+                removed.append(path + " (could not remove)")
+    return removed
+
+
+def remove_placeholders(plan: MountPlan) -> None:
+    for path in plan.placeholders:  # deepest first
+        try:
+            os.rmdir(path)
+        except OSError:
+            pass
