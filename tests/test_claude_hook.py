@@ -224,3 +224,33 @@ def _stop_daemons(warden_home: Path) -> None:
             os.unlink(sock)
         except OSError:
             pass
+
+
+def test_unresponsive_daemon_fails_closed(project: Path, warden_home: Path):
+    """Something listens on the daemon socket but never answers: block, don't hang or allow."""
+    import socket
+    import threading
+
+    from warden.adapters.claude_code import socket_path
+
+    path = socket_path({"WARDEN_HOME": str(warden_home)})
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    srv = socket.socket(socket.AF_UNIX)
+    srv.bind(path)
+    srv.listen(4)
+    held: list[socket.socket] = []
+    threading.Thread(target=lambda: held.append(srv.accept()[0]), daemon=True).start()
+    try:
+        started = time.monotonic()
+        proc = hook(pre("Read", {"file_path": str(project / "a")}, project), project, "--deadline", "0.5",
+                    env={"WARDEN_HOOK_DAEMON": "1"})
+        elapsed = time.monotonic() - started
+        assert proc.returncode == 2, (proc.stdout, proc.stderr)
+        assert b"did not answer in time" in proc.stderr
+        assert proc.stdout == b""
+        assert elapsed < 10
+    finally:
+        for conn in held:
+            conn.close()
+        srv.close()
+        os.unlink(path)
