@@ -38,9 +38,10 @@ def respond(
             return failure(event, f"the hook event on stdin is not valid JSON ({exc})")
         if not isinstance(payload, dict):
             return failure(event, f"the hook event must be a JSON object, got {type(payload).__name__}")
-        event = payload.get("hook_event_name")
-        if not isinstance(event, str) or not event:
+        name = payload.get("hook_event_name")
+        if not isinstance(name, str) or not name:
             return failure("", "the hook event has no hook_event_name")
+        event = name
         handler = _HANDLERS.get(event)
         if handler is None:
             return 0, b"", b""  # an event Warden does not take part in (Notification, PreCompact...)
