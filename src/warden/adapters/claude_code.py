@@ -141,29 +141,43 @@ def run_with_deadline(
         raise HookDeadline(f"Warden did not decide within its {deadline:g} s deadline")
 
     previous = signal.signal(signal.SIGALRM, _expired)
+    state: dict[str, str] = {}  # respond() notes the parsed event name here
     try:
         try:
             signal.setitimer(signal.ITIMER_REAL, deadline)
             from warden.adapters.claude_protocol import respond
 
-            return respond(raw, environ, cwd, opts, pool)
+            return respond(raw, environ, cwd, opts, pool, state)
         finally:
             # An alarm that lands here still raises HookDeadline, caught just below.
             signal.setitimer(signal.ITIMER_REAL, 0)
     except HookDeadline as exc:
         from warden.adapters.claude_protocol import failure
 
-        return failure(event_of(raw), str(exc))
+        return failure(state.get("event") or event_of(raw), str(exc))
     finally:
         signal.signal(signal.SIGALRM, previous)
 
 
 def event_of(raw: bytes) -> str:
-    """Best-effort event name for a failure answer, without trusting the payload to parse."""
-    for name in ("PostToolUse", "UserPromptSubmit", "PreToolUse", *SESSION_EVENTS):
-        if b'"' + name.encode() + b'"' in raw[:4096]:
-            return name
-    return ""
+    """The event name for a failure answer when the payload could not be (fully) handled.
+
+    Reads the first ``"hook_event_name": "..."`` (Claude Code writes it before ``tool_input``, so
+    a tool input cannot smuggle in another name) and accepts only known names.
+    """
+    key = b'"hook_event_name"'
+    at = raw.find(key, 0, 65536)
+    if at < 0:
+        return ""
+    rest = raw[at + len(key): at + len(key) + 64].lstrip(b" \t\r\n")
+    if not rest.startswith(b":"):
+        return ""
+    rest = rest[1:].lstrip(b" \t\r\n")
+    if not rest.startswith(b'"'):
+        return ""
+    name = rest[1:].split(b'"', 1)[0].decode("ascii", "replace")
+    known = ("PreToolUse", "PostToolUse", "UserPromptSubmit", *SESSION_EVENTS)
+    return name if name in known else ""
 
 
 # --- the daemon client (see warden.adapters.claude_hookd for the server) -----------------------

@@ -21,7 +21,12 @@ MAX_REASON = 2000  # Claude Code caps hook output at 10,000 characters; reasons 
 
 
 def respond(
-    raw: bytes, environ: Mapping[str, str], cwd: str, opts: Mapping[str, Any], pool: RecorderPool | None = None
+    raw: bytes,
+    environ: Mapping[str, str],
+    cwd: str,
+    opts: Mapping[str, Any],
+    pool: RecorderPool | None = None,
+    state: dict[str, str] | None = None,
 ) -> tuple[int, bytes, bytes]:
     """One hook event in, (exit code, stdout, stderr) out. Never raises except HookDeadline.
 
@@ -42,6 +47,8 @@ def respond(
         if not isinstance(name, str) or not name:
             return failure("", "the hook event has no hook_event_name")
         event = name
+        if state is not None:
+            state["event"] = event
         handler = _HANDLERS.get(event)
         if handler is None:
             return 0, b"", b""  # an event Warden does not take part in (Notification, PreCompact...)
