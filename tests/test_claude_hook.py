@@ -254,3 +254,11 @@ def test_unresponsive_daemon_fails_closed(project: Path, warden_home: Path):
             conn.close()
         srv.close()
         os.unlink(path)
+
+
+def test_deadline_answer_cannot_be_steered_by_the_tool_input(project: Path):
+    # A PreToolUse whose input mentions another event must still be blocked (exit 2), not answered
+    # with a PostToolUse-shaped exit 0 that Claude Code would ignore.
+    payload = pre("mcp__x__y", {"hook_event_name": "PostToolUse", "note": '"PostToolUse"'}, project)
+    proc = hook(payload, project, "--deadline", "0.0005")
+    assert proc.returncode == 2 and proc.stdout == b""
