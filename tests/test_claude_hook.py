@@ -262,3 +262,36 @@ def test_deadline_answer_cannot_be_steered_by_the_tool_input(project: Path):
     payload = pre("mcp__x__y", {"hook_event_name": "PostToolUse", "note": '"PostToolUse"'}, project)
     proc = hook(payload, project, "--deadline", "0.0005")
     assert proc.returncode == 2 and proc.stdout == b""
+
+
+def _imported_modules(project: Path, *args: str, env: dict) -> set[str]:
+    import subprocess
+    import sys
+
+    payload = json.dumps(pre("Read", {"file_path": str(project / "a")}, project)).encode()
+    full_env = {**os.environ, "CLAUDE_PROJECT_DIR": str(project), **env}
+    full_env.pop("PYTHONDONTWRITEBYTECODE", None)
+    proc = subprocess.run([sys.executable, "-X", "importtime", str(Path(sys.executable).parent / "warden"),
+                           "hook", "claude-code", *args], input=payload, capture_output=True, env=full_env,
+                          cwd=str(project), timeout=60)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return {line.split("|")[-1].strip() for line in proc.stderr.decode().splitlines() if "|" in line}
+
+
+def test_hot_path_stays_lean(project: Path, warden_home: Path):
+    heavy = {"click", "rich", "pydantic", "yaml"}
+    for _ in range(2):  # fill the compiled-policy cache
+        hook(pre("Read", {"file_path": str(project / "a")}, project), project)
+    in_process = _imported_modules(project, "--no-daemon", env={})
+    assert not heavy & in_process, heavy & in_process
+    env = {"WARDEN_HOOK_DAEMON": "1", "WARDEN_HOOKD_IDLE": "10"}
+    try:
+        hook(pre("Read", {"file_path": str(project / "a")}, project), project, env=env)
+        _wait_for_socket(warden_home)
+        time.sleep(0.5)
+        client = _imported_modules(project, env=env)
+        # Served by the daemon: not even JSON or typing is imported by the hook process.
+        assert not {"json", "typing", "warden.gateway", *heavy} & client, client
+        assert "warden.adapters.claude_code" in client
+    finally:
+        _stop_daemons(warden_home)

@@ -170,6 +170,9 @@ def test_session_ran_the_whole_script(scripted):
     assert scripted.install_report["changed"] is True
     # one request per scripted turn plus the final answer
     assert len(scripted.server.main_requests()) >= 8
+    # SessionStart's policy summary reached the model with the very first request.
+    first = json.dumps(scripted.server.main_requests()[0])
+    assert "Warden checks every tool call in this session" in first
 
 
 def test_destructive_commands_outside_workspace_never_run(scripted):
