@@ -33,7 +33,7 @@ CLAUDE = HERE / "node_modules" / ".bin" / "claude"
 # Realistic-looking credentials (not live): a GitHub token and an AWS key pair.
 GITHUB_TOKEN = "ghp_" + "R8bQ2vX9kL4mN7pT1wZ5yC3dF6gH0jK2sA8e"
 AWS_KEY_ID = "AKIA" + "QX7RZ2M4KD6WPL3T"
-AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCY" + "4u8Zq2Lk9Tn"
+AWS_SECRET = "9Zq4vN2Lr8Tx1Kc7Bm5H" + "d3Wy6Pf0Gs8Ja4Ue2QoX"
 SECRETS = (GITHUB_TOKEN, AWS_KEY_ID, AWS_SECRET)
 
 

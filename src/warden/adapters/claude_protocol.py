@@ -264,10 +264,12 @@ def _post_tool_use(gw: Any, payload: dict[str, Any]) -> tuple[int, bytes, bytes]
         from warden.core.audit import outcome_event
 
         summary = response if isinstance(response, str) else _json(response).decode("utf-8")
+        tool_use_id = str(payload.get("tool_use_id", ""))
         gw.record(outcome_event(
             tool=str(payload.get("tool_name", "")), started_at=time.time(),
-            status="redacted" if changed else "completed", tool_use_id=str(payload.get("tool_use_id", "")),
-            session=str(payload.get("session_id", "")), output=summary, actor=_ACTOR, redact=redact,
+            status="redacted" if changed else "completed", tool_use_id=tool_use_id,
+            session=str(payload.get("session_id", "")), decision_id=_decision_id(gw, tool_use_id),
+            output=summary, actor=_ACTOR, redact=redact,
         ))
     if not changed:
         return 0, b"", b""
@@ -276,6 +278,18 @@ def _post_tool_use(gw: Any, payload: dict[str, Any]) -> tuple[int, bytes, bytes]
     out = {"hookSpecificOutput": {"hookEventName": "PostToolUse", "updatedToolOutput": response,
                                   "additionalContext": note}}
     return 0, _json(out), b""
+
+
+def _decision_id(gw: Any, tool_use_id: str) -> str:
+    """The audit id of this call's PreToolUse decision, linking the outcome to it (best effort)."""
+    if not tool_use_id:
+        return ""
+    try:
+        finder = getattr(gw, "find_decision", None) or gw._open_recorder().find_decision
+        found = finder(tool_use_id)
+    except Exception:
+        return ""  # an unlinked outcome is still evidence; the decision itself was recorded
+    return str((found or {}).get("id", "")) if isinstance(found, dict) else ""
 
 
 # --- UserPromptSubmit -----------------------------------------------------------------------
