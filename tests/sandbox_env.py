@@ -18,7 +18,9 @@ import pytest
 
 BWRAP = shutil.which("bwrap")
 needs_bwrap = pytest.mark.skipif(BWRAP is None, reason="bubblewrap (bwrap) is not installed: apt-get install bubblewrap")
-PY = sys.executable
+# The interpreter behind the venv's symlink: a checkout under /tmp (CI clones may live there) is
+# hidden by the sandbox's private /tmp, and the tests only need the standard library inside.
+PY = os.path.realpath(sys.executable)
 
 
 @dataclass

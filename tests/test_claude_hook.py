@@ -59,7 +59,7 @@ def test_pre_tool_use_allow_for_workspace_read(project: Path):
     out = answer(hook(pre("Read", {"file_path": str(project / "README.md")}, project), project))
     assert out["hookEventName"] == "PreToolUse"
     assert out["permissionDecision"] == "allow"
-    assert "allow-read-workspace" in out["permissionDecisionReason"]
+    assert "allow-read-tools" in out["permissionDecisionReason"]
 
 
 def test_pre_tool_use_deny_says_what_was_found_and_what_instead(project: Path):

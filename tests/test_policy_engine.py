@@ -234,3 +234,17 @@ def test_compiled_policy_pickles_and_digest_tracks_text():
     assert q.digest == p.digest
     assert decide(q, [bash(["ls"])]).decision is Decision.ALLOW
     assert policy(("project", BASE + "\n# changed\n")).digest != p.digest
+
+
+def test_higher_layer_rule_with_the_same_id_replaces_the_lower_one():
+    builtin = "rules: [{id: web, effect: ask, reason: builtin asks, tool: [WebFetch]}]"
+    project = "rules: [{id: web, effect: allow, reason: project allows, tool: [WebFetch]}]"
+    p = policy(("builtin", builtin), ("project", project))
+    v = decide(p, tool="WebFetch", hosts=["x.example"], tool_input={"url": "https://x.example/"})
+    assert v.decision is Decision.ALLOW and v.rules[0].layer == "project"
+    assert p.disabled[0]["id"] == "web" and "replaced" in p.disabled[0]["by"]
+    with pytest.raises(PolicyLoadError, match="locked by the managed policy"):
+        policy(("builtin", builtin), ("project", project), ("managed", "lock: [disable]"))
+    with pytest.raises(PolicyLoadError, match="unique in a file"):
+        policy(("project", "rules:\n  - {id: web, effect: allow, reason: a, tool: [WebFetch]}\n"
+                               "  - {id: web, effect: deny, reason: b, tool: [WebFetch]}\n"))

@@ -174,6 +174,10 @@ def evaluate(policy: CompiledPolicy, action: Action, analysis: Analysis, *, home
 
 def _reason(verdict: Verdict, defaulted: list[str], policy: CompiledPolicy) -> str:
     deciding = [r for r in verdict.rules if r.effect == verdict.decision]
+    if verdict.decision is Decision.ALLOW and deciding:
+        # an allow needs no essay: the first reason and the rules that allowed it
+        ids = list(dict.fromkeys(r.id for r in deciding))
+        return f"{deciding[0].reason} [{', '.join(ids)}]"
     parts: list[str] = []
     seen: set[str] = set()
     for r in deciding:

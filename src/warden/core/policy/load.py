@@ -162,7 +162,7 @@ def compile_policy(sources: list[LayerSource], *, check_examples: bool = True) -
 
     rules: list[tuple[LayerSource, int, Any]] = []
     disabled: list[dict[str, str]] = []
-    seen_ids: dict[str, str] = {}
+    seen_ids: dict[str, tuple[str, str]] = {}
     default: Decision = Decision.ASK
     default_source = "warden built-in fallback"
     settings: dict[str, Any] = {}
@@ -195,9 +195,17 @@ def compile_policy(sources: list[LayerSource], *, check_examples: bool = True) -
         for i, rule in enumerate(model.rules):
             where = f"{src.path}:{lines.get(i, 0)}"
             if rule.id in seen_ids:
-                problems.append(Problem(src.path, lines.get(i, 0), f"duplicate rule id {rule.id!r} (first at {seen_ids[rule.id]})"))
-                continue
-            seen_ids[rule.id] = where
+                first_layer, first_where = seen_ids[rule.id]
+                replaceable = first_layer != src.layer and not (lower_locked and "disable" in locked)
+                if not replaceable:
+                    why = "locked by the managed policy" if first_layer != src.layer else "ids must be unique in a file"
+                    problems.append(Problem(src.path, lines.get(i, 0),
+                                            f"duplicate rule id {rule.id!r} (first at {first_where}; {why})"))
+                    continue
+                # a higher layer's rule with a lower layer's id replaces it: `disable` plus a new rule
+                rules = [r for r in rules if r[2].id != rule.id]
+                disabled.append({"id": rule.id, "by": f"{where} (replaced)"})
+            seen_ids[rule.id] = (src.layer, where)
             rules.append((src, i, rule))
     if problems:
         raise PolicyLoadError(problems)
