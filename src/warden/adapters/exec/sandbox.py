@@ -114,9 +114,10 @@ def default_warden_home(env: Mapping[str, str]) -> str:
 
 def _inner_python() -> str:
     """An interpreter the sandbox can see for the relay (not one under the private /tmp or /run)."""
-    exe = os.path.realpath(sys.executable)
-    if not exe.startswith(("/tmp/", "/run/")):
-        return sys.executable
+    # a venv under /tmp is a symlink to an interpreter elsewhere: either path may be the visible one
+    for exe in (sys.executable, os.path.realpath(sys.executable)):
+        if not exe.startswith(("/tmp/", "/run/")):
+            return exe
     return _which("python3", "/usr/local/bin:/usr/bin:/bin") or sys.executable
 
 
