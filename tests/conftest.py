@@ -34,3 +34,11 @@ def run_warden(*args: str, input: bytes | str | None = None, env: dict | None = 
     full_env = dict(os.environ)
     full_env.update(env or {})
     return subprocess.run([WARDEN, *args], input=input, capture_output=True, env=full_env, cwd=cwd, timeout=timeout)
+
+
+@pytest.fixture
+def world():
+    """A fake home with secrets and a workspace for sandbox tests (see tests/sandbox_env.py)."""
+    from sandbox_env import world_fixture
+
+    yield from world_fixture()

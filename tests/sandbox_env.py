@@ -79,3 +79,7 @@ def world_fixture():
     w = make_world()
     yield w
     shutil.rmtree(w.base, ignore_errors=True)
+
+
+def out(r) -> str:
+    return (r.stdout or b"").decode() + (r.stderr or b"").decode()

@@ -7,20 +7,13 @@ import http.server
 import threading
 
 import pytest
-from sandbox_env import PY, needs_bwrap, world_fixture
+from sandbox_env import PY, needs_bwrap, out
 
 from warden.adapters.exec import Profile, SandboxUnavailable, run_sandboxed
 
 pytestmark = [needs_bwrap, pytest.mark.e2e]
 
 
-@pytest.fixture
-def world():
-    yield from world_fixture()
-
-
-def out(r) -> str:
-    return (r.stdout or b"").decode() + (r.stderr or b"").decode()
 
 
 def test_python_build_in_workspace(world):

@@ -9,17 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from sandbox_env import needs_bwrap, world_fixture
+from sandbox_env import needs_bwrap
 
 from warden.adapters.exec import wrap_for_claude
 
 pytestmark = [needs_bwrap, pytest.mark.e2e]
 WARDEN = str(Path(sys.executable).parent / "warden")
 
-
-@pytest.fixture
-def world():
-    yield from world_fixture()
 
 
 def warden_exec(world, policy: str, *args: str, env: dict | None = None):

@@ -8,20 +8,13 @@ import socket
 import threading
 
 import pytest
-from sandbox_env import needs_bwrap, world_fixture
+from sandbox_env import needs_bwrap, out
 
 from warden.adapters.exec import Limits, Profile
 
 pytestmark = [needs_bwrap, pytest.mark.e2e]
 
 
-@pytest.fixture
-def world():
-    yield from world_fixture()
-
-
-def out(r) -> str:
-    return (r.stdout or b"").decode() + (r.stderr or b"").decode()
 
 
 def test_workspace_is_writable_and_outside_is_not(world):

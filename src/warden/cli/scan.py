@@ -209,15 +209,6 @@ def redact(config: str | None, check: bool) -> None:
 
 
 def _stdin_chunks():  # type: ignore[no-untyped-def]
-    import codecs
+    from warden.adapters.scan.sources import decoded_chunks
 
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-    stream = sys.stdin.buffer
-    while True:
-        block = stream.read1(1 << 20) if hasattr(stream, "read1") else stream.read(1 << 20)
-        if not block:
-            break
-        yield decoder.decode(block)
-    tail = decoder.decode(b"", final=True)
-    if tail:
-        yield tail
+    return decoded_chunks(sys.stdin.buffer)

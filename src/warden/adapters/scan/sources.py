@@ -42,7 +42,7 @@ class FileResult:
     size: int = 0
 
 
-def _decoded_chunks(stream: BinaryIO, first: bytes) -> Iterator[str]:
+def decoded_chunks(stream: BinaryIO, first: bytes = b"") -> Iterator[str]:
     # Invalid UTF-8 becomes U+FFFD: offsets stay consistent and nothing crashes.
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     if first:
@@ -91,7 +91,7 @@ def scan_file(path: str, ruleset: Ruleset, options: ScanOptions | None = None, d
             if is_binary(first):
                 result.notice = "skipped: binary file"
                 return result
-            result.findings = list(ruleset.scan_stream(_decoded_chunks(fh, first), shown))
+            result.findings = list(ruleset.scan_stream(decoded_chunks(fh, first), shown))
             result.findings.extend(ruleset.path_findings(shown))
     except OSError as exc:
         result.notice = f"unreadable: {exc.strerror or exc}"
@@ -105,7 +105,7 @@ def scan_stream_text(stream: BinaryIO, ruleset: Ruleset, name: str = "-") -> Fil
     if is_binary(first):
         result.notice = "skipped: binary input"
         return result
-    result.findings = list(ruleset.scan_stream(_decoded_chunks(stream, first), name))
+    result.findings = list(ruleset.scan_stream(decoded_chunks(stream, first), name))
     return result
 
 
