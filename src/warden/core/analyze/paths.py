@@ -329,7 +329,10 @@ def classify(ref: PathRef, env: AnalysisEnv, workspace: str) -> list[Fact]:
     where = _Where(path, env, workspace)
     secret = secret_kind(path, env, where)
     if secret:
-        if writes and not ref.in_workspace:  # the project's own .env / keys are the project's to edit
+        # the project's own .env and key files are the project's to edit; a credential store is not,
+        # even when the workspace is the home directory
+        store = "secret" in where.home or "secret" in where.abs or "/.ssh" in path
+        if writes and (store or not ref.in_workspace):
             add("secret.write", f"{access.value} of a credential location ({secret}): {path}")
         elif access == Access.READ:
             add("secret.read", f"reads a credential location ({secret}): {path}")
