@@ -115,3 +115,10 @@ def test_credential_stores_stay_protected_when_the_workspace_is_home():
     assert "secret.write" in kinds_at_home("echo x > ~/.aws/credentials")
     assert "fs.critical" in kinds_at_home("rm -rf ~/*")
     assert "secret.write" not in kinds_at_home("echo A=1 > .env")
+
+
+def test_a_root_workspace_is_no_workspace():
+    from warden.core.analyze.shell import analyze_shell
+
+    ks = {f.kind for f in analyze_shell("rm -rf /etc/nginx", "/", "/", ENV).all_facts()}
+    assert "fs.write_outside" in ks and "sys.file_write" in ks

@@ -37,7 +37,12 @@ def is_within(path: str, root: str) -> bool:
 
 
 def resolve_path(raw: str, cwd: str, workspace: str, env: AnalysisEnv) -> tuple[str, bool]:
-    """Absolute, normalized path and whether it stays inside the workspace."""
+    """Absolute, normalized path and whether it stays inside the workspace.
+
+    A workspace of ``/`` would put the whole machine "inside"; it counts as no workspace.
+    """
+    if workspace.rstrip("/") == "":
+        workspace = ""
     path = expand_home(raw, env)
     if not path.startswith("/"):
         path = posixpath.join(cwd or workspace or "/", path)
