@@ -59,7 +59,11 @@ CONTEXTS = ["{c}", "{{ {c}; }}", "({c})", "bash -c '{c}'", "sh -c \"{c}\"", "eva
             "bash <(echo '{c}')", "source <(echo '{c}')", "printf '%s\\n' '{c}' | bash", "{c} &", "nohup bash -c '{c}' &",
             "timeout 5 bash -c '{c}'", "watch -n 1 '{c}'", "trap '{c}' EXIT", "echo '{c}' | xargs -0 bash -c",
             "find . -maxdepth 0 -exec sh -c '{c}' \\;", "sh -c 'sh -c \"{c}\"'", "(cd /tmp && {c})",
-            "su -c '{c}'", "sudo sh -c '{c}'", "ssh localhost '{c}'", "eval \"$(echo '{c}')\""]
+            "su -c '{c}'", "sudo sh -c '{c}'", "ssh localhost '{c}'", "eval \"$(echo '{c}')\"",
+            "time {{ {c}; }}", "! {{ {c}; }}", "coproc X {{ {c}; }}", "function g {{ {c}; }}; g", "g() ( {c} ); g &",
+            "select x in a; do {c}; break; done", "case a in *) {c};; esac", "[[ -n x ]] && {{ {c}; }}",
+            "while :; do {c}; break; done", "until false; do {c}; break; done", "(( 1 )) && {c}", "{c} | cat",
+            "cat <({c})", "echo > >({c})", "x=1 {c}"]
 BASES = [("rm", "-rf ~"), ("rm", "-rf /"), ("rm", "-fr $HOME"), ("cat", "~/.ssh/id_rsa"), ("cat", "~/.aws/credentials"),
          ("mkfs.ext4", "/dev/sda1"), ("dd", "if=/dev/zero of=/dev/sda")]
 

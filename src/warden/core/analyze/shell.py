@@ -135,6 +135,15 @@ class Session:
             return []
         root = parse(source)
         self._trees.append(root)
+        regrouped = _regroup(source)
+        if regrouped is not None:
+            # tree-sitter-bash cannot read `time { ...; }`, `! { ...; }`, `coproc NAME { ...; }`: the group
+            # is also analyzed without the prefix, so assignments inside it are seen
+            self.depth += 1
+            try:
+                self.walk(parse(regrouped), (*via, "{ }"), stdin, [], 0)
+            finally:
+                self.depth -= 1
         self.depth += 1
         try:
             if root.has_error:
@@ -649,6 +658,25 @@ class Session:
                 new.append(path)
         merged = list(dict.fromkeys(self.cwds + new))
         self.cwds = merged if len(merged) <= _MAX_CWDS else [*merged[:_MAX_CWDS - 1], None]
+
+
+def _regroup(source: str) -> str | None:
+    """``source`` with the prefixes tree-sitter-bash misreads before a brace group removed, or None."""
+    if "{" not in source or not ("time" in source or "!" in source or "coproc" in source):
+        return None
+    out = source
+    for prefix in ("time -p {", "time {", "! {", "!{"):
+        out = out.replace(prefix, "{")
+    k = out.find("coproc ")
+    while k != -1:
+        rest = out[k + 7:].lstrip()
+        _name, _, after = rest.partition(" ")
+        if after.lstrip().startswith(("{", "(")):
+            out = out[:k] + after.lstrip()
+        elif rest.startswith(("{", "(")):
+            out = out[:k] + rest
+        k = out.find("coproc ", k + 1)
+    return out if out != source else None
 
 
 Tail = tuple[list[str], list[frozenset[str]], dict[int, tuple[frozenset[str], str | None]]]
