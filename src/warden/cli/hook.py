@@ -1,0 +1,156 @@
+"""`warden hook claude-code`, `warden install claude-code`, `warden uninstall claude-code`.
+
+The hook itself never goes through click: ``warden.cli.main`` dispatches ``warden hook
+claude-code`` straight to :func:`warden.adapters.claude_code.hook_main`. The click command here
+exists for ``--help`` and for the rare invocation through ``python -m warden.cli.app``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from warden.cli.common import emit_json, fail, json_option
+
+AGENTS = ("claude-code",)
+
+
+@click.group()
+def hook() -> None:
+    """Agent hook entry points (run by the agent, not by you).
+
+    \b
+    Claude Code runs `warden hook claude-code` for every tool call, prompt and session
+    boundary once `warden install claude-code` has written its settings. Test one by hand:
+      echo '{"hook_event_name":"PreToolUse","tool_name":"Bash",
+             "tool_input":{"command":"rm -rf ~"},"cwd":"'"$PWD"'"}' | warden hook claude-code
+    """
+
+
+@hook.command(
+    "claude-code",
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []},
+    add_help_option=False,
+)
+@click.pass_context
+def claude_code_hook(ctx: click.Context) -> None:
+    """Answer one Claude Code hook event: JSON on stdin, Claude Code's hook protocol on stdout.
+
+    \b
+    Options:
+      --deadline SECONDS   answer (fail closed, exit 2) within this time; default 8, or
+                           $WARDEN_HOOK_DEADLINE
+      --no-daemon          decide in this process; the hook daemon is skipped
+                           ($WARDEN_HOOK_DAEMON=0 does the same)
+      --policy FILE        policy file for the project layer
+    \b
+    Exit codes: 0 answered (the decision is in the JSON); 2 blocked because Warden could not
+    decide safely (the reason is on stderr). See docs/claude-code.md.
+    """
+    from warden.adapters.claude_code import hook_main
+
+    raise SystemExit(hook_main(list(ctx.args)))
+
+
+def _scope_path(project: bool, user: bool, local: bool, directory: str | None):
+    from warden.adapters.claude_settings import settings_path
+
+    if sum((project, user, local)) > 1:
+        fail("choose one of --project, --user or --local")
+    scope = "user" if user else "local" if local else "project"
+    return settings_path(scope, directory)
+
+
+_scope_options = [
+    click.option("--project", is_flag=True, help="This project: <dir>/.claude/settings.json (the default)."),
+    click.option("--user", is_flag=True, help="Every project: ~/.claude/settings.json ($CLAUDE_CONFIG_DIR)."),
+    click.option("--local", is_flag=True, help="Uncommitted: <dir>/.claude/settings.local.json."),
+    click.option("--dir", "directory", type=click.Path(file_okay=False), default=None,
+                 help="Project directory (default: the current directory)."),
+]
+
+
+def _with_scope(fn):
+    for option in reversed(_scope_options):
+        fn = option(fn)
+    return fn
+
+
+@click.command()
+@click.argument("agent", type=click.Choice(AGENTS))
+@_with_scope
+@click.option("--command", "command", default=None, metavar="CMD",
+              help="Hook command to write (default: this installation's absolute `warden hook claude-code`).")
+@json_option
+def install(agent: str, project: bool, user: bool, local: bool, directory: str | None, command: str | None,
+            as_json: bool) -> None:
+    """Install Warden's hooks into Claude Code's settings.
+
+    \b
+    Merges hook entries for PreToolUse, PostToolUse, UserPromptSubmit, SessionStart,
+    SessionEnd and Stop into the settings file, keeping every other setting and hook. Running
+    it again changes nothing; a file that existed is backed up first
+    (settings.json.warden-backup-<time>).
+    \b
+    Examples:
+      warden install claude-code              this project (.claude/settings.json)
+      warden install claude-code --user       all projects (~/.claude/settings.json)
+      warden uninstall claude-code            remove exactly Warden's entries again
+    """
+    from warden.adapters import claude_settings
+
+    path = _scope_path(project, user, local, directory)
+    try:
+        change = claude_settings.install(path, command)
+    except (claude_settings.SettingsError, OSError) as exc:
+        fail(str(exc), "nothing was changed")
+    if as_json:
+        emit_json(change.to_json())
+        return
+    if not change.changed:
+        click.echo(f"Warden's hooks are already installed in {path}; nothing changed.")
+        return
+    click.echo(f"Installed Warden's Claude Code hooks in {path}")
+    if change.backup:
+        click.echo(f"  backup of the previous file: {change.backup}")
+    click.echo(f"  events: {', '.join(change.added)}")
+    click.echo("  Claude Code picks the hooks up at its next start; check with `/hooks` inside Claude Code.")
+    if not os.environ.get("WARDEN_HOME") and sys.stdout.isatty():
+        click.echo("  Decisions are recorded under ~/.warden; `warden audit verify` checks the log.")
+
+
+@click.command()
+@click.argument("agent", type=click.Choice(AGENTS))
+@_with_scope
+@json_option
+def uninstall(
+    agent: str, project: bool, user: bool, local: bool, directory: str | None, as_json: bool
+) -> None:
+    """Remove exactly Warden's hook entries from Claude Code's settings.
+
+    \b
+    Other settings and other hooks stay as they are; when the result equals the file as it
+    was before `warden install`, that file is restored byte for byte.
+    \b
+    Examples:
+      warden uninstall claude-code
+      warden uninstall claude-code --user
+    """
+    from warden.adapters import claude_settings
+
+    path = _scope_path(project, user, local, directory)
+    try:
+        change = claude_settings.uninstall(path)
+    except (claude_settings.SettingsError, OSError) as exc:
+        fail(str(exc), "nothing was changed")
+    if as_json:
+        emit_json(change.to_json())
+        return
+    if not change.changed:
+        click.echo(f"No Warden hooks in {path}; nothing changed.")
+    elif change.deleted_file:
+        click.echo(f"Removed {change.removed} Warden hook entries; {path} held nothing else and was deleted.")
+    else:
+        click.echo(f"Removed {change.removed} Warden hook entries from {path}.")
