@@ -17,6 +17,8 @@ from typing import Any
 from warden.core.analyze import AnalysisEnv
 from warden.core.analyze.invocation import DECODE, DYNAMIC, NET, NO_FLOW, SECRET, Cmd, Flow, Invocation
 from warden.core.analyze.paths import classify, home_of, resolve_path
+from warden.core.analyze.shell_recovery import regroup as _regroup
+from warden.core.analyze.shell_recovery import split_pieces
 from warden.core.analyze.shell_parse import (
     MAX_COMMAND_CHARS,
     MAX_COMMANDS,
@@ -660,25 +662,6 @@ class Session:
         self.cwds = merged if len(merged) <= _MAX_CWDS else [*merged[:_MAX_CWDS - 1], None]
 
 
-def _regroup(source: str) -> str | None:
-    """``source`` with the prefixes tree-sitter-bash misreads before a brace group removed, or None."""
-    if "{" not in source or not ("time" in source or "!" in source or "coproc" in source):
-        return None
-    out = source
-    for prefix in ("time -p {", "time {", "! {", "!{"):
-        out = out.replace(prefix, "{")
-    k = out.find("coproc ")
-    while k != -1:
-        rest = out[k + 7:].lstrip()
-        _name, _, after = rest.partition(" ")
-        if after.lstrip().startswith(("{", "(")):
-            out = out[:k] + after.lstrip()
-        elif rest.startswith(("{", "(")):
-            out = out[:k] + rest
-        k = out.find("coproc ", k + 1)
-    return out if out != source else None
-
-
 Tail = tuple[list[str], list[frozenset[str]], dict[int, tuple[frozenset[str], str | None]]]
 
 
@@ -711,48 +694,6 @@ def _combinations(per_word: list[list[list[str]]], taints: list[frozenset[str]],
                 grown.append((argv + alt, argv_taints + [taints[k]] * len(alt), subs))
         out = grown
     return out
-
-
-_BREAKS = ("&&", "||", ";;", ";", "|", "&", "\n", "(", ")", "{", "}", "`", "$(")
-
-
-def split_pieces(source: str) -> list[str]:
-    """Split shell text at control operators outside quotes (a linear scan, no regexes)."""
-    pieces: list[str] = []
-    buf: list[str] = []
-    quote = ""
-    i, n = 0, len(source)
-    while i < n:
-        ch = source[i]
-        if quote:
-            buf.append(ch)
-            if ch == "\\" and quote == '"' and i + 1 < n:
-                buf.append(source[i + 1])
-                i += 2
-                continue
-            if ch == quote:
-                quote = ""
-            i += 1
-            continue
-        if ch in "'\"":
-            quote = ch
-            buf.append(ch)
-            i += 1
-            continue
-        if ch == "\\" and i + 1 < n:
-            buf.append(source[i:i + 2])
-            i += 2
-            continue
-        op = next((b for b in _BREAKS if source.startswith(b, i)), None)
-        if op is not None:
-            pieces.append("".join(buf))
-            buf = []
-            i += len(op)
-            continue
-        buf.append(ch)
-        i += 1
-    pieces.append("".join(buf))
-    return [p.strip().removeprefix("[").removesuffix("]").strip() if p.strip().startswith("[") else p for p in pieces]
 
 
 def _merge_out(cmds: list[Cmd]) -> Flow:
