@@ -103,7 +103,7 @@ def test_too_complex_input_is_still_analyzed_piece_by_piece():
 
 
 def test_split_pieces_respects_quotes():
-    from warden.core.analyze.shell import split_pieces
+    from warden.core.analyze.shell_recovery import split_pieces
 
     pieces = [p.strip() for p in split_pieces("echo 'a;b' && rm -rf x | cat") if p.strip()]
     assert pieces == ["echo 'a;b'", "rm -rf x", "cat"]

@@ -103,3 +103,22 @@ def test_workspace_behind_a_symlink_is_still_the_workspace():
     env = replace(ENV, realpath=realpath)
     assert "fs.write_outside" not in kinds("rm -rf build", env=env)
     assert "fs.write_outside" in kinds("rm -rf /data/other", env=env)
+
+
+def test_credential_stores_stay_protected_when_the_workspace_is_home():
+    from warden.core.analyze.shell import analyze_shell
+
+    def kinds_at_home(cmd: str) -> set[str]:
+        return {f.kind for f in analyze_shell(cmd, "/home/dev", "/home/dev", ENV).all_facts()}
+
+    assert "secret.write" in kinds_at_home("rm -rf ~/.ssh")
+    assert "secret.write" in kinds_at_home("echo x > ~/.aws/credentials")
+    assert "fs.critical" in kinds_at_home("rm -rf ~/*")
+    assert "secret.write" not in kinds_at_home("echo A=1 > .env")
+
+
+def test_a_root_workspace_is_no_workspace():
+    from warden.core.analyze.shell import analyze_shell
+
+    ks = {f.kind for f in analyze_shell("rm -rf /etc/nginx", "/", "/", ENV).all_facts()}
+    assert "fs.write_outside" in ks and "sys.file_write" in ks

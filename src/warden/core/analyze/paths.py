@@ -37,7 +37,12 @@ def is_within(path: str, root: str) -> bool:
 
 
 def resolve_path(raw: str, cwd: str, workspace: str, env: AnalysisEnv) -> tuple[str, bool]:
-    """Absolute, normalized path and whether it stays inside the workspace."""
+    """Absolute, normalized path and whether it stays inside the workspace.
+
+    A workspace of ``/`` would put the whole machine "inside"; it counts as no workspace.
+    """
+    if workspace.rstrip("/") == "":
+        workspace = ""
     path = expand_home(raw, env)
     if not path.startswith("/"):
         path = posixpath.join(cwd or workspace or "/", path)
@@ -329,7 +334,10 @@ def classify(ref: PathRef, env: AnalysisEnv, workspace: str) -> list[Fact]:
     where = _Where(path, env, workspace)
     secret = secret_kind(path, env, where)
     if secret:
-        if writes and not ref.in_workspace:  # the project's own .env / keys are the project's to edit
+        # the project's own .env and key files are the project's to edit; a credential store is not,
+        # even when the workspace is the home directory
+        store = "secret" in where.home or "secret" in where.abs or "/.ssh" in path
+        if writes and (store or not ref.in_workspace):
             add("secret.write", f"{access.value} of a credential location ({secret}): {path}")
         elif access == Access.READ:
             add("secret.read", f"reads a credential location ({secret}): {path}")

@@ -17,6 +17,8 @@ from typing import Any
 from warden.core.analyze import AnalysisEnv
 from warden.core.analyze.invocation import DECODE, DYNAMIC, NET, NO_FLOW, SECRET, Cmd, Flow, Invocation
 from warden.core.analyze.paths import classify, home_of, resolve_path
+from warden.core.analyze.shell_recovery import regroup as _regroup
+from warden.core.analyze.shell_recovery import split_pieces
 from warden.core.analyze.shell_parse import (
     MAX_COMMAND_CHARS,
     MAX_COMMANDS,
@@ -135,6 +137,15 @@ class Session:
             return []
         root = parse(source)
         self._trees.append(root)
+        regrouped = _regroup(source)
+        if regrouped is not None:
+            # tree-sitter-bash cannot read `time { ...; }`, `! { ...; }`, `coproc NAME { ...; }`: the group
+            # is also analyzed without the prefix, so assignments inside it are seen
+            self.depth += 1
+            try:
+                self.walk(parse(regrouped), (*via, "{ }"), stdin, [], 0)
+            finally:
+                self.depth -= 1
         self.depth += 1
         try:
             if root.has_error:
@@ -683,48 +694,6 @@ def _combinations(per_word: list[list[list[str]]], taints: list[frozenset[str]],
                 grown.append((argv + alt, argv_taints + [taints[k]] * len(alt), subs))
         out = grown
     return out
-
-
-_BREAKS = ("&&", "||", ";;", ";", "|", "&", "\n", "(", ")", "{", "}", "`", "$(")
-
-
-def split_pieces(source: str) -> list[str]:
-    """Split shell text at control operators outside quotes (a linear scan, no regexes)."""
-    pieces: list[str] = []
-    buf: list[str] = []
-    quote = ""
-    i, n = 0, len(source)
-    while i < n:
-        ch = source[i]
-        if quote:
-            buf.append(ch)
-            if ch == "\\" and quote == '"' and i + 1 < n:
-                buf.append(source[i + 1])
-                i += 2
-                continue
-            if ch == quote:
-                quote = ""
-            i += 1
-            continue
-        if ch in "'\"":
-            quote = ch
-            buf.append(ch)
-            i += 1
-            continue
-        if ch == "\\" and i + 1 < n:
-            buf.append(source[i:i + 2])
-            i += 2
-            continue
-        op = next((b for b in _BREAKS if source.startswith(b, i)), None)
-        if op is not None:
-            pieces.append("".join(buf))
-            buf = []
-            i += len(op)
-            continue
-        buf.append(ch)
-        i += 1
-    pieces.append("".join(buf))
-    return [p.strip().removeprefix("[").removesuffix("]").strip() if p.strip().startswith("[") else p for p in pieces]
 
 
 def _merge_out(cmds: list[Cmd]) -> Flow:

@@ -268,6 +268,20 @@ def _parallel(cmd: Cmd) -> None:
             cmd.shell(v, "parallel")
 
 
+def _brace_group(cmd: Cmd) -> None:
+    """tree-sitter reads `time { ...; }` and `! { ...; }` as a command named `{`: run what is inside."""
+    inner = [a for a in cmd.args if a != "}"]
+    if inner:
+        cmd.nested(inner, cmd.taints[1:1 + len(inner)], via="{ }")
+
+
+def _coproc(cmd: Cmd) -> None:
+    args = cmd.args
+    start = 1 if len(args) >= 2 and args[1] in ("{", "(") else 0  # `coproc NAME { ...; }`
+    if args[start:]:
+        cmd.nested(args[start:], cmd.taints[1 + start:], via="coproc")
+
+
 def _busybox(cmd: Cmd) -> None:
     if len(cmd.argv) > 1 and not cmd.argv[1].startswith("-"):
         cmd.nested(cmd.argv[1:], cmd.taints[1:], via="busybox")
@@ -402,4 +416,4 @@ def _find(cmd: Cmd) -> None:
 HANDLERS = {name: _wrapper for name in SPECS}
 HANDLERS.update({name: _runner for name in RUNNERS})
 HANDLERS.update({"watch": _watch, "parallel": _parallel, "busybox": _busybox, "toybox": _busybox, "xargs": _xargs,
-                 "find": _find})
+                 "find": _find, "{": _brace_group, "coproc": _coproc})
