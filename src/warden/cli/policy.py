@@ -19,6 +19,7 @@ def policy() -> None:
       warden policy validate warden.yaml      schema, globs and rule examples, with file:line
       warden policy test tests.yaml           run a suite of action -> expected decision cases
       warden policy show                      the effective merged policy and each rule's origin
+      warden policy doc [FILE]                the rules as a Markdown table
       warden policy schema > warden.schema.json   JSON Schema for editor completion
     """
 
@@ -202,6 +203,26 @@ def show(policy_file: str | None, cwd: str | None, as_json: bool) -> None:
     for w in p.warnings:
         out.print(f"[yellow]warning:[/] {escape(w)}")
     out.print(f"settings: {escape(json.dumps(p.settings))}")
+
+
+@policy.command()
+@click.argument("file", type=click.Path(dir_okay=False), required=False)
+def doc(file: str | None) -> None:
+    """Print a policy FILE (default: the built-in policy) as a Markdown table of its rules.
+
+    \b
+      warden policy doc warden.yaml > docs/our-policy.md
+    docs/default-policy.md is generated this way, so the table always matches the rules.
+    """
+    from warden.adapters.policy_files import BUILTIN
+    from warden.cli.policy_doc import rules_markdown
+    from warden.core.policy.load import PolicyLoadError
+
+    path = file or str(BUILTIN)
+    try:
+        click.echo(rules_markdown(_read_text(path), path), nl=False)
+    except PolicyLoadError as exc:
+        fail(f"the policy does not load: {exc}", "run `warden policy validate FILE`")
 
 
 @policy.command()
