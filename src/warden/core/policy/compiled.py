@@ -132,6 +132,26 @@ class CompiledPolicy:
     digest: str = ""
     disabled: list[dict[str, str]] = field(default_factory=list)  # [{id, by}] for `policy show`
     warnings: list[str] = field(default_factory=list)
+    _index: dict[tuple[str, bool, bool], list[CompiledRule]] = field(default_factory=dict, repr=False)
+
+    def candidates(self, tool: str, has_command: bool, has_facts: bool) -> list[CompiledRule]:
+        """Rules that can possibly match a subject of this shape (same results, fewer checks).
+
+        A rule whose tool globs exclude the tool, that needs a simple command the subject lacks,
+        or that needs facts the subject has none of cannot match; filtering once per shape keeps
+        the per-action loop short.
+        """
+        key = (tool, has_command, has_facts)
+        rules = self._index.get(key)
+        if rules is None:
+            rules = [
+                r for r in self.rules
+                if (r.matcher.tools is None or r.matcher.tools.match(tool))
+                and (has_command or (r.matcher.programs is None and not r.matcher.commands))
+                and (has_facts or r.matcher.facts is None)
+            ]
+            self._index[key] = rules
+        return rules
 
 
 def build_subjects(action: Action, analysis: Analysis) -> list[Subject]:
@@ -154,7 +174,8 @@ def evaluate(policy: CompiledPolicy, action: Action, analysis: Analysis, *, home
     defaulted: list[str] = []
     for subject in build_subjects(action, analysis):
         best: Decision | None = None
-        for rule in policy.rules:
+        has_command = subject.command is not None and not subject.command.opaque
+        for rule in policy.candidates(action.tool, has_command, bool(subject.facts)):
             if rule.matcher.matches(subject, rule.effect is Decision.ALLOW, home):
                 matched.append(
                     RuleMatch(rule.id, rule.effect, rule.reason, rule.source, rule.layer, subject.label)
