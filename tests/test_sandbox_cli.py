@@ -127,3 +127,21 @@ def test_ask_can_be_approved_by_a_human_at_a_terminal(world):
     finally:
         os.close(main)
         os.close(tty)
+
+
+@pytest.mark.parametrize("daemon", ["1", "0"])
+def test_exec_records_decision_and_outcome_with_or_without_the_daemon(world, daemon):
+    env = {"WARDEN_AUDIT": "1", "WARDEN_HOOK_DAEMON": daemon, "WARDEN_HOOKD_IDLE": "5"}
+    codes = [warden_exec(world, ALLOW, "--", "/bin/sh", "-c", f"exit {n}", env=env).returncode for n in (3, 4, 5)]
+    assert codes == [3, 4, 5]
+    full = dict(world.env, WARDEN_MANAGED_POLICY="")
+    tail = subprocess.run([WARDEN, "audit", "tail", "-n", "20", "--json"], env=full, capture_output=True, timeout=60)
+    events = [json.loads(line) for line in tail.stdout.decode().splitlines()]
+    decisions = [e for e in events if e["kind"] == "decision"]
+    outcomes = [e for e in events if e["kind"] == "outcome"]
+    assert [d["result"]["decision"] for d in decisions] == ["allow"] * 3
+    assert [o["outcome"]["exit_code"] for o in outcomes] == [3, 4, 5]
+    assert [o["decision_id"] for o in outcomes] == [d["id"] for d in decisions]  # each run linked to its decision
+    assert subprocess.run([WARDEN, "audit", "verify"], env=full, capture_output=True, timeout=60).returncode == 0
+    sockets = list((world.warden_home / "run").glob("*.sock")) if (world.warden_home / "run").exists() else []
+    assert bool(sockets) == (daemon == "1")  # the first run started a daemon, which served the later ones

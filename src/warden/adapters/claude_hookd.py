@@ -155,6 +155,15 @@ def serve(path: str) -> int:
                 if _code_stamp() != stamp:
                     _send(conn, b"STALE\n")
                     break
+            if argv[:1] == [DECIDE]:  # a plain decision for `warden exec` (see decide_client)
+                watchdog = threading.Timer(DECIDE_DEADLINE + 2.0, os._exit, args=(3,))
+                watchdog.daemon = True
+                watchdog.start()
+                try:
+                    _send(conn, _reply(*_decide(raw, environ, cwd, argv[1:], pool)))
+                finally:
+                    watchdog.cancel()
+                continue
             try:
                 opts = claude_code.parse_args(argv, environ)
             except ValueError as exc:
@@ -176,6 +185,39 @@ def serve(path: str) -> int:
     if _still_ours(path, my_inode):
         os.unlink(path)
     return 0
+
+
+DECIDE = "--decide"
+DECIDE_DEADLINE = 8.0
+
+
+def _decide(raw: bytes, environ: dict[str, str], cwd: str, args: list[str], pool: Any) -> tuple[int, bytes, bytes]:
+    """Decide one action payload with the caller's environment; the verdict plus what the caller
+    needs to act on it (the workspace's sandbox section, the recorded decision id)."""
+    import json
+
+    from warden.gateway import Gateway
+
+    policy_file = args[1] if args[:1] == ["--policy"] and len(args) > 1 else None
+    gw = Gateway.from_env(cwd=cwd, policy_file=policy_file, environ=environ, audit=True)
+    healthy = True
+    pool.lend(gw)
+    try:
+        payload = json.loads(raw)
+        verdict = gw.decide_payload(payload)
+        workspace = payload.get("workspace") or gw.workspace_for(cwd)
+        try:
+            sandbox = gw.policy_for(workspace).sandbox
+        except Exception:  # the verdict is already a deny that quotes the load error
+            sandbox = None
+        out = {"verdict": verdict.to_json(), "sandbox": sandbox, "decision_id": gw.last_decision_id,
+               "audit": gw.audit}
+        return 0, json.dumps(out).encode(), b""
+    except Exception as exc:  # the caller fails closed on a non-zero answer
+        healthy = False
+        return 2, b"", f"warden: the decision daemon failed: {type(exc).__name__}: {exc}\n".encode()
+    finally:
+        pool.take_back(gw, healthy=healthy)
 
 
 def _reply(code: int, out: bytes, err: bytes) -> bytes:

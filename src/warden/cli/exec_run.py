@@ -58,18 +58,36 @@ def run_exec(command: list[str], *, policy_file: str | None = None, profile: str
     from warden.adapters.exec.profile import ProfileError, parse_sandbox_section
     from warden.core.action import Action, Actor
     from warden.core.decision import Decision
-    from warden.gateway import Gateway
 
     if not command:
         _say("no command given", "warden exec [--profile NAME] -- CMD ARGS...")
         return EXIT_SETUP
     cwd = os.getcwd()
-    gw = Gateway.from_env(cwd=cwd, policy_file=policy_file, audit=not json_explain)
-    ws = _workspace(gw, cwd, workspace)
-    action = Action(tool="Bash", input={"command": decided_command(command)}, cwd=cwd, workspace=ws,
-                    actor=Actor(agent=os.environ.get("WARDEN_AGENT", "warden-exec")),
-                    context={"sandbox_profile": "none" if no_sandbox else profile})
-    verdict = gw.decide(action)
+
+    def action_in(gw: Any) -> Any:
+        return Action(tool="Bash", input={"command": decided_command(command)}, cwd=cwd,
+                      workspace=_workspace(gw, cwd, workspace),
+                      actor=Actor(agent=os.environ.get("WARDEN_AGENT", "warden-exec")),
+                      context={"sandbox_profile": "none" if no_sandbox else profile})
+
+    # The warm daemon decides (and records) in a few milliseconds; a dry run, or no daemon yet,
+    # decides here. Either way the same Gateway code makes the decision.
+    gw: Any = None
+    verdict = None
+    if not json_explain:
+        from warden.adapters.decide_client import daemon_gateway
+
+        gw = daemon_gateway(cwd, policy_file, os.environ)
+        if gw is not None:
+            action = action_in(gw)
+            verdict = gw.decide(action)
+    if verdict is None:
+        from warden.gateway import Gateway
+
+        gw = Gateway.from_env(cwd=cwd, policy_file=policy_file, audit=not json_explain)
+        action = action_in(gw)
+        verdict = gw.decide(action)
+    ws = action.workspace
     settings = chosen = None
     try:
         settings = parse_sandbox_section(gw.policy_for(ws).sandbox)
@@ -133,12 +151,36 @@ def _unsandboxed(command: list[str], cwd: str, settings: Any, chosen: Any) -> in
     return run_unsandboxed(command, cwd=cwd, wall_seconds=chosen.limits.wall_seconds).returncode
 
 
+def _audit_sink(gw: Any) -> Any:
+    """The sandbox's run and egress reports as audit outcome events, linked to the decision."""
+    if not gw.audit:
+        return None
+    import json
+    import time
+
+    from warden.core.audit import outcome_event
+
+    def sink(report: dict[str, Any]) -> str:
+        kind = str(report.get("type") or "sandbox")
+        if kind == "sandbox.exec":
+            status = "timeout" if report.get("timed_out") else ("ok" if report.get("returncode") == 0 else "error")
+            exit_code = report.get("returncode")
+        else:  # sandbox.egress: one proxied connection, allowed or refused
+            status, exit_code = str(report.get("decision") or "egress"), None
+        return gw.record(outcome_event(
+            tool=kind, started_at=time.time(), status=status, exit_code=exit_code,
+            decision_id=gw.last_decision_id or "", output=json.dumps(report, sort_keys=True, default=str),
+            redact=gw.redactor()))
+
+    return sink
+
+
 def _sandboxed(command: list[str], chosen: Any, ws: str, cwd: str, gw: Any) -> int:
     from warden.adapters.exec import EXIT_SETUP, SandboxUnavailable, run_sandboxed
     from warden.adapters.exec.mounts import MountError
 
     try:
-        result = run_sandboxed(command, chosen, ws, cwd=cwd, audit=gw.record if gw.audit else None)
+        result = run_sandboxed(command, chosen, ws, cwd=cwd, audit=_audit_sink(gw))
     except MountError as exc:
         _say(str(exc), "adjust the profile in the policy or pass --workspace DIR")
         return EXIT_SETUP

@@ -1,0 +1,111 @@
+"""Decisions from the warm daemon, for per-command callers such as `warden exec`.
+
+Importing the policy engine, the shell parser, the secrets engine and the audit store costs
+several times the interpreter's start-up; the hook daemon (:mod:`warden.adapters.claude_hookd`)
+keeps them loaded. :class:`DaemonGateway` offers the part of :class:`warden.gateway.Gateway` that
+`warden exec` uses, deciding through the daemon and opening a local gateway only for the rarer
+steps (recording an approval, proxy egress events). No daemon, or a stale one: ``None`` from
+:func:`daemon_gateway`, and the caller decides in-process (a daemon is started for next time).
+A daemon that fails or does not answer in time: a deny verdict, never a silent allow.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+
+DEADLINE = 8.0
+_MARKERS = (".git", "warden.yaml", ".warden", ".claude")
+
+
+def find_workspace(cwd: str) -> str:
+    """Same rule as warden.adapters.policy_files.find_workspace, without its imports."""
+    path = os.path.abspath(cwd)
+    while True:
+        if any(os.path.exists(os.path.join(path, m)) for m in _MARKERS):
+            return path
+        parent = os.path.dirname(path)
+        if parent == path:
+            return os.path.abspath(cwd)
+        path = parent
+
+
+class _Policy:
+    def __init__(self, sandbox: Any) -> None:
+        self.sandbox = sandbox
+
+
+class DaemonGateway:
+    def __init__(self, cwd: str, policy_file: str | None, environ: Mapping[str, str]) -> None:
+        self.cwd, self.policy_file, self.environ = cwd, policy_file, environ
+        self.audit = environ.get("WARDEN_AUDIT", "1").lower() not in ("0", "off", "false", "no")
+        self.last_decision_id: str | None = None
+        self._sandbox: dict[str, Any] = {}
+        self._local: Any = None
+
+    def workspace_for(self, cwd: str) -> str:
+        return find_workspace(cwd or self.cwd)
+
+    def decide(self, action: Any) -> Any:
+        from warden.core.decision import Decision, RuleMatch, Verdict
+
+        payload = action.to_json()
+        answer = ask(payload, self.environ, action.cwd or self.cwd, self.policy_file)
+        if answer is None:
+            return None
+        if "error" in answer:
+            return Verdict.fail_closed(answer["error"])
+        v = answer["verdict"]
+        self._sandbox[action.workspace] = answer.get("sandbox")
+        self.last_decision_id = answer.get("decision_id")
+        rules = [RuleMatch(r["id"], Decision.parse(r["effect"]), r["reason"], r["source"], r["layer"],
+                           r.get("subject", "")) for r in v.get("rules", [])]
+        return Verdict(Decision.parse(v["decision"]), v["reason"], rules, [], error=v.get("error"),
+                       policy_digest=v.get("policy_digest", ""))
+
+    def policy_for(self, workspace: str) -> _Policy:
+        sandbox = self._sandbox.get(workspace)
+        if sandbox is None:
+            raise RuntimeError("the policy did not load (see the verdict)")
+        return _Policy(sandbox)
+
+    def _gateway(self) -> Any:
+        if self._local is None:
+            from warden.gateway import Gateway
+
+            self._local = Gateway.from_env(cwd=self.cwd, policy_file=self.policy_file, environ=self.environ)
+        return self._local
+
+    def record(self, event: Mapping[str, Any]) -> str:
+        return self._gateway().record(event)
+
+    def redactor(self) -> Any:
+        return self._gateway().redactor()
+
+
+def enabled(environ: Mapping[str, str]) -> bool:
+    return environ.get("WARDEN_HOOK_DAEMON", "1").lower() not in ("0", "off", "no", "false")
+
+
+def ask(payload: dict[str, Any], environ: Mapping[str, str], cwd: str, policy_file: str | None) -> dict | None:
+    """The daemon's answer: {"verdict", "sandbox", "decision_id"}, {"error"}, or None (decide locally)."""
+    from warden.adapters.claude_code import ask_daemon
+    from warden.adapters.claude_hookd import DECIDE
+
+    argv = [DECIDE, "--policy", policy_file] if policy_file else [DECIDE]
+    result = ask_daemon(json.dumps(payload).encode(), environ, cwd, argv, DEADLINE)
+    if result is None:
+        return None
+    code, out, err = result
+    if code != 0:
+        return {"error": err.decode("utf-8", "replace").strip() or f"the decision daemon answered {code}"}
+    try:
+        return json.loads(out)
+    except ValueError:
+        return {"error": "the decision daemon sent an unreadable answer"}
+
+
+def daemon_gateway(cwd: str, policy_file: str | None, environ: Mapping[str, str]) -> DaemonGateway | None:
+    return DaemonGateway(cwd, policy_file, environ) if enabled(environ) else None
