@@ -145,3 +145,18 @@ def test_exec_records_decision_and_outcome_with_or_without_the_daemon(world, dae
     assert subprocess.run([WARDEN, "audit", "verify"], env=full, capture_output=True, timeout=60).returncode == 0
     sockets = list((world.warden_home / "run").glob("*.sock")) if (world.warden_home / "run").exists() else []
     assert bool(sockets) == (daemon == "1")  # the first run started a daemon, which served the later ones
+
+
+@pytest.mark.parametrize("daemon", ["1", "0"])
+def test_credential_values_under_innocent_names_never_reach_the_sandbox(world, daemon):
+    import secrets
+    import string
+
+    # a Stripe live key: not among the sandbox's built-in prefixes, so only the secrets engine catches it
+    token = "sk_live_" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32))
+    env = {"WARDEN_HOOK_DAEMON": daemon, "WARDEN_HOOKD_IDLE": "5", "BUILD_LABEL": token, "PLAIN_SETTING": "on"}
+    for _ in range(2):  # the second run is the one a started daemon answers
+        r = warden_exec(world, ALLOW, "--", "/usr/bin/env", env=env)
+        assert r.returncode == 0, r.stderr
+        assert b"PLAIN_SETTING=on" in r.stdout
+        assert token.encode() not in r.stdout and b"BUILD_LABEL" not in r.stdout

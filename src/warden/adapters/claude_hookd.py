@@ -155,6 +155,9 @@ def serve(path: str) -> int:
                 if _code_stamp() != stamp:
                     _send(conn, b"STALE\n")
                     break
+            if argv[:1] == [REPORT]:  # a sandbox run/egress report to record as an outcome
+                _send(conn, _reply(*_report(raw, environ, cwd, pool)))
+                continue
             if argv[:1] == [DECIDE]:  # a plain decision for `warden exec` (see decide_client)
                 watchdog = threading.Timer(DECIDE_DEADLINE + 2.0, os._exit, args=(3,))
                 watchdog.daemon = True
@@ -210,12 +213,54 @@ def _decide(raw: bytes, environ: dict[str, str], cwd: str, args: list[str], pool
             sandbox = gw.policy_for(workspace).sandbox
         except Exception:  # the verdict is already a deny that quotes the load error
             sandbox = None
+        from warden.adapters.exec.env import engine_flags
+
         out = {"verdict": verdict.to_json(), "sandbox": sandbox, "decision_id": gw.last_decision_id,
-               "audit": gw.audit}
+               "audit": gw.audit, "secret_env": engine_flags(environ)}
         return 0, json.dumps(out).encode(), b""
     except Exception as exc:  # the caller fails closed on a non-zero answer
         healthy = False
         return 2, b"", f"warden: the decision daemon failed: {type(exc).__name__}: {exc}\n".encode()
+    finally:
+        pool.take_back(gw, healthy=healthy)
+
+
+REPORT = "--record-report"
+
+
+def outcome_from_report(report: dict[str, Any], decision_id: str, redact: Any) -> dict[str, Any]:
+    """A sandbox's run or egress report as an audit outcome event linked to its decision."""
+    import json
+    import time
+
+    from warden.core.audit import outcome_event
+
+    kind = str(report.get("type") or "sandbox")
+    if kind == "sandbox.exec":
+        status = "timeout" if report.get("timed_out") else ("ok" if report.get("returncode") == 0 else "error")
+        exit_code = report.get("returncode")
+    else:  # sandbox.egress: one proxied connection, allowed or refused
+        status, exit_code = str(report.get("decision") or "egress"), None
+    return outcome_event(tool=kind, started_at=time.time(), status=status, exit_code=exit_code,
+                         decision_id=decision_id, output=json.dumps(report, sort_keys=True, default=str),
+                         redact=redact)
+
+
+def _report(raw: bytes, environ: dict[str, str], cwd: str, pool: Any) -> tuple[int, bytes, bytes]:
+    import json
+
+    from warden.gateway import Gateway
+
+    gw = Gateway.from_env(cwd=cwd, environ=environ, audit=True)
+    healthy = True
+    pool.lend(gw)
+    try:
+        body = json.loads(raw)
+        event_id = gw.record(outcome_from_report(body["report"], str(body.get("decision_id") or ""), gw.redactor()))
+        return 0, event_id.encode(), b""
+    except Exception as exc:  # the caller reports that the run could not be recorded
+        healthy = False
+        return 2, b"", f"{type(exc).__name__}: {exc}".encode()
     finally:
         pool.take_back(gw, healthy=healthy)
 

@@ -42,6 +42,7 @@ class DaemonGateway:
         self.cwd, self.policy_file, self.environ = cwd, policy_file, environ
         self.audit = environ.get("WARDEN_AUDIT", "1").lower() not in ("0", "off", "false", "no")
         self.last_decision_id: str | None = None
+        self.secret_env: list[str] | None = None  # credential-valued variables, judged by the daemon
         self._sandbox: dict[str, Any] = {}
         self._local: Any = None
 
@@ -60,6 +61,7 @@ class DaemonGateway:
         v = answer["verdict"]
         self._sandbox[action.workspace] = answer.get("sandbox")
         self.last_decision_id = answer.get("decision_id")
+        self.secret_env = answer.get("secret_env")
         rules = [RuleMatch(r["id"], Decision.parse(r["effect"]), r["reason"], r["source"], r["layer"],
                            r.get("subject", "")) for r in v.get("rules", [])]
         return Verdict(Decision.parse(v["decision"]), v["reason"], rules, [], error=v.get("error"),
@@ -80,6 +82,20 @@ class DaemonGateway:
 
     def record(self, event: Mapping[str, Any]) -> str:
         return self._gateway().record(event)
+
+    def record_report(self, report: Mapping[str, Any]) -> str:
+        """Record a sandbox report through the daemon; locally if it is gone."""
+        from warden.adapters.claude_code import ask_daemon
+        from warden.adapters.claude_hookd import REPORT, outcome_from_report
+
+        raw = json.dumps({"report": dict(report), "decision_id": self.last_decision_id}, default=str).encode()
+        result = ask_daemon(raw, self.environ, self.cwd, [REPORT], DEADLINE)
+        if result is None:
+            return self.record(outcome_from_report(dict(report), self.last_decision_id or "", self.redactor()))
+        code, out, err = result
+        if code != 0:
+            raise RuntimeError(err.decode("utf-8", "replace") or "the daemon could not record the report")
+        return out.decode()
 
     def redactor(self) -> Any:
         return self._gateway().redactor()

@@ -155,22 +155,13 @@ def _audit_sink(gw: Any) -> Any:
     """The sandbox's run and egress reports as audit outcome events, linked to the decision."""
     if not gw.audit:
         return None
-    import json
-    import time
-
-    from warden.core.audit import outcome_event
+    if hasattr(gw, "record_report"):  # the daemon builds and records the event
+        return gw.record_report
 
     def sink(report: dict[str, Any]) -> str:
-        kind = str(report.get("type") or "sandbox")
-        if kind == "sandbox.exec":
-            status = "timeout" if report.get("timed_out") else ("ok" if report.get("returncode") == 0 else "error")
-            exit_code = report.get("returncode")
-        else:  # sandbox.egress: one proxied connection, allowed or refused
-            status, exit_code = str(report.get("decision") or "egress"), None
-        return gw.record(outcome_event(
-            tool=kind, started_at=time.time(), status=status, exit_code=exit_code,
-            decision_id=gw.last_decision_id or "", output=json.dumps(report, sort_keys=True, default=str),
-            redact=gw.redactor()))
+        from warden.adapters.claude_hookd import outcome_from_report
+
+        return gw.record(outcome_from_report(report, gw.last_decision_id or "", gw.redactor()))
 
     return sink
 
@@ -180,7 +171,8 @@ def _sandboxed(command: list[str], chosen: Any, ws: str, cwd: str, gw: Any) -> i
     from warden.adapters.exec.mounts import MountError
 
     try:
-        result = run_sandboxed(command, chosen, ws, cwd=cwd, audit=_audit_sink(gw))
+        result = run_sandboxed(command, chosen, ws, cwd=cwd, audit=_audit_sink(gw),
+                               secret_env=getattr(gw, "secret_env", None))
     except MountError as exc:
         _say(str(exc), "adjust the profile in the policy or pass --workspace DIR")
         return EXIT_SETUP

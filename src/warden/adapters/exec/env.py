@@ -66,26 +66,27 @@ def _url_with_password(value: str) -> bool:
 
 
 def _engine_detector() -> Callable[[str], bool] | None:
-    """The secrets engine, when the installed Warden has one.
-
-    Interface assumption: ``warden.core.secrets.scan(text)`` returns an iterable of findings (empty
-    when clean). Anything else, or an exception, makes us fall back to the built-in patterns.
-    """
+    """The secrets engine as a value detector; None (built-in patterns only) if it cannot load."""
     try:
-        from warden.core import secrets as engine  # type: ignore[attr-defined]
+        from warden.core.secrets import scan_text
     except Exception:
-        return None
-    scan = getattr(engine, "scan", None)
-    if not callable(scan):
         return None
 
     def detect(value: str) -> bool:
         try:
-            return bool(list(scan(value)))
+            return bool(scan_text(value))
         except Exception:
             return False  # the built-in patterns still apply
 
     return detect
+
+
+def engine_flags(env: Mapping[str, str]) -> list[str]:
+    """Names whose values the secrets engine recognises as credentials (run where it is warm)."""
+    detect = _engine_detector()
+    if detect is None:
+        return []
+    return sorted(name for name, value in env.items() if detect(value[:_MAX_VALUE_SCAN]))
 
 
 def is_credential_name(name: str) -> bool:
@@ -111,16 +112,26 @@ def scrub_env(
     allow: Iterable[str] = (),
     *,
     use_engine: bool = True,
+    flagged: Iterable[str] | None = None,
 ) -> tuple[dict[str, str], list[str]]:
-    """Return ``(kept, removed_names)``. Values are never returned for removed variables."""
+    """Return ``(kept, removed_names)``. Values are never returned for removed variables.
+
+    ``flagged``: names the secrets engine already judged (by the warm daemon, over this same
+    environment), which spares this process from loading the engine.
+    """
     allow = tuple(allow)
-    detector = _engine_detector() if use_engine else None
+    if flagged is not None:
+        known = frozenset(flagged)
+        detector: Callable[[str], bool] | None = None
+    else:
+        known = frozenset()
+        detector = _engine_detector() if use_engine else None
     kept: dict[str, str] = {}
     removed: list[str] = []
     for name, value in env.items():
         if any(fnmatch.fnmatchcase(name, pat) for pat in allow):
             kept[name] = value
-        elif is_credential_name(name) or is_credential_value(value, detector):
+        elif name in known or is_credential_name(name) or is_credential_value(value, detector):
             removed.append(name)
         else:
             kept[name] = value

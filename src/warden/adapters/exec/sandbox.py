@@ -154,6 +154,7 @@ def prepare(
     status_fd: int | None = None,
     proxy_socket: str | None = None,
     bwrap: str | None = None,
+    secret_env: Sequence[str] | None = None,
 ) -> Prepared:
     """Build the bubblewrap command line. Pure planning: reads the file system, starts nothing."""
     if not argv:
@@ -174,7 +175,7 @@ def prepare(
     plan = _mounts.plan_mounts(workspace=workspace, home=home, warden_home=warden_home,
                                writable=exp(profile.writable), read_only=exp(profile.read_only),
                                masked=exp(profile.masked))
-    kept, removed = scrub_env(env, profile.env_allow)
+    kept, removed = scrub_env(env, profile.env_allow, flagged=secret_env)
     kept["TMPDIR"] = "/tmp"
     kept["WARDEN_SANDBOX"] = profile.name  # informative only: never trusted as proof of confinement
     inner_cwd = _visible_cwd(cwd or os.getcwd(), plan, workspace)
@@ -217,6 +218,7 @@ def run_sandboxed(
     input: bytes | None = None,
     hosts: Mapping[str, str] | None = None,
     resolver: Callable[[str, int], list[str]] | None = None,
+    secret_env: Sequence[str] | None = None,
 ) -> SandboxResult:
     """Run ``argv`` confined by ``profile``; returns like :func:`subprocess.run`.
 
@@ -255,7 +257,7 @@ def run_sandboxed(
         sc_w = -1
         prepared = prepare(argv, profile, workspace, cwd=cwd, env=env, warden_home=warden_home,
                            seccomp_fd=sc_r, status_fd=st_w, bwrap=bwrap,
-                           proxy_socket=proxy.socket_path if proxy else None)
+                           proxy_socket=proxy.socket_path if proxy else None, secret_env=secret_env)
         limiter.prepare()
         pipe = subprocess.PIPE if capture else None
         try:
