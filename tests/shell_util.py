@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from warden.core.analyze import AnalysisEnv
 from warden.core.analyze.shell import analyze_shell
 from warden.core.facts import Analysis
@@ -30,3 +32,13 @@ def argvs(cmd: str) -> list[tuple[str, ...]]:
 
 def paths(cmd: str, access: str | None = None) -> set[str]:
     return {p.path for c in an(cmd).commands for p in c.paths if access is None or p.access.value == access}
+
+
+@cache
+def builtin_policy(check_examples: bool = False):
+    """The recommended policy, compiled once per test process."""
+    from warden.adapters.policy_files import BUILTIN
+    from warden.core.policy.load import LayerSource, compile_policy
+
+    return compile_policy([LayerSource("builtin", "builtin:recommended.yaml", BUILTIN.read_text())],
+                          check_examples=check_examples)

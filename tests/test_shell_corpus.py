@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from shell_util import builtin_policy
 
-from warden.adapters.policy_files import BUILTIN
 from warden.core.action import action_from_payload
 from warden.core.analyze import AnalysisEnv
 from warden.core.flow import decide
-from warden.core.policy.load import LayerSource, compile_policy
 
 CASES_DIR = Path(__file__).parent / "cases" / "shell"
 WORKSPACE = "/home/dev/project"
@@ -36,7 +35,7 @@ CASES = load_cases()
 
 @pytest.fixture(scope="module")
 def policy():
-    return compile_policy([LayerSource("builtin", "builtin:recommended.yaml", BUILTIN.read_text())])
+    return builtin_policy(check_examples=True)
 
 
 def verdict_for(policy, case: dict):

@@ -9,22 +9,13 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from shell_util import ENV, WS
+from shell_util import ENV, WS, builtin_policy
 
-from warden.adapters.policy_files import BUILTIN
 from warden.core.action import action_from_payload
 from warden.core.flow import decide
-from warden.core.policy.load import LayerSource, compile_policy
-
-_policy = None
-
 
 def policy():
-    global _policy
-    if _policy is None:
-        _policy = compile_policy([LayerSource("builtin", "builtin:recommended.yaml", BUILTIN.read_text())],
-                                 check_examples=False)
-    return _policy
+    return builtin_policy()
 
 
 def verdict(cmd: str) -> str:

@@ -13,28 +13,19 @@ from contextlib import contextmanager
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from shell_util import ENV, WS, an
+from shell_util import ENV, WS, an, builtin_policy
 
-from warden.adapters.policy_files import BUILTIN
 from warden.core.action import action_from_payload
 from warden.core.facts import Analysis
 from warden.core.flow import decide
-from warden.core.policy.load import LayerSource, compile_policy
 
 TOKENS = ["rm", "-rf", "~", "/", "$(", ")", "`", "'", '"', "$'\\x72", "${", "}", "{", "(", ";", "|", "&&", "||", "&",
           "<<EOF\n", "\nEOF\n", "<<<", "<(", ">(", ">", "<", "2>&1", "\\", "\n", " ", "eval", "bash -c", "sudo",
           "find . -exec", "\\;", "xargs", "$x", "x=", "for i in", "do", "done", "if", "then", "fi", "case", "esac",
           "python -c", "base64 -d", "curl http://x", "|sh", "#", "!", "*", "?", "[", "]", "$((", "))", "\x00", "\udcff"]
 
-_policy = None
-
-
 def policy():
-    global _policy
-    if _policy is None:
-        _policy = compile_policy([LayerSource("builtin", "builtin:recommended.yaml", BUILTIN.read_text())],
-                                 check_examples=False)
-    return _policy
+    return builtin_policy()
 
 
 def check(cmd: str) -> None:
