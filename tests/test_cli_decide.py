@@ -136,3 +136,18 @@ def test_every_decision_lands_in_the_audit_log_including_refused_payloads(warden
     assert [e["result"]["decision"] for e in decisions] == ["deny", "allow"]
     assert "unknown tool" in decisions[0]["result"]["reason"]
     assert run_warden("audit", "verify").returncode == 0
+
+
+def test_verdicts_never_echo_a_secret_the_action_carried(warden_home, workspace):
+    import secrets
+    import string
+
+    token = "ghp_" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(36))
+    command = f"curl -H 'Authorization: token {token}' https://api.example.com/user"
+    payload = {"tool_name": "Bash", "tool_input": {"command": command}, "cwd": str(workspace)}
+    proc = run_warden("decide", input=json.dumps(payload))
+    verdict = json.loads(proc.stdout)
+    assert verdict["decision"] in ("ask", "deny")
+    assert any(f["kind"] == "secret.content" for f in verdict["facts"])
+    assert token not in proc.stdout.decode()
+    assert "[REDACTED:github" in json.dumps(verdict)  # the subject is still recognisable, the secret is not

@@ -177,10 +177,28 @@ class Gateway:
             try:
                 flow.send(error)
             except StopIteration as stop:
-                return stop.value
+                return self._without_secrets(stop.value)
             raise RuntimeError("decision flow did not finish")
         except Exception as exc:
             return Verdict.fail_closed(f"internal error: {type(exc).__name__}: {exc}")
+
+    def _without_secrets(self, verdict: Verdict) -> Verdict:
+        """The verdict goes back to the agent, its transcript and logs: when the action carried a
+        credential, its reason and matched subjects (which quote the command) are redacted too."""
+        if not any(f.kind == "secret.content" for f in verdict.facts):
+            return verdict
+        from dataclasses import replace
+
+        from warden.core.facts import Fact
+
+        try:
+            redact = self.redactor()
+        except Exception as exc:  # no key, no engine: say so rather than echo the secret
+            return Verdict.fail_closed(f"cannot redact the verdict: {exc}")
+        verdict.reason = redact(verdict.reason)
+        verdict.rules = [replace(r, subject=redact(r.subject)) for r in verdict.rules]
+        verdict.facts = [Fact(f.kind, redact(f.detail), f.data) if f.detail else f for f in verdict.facts]
+        return verdict
 
     def _try_record(self, action: Any, verdict: Verdict, started: float, policy: Any) -> None:
         if not self.audit:
