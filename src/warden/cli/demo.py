@@ -73,12 +73,13 @@ def demo(as_json: bool) -> None:
                       f"         [dim]{escape(payload['tool_name'])}:[/] {escape(str(what))}\n"
                       f"         {escape(verdict.reason)}\n")
         gw.close()
+        proof = _verify_log(environ) if audit else ""
         if not as_json:
             out.print(f"[bold]Summary:[/] {counts['allow']} allowed, {counts['ask']} would ask you, "
                       f"{counts['deny']} denied.")
-            if audit:
-                out.print("Every decision above was appended to a tamper-evident audit log "
-                          "(see `warden audit tail`).")
+            if proof:
+                out.print(f"Every decision above went into a hash-chained, signed audit log; "
+                          f"`warden audit verify` on it says: {escape(proof)}")
             out.print("Next: `warden explain \"<command>\"` to see why, `warden install claude-code` to protect "
                       "your agent, `warden policy show` for the rules.")
 
@@ -87,6 +88,17 @@ def _fill(payload: dict, ws: str) -> dict:
     import json
 
     return json.loads(json.dumps(payload).replace("{ws}", ws))
+
+
+def _verify_log(environ: dict) -> str:
+    """First line of `warden audit verify` on the demo's own log (it is deleted afterwards)."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "warden", "audit", "verify"], env=environ,
+                          capture_output=True, text=True, timeout=60, check=False)
+    lines = (proc.stdout or proc.stderr).strip().splitlines()
+    return lines[0] if lines else f"exit status {proc.returncode}"
 
 
 def _audit_available() -> bool:
