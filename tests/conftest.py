@@ -9,6 +9,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 WARDEN = str(Path(sys.executable).parent / "warden")
+# Commands started by tests may start the per-user decision daemon; let those exit soon after.
+os.environ.setdefault("WARDEN_HOOKD_IDLE", "10")
 
 
 @pytest.fixture

@@ -50,19 +50,45 @@ def _emit(obj: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
+def _via_daemon(payload: Any, policy_file: str | None, cwd: str | None, audit: bool) -> dict[str, Any] | None:
+    """One verdict from the warm daemon (same Gateway code, engine already loaded), or None."""
+    import os
+
+    from warden.adapters import decide_client
+
+    if not isinstance(payload, dict) or not decide_client.enabled(os.environ):
+        return None
+    if not audit:
+        os.environ["WARDEN_AUDIT"] = "0"  # the daemon decides with this process's environment
+    answer = decide_client.ask(payload, os.environ, cwd or os.getcwd(), policy_file)
+    if answer is None:
+        return None
+    if "error" in answer:
+        return bad_input(answer["error"])
+    return answer["verdict"]
+
+
 def run_decide(policy_file: str | None, cwd: str | None, jsonl: bool, audit: bool) -> int:
+    stdin = sys.stdin.buffer
+    if not jsonl:  # one action per process: the daemon spares it the engine's start-up
+        raw = stdin.read(MAX_PAYLOAD_BYTES + 1)
+        if len(raw) > MAX_PAYLOAD_BYTES:
+            _emit(bad_input(f"input larger than {MAX_PAYLOAD_BYTES} bytes"))
+            return 0
+        payload, error = parse_payload(raw)
+        if error:
+            _emit(bad_input(error))
+            return 0
+        answer = _via_daemon(payload, policy_file, cwd, audit)
+        if answer is not None:
+            _emit(answer)
+            return 0
     from warden.gateway import Gateway
 
     gw = Gateway.from_env(cwd=cwd, policy_file=policy_file, audit=audit)
-    stdin = sys.stdin.buffer
     try:
         if not jsonl:
-            raw = stdin.read(MAX_PAYLOAD_BYTES + 1)
-            if len(raw) > MAX_PAYLOAD_BYTES:
-                _emit(bad_input(f"input larger than {MAX_PAYLOAD_BYTES} bytes"))
-                return 0
-            payload, error = parse_payload(raw)
-            _emit(bad_input(error) if error else gw.decide_payload(payload).to_json())
+            _emit(gw.decide_payload(payload).to_json())
             return 0
         while True:
             line, oversized = read_line(stdin, MAX_PAYLOAD_BYTES)
