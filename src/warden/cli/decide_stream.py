@@ -10,8 +10,7 @@ import json
 import sys
 from typing import Any, BinaryIO
 
-from warden.core.action import MAX_PAYLOAD_BYTES
-from warden.core.decision import Verdict
+from warden.core.limits import MAX_PAYLOAD_BYTES
 
 
 def parse_payload(raw: bytes) -> tuple[Any, str | None]:
@@ -28,6 +27,8 @@ def parse_payload(raw: bytes) -> tuple[Any, str | None]:
 
 
 def bad_input(error: str) -> dict[str, Any]:
+    from warden.core.decision import Verdict
+
     return Verdict.fail_closed(error, reason=f"denied: {error}").to_json()
 
 

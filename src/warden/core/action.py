@@ -12,13 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from warden.core.limits import MAX_DEPTH, MAX_PAYLOAD_BYTES, MAX_STRING  # noqa: F401 - re-exported
+
 KNOWN_TOOLS = frozenset(
     {"Bash", "Read", "Write", "Edit", "MultiEdit", "NotebookEdit", "WebFetch", "WebSearch", "Glob", "Grep",
      "LS", "Task", "TodoWrite", "NotebookRead", "Prompt"}
 )
-# Bounds on untrusted input (house rule 7). A larger payload is denied, not truncated.
-MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
-MAX_STRING = 4 * 1024 * 1024
 
 
 class ActionError(ValueError):
@@ -83,9 +82,6 @@ def _str(payload: Mapping[str, Any], key: str, default: str = "") -> str:
     if len(value) > MAX_STRING:
         raise ActionError(f"field {key!r} is {len(value)} characters; the limit is {MAX_STRING}")
     return value
-
-
-MAX_DEPTH = 32
 
 
 def _check_bounds(value: Any, where: str, depth: int = 0) -> None:
