@@ -265,8 +265,9 @@ def _pager(cmd: Cmd) -> None:
             escape(cmd, "a start-up command", a[1:].lstrip("!|") or None)
         elif not a.startswith(("-", "+")):
             files.append(a)
-    if cmd.program in ("less", "more", "most", "pg"):
-        for f in files:
+    for f in files:
+        # `man ./page.1` or `man /any/file` formats and shows that file (a page name has no slash)
+        if cmd.program != "man" or "/" in f:
             cmd.path(f, Access.READ)
 
 
@@ -340,6 +341,16 @@ def _rg(cmd: Cmd) -> None:
             escape(cmd, "--pre", v)
 
 
+GDB_DUMP_WORDS = frozenset({"binary", "ihex", "srec", "tekhex", "verilog", "value", "memory"})
+
+
+def _gdb_dump(cmd: Cmd, words: list[str]) -> None:
+    """`dump [FORMAT] value|memory FILE ...` and `append ...` write FILE."""
+    target = next((w for w in words[1:] if w not in GDB_DUMP_WORDS), None)
+    if target is not None:
+        cmd.path(target, Access.WRITE)
+
+
 def _gdb(cmd: Cmd) -> None:
     args = cmd.args
     for i, a in enumerate(args):
@@ -351,6 +362,8 @@ def _gdb(cmd: Cmd) -> None:
             elif t.startswith(("python", "py ", "pi", "call ", "source", "pipe", "|", "define")):
                 escape(cmd, "gdb script")
                 cmd.opaque("gdb runs script code")
+            elif t.startswith(("dump ", "append ")):
+                _gdb_dump(cmd, t.split())
         if a in ("-x", "--command", "-ix") and i + 1 < len(args):
             escape(cmd, "a gdb command file")
         if a in ("-p", "--pid") or a.startswith("--pid="):

@@ -407,6 +407,8 @@ def _archive_tar(cmd: Cmd) -> None:
         for ch in letters:
             if ch in "cxtru":
                 mode = ch
+        if "P" in letters:  # old-style bundled letters: `tar Pxf a.tar`
+            cmd.fact("fs.unresolved_target", "tar -P keeps absolute paths", access="write")
         if "f" in letters and rest:
             archive, rest = rest[0], rest[1:]
         args = rest

@@ -203,6 +203,34 @@ def _checkout(cmd: Cmd, args: list[str]) -> None:
         cmd.fact("git.discard", "git checkout overwrites uncommitted changes in the work tree")
 
 
+def _switch(cmd: Cmd, args: list[str]) -> None:
+    if any(a in ("--discard-changes", "-f", "--force") for a in args):
+        cmd.fact("git.discard", "git switch --discard-changes throws away uncommitted changes")
+
+
+def _read_tree(cmd: Cmd, args: list[str]) -> None:
+    # `read-tree --reset -u` is the plumbing spelling of `reset --hard`
+    if "-u" in args and ("--reset" in args or "-m" in args):
+        cmd.fact("git.discard", "git read-tree -u overwrites uncommitted changes in the work tree")
+
+
+def _diff(cmd: Cmd, args: list[str]) -> None:
+    # `git diff /dev/null FILE` (or --no-index) prints any file, in or out of the repository
+    for a in args[args.index("--") + 1:] if "--" in args else args:
+        if not a.startswith("-") and ("/" in a or a.startswith(".")) and ".." not in a and ":" not in a:
+            cmd.path(a, Access.READ)
+
+
+def _apply(cmd: Cmd, args: list[str]) -> None:
+    if "--unsafe-paths" in args:
+        cmd.fact("fs.unresolved_target", "git apply --unsafe-paths writes wherever the patch says")
+    for i, a in enumerate(args):
+        if a == "--directory" and i + 1 < len(args):
+            cmd.path(args[i + 1], Access.WRITE)
+        elif a.startswith("--directory="):
+            cmd.path(a.split("=", 1)[1], Access.WRITE)
+
+
 def _restore(cmd: Cmd, args: list[str]) -> None:
     staged_only = ("--staged" in args or "-S" in args) and not ("--worktree" in args or "-W" in args)
     if not staged_only and any(not a.startswith("-") for a in args):
@@ -324,6 +352,8 @@ def _difftool(cmd: Cmd, args: list[str]) -> None:
 
 def _rm(cmd: Cmd, args: list[str]) -> None:
     cached = "--cached" in args
+    if not cached and any(a == "--force" or (a.startswith("-") and not a.startswith("--") and "f" in a) for a in args):
+        cmd.fact("git.discard", "git rm -f deletes files even with uncommitted modifications")
     for a in args:
         if not a.startswith("-"):
             cmd.path(a, Access.READ if cached else Access.DELETE, op="" if cached else "delete")
@@ -367,5 +397,6 @@ SUBCOMMANDS = {
     "bisect": _bisect, "submodule": _submodule, "difftool": _difftool, "mergetool": _difftool, "rm": _rm,
     "credential": _credential, "credential-store": _credential, "daemon": _serve, "instaweb": _serve,
     "send-email": _send_email, "archive": _archive, "hook": _hook, "merge": _commit, "am": _commit,
+    "switch": _switch, "read-tree": _read_tree, "diff": _diff, "apply": _apply,
 }
 HANDLERS = {"git": _git}

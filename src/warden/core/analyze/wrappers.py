@@ -292,6 +292,17 @@ XARGS_LONG = ("--arg-file", "--delimiter", "--eof", "--max-lines", "--max-args",
               "--process-slot-var", "--replace")
 
 
+def _xargs_arg_file(flags: list[str]) -> str | None:
+    for j, f in enumerate(flags):
+        if f in ("-a", "--arg-file") and j + 1 < len(flags):
+            return flags[j + 1]
+        if f.startswith("--arg-file="):
+            return f.split("=", 1)[1]
+        if f.startswith("-a") and len(f) > 2:
+            return f[2:]
+    return None
+
+
 def _xargs(cmd: Cmd) -> None:
     args = cmd.args
     i, replace = 0, None
@@ -319,7 +330,12 @@ def _xargs(cmd: Cmd) -> None:
     stdin = cmd.inv.stdin
     taint = stdin.taint if stdin else frozenset()
     flags = args[:i]
-    if stdin is not None and stdin.text is not None and UNKNOWN not in stdin.text:
+    arg_file = _xargs_arg_file(flags)
+    if arg_file is not None:
+        # `-a FILE`: the items come from FILE, not from stdin (the file is read like `cat FILE`)
+        cmd.path(arg_file, Access.READ)
+        items = [] if arg_file == "/dev/null" else [UNKNOWN]
+    elif stdin is not None and stdin.text is not None and UNKNOWN not in stdin.text:
         text = stdin.text
         if any(f in ("-0", "--null") or (f.startswith("-") and not f.startswith("--") and "0" in f) for f in flags):
             items = [p for p in text.rstrip("\n").split("\0") if p][:64]  # NUL-delimited: one item per NUL
