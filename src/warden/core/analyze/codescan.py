@@ -54,10 +54,10 @@ DUP_SHELL = ("dup2(", "pty.spawn(", "/bin/sh", "/bin/bash", "cmd.exe", "STDIN->f
              "fdopen(", "child_process", "-i", "spawn('sh'", 'spawn("sh"', "exec sh", "proc_open(")
 DYNAMIC = {
     "python": ("eval(", "exec(", "compile(", "importlib", "marshal.loads", "pickle.loads", "ctypes"),
-    "perl": ("eval(", "eval \"", "eval $", "eval{", "eval {"),
-    "ruby": ("eval(", "eval ", "instance_eval", "class_eval", ".send("),
-    "node": ("eval(", "Function(", "vm.runIn"),
-    "php": ("eval(", "create_function(", "assert(", "preg_replace("),
+    "perl": ("eval(", "eval \"", "eval $", "eval{", "eval {", "DynaLoader"),
+    "ruby": ("eval(", "eval ", "instance_eval", "class_eval", ".send(", "Fiddle", "dlopen"),
+    "node": ("eval(", "Function(", "vm.runIn", "process.dlopen"),
+    "php": ("eval(", "create_function(", "assert(", "preg_replace(", "FFI::", "dl("),
     "pwsh": ("Invoke-Expression", "iex ", "iex(", "| iex"),
     "lua": ("loadstring(", "load("),
     "Rscript": ("eval(", "parse(text"),

@@ -414,30 +414,41 @@ def _make(cmd: Cmd) -> None:
                     cmd.fact("exec.script_outside", f"make builds a directory outside the workspace: {ref.path}")
 
 
+SQLITE_WRITES = (".output", ".once", ".excel", ".open", ".save", ".backup", ".dump")
+SQLITE_READS = (".import", ".read", ".restore")
+
+
+def _sqlite_dots(cmd: Cmd, text: str) -> None:
+    """Dot commands, given as arguments or on stdin, that run programs or touch files."""
+    for line in text.split("\n"):
+        s = line.strip()
+        for dot in (".shell", ".system", ".load", *SQLITE_WRITES, *SQLITE_READS):
+            if dot not in s:
+                continue
+            rest = s.split(dot, 1)[1]
+            if dot in (".shell", ".system"):
+                escape(cmd, dot, rest)
+            elif dot == ".load":
+                escape(cmd, ".load (loads a native extension)")
+            elif dot != ".dump":
+                words = [w for w in rest.split() if not w.startswith("-")]
+                if words:
+                    cmd.path(words[0].strip("'\""), Access.READ if dot in SQLITE_READS else Access.WRITE)
+
+
 def _sqlite(cmd: Cmd) -> None:
     args = [a for a in cmd.args if not a.startswith("-")]
     if args:
         cmd.path(args[0], Access.WRITE)
     for sql in args[1:]:
-        s = sql.strip()
-        for dot in (".shell", ".system", ".output", ".once", ".load", ".excel", ".open"):
-            if dot in s:
-                if dot in (".shell", ".system"):
-                    escape(cmd, dot, s.split(dot, 1)[1].split("\n")[0])
-                elif dot == ".load":
-                    escape(cmd, ".load (loads a native extension)")
-                else:
-                    target = s.split(dot, 1)[1].split("\n")[0].strip()
-                    if target:
-                        cmd.path(target, Access.WRITE)
+        _sqlite_dots(cmd, sql)
     from warden.core.analyze.cloud import sql_facts
 
     for sql in args[1:]:
         sql_facts(cmd, sql)
     if cmd.inv.stdin is not None and cmd.inv.stdin.text:
         sql_facts(cmd, cmd.inv.stdin.text)
-        if ".shell" in cmd.inv.stdin.text or ".system" in cmd.inv.stdin.text:
-            escape(cmd, ".shell")
+        _sqlite_dots(cmd, cmd.inv.stdin.text)
 
 
 def _editor_eval(cmd: Cmd) -> None:

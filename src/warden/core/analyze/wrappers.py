@@ -162,6 +162,9 @@ def _wrapper(cmd: Cmd) -> None:
         var, _, value = a.partition("=")
         for kind, detail in assignment_facts(var, [value]):
             cmd.fact(kind, detail, variable=var)
+    if name == "script":
+        _script(cmd, args, start, shell)
+        return
     if shell is not None:
         if UNKNOWN in shell:
             cmd.opaque(f"{name} runs a shell string computed at run time")
@@ -192,6 +195,21 @@ def _wrapper(cmd: Cmd) -> None:
                 cmd.path(args[k + 1], Access.WRITE)
     offset = 1 + start
     cmd.nested(inner, cmd.taints[offset:offset + len(inner)], via=name)
+
+
+def _script(cmd: Cmd, args: list[str], start: int, shell: str | None) -> None:
+    """`script [-c CMD] [FILE]`: FILE is the typescript it writes, not a program to run."""
+    for k, a in enumerate(args[:start]):
+        if a in ("--timing", "--log-in", "--log-out", "--log-io", "-O", "-I", "-B", "-T") and k + 1 < len(args):
+            cmd.path(args[k + 1], Access.WRITE)
+    for f in args[start:start + 1]:
+        cmd.path(f, Access.WRITE)
+    if shell is None:
+        cmd.fact("exec.interactive", "script starts an interactive shell")
+        return
+    if UNKNOWN in shell:
+        cmd.opaque("script runs a shell string computed at run time")
+    cmd.shell(shell, "script -c")
 
 
 def _env_split(cmd: Cmd) -> None:
