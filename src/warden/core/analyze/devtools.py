@@ -140,8 +140,10 @@ def _in_place(cmd: Cmd) -> None:
     elif p in ("xxd", "uniq"):
         from warden.core.analyze.fsops import _reader_out
 
-        _reader_out(cmd, operands[:1])
-        if len(operands) >= 2:
+        # `-` stands for stdin as the first operand: `xxd -r - out.bin` still writes out.bin
+        operands = [a for a in args if not a.startswith("-") or a == "-"]
+        _reader_out(cmd, [f for f in operands[:1] if f != "-"])
+        if len(operands) >= 2 and operands[1] != "-":
             cmd.path(operands[1], Access.WRITE)
     else:  # iconv, shuf, pandoc: inputs are read, -o is written
         values = [args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-o", "--output", "-f", "-t", "--from", "--to")]
@@ -194,6 +196,10 @@ def _ssh_keygen(cmd: Cmd) -> None:
             cmd.path(args[i + 1], Access.WRITE if generating else Access.READ)
         if a == "-R" and i + 1 < len(args):
             cmd.path("~/.ssh/known_hosts", Access.WRITE)
+        if a == "-D" and i + 1 < len(args):
+            from warden.core.analyze.escapes import escape
+
+            escape(cmd, "-D (loads a PKCS#11 shared library)")
 
 
 def _java(cmd: Cmd) -> None:

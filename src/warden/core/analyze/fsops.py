@@ -472,6 +472,13 @@ def _zip(cmd: Cmd) -> None:
         cmd.path(ops[0], Access.WRITE)
         for m in ops[1:]:
             _bulk(cmd, cmd.path(m, Access.READ))
+    elif cmd.program in ("7z", "7za") and ops and ops[0] in ("a", "u"):
+        # `7z a ARCHIVE FILES...` (`-an`: no archive name, written to stdout with -so)
+        members = ops[1:] if "-an" in cmd.args else ops[2:]
+        if "-an" not in cmd.args and len(ops) > 1:
+            cmd.path(ops[1], Access.WRITE)
+        for m in members:
+            _bulk(cmd, cmd.path(m, Access.READ))
     elif cmd.program in ("unzip", "7z", "7za", "unrar"):
         dest = next((cmd.args[i + 1] for i, a in enumerate(cmd.args[:-1]) if a == "-d"), None)
         dest = dest or next((a[2:] for a in cmd.args if a.startswith("-o") and len(a) > 2), None)
