@@ -233,9 +233,11 @@ def _perm(cmd: Cmd) -> None:
     ops, flags = operands([a for a in args if not (a[:1] in "+-" and a[1:2] in "rwxXstugo=" and cmd.program ==
                                                     "chmod")], "", ("--reference", "--from"))
     recursive = bool(flags & {"R", "--recursive"})
+    # `--reference=FILE` replaces the mode or owner operand: every operand is a target
+    referenced = any(a == "--reference" or a.startswith("--reference=") for a in args)
     if cmd.program == "chmod":
         modes = [a for a in args if a[:1] in "+-=" and len(a) > 1 and a[1:2] in "rwxXstugo="]
-        if ops and not modes:
+        if ops and not modes and not referenced:
             modes, ops = [ops[0]], ops[1:]
         for m in modes:
             setid = "s" in m if not m.isdigit() else (len(m) == 4 and m[0] in "2467")
@@ -246,7 +248,7 @@ def _perm(cmd: Cmd) -> None:
                 for target in ops:
                     if is_shell_like(target):
                         cmd.fact("priv.grant", f"chmod {m} {target}: a setuid shell or interpreter is a root shell")
-    elif cmd.program in ("chown", "chgrp") and ops:
+    elif cmd.program in ("chown", "chgrp") and ops and not referenced:
         ops = ops[1:]
     for target in ops:
         cmd.path(target, Access.WRITE, op=f"{cmd.program} -R" if recursive else "")

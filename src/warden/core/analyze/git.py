@@ -133,6 +133,9 @@ def _branch(cmd: Cmd, args: list[str]) -> None:
     force_delete = any(a in ("-D",) or (a.startswith("-") and not a.startswith("--") and "D" in a) for a in args) or (
         ("--delete" in args or "-d" in args) and ("--force" in args or "-f" in args))
     names = [a for a in args if not a.startswith("-")]
+    if any(a.startswith(UNKNOWN) for a in args):
+        # a word computed at run time may split into options (`-D main`): what it does is unknown
+        cmd.opaque("a git branch argument is computed at run time")
     if force_delete:
         cmd.fact("git.branch_delete", f"force-deletes branch(es) {', '.join(names)} (unmerged work is lost)",
                  branches=names)
