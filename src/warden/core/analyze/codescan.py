@@ -173,7 +173,7 @@ def scan(cmd: Cmd, lang: str, code: str, via: str) -> None:
                 cmd.fact("fs.unresolved_target", f"{via} writes a file whose path is computed at run time",
                          access="write")
     net = [n for n in NETWORK if n in code] or (["a URL"] if ("http://" in code or "https://" in code) and any(
-        c in code for c in ("get(", "open(", "contents(", "read(", "Download", "fetch", "request")) else [])
+        c in code for c in ("get(", "open(", "contents(", "read(", "Download", "download(", "fetch", "request")) else [])
     if net:
         cmd.fact("net.connect", f"{via} opens network connections ({net[0].rstrip('(.')})", program=cmd.program)
         _hosts_in(cmd, code)

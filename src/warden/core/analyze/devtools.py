@@ -120,6 +120,64 @@ def _compiler(cmd: Cmd) -> None:
             cmd.path(a[2:], Access.WRITE)
         elif a.startswith("-femit-bin="):
             cmd.path(a.split("=", 1)[1], Access.WRITE)
+        elif a == "-wrapper" or a.startswith("-fplugin="):
+            # -wrapper runs every subprogram through a command; a plugin is a shared object it loads
+            from warden.core.analyze.escapes import escape
+
+            escape(cmd, a.split("=", 1)[0])
+        elif a.startswith("@") and len(a) > 1:
+            cmd.path(a[1:], Access.READ)  # a response file: its lines are read as arguments
+        elif not a.startswith("-") and args[i - 1:i] != ["-o"] and "/" in a:
+            cmd.path(a, Access.READ)  # an input: a secret given as a source file is still read
+
+
+# `cmake -E MODE ...`: portable stand-ins for coreutils; analyzed as the command they stand for
+CMAKE_TOOLS = {
+    "rm": ["rm"], "remove": ["rm", "-f"], "remove_directory": ["rm", "-rf"], "copy": ["cp"],
+    "copy_if_different": ["cp"], "copy_directory": ["cp", "-r"], "copy_directory_if_different": ["cp", "-r"],
+    "rename": ["mv"], "make_directory": ["mkdir", "-p"], "touch": ["touch"], "touch_nocreate": ["touch", "-c"],
+    "cat": ["cat"], "create_symlink": ["ln", "-s"], "create_hardlink": ["ln"], "tar": ["tar"], "env": ["env"],
+    "time": [], "echo": ["echo"], "echo_append": ["echo"], "md5sum": ["md5sum"], "sha1sum": ["sha1sum"],
+    "sha256sum": ["sha256sum"], "sha512sum": ["sha512sum"], "compare_files": ["cmp"], "sleep": ["sleep"],
+    "true": ["true"], "false": ["false"], "capabilities": ["true"], "environment": ["env"], "chdir": [],
+}
+
+
+def _cmake(cmd: Cmd) -> None:
+    args = cmd.args
+    if args[:1] == ["-E"] and len(args) > 1:
+        mode, rest = args[1], args[2:]
+        if mode == "chdir" and rest:
+            cmd.path(rest[0], Access.READ)
+            rest = rest[1:]
+        if mode not in CMAKE_TOOLS:
+            cmd.opaque(f"cmake -E {mode} is not modeled")
+            return
+        argv = CMAKE_TOOLS[mode] + rest
+        if argv:
+            cmd.nested(argv, via="cmake -E")
+        return
+    for i, a in enumerate(args):
+        # a script (-P) or a source tree (-S, or the first operand) runs CMake code: it is code to trust
+        if a in ("-P", "-S", "-C") and i + 1 < len(args):
+            _cmake_code(cmd, args[i + 1])
+        elif a.startswith("-S") and len(a) > 2:
+            _cmake_code(cmd, a[2:])
+        elif a.startswith(("-D", "-U", "-G", "-T", "-A", "-B", "-W", "--")) or args[i - 1:i] in (
+                ["-P"], ["-S"], ["-C"], ["-B"], ["-G"], ["-T"], ["-A"], ["-D"], ["-U"], ["--build"], ["--install"],
+                ["--preset"], ["--target"], ["--config"], ["-j"], ["--parallel"], ["--prefix"], ["--component"]):
+            continue
+        elif not a.startswith("-"):
+            _cmake_code(cmd, a)
+            break
+
+
+def _cmake_code(cmd: Cmd, raw: str) -> None:
+    refs = cmd.path(raw, Access.READ)
+    # `mkdir -p build && cd build && cmake ..`: one of the possible cwds puts `..` at the workspace root
+    if refs and not any(r.in_workspace for r in refs):
+        cmd.fact("exec.script_outside", f"cmake runs CMake code from outside the workspace: {refs[0].path}",
+                 path=refs[0].path)
 
 
 def _in_place(cmd: Cmd) -> None:
@@ -220,4 +278,4 @@ HANDLERS.update({name: _in_place for name in ("yq", "mlr", "dos2unix", "unix2dos
                                               "pandoc")})
 HANDLERS.update({name: _netconf for name in ("ip", "ifconfig", "route", "arp")})
 HANDLERS.update({"hyperfine": _hyperfine, "dc": _dc, "hash": _hash, "code": _code, "codium": _code,
-                 "cursor": _code, "java": _java, "ssh-keygen": _ssh_keygen})
+                 "cursor": _code, "java": _java, "ssh-keygen": _ssh_keygen, "cmake": _cmake})

@@ -209,8 +209,29 @@ def _uvx(cmd: Cmd) -> None:
     _remote_run(cmd, cmd.args, cmd.program)
 
 
+def _gem(cmd: Cmd) -> None:
+    from warden.core.analyze.escapes import escape
+
+    _manager(cmd)
+    args = cmd.args
+    if args[:1] == ["open"]:
+        for i, a in enumerate(args):
+            if a in ("-e", "--editor") and i + 1 < len(args):
+                escape(cmd, "gem open -e", args[i + 1])
+                return
+        cmd.fact("exec.interactive", "gem open starts an editor")
+    elif args[:1] == ["build"]:
+        from warden.core.analyze.interpreters import script_file
+
+        for a in args[1:]:
+            if not a.startswith("-"):
+                script_file(cmd, a)  # a gemspec is Ruby code
+                break
+
+
 HANDLERS = {name: _manager for name in MANAGERS_INSTALL_VERBS}
 HANDLERS.update({"npm": _npm_ci, "npx": _manager, "bunx": _manager, "uv": _manager, "uvx": _uvx, "pipx": _manager,
                  "pnpx": _uvx})
 HANDLERS.update({name: _system for name in SYSTEM_MANAGERS})
+HANDLERS["gem"] = _gem
 HANDLERS.update({name: _publisher for name in ("twine", "flit", "mvn", "gradle", "vsce", "ovsx", "jsr")})
