@@ -120,6 +120,10 @@ def _compiler(cmd: Cmd) -> None:
             cmd.path(a[2:], Access.WRITE)
         elif a.startswith("-femit-bin="):
             cmd.path(a.split("=", 1)[1], Access.WRITE)
+        elif a == "-e" and cmd.program == "ghc" and i + 1 < len(args):
+            from warden.core.analyze.escapes import escape
+
+            escape(cmd, "-e (evaluates a Haskell expression)")
         elif a == "-wrapper" or a.startswith("-fplugin="):
             # -wrapper runs every subprogram through a command; a plugin is a shared object it loads
             from warden.core.analyze.escapes import escape

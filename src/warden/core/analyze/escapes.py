@@ -451,6 +451,26 @@ def _sqlite(cmd: Cmd) -> None:
         _sqlite_dots(cmd, cmd.inv.stdin.text)
 
 
+def _exiftool(cmd: Cmd) -> None:
+    args = cmd.args
+    # any `-TAG=...` or `-TAG<=...` assignment rewrites the operands in place
+    writes = any(a.startswith("-") and ("=" in a) and not a.startswith("--") for a in args)
+    for i, a in enumerate(args):
+        low = a.lower()
+        if low in ("-if", "-if2", "-if3", "-if4", "-if5") and i + 1 < len(args):
+            escape(cmd, "-if (a Perl expression)")
+        elif low.startswith(("-filename=", "-directory=", "-testname=", "-hardlink=", "-symlink=")):
+            cmd.path(a.split("=", 1)[1], Access.WRITE)  # the file is moved, renamed or linked there
+        elif "<=" in a and a.startswith("-"):
+            cmd.path(a.split("<=", 1)[1], Access.READ)  # `-TAG<=FILE` copies FILE into a tag
+        elif low in ("-o", "-out", "-w", "-textout", "-w!", "-w+") and i + 1 < len(args):
+            cmd.path(args[i + 1], Access.WRITE)
+        elif not a.startswith("-") and not (i > 0 and args[i - 1].lower() in (
+                "-if", "-p", "-d", "-api", "-charset", "-lang", "-sep", "-ext", "-o", "-out", "-w", "-@",
+                "-tagsfromfile", "-userparam", "-x", "-fileorder", "-srcfile")):
+            cmd.path(a, Access.WRITE if writes else Access.READ)
+
+
 def _editor_eval(cmd: Cmd) -> None:
     args = cmd.args
     for _i, a in enumerate(args):
@@ -519,5 +539,5 @@ HANDLERS.update({name: _awk for name in ("awk", "gawk", "mawk", "nawk", "busybox
 HANDLERS.update({name: _sed for name in ("sed", "gsed")})
 HANDLERS.update({name: _pager for name in ("less", "more", "man", "most", "pg")})
 HANDLERS.update({"rg": _rg, "gdb": _gdb, "lldb": _gdb, "expect": _expect, "make": _make, "gmake": _make,
-                 "sqlite3": _sqlite, "emacs": _editor_eval, "nano": _editor_eval, "tmux": _tmux, "screen": _screen,
+                 "sqlite3": _sqlite, "exiftool": _exiftool, "emacs": _editor_eval, "nano": _editor_eval, "tmux": _tmux, "screen": _screen,
                  "split": _filters, "sort": _filters, "rpm": _rpm})

@@ -79,6 +79,33 @@ def _read_all(cmd: Cmd) -> None:
     _reader_out(cmd, ops)
 
 
+# Options whose value names a file the program reads (a list of names, patterns, a format or data).
+# A credential passed there is read like an operand: `date -f ~/.ssh/id_rsa` prints its lines.
+OPTION_FILES: dict[str, tuple[str, ...]] = {
+    "date": ("-f", "--file"), "file": ("-f", "--files-from", "-m", "--magic-file"),
+    "sort": ("--files0-from",), "wc": ("--files0-from",), "du": ("--files0-from",),
+    "tar": ("-T", "--files-from", "-X", "--exclude-from"), "bsdtar": ("-T", "--files-from", "-X", "--exclude-from"),
+    "jq": ("-f", "--from-file"), "exiftool": ("-@",),
+}
+# Options taking a name and then a file (`jq --rawfile NAME FILE`).
+OPTION_FILES_2: dict[str, tuple[str, ...]] = {"jq": ("--rawfile", "--slurpfile")}
+
+
+def option_files(cmd: Cmd) -> None:
+    args = cmd.args
+    names = OPTION_FILES.get(cmd.program, ())
+    pairs = OPTION_FILES_2.get(cmd.program, ())
+    for i, a in enumerate(args):
+        if a in pairs and i + 2 < len(args):
+            cmd.path(args[i + 2], Access.READ)
+        elif a in names and i + 1 < len(args):
+            cmd.path(args[i + 1], Access.READ)
+        elif a.startswith("--") and "=" in a and a.split("=", 1)[0] in names:
+            cmd.path(a.split("=", 1)[1], Access.READ)
+        elif len(a) > 2 and not a.startswith("--") and a[:2] in names:
+            cmd.path(a[2:], Access.READ)
+
+
 def _list(cmd: Cmd) -> None:
     """ls, tree, du, stat ...: they show names and metadata, not contents (so ~/.ssh is fine).
 
@@ -385,6 +412,11 @@ def _passthrough_known(cmd: Cmd) -> None:
 
 def _install(cmd: Cmd) -> None:
     ops, flags = operands(cmd.args, "mogtSbZ", ("--mode", "--owner", "--group", "--target-directory", "--suffix"))
+    for i, a in enumerate(cmd.args):
+        mode = cmd.args[i + 1] if a in ("-m", "--mode") and i + 1 < len(cmd.args) else (
+            a.split("=", 1)[1] if a.startswith("--mode=") else None)
+        if mode and ("s" in mode if not mode.isdigit() else (len(mode) == 4 and mode[0] in "2467")):
+            cmd.fact("priv.setuid", f"install -m {mode} makes a program run with its owner's privileges")
     if "d" in flags:
         for o in ops:
             cmd.path(o, Access.WRITE)
