@@ -141,6 +141,11 @@ def _branch(cmd: Cmd, args: list[str]) -> None:
                  branches=names)
     if "-r" in args and ("-d" in args or "-D" in args):
         cmd.fact("git.branch_delete", "deletes remote-tracking branches", branches=names)
+    if any(a in ("-M", "-C") for a in args) or (any(a in ("-m", "-c", "--move", "--copy") for a in args) and any(
+            a in ("-f", "--force") for a in args)):
+        # a forced rename or copy replaces an existing branch of the target name
+        cmd.fact("git.branch_delete", f"overwrites branch {names[-1] if names else '?'} (force rename or copy)",
+                 branches=names[-1:])
     if any(a in ("-m", "-M", "--move") for a in args) and any(is_protected(n) for n in names):
         cmd.fact("git.branch_delete", f"renames protected branch {names[0]}", branches=names)
 
