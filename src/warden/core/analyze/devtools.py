@@ -208,7 +208,10 @@ def _in_place(cmd: Cmd) -> None:
         if len(operands) >= 2 and operands[1] != "-":
             cmd.path(operands[1], Access.WRITE)
     else:  # iconv, shuf, pandoc: inputs are read, -o is written
-        values = [args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-o", "--output", "-f", "-t", "--from", "--to")]
+        if p == "pandoc":
+            _pandoc_filters(cmd)
+        values = [args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-o", "--output", "-f", "-t", "--from", "--to",
+                                                                       "-L", "--lua-filter", "-F", "--filter")]
         for i, a in enumerate(args):
             if a in ("-o", "--output") and i + 1 < len(args):
                 cmd.path(args[i + 1], Access.WRITE)
@@ -218,6 +221,22 @@ def _in_place(cmd: Cmd) -> None:
         from warden.core.analyze.fsops import _decoder
 
         _decoder(cmd)
+
+
+def _pandoc_filters(cmd: Cmd) -> None:
+    """-L/--lua-filter runs a Lua script, -F/--filter runs a program, on the document."""
+    from warden.core.analyze.interpreters import script_file
+
+    args = cmd.args
+    for i, a in enumerate(args):
+        value = args[i + 1] if a in ("-L", "--lua-filter", "-F", "--filter") and i + 1 < len(args) else (
+            a.split("=", 1)[1] if a.startswith(("--lua-filter=", "--filter=")) else None)
+        if value is None:
+            continue
+        if "/" in value or a.startswith(("-L", "--lua")):
+            script_file(cmd, value)
+        else:
+            cmd.nested([value], via="pandoc --filter")  # a filter found on PATH
 
 
 def _netconf(cmd: Cmd) -> None:

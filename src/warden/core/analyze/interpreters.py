@@ -235,6 +235,11 @@ def _interpreter(cmd: Cmd) -> None:
         rest = [a for a in rest[1:] if not a.startswith("-")]
         if not rest:
             return
+    if cmd.program == "bun" and rest and rest[0] == "exec":
+        # `bun exec 'CMD'` runs CMD with Bun's shell
+        if rest[1:]:
+            cmd.shell(" ".join(rest[1:]), "bun exec")
+        return
     if cmd.program == "bun" and rest and rest[0] in ("run", "test", "build", "install", "i", "x", "add", "remove",
                                                      "publish", "pm", "update", "create", "init", "link"):
         from warden.core.analyze.packages import _manager, _remote_run

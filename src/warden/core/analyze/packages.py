@@ -56,6 +56,12 @@ def _pkgs(args: list[str], value_opts: tuple[str, ...] = ()) -> list[str]:
     return out
 
 
+# Programs `yarn NAME` / `pnpm NAME` reach as binaries rather than as package scripts.
+BIN_PASSTHROUGH = frozenset({"node", "sh", "bash", "zsh", "dash", "rm", "python", "python3", "perl", "ruby", "curl",
+                             "wget", "env", "sudo", "dd", "mv", "cp", "chmod", "chown", "git", "tsx", "ts-node",
+                             "deno", "bun", "npx", "eval", "exec"})
+
+
 def _remote_run(cmd: Cmd, pkg_args: list[str], runner: str) -> None:
     names = _pkgs(pkg_args, ("-p", "--package", "--from", "--with", "-c", "--call", "--python"))
     name = names[0] if names else ""
@@ -77,6 +83,15 @@ def _manager(cmd: Cmd) -> None:
                        "--workspace", "--filter", "-F", "--python", "-p", "--features", "--manifest-path",
                        "--root", "-n", "--name", "--path", "--git", "--branch", "--tag", "--rev", "--source",
                        "-G", "--group", "--dir", "--prefix"))
+    if p in ("npx", "bunx") or (p == "npm" and args[:1] in (["exec"], ["x"])):
+        # `npx -c 'CMD'` / `npm exec --call CMD` run a shell string with the package bins on PATH
+        for i, a in enumerate(args):
+            if a in ("-c", "--call") and i + 1 < len(args):
+                cmd.shell(args[i + 1], f"{p} -c")
+                return
+            if a.startswith("--call="):
+                cmd.shell(a.split("=", 1)[1], f"{p} --call")
+                return
     if not pos:
         if p in ("yarn", "bun", "pnpm"):
             cmd.fact("pkg.install_project", f"{p} installs the project's dependencies")
@@ -94,9 +109,21 @@ def _manager(cmd: Cmd) -> None:
     if p in ("npx", "bunx"):
         _remote_run(cmd, args, p)
         return
-    if (p == "npm" and verb == "exec") or (p in ("pnpm", "yarn") and verb == "dlx") or (
-            p in ("pnpm", "yarn") and verb == "exec" and False):
+    if (p == "npm" and verb == "exec") or (p in ("pnpm", "yarn") and verb == "dlx"):
         _remote_run(cmd, args[args.index(verb) + 1:], f"{p} {verb}")
+        return
+    if p in ("pnpm", "yarn") and (verb == "exec" or (verb == "run" and len(pos) > 1 and pos[1] in BIN_PASSTHROUGH)
+                                  or verb in BIN_PASSTHROUGH):
+        # `yarn exec CMD`, `pnpm exec CMD`, `yarn node ...`: CMD runs with node_modules/.bin on PATH
+        rest = args[args.index(verb) + 1:] if verb in ("exec", "run") else args[args.index(verb):]
+        while rest and rest[0].startswith("-") and rest[0] != "--":
+            rest = rest[1:]
+        rest = rest[1:] if rest[:1] == ["--"] else rest
+        if rest:
+            cmd.nested(rest, via=f"{p} {verb}")
+        return
+    if p == "bun" and verb == "exec" and len(pos) > 1:
+        cmd.shell(" ".join(args[args.index("exec") + 1:]), "bun exec")
         return
     if p == "pipx" and verb == "run":
         _remote_run(cmd, args[args.index("run") + 1:], "pipx run")
