@@ -36,12 +36,13 @@ SHELL_OUT = {
 DELETES = ("shutil.rmtree(", "os.remove(", "os.unlink(", "os.rmdir(", "os.removedirs(", ".unlink(", ".rmdir(",
            "rmtree(", "unlink(", "unlink ", "rmdir(", "FileUtils.rm_rf(", "FileUtils.rm_r(", "FileUtils.rm(",
            "File.delete(", ".rmSync(", ".rmdirSync(", ".unlinkSync(", "fs.rm(", "rimraf(", "Remove-Item",
-           ".promises.rm(", "file.remove(", "os.remove(")
+           ".promises.rm(", "file.remove(", "os.remove(", "Deno.remove(", "Deno.removeSync(")
 OPENS = ("open(", "File.open(", "File.read(", "File.write(", "IO.read(", "readFileSync(", "writeFileSync(",
          "appendFileSync(", "file_get_contents(", "file_put_contents(", "fopen(", "Path(", "io.open(",
-         "readFile(", "writeFile(", "Get-Content", "Set-Content", "slurp(")
+         "readFile(", "writeFile(", "Get-Content", "Set-Content", "slurp(", "Deno.readTextFile(",
+         "Deno.readTextFileSync(", "Deno.writeTextFile(", "Deno.writeTextFileSync(")
 WRITE_CALLS = ("File.write(", "writeFileSync(", "appendFileSync(", "file_put_contents(", "writeFile(",
-               "Set-Content", ".write_text(", ".write_bytes(")
+               "Set-Content", ".write_text(", ".write_bytes(", "Deno.writeTextFile(", "Deno.writeTextFileSync(")
 NETWORK = ("socket.", "socket(", "IO::Socket", "TCPSocket", "UDPSocket", "net.connect(", "net.Socket(",
            "net.createConnection(", "fsockopen(", "stream_socket_client(", "require('net')", 'require("net")',
            "urllib.request", "urlopen(", "requests.", "http.client", "httpx.", "LWP::", "HTTP::Tiny",

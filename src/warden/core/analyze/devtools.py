@@ -14,8 +14,10 @@ COMMAND_RUNNERS = {
     "asdf": ("exec",), "mise": ("exec", "x"), "rtx": ("exec", "x"), "pyenv": ("exec",), "rbenv": ("exec",),
     "nodenv": ("exec",), "goenv": ("exec",), "nvm": ("exec", "run"), "fnm": ("exec",), "volta": ("run",),
     "dotenvx": ("run",), "op": ("run",), "doppler": ("run",), "infisical": ("run",), "aws-vault": ("exec",),
-    "chamber": ("exec",), "sops": ("exec-env", "exec-file"),
+    "chamber": ("exec",), "sops": ("exec-env", "exec-file"), "nx": ("exec",), "lerna": ("exec",),
 }
+# Watchers and runners that take a shell string as an option value.
+SHELL_OPTS = {"nodemon": ("-x", "--exec"), "cargo-watch": ("-s", "--shell"), "firebase": ("emulators:exec",)}
 RUNNER_VALUE_OPTS = ("-e", "--event", "-o", "--output", "-p", "--pid", "-r", "--repeat", "-c", "--count", "-F",
                      "--freq", "--profile", "--env-file", "-f")
 
@@ -36,6 +38,37 @@ def _command_runner(cmd: Cmd) -> None:
         inner = args[i:]
     if inner:
         cmd.nested(inner, via=f"{cmd.program} {args[0] if subs else ''}".strip())
+
+
+def _shell_opts(cmd: Cmd) -> None:
+    args = cmd.args
+    program = cmd.program
+    if program in DEPLOY_VERBS:
+        _deploy(cmd)
+    if program == "cargo":
+        if args[:1] != ["watch"]:
+            return
+        program, args = "cargo-watch", args[1:]
+    names = SHELL_OPTS[program]
+    for i, a in enumerate(args):
+        if a in names and i + 1 < len(args):
+            cmd.shell(args[i + 1], f"{program} {a}")
+        elif a.startswith("--") and a.split("=", 1)[0] in names and "=" in a:
+            cmd.shell(a.split("=", 1)[1], f"{program} {a.split('=', 1)[0]}")
+
+
+def _pre_commit(cmd: Cmd) -> None:
+    """`pre-commit try-repo REPO` runs the hooks of another repository."""
+    args = [a for a in cmd.args if not a.startswith("-")]
+    if args[:1] != ["try-repo"] or len(args) < 2:
+        return
+    repo = args[1]
+    if "://" in repo or repo.startswith("git@"):
+        cmd.fact("exec.remote_package", f"pre-commit try-repo fetches and runs hooks from {repo}", package=repo)
+        return
+    from warden.core.analyze.interpreters import script_file
+
+    script_file(cmd, repo)
 
 
 def _hyperfine(cmd: Cmd) -> None:
@@ -297,6 +330,8 @@ HANDLERS = {name: _command_runner for name in COMMAND_RUNNERS}
 HANDLERS.update({name: _deploy for name in DEPLOY_VERBS})
 HANDLERS.update({name: _migrations for name in DB_WIPES})
 HANDLERS.update({name: _compiler for name in COMPILERS})
+HANDLERS.update({name: _shell_opts for name in ("nodemon", "cargo-watch", "firebase")})
+HANDLERS["pre-commit"] = _pre_commit
 HANDLERS.update({name: _in_place for name in ("yq", "mlr", "dos2unix", "unix2dos", "xxd", "uniq", "iconv", "shuf",
                                               "pandoc")})
 HANDLERS.update({name: _netconf for name in ("ip", "ifconfig", "route", "arp")})

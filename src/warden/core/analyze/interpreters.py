@@ -171,7 +171,8 @@ LANGS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
     "deno": (("eval",), (), ""),
 }
 ALIASES = {"python2": "python", "python3": "python", "pypy": "python", "pypy3": "python", "nodejs": "node",
-           "bun": "node", "powershell": "pwsh", "wish": "tclsh", "jruby": "ruby", "php-cli": "php"}
+           "bun": "node", "powershell": "pwsh", "wish": "tclsh", "jruby": "ruby", "php-cli": "php",
+           "tsx": "node", "ts-node": "node"}
 for _v in ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "2.7"):
     ALIASES[f"python{_v}"] = "python"
 

@@ -97,6 +97,11 @@ def _manager(cmd: Cmd) -> None:
             cmd.fact("pkg.install_project", f"{p} installs the project's dependencies")
         return
     verb = pos[0]
+    if p == "cargo" and verb == "watch":
+        from warden.core.analyze.devtools import _shell_opts
+
+        _shell_opts(cmd)  # `cargo watch -s CMD` runs a shell string on every change
+        return
     if len(pos) >= 2 and (verb == "create" or (verb == "init" and p in ("npm", "bun"))) and p in (
             "npm", "yarn", "pnpm", "bun"):
         # `npm init react-app`, `yarn create vite`: runs create-<name> from the registry
@@ -230,6 +235,17 @@ def _publisher(cmd: Cmd) -> None:
     pos = _pkgs(cmd.args)
     if pos and (cmd.program, pos[0]) in PUBLISH:
         cmd.fact("pkg.publish", f"{cmd.program} {pos[0]} publishes a package")
+    if cmd.program == "mvn" and any(a.startswith(("exec:exec", "org.codehaus.mojo:exec-maven-plugin")) for a in cmd.args):
+        _mvn_exec(cmd)
+
+
+def _mvn_exec(cmd: Cmd) -> None:
+    """`mvn exec:exec -Dexec.executable=PROG -Dexec.args=ARGS` runs PROG (exec:java runs project code)."""
+    props = {a[2:].split("=", 1)[0]: a.split("=", 1)[1] for a in cmd.args if a.startswith("-D") and "=" in a}
+    prog = props.get("exec.executable")
+    if prog is None:
+        return  # the program is configured in the project's pom: project code, like `npm run`
+    cmd.nested([prog, *props.get("exec.args", "").split()], via="mvn exec:exec")
 
 
 def _uvx(cmd: Cmd) -> None:
