@@ -49,10 +49,11 @@ NETWORK = ("socket.", "socket(", "IO::Socket", "TCPSocket", "UDPSocket", "net.co
            "Net::HTTP", "open-uri", "fetch(", "http.get(", "https.get(", "http.request(", "https.request(",
            "curl_exec(", "Invoke-WebRequest", "Invoke-RestMethod", "Net.WebClient", "DownloadString(",
            "socket.http", "download.file(", "url(", "aiohttp", "websocket", "paramiko", "ftplib", "smtplib",
-           "telnetlib", "Socket::", "new WebSocket", "XMLHttpRequest")
+           "telnetlib", "Socket::", "new WebSocket", "XMLHttpRequest", 'require("socket")', "require('socket')",
+           "using Sockets", "Sockets.connect(")
 DUP_SHELL = ("dup2(", "pty.spawn(", "/bin/sh", "/bin/bash", "cmd.exe", "STDIN->fdopen", "open(STDIN", "popen(",
              "IO.popen", "shell_exec(", "system(", "subprocess",
-             "fdopen(", "child_process", "-i", "spawn('sh'", 'spawn("sh"', "exec sh", "proc_open(")
+             "fdopen(", "child_process", "-i", "spawn('sh'", 'spawn("sh"', "exec sh", "proc_open(", "run(pipeline(")
 DYNAMIC = {
     "python": ("eval(", "exec(", "compile(", "importlib", "marshal.loads", "pickle.loads", "ctypes"),
     "perl": ("eval(", "eval \"", "eval $", "eval{", "eval {", "DynaLoader"),
@@ -178,7 +179,8 @@ def scan(cmd: Cmd, lang: str, code: str, via: str) -> None:
     if net:
         cmd.fact("net.connect", f"{via} opens network connections ({net[0].rstrip('(.')})", program=cmd.program)
         _hosts_in(cmd, code)
-        if any(d in code for d in DUP_SHELL) and any(s in code for s in ("socket", "Socket", "net.", "fsockopen")):
+        if any(d in code for d in DUP_SHELL) and any(s in code for s in (
+                "socket", "Socket", "net.", "fsockopen", 'require("net")', "require('net')")):
             cmd.fact("net.reverse_shell", f"{via} connects a socket to a shell or process: a reverse shell")
     stripped = code.replace("os.exec", "").replace("re.compile(", "").replace(".exec(", "")
     dyn = [d for d in DYNAMIC.get(lang, ()) if d in stripped]
