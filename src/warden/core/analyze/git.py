@@ -229,6 +229,15 @@ def _diff(cmd: Cmd, args: list[str]) -> None:
             cmd.path(a, Access.READ)
 
 
+def _show(cmd: Cmd, args: list[str]) -> None:
+    # `git show REV:PATH`, `git cat-file -p REV:PATH`: the file's committed content is printed
+    for a in args:
+        if not a.startswith("-") and ":" in a and "://" not in a:
+            rel = a.split(":", 1)[1]
+            if rel and not rel.startswith(("/", "~")):
+                cmd.path(rel, Access.READ)
+
+
 def _apply(cmd: Cmd, args: list[str]) -> None:
     if "--unsafe-paths" in args:
         cmd.fact("fs.unresolved_target", "git apply --unsafe-paths writes wherever the patch says")
@@ -405,6 +414,6 @@ SUBCOMMANDS = {
     "bisect": _bisect, "submodule": _submodule, "difftool": _difftool, "mergetool": _difftool, "rm": _rm,
     "credential": _credential, "credential-store": _credential, "daemon": _serve, "instaweb": _serve,
     "send-email": _send_email, "archive": _archive, "hook": _hook, "merge": _commit, "am": _commit,
-    "switch": _switch, "read-tree": _read_tree, "diff": _diff, "apply": _apply,
+    "switch": _switch, "read-tree": _read_tree, "diff": _diff, "apply": _apply, "show": _show, "cat-file": _show,
 }
 HANDLERS = {"git": _git}
