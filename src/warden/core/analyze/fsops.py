@@ -85,7 +85,8 @@ OPTION_FILES: dict[str, tuple[str, ...]] = {
     "date": ("-f", "--file"), "file": ("-f", "--files-from", "-m", "--magic-file"),
     "sort": ("--files0-from",), "wc": ("--files0-from",), "du": ("--files0-from",),
     "tar": ("-T", "--files-from", "-X", "--exclude-from"), "bsdtar": ("-T", "--files-from", "-X", "--exclude-from"),
-    "jq": ("-f", "--from-file"), "exiftool": ("-@",),
+    "jq": ("-f", "--from-file"), "exiftool": ("-@",), "find": ("-files0-from",), "yq": ("--from-file",),
+    "tree": ("--fromfile",),
 }
 # Options taking a name and then a file (`jq --rawfile NAME FILE`).
 OPTION_FILES_2: dict[str, tuple[str, ...]] = {"jq": ("--rawfile", "--slurpfile")}
@@ -93,6 +94,12 @@ OPTION_FILES_2: dict[str, tuple[str, ...]] = {"jq": ("--rawfile", "--slurpfile")
 
 def option_files(cmd: Cmd) -> None:
     args = cmd.args
+    if cmd.program == "tree" and "--fromfile" in args:
+        # `tree --fromfile FILE...`: the operands are files whose lines are listed
+        for a in args:
+            if not a.startswith("-"):
+                cmd.path(a, Access.READ)
+        return
     names = OPTION_FILES.get(cmd.program, ())
     pairs = OPTION_FILES_2.get(cmd.program, ())
     for i, a in enumerate(args):

@@ -162,10 +162,14 @@ def _manager(cmd: Cmd) -> None:
         cmd.fact("exec.remote_package", f"go run {pos[1]} downloads and runs a module", package=pos[1])
         return
     verbs = MANAGERS_INSTALL_VERBS.get(p, ())
+    yarn_global = p == "yarn" and verb == "global"
+    if yarn_global and len(pos) > 1 and pos[1] in ("add", "upgrade"):
+        pos = pos[1:]  # `yarn global add PKG` installs PKG for the user
+        verb = pos[0]
     if verb not in verbs:
         return
     names = pos[1:]
-    glob = any(a in ("-g", "--global", "--user", "--system") for a in args) or (p == "yarn" and verb == "global") \
+    glob = any(a in ("-g", "--global", "--user", "--system") for a in args) or yarn_global \
         or p in ("gem", "cpan", "cpanm", "luarocks", "pipx") or (p == "cargo" and verb == "install") or (
             p == "go" and verb == "install")
     if p in ("pip", "pip3"):
