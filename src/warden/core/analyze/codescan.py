@@ -32,6 +32,7 @@ SHELL_OUT = {
     "pwsh": ("Invoke-Expression", "iex ", "Start-Process", "cmd /c", "cmd.exe"),
     "tclsh": ("exec ",),
     "deno": ("Deno.run(", "Deno.Command(", "new Deno.Command("),
+    "fsharp": ("Process.Start(",),
 }
 DELETES = ("shutil.rmtree(", "os.remove(", "os.unlink(", "os.rmdir(", "os.removedirs(", ".unlink(", ".rmdir(",
            "rmtree(", "unlink(", "unlink ", "rmdir(", "FileUtils.rm_rf(", "FileUtils.rm_r(", "FileUtils.rm(",
@@ -225,6 +226,12 @@ def _shell_outs(cmd: Cmd, lang: str, code: str, via: str) -> None:
                 values, complete = _literal_after(code, pos)
             if not values:
                 cmd.opaque(f"{via} runs a command built at run time ({name.rstrip('( ')})")
+                continue
+            if lang == "fsharp":
+                # Process.Start(FILE, ARGUMENTS): the arguments are one space-separated string
+                values, complete = _literal_after(code, pos - 1)  # every literal up to `)`
+                cmd.shell(" ".join(v for v in values if v) + ("" if complete else " " + UNKNOWN).replace(UNKNOWN, " "),
+                          f"{via} {name.rstrip('(')}")
                 continue
             if name.startswith(("os.execl", "os.execv", "os.spawn", "pcntl_exec")) or (len(values) > 1 and "shell=True" not in code):
                 argv = [v for v in values if v]

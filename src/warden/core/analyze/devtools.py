@@ -5,6 +5,8 @@ editors that write where ``-o``/``-i`` says, and network configuration.
 
 from __future__ import annotations
 
+import re
+
 from warden.core.analyze.invocation import Cmd
 from warden.core.facts import Access
 
@@ -134,10 +136,29 @@ DB_WIPES = {"prisma": (("migrate", "reset"), ("db", "push", "--force-reset")), "
 
 def _migrations(cmd: Cmd) -> None:
     args = cmd.args
+    if cmd.program == "rake":
+        _rake(cmd)
     for pattern in DB_WIPES.get(cmd.program, ()):
         if all(p in args for p in pattern):
             cmd.fact("db.destroy", f"{cmd.program} {' '.join(pattern)} drops or wipes the database")
             return
+
+
+RAKE_SH = re.compile(r"""\bsh[ (]\s*(["'])([^"']{1,2000})\1""")
+
+
+def _rake(cmd: Cmd) -> None:
+    """rake -e/-p/-E run Ruby code; -f/-r/-R load Ruby files (the Rakefile is code)."""
+    from warden.core.analyze.interpreters import run_code, script_file
+
+    args = cmd.args
+    for i, a in enumerate(args):
+        if a in ("-e", "--execute", "-p", "--execute-print", "-E", "--execute-continue") and i + 1 < len(args):
+            run_code(cmd, "ruby", args[i + 1], cmd.taint_of(i + 2), f"rake {a}")
+            for m in RAKE_SH.finditer(args[i + 1]):  # Rake's own `sh "CMD"` runs a shell command
+                cmd.shell(m.group(2), f"rake {a} sh")
+        elif a in ("-f", "--rakefile", "-r", "--require", "-R", "--rakelibdir") and i + 1 < len(args):
+            script_file(cmd, args[i + 1])
 
 
 COMPILERS = ("gcc", "g++", "cc", "c++", "clang", "clang++", "ld", "rustc", "nasm", "yasm", "gfortran", "zig", "tcc",

@@ -161,6 +161,16 @@ def _manager(cmd: Cmd) -> None:
     if p == "go" and verb == "run" and len(pos) > 1 and "@" in pos[1]:
         cmd.fact("exec.remote_package", f"go run {pos[1]} downloads and runs a module", package=pos[1])
         return
+    if (p == "go" and verb == "run" and len(pos) > 1) or (p == "dotnet" and verb == "fsi"):
+        from warden.core.analyze.interpreters import script_file, stdin_code
+
+        # `go run FILE.go|DIR`, `dotnet fsi [SCRIPT]`: source code compiled and run on the spot
+        target = next((a for a in pos[1:] if a.endswith((".go", ".fsx")) or "/" in a or a == "."), None)
+        if target is not None:
+            script_file(cmd, target)
+        elif p == "dotnet":
+            stdin_code(cmd, "fsharp")
+        return
     verbs = MANAGERS_INSTALL_VERBS.get(p, ())
     yarn_global = p == "yarn" and verb == "global"
     if yarn_global and len(pos) > 1 and pos[1] in ("add", "upgrade"):
