@@ -5,8 +5,6 @@ editors that write where ``-o``/``-i`` says, and network configuration.
 
 from __future__ import annotations
 
-import re
-
 from warden.core.analyze.invocation import Cmd
 from warden.core.facts import Access
 
@@ -144,7 +142,21 @@ def _migrations(cmd: Cmd) -> None:
             return
 
 
-RAKE_SH = re.compile(r"""\bsh[ (]\s*(["'])([^"']{1,2000})\1""")
+def _rake_sh(code: str) -> list[str]:
+    """The literal commands of Rake's `sh "CMD"` / `sh('CMD')` calls (a plain scan, no regex)."""
+    out, i = [], code.find("sh")
+    while i >= 0 and len(out) < 8:
+        j = i + 2
+        if (i == 0 or not (code[i - 1].isalnum() or code[i - 1] == "_")) and j < len(code) and code[j] in " (":
+            j += 1
+            while j < len(code) and code[j] == " ":
+                j += 1
+            if j < len(code) and code[j] in "'\"":
+                end = code.find(code[j], j + 1)
+                if end > j:
+                    out.append(code[j + 1:end])
+        i = code.find("sh", i + 2)
+    return out
 
 
 def _rake(cmd: Cmd) -> None:
@@ -155,8 +167,8 @@ def _rake(cmd: Cmd) -> None:
     for i, a in enumerate(args):
         if a in ("-e", "--execute", "-p", "--execute-print", "-E", "--execute-continue") and i + 1 < len(args):
             run_code(cmd, "ruby", args[i + 1], cmd.taint_of(i + 2), f"rake {a}")
-            for m in RAKE_SH.finditer(args[i + 1]):  # Rake's own `sh "CMD"` runs a shell command
-                cmd.shell(m.group(2), f"rake {a} sh")
+            for text in _rake_sh(args[i + 1]):  # Rake's own `sh "CMD"` runs a shell command
+                cmd.shell(text, f"rake {a} sh")
         elif a in ("-f", "--rakefile", "-r", "--require", "-R", "--rakelibdir") and i + 1 < len(args):
             script_file(cmd, args[i + 1])
 
