@@ -521,6 +521,8 @@ def _zip(cmd: Cmd) -> None:
         for m in members:
             _bulk(cmd, cmd.path(m, Access.READ))
     elif cmd.program in ("unzip", "7z", "7za", "unrar"):
+        if cmd.program == "unzip" and any(a.startswith("-") and not a.startswith("--") and "K" in a for a in cmd.args):
+            cmd.fact("priv.setuid", "unzip -K keeps setuid/setgid bits from the archive")
         dest = next((cmd.args[i + 1] for i, a in enumerate(cmd.args[:-1]) if a == "-d"), None)
         dest = dest or next((a[2:] for a in cmd.args if a.startswith("-o") and len(a) > 2), None)
         for m in ops[:1]:
