@@ -32,32 +32,35 @@ SHELL_OUT = {
     "pwsh": ("Invoke-Expression", "iex ", "Start-Process", "cmd /c", "cmd.exe"),
     "tclsh": ("exec ",),
     "deno": ("Deno.run(", "Deno.Command(", "new Deno.Command("),
+    "fsharp": ("Process.Start(",),
 }
 DELETES = ("shutil.rmtree(", "os.remove(", "os.unlink(", "os.rmdir(", "os.removedirs(", ".unlink(", ".rmdir(",
            "rmtree(", "unlink(", "unlink ", "rmdir(", "FileUtils.rm_rf(", "FileUtils.rm_r(", "FileUtils.rm(",
            "File.delete(", ".rmSync(", ".rmdirSync(", ".unlinkSync(", "fs.rm(", "rimraf(", "Remove-Item",
-           ".promises.rm(", "file.remove(", "os.remove(")
+           ".promises.rm(", "file.remove(", "os.remove(", "Deno.remove(", "Deno.removeSync(")
 OPENS = ("open(", "File.open(", "File.read(", "File.write(", "IO.read(", "readFileSync(", "writeFileSync(",
          "appendFileSync(", "file_get_contents(", "file_put_contents(", "fopen(", "Path(", "io.open(",
-         "readFile(", "writeFile(", "Get-Content", "Set-Content", "slurp(")
+         "readFile(", "writeFile(", "Get-Content", "Set-Content", "slurp(", "Deno.readTextFile(",
+         "Deno.readTextFileSync(", "Deno.writeTextFile(", "Deno.writeTextFileSync(")
 WRITE_CALLS = ("File.write(", "writeFileSync(", "appendFileSync(", "file_put_contents(", "writeFile(",
-               "Set-Content", ".write_text(", ".write_bytes(")
+               "Set-Content", ".write_text(", ".write_bytes(", "Deno.writeTextFile(", "Deno.writeTextFileSync(")
 NETWORK = ("socket.", "socket(", "IO::Socket", "TCPSocket", "UDPSocket", "net.connect(", "net.Socket(",
            "net.createConnection(", "fsockopen(", "stream_socket_client(", "require('net')", 'require("net")',
            "urllib.request", "urlopen(", "requests.", "http.client", "httpx.", "LWP::", "HTTP::Tiny",
            "Net::HTTP", "open-uri", "fetch(", "http.get(", "https.get(", "http.request(", "https.request(",
            "curl_exec(", "Invoke-WebRequest", "Invoke-RestMethod", "Net.WebClient", "DownloadString(",
            "socket.http", "download.file(", "url(", "aiohttp", "websocket", "paramiko", "ftplib", "smtplib",
-           "telnetlib", "Socket::", "new WebSocket", "XMLHttpRequest")
+           "telnetlib", "Socket::", "new WebSocket", "XMLHttpRequest", 'require("socket")', "require('socket')",
+           "using Sockets", "Sockets.connect(")
 DUP_SHELL = ("dup2(", "pty.spawn(", "/bin/sh", "/bin/bash", "cmd.exe", "STDIN->fdopen", "open(STDIN", "popen(",
              "IO.popen", "shell_exec(", "system(", "subprocess",
-             "fdopen(", "child_process", "-i", "spawn('sh'", 'spawn("sh"', "exec sh", "proc_open(")
+             "fdopen(", "child_process", "-i", "spawn('sh'", 'spawn("sh"', "exec sh", "proc_open(", "run(pipeline(")
 DYNAMIC = {
     "python": ("eval(", "exec(", "compile(", "importlib", "marshal.loads", "pickle.loads", "ctypes"),
-    "perl": ("eval(", "eval \"", "eval $", "eval{", "eval {"),
-    "ruby": ("eval(", "eval ", "instance_eval", "class_eval", ".send("),
-    "node": ("eval(", "Function(", "vm.runIn"),
-    "php": ("eval(", "create_function(", "assert(", "preg_replace("),
+    "perl": ("eval(", "eval \"", "eval $", "eval{", "eval {", "DynaLoader"),
+    "ruby": ("eval(", "eval ", "instance_eval", "class_eval", ".send(", "Fiddle", "dlopen"),
+    "node": ("eval(", "Function(", "vm.runIn", "process.dlopen"),
+    "php": ("eval(", "create_function(", "assert(", "preg_replace(", "FFI::", "dl("),
     "pwsh": ("Invoke-Expression", "iex ", "iex(", "| iex"),
     "lua": ("loadstring(", "load("),
     "Rscript": ("eval(", "parse(text"),
@@ -173,11 +176,12 @@ def scan(cmd: Cmd, lang: str, code: str, via: str) -> None:
                 cmd.fact("fs.unresolved_target", f"{via} writes a file whose path is computed at run time",
                          access="write")
     net = [n for n in NETWORK if n in code] or (["a URL"] if ("http://" in code or "https://" in code) and any(
-        c in code for c in ("get(", "open(", "contents(", "read(", "Download", "fetch", "request")) else [])
+        c in code for c in ("get(", "open(", "contents(", "read(", "Download", "download(", "fetch", "request")) else [])
     if net:
         cmd.fact("net.connect", f"{via} opens network connections ({net[0].rstrip('(.')})", program=cmd.program)
         _hosts_in(cmd, code)
-        if any(d in code for d in DUP_SHELL) and any(s in code for s in ("socket", "Socket", "net.", "fsockopen")):
+        if any(d in code for d in DUP_SHELL) and any(s in code for s in (
+                "socket", "Socket", "net.", "fsockopen", 'require("net")', "require('net')")):
             cmd.fact("net.reverse_shell", f"{via} connects a socket to a shell or process: a reverse shell")
     stripped = code.replace("os.exec", "").replace("re.compile(", "").replace(".exec(", "")
     dyn = [d for d in DYNAMIC.get(lang, ()) if d in stripped]
@@ -222,6 +226,12 @@ def _shell_outs(cmd: Cmd, lang: str, code: str, via: str) -> None:
                 values, complete = _literal_after(code, pos)
             if not values:
                 cmd.opaque(f"{via} runs a command built at run time ({name.rstrip('( ')})")
+                continue
+            if lang == "fsharp":
+                # Process.Start(FILE, ARGUMENTS): the arguments are one space-separated string
+                values, complete = _literal_after(code, pos - 1)  # every literal up to `)`
+                cmd.shell(" ".join(v for v in values if v) + ("" if complete else " " + UNKNOWN).replace(UNKNOWN, " "),
+                          f"{via} {name.rstrip('(')}")
                 continue
             if name.startswith(("os.execl", "os.execv", "os.spawn", "pcntl_exec")) or (len(values) > 1 and "shell=True" not in code):
                 argv = [v for v in values if v]

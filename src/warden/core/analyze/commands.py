@@ -13,6 +13,7 @@ import posixpath
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from warden.core.analyze.fsops import OPTION_FILES, OPTION_FILES_2, option_files
 from warden.core.analyze.invocation import DECODE, NET, SECRET, Cmd, Flow, Invocation, show
 from warden.core.analyze.paths import has_glob, secret_kind
 from warden.core.analyze.words import UNKNOWN
@@ -106,6 +107,8 @@ def analyze_invocation(inv: Invocation, session: Session) -> list[Cmd]:
     handler = handlers().get(program)
     if handler is not None:
         handler(cmd)
+    if program in OPTION_FILES or program in OPTION_FILES_2:
+        option_files(cmd)
     if program in ("echo", "printf", "print"):
         from warden.core.analyze.system import echo_secret
 

@@ -14,8 +14,10 @@ COMMAND_RUNNERS = {
     "asdf": ("exec",), "mise": ("exec", "x"), "rtx": ("exec", "x"), "pyenv": ("exec",), "rbenv": ("exec",),
     "nodenv": ("exec",), "goenv": ("exec",), "nvm": ("exec", "run"), "fnm": ("exec",), "volta": ("run",),
     "dotenvx": ("run",), "op": ("run",), "doppler": ("run",), "infisical": ("run",), "aws-vault": ("exec",),
-    "chamber": ("exec",), "sops": ("exec-env", "exec-file"),
+    "chamber": ("exec",), "sops": ("exec-env", "exec-file"), "nx": ("exec",), "lerna": ("exec",),
 }
+# Watchers and runners that take a shell string as an option value.
+SHELL_OPTS = {"nodemon": ("-x", "--exec"), "cargo-watch": ("-s", "--shell"), "firebase": ("emulators:exec",)}
 RUNNER_VALUE_OPTS = ("-e", "--event", "-o", "--output", "-p", "--pid", "-r", "--repeat", "-c", "--count", "-F",
                      "--freq", "--profile", "--env-file", "-f")
 
@@ -36,6 +38,37 @@ def _command_runner(cmd: Cmd) -> None:
         inner = args[i:]
     if inner:
         cmd.nested(inner, via=f"{cmd.program} {args[0] if subs else ''}".strip())
+
+
+def _shell_opts(cmd: Cmd) -> None:
+    args = cmd.args
+    program = cmd.program
+    if program in DEPLOY_VERBS:
+        _deploy(cmd)
+    if program == "cargo":
+        if args[:1] != ["watch"]:
+            return
+        program, args = "cargo-watch", args[1:]
+    names = SHELL_OPTS[program]
+    for i, a in enumerate(args):
+        if a in names and i + 1 < len(args):
+            cmd.shell(args[i + 1], f"{program} {a}")
+        elif a.startswith("--") and a.split("=", 1)[0] in names and "=" in a:
+            cmd.shell(a.split("=", 1)[1], f"{program} {a.split('=', 1)[0]}")
+
+
+def _pre_commit(cmd: Cmd) -> None:
+    """`pre-commit try-repo REPO` runs the hooks of another repository."""
+    args = [a for a in cmd.args if not a.startswith("-")]
+    if args[:1] != ["try-repo"] or len(args) < 2:
+        return
+    repo = args[1]
+    if "://" in repo or repo.startswith("git@"):
+        cmd.fact("exec.remote_package", f"pre-commit try-repo fetches and runs hooks from {repo}", package=repo)
+        return
+    from warden.core.analyze.interpreters import script_file
+
+    script_file(cmd, repo)
 
 
 def _hyperfine(cmd: Cmd) -> None:
@@ -101,10 +134,43 @@ DB_WIPES = {"prisma": (("migrate", "reset"), ("db", "push", "--force-reset")), "
 
 def _migrations(cmd: Cmd) -> None:
     args = cmd.args
+    if cmd.program == "rake":
+        _rake(cmd)
     for pattern in DB_WIPES.get(cmd.program, ()):
         if all(p in args for p in pattern):
             cmd.fact("db.destroy", f"{cmd.program} {' '.join(pattern)} drops or wipes the database")
             return
+
+
+def _rake_sh(code: str) -> list[str]:
+    """The literal commands of Rake's `sh "CMD"` / `sh('CMD')` calls (a plain scan, no regex)."""
+    out, i = [], code.find("sh")
+    while i >= 0 and len(out) < 8:
+        j = i + 2
+        if (i == 0 or not (code[i - 1].isalnum() or code[i - 1] == "_")) and j < len(code) and code[j] in " (":
+            j += 1
+            while j < len(code) and code[j] == " ":
+                j += 1
+            if j < len(code) and code[j] in "'\"":
+                end = code.find(code[j], j + 1)
+                if end > j:
+                    out.append(code[j + 1:end])
+        i = code.find("sh", i + 2)
+    return out
+
+
+def _rake(cmd: Cmd) -> None:
+    """rake -e/-p/-E run Ruby code; -f/-r/-R load Ruby files (the Rakefile is code)."""
+    from warden.core.analyze.interpreters import run_code, script_file
+
+    args = cmd.args
+    for i, a in enumerate(args):
+        if a in ("-e", "--execute", "-p", "--execute-print", "-E", "--execute-continue") and i + 1 < len(args):
+            run_code(cmd, "ruby", args[i + 1], cmd.taint_of(i + 2), f"rake {a}")
+            for text in _rake_sh(args[i + 1]):  # Rake's own `sh "CMD"` runs a shell command
+                cmd.shell(text, f"rake {a} sh")
+        elif a in ("-f", "--rakefile", "-r", "--require", "-R", "--rakelibdir") and i + 1 < len(args):
+            script_file(cmd, args[i + 1])
 
 
 COMPILERS = ("gcc", "g++", "cc", "c++", "clang", "clang++", "ld", "rustc", "nasm", "yasm", "gfortran", "zig", "tcc",
@@ -120,6 +186,68 @@ def _compiler(cmd: Cmd) -> None:
             cmd.path(a[2:], Access.WRITE)
         elif a.startswith("-femit-bin="):
             cmd.path(a.split("=", 1)[1], Access.WRITE)
+        elif a == "-e" and cmd.program == "ghc" and i + 1 < len(args):
+            from warden.core.analyze.escapes import escape
+
+            escape(cmd, "-e (evaluates a Haskell expression)")
+        elif a == "-wrapper" or a.startswith("-fplugin="):
+            # -wrapper runs every subprogram through a command; a plugin is a shared object it loads
+            from warden.core.analyze.escapes import escape
+
+            escape(cmd, a.split("=", 1)[0])
+        elif a.startswith("@") and len(a) > 1:
+            cmd.path(a[1:], Access.READ)  # a response file: its lines are read as arguments
+        elif not a.startswith("-") and args[i - 1:i] != ["-o"] and "/" in a:
+            cmd.path(a, Access.READ)  # an input: a secret given as a source file is still read
+
+
+# `cmake -E MODE ...`: portable stand-ins for coreutils; analyzed as the command they stand for
+CMAKE_TOOLS = {
+    "rm": ["rm"], "remove": ["rm", "-f"], "remove_directory": ["rm", "-rf"], "copy": ["cp"],
+    "copy_if_different": ["cp"], "copy_directory": ["cp", "-r"], "copy_directory_if_different": ["cp", "-r"],
+    "rename": ["mv"], "make_directory": ["mkdir", "-p"], "touch": ["touch"], "touch_nocreate": ["touch", "-c"],
+    "cat": ["cat"], "create_symlink": ["ln", "-s"], "create_hardlink": ["ln"], "tar": ["tar"], "env": ["env"],
+    "time": [], "echo": ["echo"], "echo_append": ["echo"], "md5sum": ["md5sum"], "sha1sum": ["sha1sum"],
+    "sha256sum": ["sha256sum"], "sha512sum": ["sha512sum"], "compare_files": ["cmp"], "sleep": ["sleep"],
+    "true": ["true"], "false": ["false"], "capabilities": ["true"], "environment": ["env"], "chdir": [],
+}
+
+
+def _cmake(cmd: Cmd) -> None:
+    args = cmd.args
+    if args[:1] == ["-E"] and len(args) > 1:
+        mode, rest = args[1], args[2:]
+        if mode == "chdir" and rest:
+            cmd.path(rest[0], Access.READ)
+            rest = rest[1:]
+        if mode not in CMAKE_TOOLS:
+            cmd.opaque(f"cmake -E {mode} is not modeled")
+            return
+        argv = CMAKE_TOOLS[mode] + rest
+        if argv:
+            cmd.nested(argv, via="cmake -E")
+        return
+    for i, a in enumerate(args):
+        # a script (-P) or a source tree (-S, or the first operand) runs CMake code: it is code to trust
+        if a in ("-P", "-S", "-C") and i + 1 < len(args):
+            _cmake_code(cmd, args[i + 1])
+        elif a.startswith("-S") and len(a) > 2:
+            _cmake_code(cmd, a[2:])
+        elif a.startswith(("-D", "-U", "-G", "-T", "-A", "-B", "-W", "--")) or args[i - 1:i] in (
+                ["-P"], ["-S"], ["-C"], ["-B"], ["-G"], ["-T"], ["-A"], ["-D"], ["-U"], ["--build"], ["--install"],
+                ["--preset"], ["--target"], ["--config"], ["-j"], ["--parallel"], ["--prefix"], ["--component"]):
+            continue
+        elif not a.startswith("-"):
+            _cmake_code(cmd, a)
+            break
+
+
+def _cmake_code(cmd: Cmd, raw: str) -> None:
+    refs = cmd.path(raw, Access.READ)
+    # `mkdir -p build && cd build && cmake ..`: one of the possible cwds puts `..` at the workspace root
+    if refs and not any(r.in_workspace for r in refs):
+        cmd.fact("exec.script_outside", f"cmake runs CMake code from outside the workspace: {refs[0].path}",
+                 path=refs[0].path)
 
 
 def _in_place(cmd: Cmd) -> None:
@@ -140,11 +268,16 @@ def _in_place(cmd: Cmd) -> None:
     elif p in ("xxd", "uniq"):
         from warden.core.analyze.fsops import _reader_out
 
-        _reader_out(cmd, operands[:1])
-        if len(operands) >= 2:
+        # `-` stands for stdin as the first operand: `xxd -r - out.bin` still writes out.bin
+        operands = [a for a in args if not a.startswith("-") or a == "-"]
+        _reader_out(cmd, [f for f in operands[:1] if f != "-"])
+        if len(operands) >= 2 and operands[1] != "-":
             cmd.path(operands[1], Access.WRITE)
     else:  # iconv, shuf, pandoc: inputs are read, -o is written
-        values = [args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-o", "--output", "-f", "-t", "--from", "--to")]
+        if p == "pandoc":
+            _pandoc_filters(cmd)
+        values = [args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-o", "--output", "-f", "-t", "--from", "--to",
+                                                                       "-L", "--lua-filter", "-F", "--filter")]
         for i, a in enumerate(args):
             if a in ("-o", "--output") and i + 1 < len(args):
                 cmd.path(args[i + 1], Access.WRITE)
@@ -154,6 +287,22 @@ def _in_place(cmd: Cmd) -> None:
         from warden.core.analyze.fsops import _decoder
 
         _decoder(cmd)
+
+
+def _pandoc_filters(cmd: Cmd) -> None:
+    """-L/--lua-filter runs a Lua script, -F/--filter runs a program, on the document."""
+    from warden.core.analyze.interpreters import script_file
+
+    args = cmd.args
+    for i, a in enumerate(args):
+        value = args[i + 1] if a in ("-L", "--lua-filter", "-F", "--filter") and i + 1 < len(args) else (
+            a.split("=", 1)[1] if a.startswith(("--lua-filter=", "--filter=")) else None)
+        if value is None:
+            continue
+        if "/" in value or a.startswith(("-L", "--lua")):
+            script_file(cmd, value)
+        else:
+            cmd.nested([value], via="pandoc --filter")  # a filter found on PATH
 
 
 def _netconf(cmd: Cmd) -> None:
@@ -194,6 +343,10 @@ def _ssh_keygen(cmd: Cmd) -> None:
             cmd.path(args[i + 1], Access.WRITE if generating else Access.READ)
         if a == "-R" and i + 1 < len(args):
             cmd.path("~/.ssh/known_hosts", Access.WRITE)
+        if a == "-D" and i + 1 < len(args):
+            from warden.core.analyze.escapes import escape
+
+            escape(cmd, "-D (loads a PKCS#11 shared library)")
 
 
 def _java(cmd: Cmd) -> None:
@@ -210,8 +363,10 @@ HANDLERS = {name: _command_runner for name in COMMAND_RUNNERS}
 HANDLERS.update({name: _deploy for name in DEPLOY_VERBS})
 HANDLERS.update({name: _migrations for name in DB_WIPES})
 HANDLERS.update({name: _compiler for name in COMPILERS})
+HANDLERS.update({name: _shell_opts for name in ("nodemon", "cargo-watch", "firebase")})
+HANDLERS["pre-commit"] = _pre_commit
 HANDLERS.update({name: _in_place for name in ("yq", "mlr", "dos2unix", "unix2dos", "xxd", "uniq", "iconv", "shuf",
                                               "pandoc")})
 HANDLERS.update({name: _netconf for name in ("ip", "ifconfig", "route", "arp")})
 HANDLERS.update({"hyperfine": _hyperfine, "dc": _dc, "hash": _hash, "code": _code, "codium": _code,
-                 "cursor": _code, "java": _java, "ssh-keygen": _ssh_keygen})
+                 "cursor": _code, "java": _java, "ssh-keygen": _ssh_keygen, "cmake": _cmake})

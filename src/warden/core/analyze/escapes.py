@@ -265,8 +265,9 @@ def _pager(cmd: Cmd) -> None:
             escape(cmd, "a start-up command", a[1:].lstrip("!|") or None)
         elif not a.startswith(("-", "+")):
             files.append(a)
-    if cmd.program in ("less", "more", "most", "pg"):
-        for f in files:
+    for f in files:
+        # `man ./page.1` or `man /any/file` formats and shows that file (a page name has no slash)
+        if cmd.program != "man" or "/" in f:
             cmd.path(f, Access.READ)
 
 
@@ -340,6 +341,16 @@ def _rg(cmd: Cmd) -> None:
             escape(cmd, "--pre", v)
 
 
+GDB_DUMP_WORDS = frozenset({"binary", "ihex", "srec", "tekhex", "verilog", "value", "memory"})
+
+
+def _gdb_dump(cmd: Cmd, words: list[str]) -> None:
+    """`dump [FORMAT] value|memory FILE ...` and `append ...` write FILE."""
+    target = next((w for w in words[1:] if w not in GDB_DUMP_WORDS), None)
+    if target is not None:
+        cmd.path(target, Access.WRITE)
+
+
 def _gdb(cmd: Cmd) -> None:
     args = cmd.args
     for i, a in enumerate(args):
@@ -351,6 +362,8 @@ def _gdb(cmd: Cmd) -> None:
             elif t.startswith(("python", "py ", "pi", "call ", "source", "pipe", "|", "define")):
                 escape(cmd, "gdb script")
                 cmd.opaque("gdb runs script code")
+            elif t.startswith(("dump ", "append ")):
+                _gdb_dump(cmd, t.split())
         if a in ("-x", "--command", "-ix") and i + 1 < len(args):
             escape(cmd, "a gdb command file")
         if a in ("-p", "--pid") or a.startswith("--pid="):
@@ -401,30 +414,61 @@ def _make(cmd: Cmd) -> None:
                     cmd.fact("exec.script_outside", f"make builds a directory outside the workspace: {ref.path}")
 
 
+SQLITE_WRITES = (".output", ".once", ".excel", ".open", ".save", ".backup", ".dump")
+SQLITE_READS = (".import", ".read", ".restore")
+
+
+def _sqlite_dots(cmd: Cmd, text: str) -> None:
+    """Dot commands, given as arguments or on stdin, that run programs or touch files."""
+    for line in text.split("\n"):
+        s = line.strip()
+        for dot in (".shell", ".system", ".load", *SQLITE_WRITES, *SQLITE_READS):
+            if dot not in s:
+                continue
+            rest = s.split(dot, 1)[1]
+            if dot in (".shell", ".system"):
+                escape(cmd, dot, rest)
+            elif dot == ".load":
+                escape(cmd, ".load (loads a native extension)")
+            elif dot != ".dump":
+                words = [w for w in rest.split() if not w.startswith("-")]
+                if words:
+                    cmd.path(words[0].strip("'\""), Access.READ if dot in SQLITE_READS else Access.WRITE)
+
+
 def _sqlite(cmd: Cmd) -> None:
     args = [a for a in cmd.args if not a.startswith("-")]
     if args:
         cmd.path(args[0], Access.WRITE)
     for sql in args[1:]:
-        s = sql.strip()
-        for dot in (".shell", ".system", ".output", ".once", ".load", ".excel", ".open"):
-            if dot in s:
-                if dot in (".shell", ".system"):
-                    escape(cmd, dot, s.split(dot, 1)[1].split("\n")[0])
-                elif dot == ".load":
-                    escape(cmd, ".load (loads a native extension)")
-                else:
-                    target = s.split(dot, 1)[1].split("\n")[0].strip()
-                    if target:
-                        cmd.path(target, Access.WRITE)
+        _sqlite_dots(cmd, sql)
     from warden.core.analyze.cloud import sql_facts
 
     for sql in args[1:]:
         sql_facts(cmd, sql)
     if cmd.inv.stdin is not None and cmd.inv.stdin.text:
         sql_facts(cmd, cmd.inv.stdin.text)
-        if ".shell" in cmd.inv.stdin.text or ".system" in cmd.inv.stdin.text:
-            escape(cmd, ".shell")
+        _sqlite_dots(cmd, cmd.inv.stdin.text)
+
+
+def _exiftool(cmd: Cmd) -> None:
+    args = cmd.args
+    # any `-TAG=...` or `-TAG<=...` assignment rewrites the operands in place
+    writes = any(a.startswith("-") and ("=" in a) and not a.startswith("--") for a in args)
+    for i, a in enumerate(args):
+        low = a.lower()
+        if low in ("-if", "-if2", "-if3", "-if4", "-if5") and i + 1 < len(args):
+            escape(cmd, "-if (a Perl expression)")
+        elif low.startswith(("-filename=", "-directory=", "-testname=", "-hardlink=", "-symlink=")):
+            cmd.path(a.split("=", 1)[1], Access.WRITE)  # the file is moved, renamed or linked there
+        elif "<=" in a and a.startswith("-"):
+            cmd.path(a.split("<=", 1)[1], Access.READ)  # `-TAG<=FILE` copies FILE into a tag
+        elif low in ("-o", "-out", "-w", "-textout", "-w!", "-w+") and i + 1 < len(args):
+            cmd.path(args[i + 1], Access.WRITE)
+        elif not a.startswith("-") and not (i > 0 and args[i - 1].lower() in (
+                "-if", "-p", "-d", "-api", "-charset", "-lang", "-sep", "-ext", "-o", "-out", "-w", "-@",
+                "-tagsfromfile", "-userparam", "-x", "-fileorder", "-srcfile")):
+            cmd.path(a, Access.WRITE if writes else Access.READ)
 
 
 def _editor_eval(cmd: Cmd) -> None:
@@ -495,5 +539,5 @@ HANDLERS.update({name: _awk for name in ("awk", "gawk", "mawk", "nawk", "busybox
 HANDLERS.update({name: _sed for name in ("sed", "gsed")})
 HANDLERS.update({name: _pager for name in ("less", "more", "man", "most", "pg")})
 HANDLERS.update({"rg": _rg, "gdb": _gdb, "lldb": _gdb, "expect": _expect, "make": _make, "gmake": _make,
-                 "sqlite3": _sqlite, "emacs": _editor_eval, "nano": _editor_eval, "tmux": _tmux, "screen": _screen,
+                 "sqlite3": _sqlite, "exiftool": _exiftool, "emacs": _editor_eval, "nano": _editor_eval, "tmux": _tmux, "screen": _screen,
                  "split": _filters, "sort": _filters, "rpm": _rpm})

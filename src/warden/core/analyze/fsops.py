@@ -79,6 +79,40 @@ def _read_all(cmd: Cmd) -> None:
     _reader_out(cmd, ops)
 
 
+# Options whose value names a file the program reads (a list of names, patterns, a format or data).
+# A credential passed there is read like an operand: `date -f ~/.ssh/id_rsa` prints its lines.
+OPTION_FILES: dict[str, tuple[str, ...]] = {
+    "date": ("-f", "--file"), "file": ("-f", "--files-from", "-m", "--magic-file"),
+    "sort": ("--files0-from",), "wc": ("--files0-from",), "du": ("--files0-from",),
+    "tar": ("-T", "--files-from", "-X", "--exclude-from"), "bsdtar": ("-T", "--files-from", "-X", "--exclude-from"),
+    "jq": ("-f", "--from-file"), "exiftool": ("-@",), "find": ("-files0-from",), "yq": ("--from-file",),
+    "tree": ("--fromfile",),
+}
+# Options taking a name and then a file (`jq --rawfile NAME FILE`).
+OPTION_FILES_2: dict[str, tuple[str, ...]] = {"jq": ("--rawfile", "--slurpfile")}
+
+
+def option_files(cmd: Cmd) -> None:
+    args = cmd.args
+    if cmd.program == "tree" and "--fromfile" in args:
+        # `tree --fromfile FILE...`: the operands are files whose lines are listed
+        for a in args:
+            if not a.startswith("-"):
+                cmd.path(a, Access.READ)
+        return
+    names = OPTION_FILES.get(cmd.program, ())
+    pairs = OPTION_FILES_2.get(cmd.program, ())
+    for i, a in enumerate(args):
+        if a in pairs and i + 2 < len(args):
+            cmd.path(args[i + 2], Access.READ)
+        elif a in names and i + 1 < len(args):
+            cmd.path(args[i + 1], Access.READ)
+        elif a.startswith("--") and "=" in a and a.split("=", 1)[0] in names:
+            cmd.path(a.split("=", 1)[1], Access.READ)
+        elif len(a) > 2 and not a.startswith("--") and a[:2] in names:
+            cmd.path(a[2:], Access.READ)
+
+
 def _list(cmd: Cmd) -> None:
     """ls, tree, du, stat ...: they show names and metadata, not contents (so ~/.ssh is fine).
 
@@ -233,9 +267,11 @@ def _perm(cmd: Cmd) -> None:
     ops, flags = operands([a for a in args if not (a[:1] in "+-" and a[1:2] in "rwxXstugo=" and cmd.program ==
                                                     "chmod")], "", ("--reference", "--from"))
     recursive = bool(flags & {"R", "--recursive"})
+    # `--reference=FILE` replaces the mode or owner operand: every operand is a target
+    referenced = any(a == "--reference" or a.startswith("--reference=") for a in args)
     if cmd.program == "chmod":
         modes = [a for a in args if a[:1] in "+-=" and len(a) > 1 and a[1:2] in "rwxXstugo="]
-        if ops and not modes:
+        if ops and not modes and not referenced:
             modes, ops = [ops[0]], ops[1:]
         for m in modes:
             setid = "s" in m if not m.isdigit() else (len(m) == 4 and m[0] in "2467")
@@ -246,7 +282,7 @@ def _perm(cmd: Cmd) -> None:
                 for target in ops:
                     if is_shell_like(target):
                         cmd.fact("priv.grant", f"chmod {m} {target}: a setuid shell or interpreter is a root shell")
-    elif cmd.program in ("chown", "chgrp") and ops:
+    elif cmd.program in ("chown", "chgrp") and ops and not referenced:
         ops = ops[1:]
     for target in ops:
         cmd.path(target, Access.WRITE, op=f"{cmd.program} -R" if recursive else "")
@@ -383,6 +419,11 @@ def _passthrough_known(cmd: Cmd) -> None:
 
 def _install(cmd: Cmd) -> None:
     ops, flags = operands(cmd.args, "mogtSbZ", ("--mode", "--owner", "--group", "--target-directory", "--suffix"))
+    for i, a in enumerate(cmd.args):
+        mode = cmd.args[i + 1] if a in ("-m", "--mode") and i + 1 < len(cmd.args) else (
+            a.split("=", 1)[1] if a.startswith("--mode=") else None)
+        if mode and ("s" in mode if not mode.isdigit() else (len(mode) == 4 and mode[0] in "2467")):
+            cmd.fact("priv.setuid", f"install -m {mode} makes a program run with its owner's privileges")
     if "d" in flags:
         for o in ops:
             cmd.path(o, Access.WRITE)
@@ -407,6 +448,8 @@ def _archive_tar(cmd: Cmd) -> None:
         for ch in letters:
             if ch in "cxtru":
                 mode = ch
+        if "P" in letters:  # old-style bundled letters: `tar Pxf a.tar`
+            cmd.fact("fs.unresolved_target", "tar -P keeps absolute paths", access="write")
         if "f" in letters and rest:
             archive, rest = rest[0], rest[1:]
         args = rest
@@ -470,7 +513,16 @@ def _zip(cmd: Cmd) -> None:
         cmd.path(ops[0], Access.WRITE)
         for m in ops[1:]:
             _bulk(cmd, cmd.path(m, Access.READ))
+    elif cmd.program in ("7z", "7za") and ops and ops[0] in ("a", "u"):
+        # `7z a ARCHIVE FILES...` (`-an`: no archive name, written to stdout with -so)
+        members = ops[1:] if "-an" in cmd.args else ops[2:]
+        if "-an" not in cmd.args and len(ops) > 1:
+            cmd.path(ops[1], Access.WRITE)
+        for m in members:
+            _bulk(cmd, cmd.path(m, Access.READ))
     elif cmd.program in ("unzip", "7z", "7za", "unrar"):
+        if cmd.program == "unzip" and any(a.startswith("-") and not a.startswith("--") and "K" in a for a in cmd.args):
+            cmd.fact("priv.setuid", "unzip -K keeps setuid/setgid bits from the archive")
         dest = next((cmd.args[i + 1] for i, a in enumerate(cmd.args[:-1]) if a == "-d"), None)
         dest = dest or next((a[2:] for a in cmd.args if a.startswith("-o") and len(a) > 2), None)
         for m in ops[:1]:

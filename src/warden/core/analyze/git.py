@@ -133,11 +133,19 @@ def _branch(cmd: Cmd, args: list[str]) -> None:
     force_delete = any(a in ("-D",) or (a.startswith("-") and not a.startswith("--") and "D" in a) for a in args) or (
         ("--delete" in args or "-d" in args) and ("--force" in args or "-f" in args))
     names = [a for a in args if not a.startswith("-")]
+    if any(a.startswith(UNKNOWN) for a in args):
+        # a word computed at run time may split into options (`-D main`): what it does is unknown
+        cmd.opaque("a git branch argument is computed at run time")
     if force_delete:
         cmd.fact("git.branch_delete", f"force-deletes branch(es) {', '.join(names)} (unmerged work is lost)",
                  branches=names)
     if "-r" in args and ("-d" in args or "-D" in args):
         cmd.fact("git.branch_delete", "deletes remote-tracking branches", branches=names)
+    if any(a in ("-M", "-C") for a in args) or (any(a in ("-m", "-c", "--move", "--copy") for a in args) and any(
+            a in ("-f", "--force") for a in args)):
+        # a forced rename or copy replaces an existing branch of the target name
+        cmd.fact("git.branch_delete", f"overwrites branch {names[-1] if names else '?'} (force rename or copy)",
+                 branches=names[-1:])
     if any(a in ("-m", "-M", "--move") for a in args) and any(is_protected(n) for n in names):
         cmd.fact("git.branch_delete", f"renames protected branch {names[0]}", branches=names)
 
@@ -201,6 +209,43 @@ def _checkout(cmd: Cmd, args: list[str]) -> None:
     if ("--" in args and args.index("--") < len(args) - 1) or any(a in (".", "-f", "--force") for a in args) or (
             "--" in args and args[-1] == "--"):
         cmd.fact("git.discard", "git checkout overwrites uncommitted changes in the work tree")
+
+
+def _switch(cmd: Cmd, args: list[str]) -> None:
+    if any(a in ("--discard-changes", "-f", "--force") for a in args):
+        cmd.fact("git.discard", "git switch --discard-changes throws away uncommitted changes")
+
+
+def _read_tree(cmd: Cmd, args: list[str]) -> None:
+    # `read-tree --reset -u` is the plumbing spelling of `reset --hard`
+    if "-u" in args and ("--reset" in args or "-m" in args):
+        cmd.fact("git.discard", "git read-tree -u overwrites uncommitted changes in the work tree")
+
+
+def _diff(cmd: Cmd, args: list[str]) -> None:
+    # `git diff /dev/null FILE` (or --no-index) prints any file, in or out of the repository
+    for a in args[args.index("--") + 1:] if "--" in args else args:
+        if not a.startswith("-") and ("/" in a or a.startswith(".")) and ".." not in a and ":" not in a:
+            cmd.path(a, Access.READ)
+
+
+def _show(cmd: Cmd, args: list[str]) -> None:
+    # `git show REV:PATH`, `git cat-file -p REV:PATH`: the file's committed content is printed
+    for a in args:
+        if not a.startswith("-") and ":" in a and "://" not in a:
+            rel = a.split(":", 1)[1]
+            if rel and not rel.startswith(("/", "~")):
+                cmd.path(rel, Access.READ)
+
+
+def _apply(cmd: Cmd, args: list[str]) -> None:
+    if "--unsafe-paths" in args:
+        cmd.fact("fs.unresolved_target", "git apply --unsafe-paths writes wherever the patch says")
+    for i, a in enumerate(args):
+        if a == "--directory" and i + 1 < len(args):
+            cmd.path(args[i + 1], Access.WRITE)
+        elif a.startswith("--directory="):
+            cmd.path(a.split("=", 1)[1], Access.WRITE)
 
 
 def _restore(cmd: Cmd, args: list[str]) -> None:
@@ -324,6 +369,8 @@ def _difftool(cmd: Cmd, args: list[str]) -> None:
 
 def _rm(cmd: Cmd, args: list[str]) -> None:
     cached = "--cached" in args
+    if not cached and any(a == "--force" or (a.startswith("-") and not a.startswith("--") and "f" in a) for a in args):
+        cmd.fact("git.discard", "git rm -f deletes files even with uncommitted modifications")
     for a in args:
         if not a.startswith("-"):
             cmd.path(a, Access.READ if cached else Access.DELETE, op="" if cached else "delete")
@@ -367,5 +414,6 @@ SUBCOMMANDS = {
     "bisect": _bisect, "submodule": _submodule, "difftool": _difftool, "mergetool": _difftool, "rm": _rm,
     "credential": _credential, "credential-store": _credential, "daemon": _serve, "instaweb": _serve,
     "send-email": _send_email, "archive": _archive, "hook": _hook, "merge": _commit, "am": _commit,
+    "switch": _switch, "read-tree": _read_tree, "diff": _diff, "apply": _apply, "show": _show, "cat-file": _show,
 }
 HANDLERS = {"git": _git}

@@ -171,7 +171,8 @@ LANGS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
     "deno": (("eval",), (), ""),
 }
 ALIASES = {"python2": "python", "python3": "python", "pypy": "python", "pypy3": "python", "nodejs": "node",
-           "bun": "node", "powershell": "pwsh", "wish": "tclsh", "jruby": "ruby", "php-cli": "php"}
+           "bun": "node", "powershell": "pwsh", "wish": "tclsh", "jruby": "ruby", "php-cli": "php",
+           "tsx": "node", "ts-node": "node"}
 for _v in ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "2.7"):
     ALIASES[f"python{_v}"] = "python"
 
@@ -235,6 +236,11 @@ def _interpreter(cmd: Cmd) -> None:
         rest = [a for a in rest[1:] if not a.startswith("-")]
         if not rest:
             return
+    if cmd.program == "bun" and rest and rest[0] == "exec":
+        # `bun exec 'CMD'` runs CMD with Bun's shell
+        if rest[1:]:
+            cmd.shell(" ".join(rest[1:]), "bun exec")
+        return
     if cmd.program == "bun" and rest and rest[0] in ("run", "test", "build", "install", "i", "x", "add", "remove",
                                                      "publish", "pm", "update", "create", "init", "link"):
         from warden.core.analyze.packages import _manager, _remote_run

@@ -56,6 +56,12 @@ def _pkgs(args: list[str], value_opts: tuple[str, ...] = ()) -> list[str]:
     return out
 
 
+# Programs `yarn NAME` / `pnpm NAME` reach as binaries rather than as package scripts.
+BIN_PASSTHROUGH = frozenset({"node", "sh", "bash", "zsh", "dash", "rm", "python", "python3", "perl", "ruby", "curl",
+                             "wget", "env", "sudo", "dd", "mv", "cp", "chmod", "chown", "git", "tsx", "ts-node",
+                             "deno", "bun", "npx", "eval", "exec"})
+
+
 def _remote_run(cmd: Cmd, pkg_args: list[str], runner: str) -> None:
     names = _pkgs(pkg_args, ("-p", "--package", "--from", "--with", "-c", "--call", "--python"))
     name = names[0] if names else ""
@@ -77,11 +83,25 @@ def _manager(cmd: Cmd) -> None:
                        "--workspace", "--filter", "-F", "--python", "-p", "--features", "--manifest-path",
                        "--root", "-n", "--name", "--path", "--git", "--branch", "--tag", "--rev", "--source",
                        "-G", "--group", "--dir", "--prefix"))
+    if p in ("npx", "bunx") or (p == "npm" and args[:1] in (["exec"], ["x"])):
+        # `npx -c 'CMD'` / `npm exec --call CMD` run a shell string with the package bins on PATH
+        for i, a in enumerate(args):
+            if a in ("-c", "--call") and i + 1 < len(args):
+                cmd.shell(args[i + 1], f"{p} -c")
+                return
+            if a.startswith("--call="):
+                cmd.shell(a.split("=", 1)[1], f"{p} --call")
+                return
     if not pos:
         if p in ("yarn", "bun", "pnpm"):
             cmd.fact("pkg.install_project", f"{p} installs the project's dependencies")
         return
     verb = pos[0]
+    if p == "cargo" and verb == "watch":
+        from warden.core.analyze.devtools import _shell_opts
+
+        _shell_opts(cmd)  # `cargo watch -s CMD` runs a shell string on every change
+        return
     if len(pos) >= 2 and (verb == "create" or (verb == "init" and p in ("npm", "bun"))) and p in (
             "npm", "yarn", "pnpm", "bun"):
         # `npm init react-app`, `yarn create vite`: runs create-<name> from the registry
@@ -94,9 +114,21 @@ def _manager(cmd: Cmd) -> None:
     if p in ("npx", "bunx"):
         _remote_run(cmd, args, p)
         return
-    if (p == "npm" and verb == "exec") or (p in ("pnpm", "yarn") and verb == "dlx") or (
-            p in ("pnpm", "yarn") and verb == "exec" and False):
+    if (p == "npm" and verb == "exec") or (p in ("pnpm", "yarn") and verb == "dlx"):
         _remote_run(cmd, args[args.index(verb) + 1:], f"{p} {verb}")
+        return
+    if p in ("pnpm", "yarn") and (verb == "exec" or (verb == "run" and len(pos) > 1 and pos[1] in BIN_PASSTHROUGH)
+                                  or verb in BIN_PASSTHROUGH):
+        # `yarn exec CMD`, `pnpm exec CMD`, `yarn node ...`: CMD runs with node_modules/.bin on PATH
+        rest = args[args.index(verb) + 1:] if verb in ("exec", "run") else args[args.index(verb):]
+        while rest and rest[0].startswith("-") and rest[0] != "--":
+            rest = rest[1:]
+        rest = rest[1:] if rest[:1] == ["--"] else rest
+        if rest:
+            cmd.nested(rest, via=f"{p} {verb}")
+        return
+    if p == "bun" and verb == "exec" and len(pos) > 1:
+        cmd.shell(" ".join(args[args.index("exec") + 1:]), "bun exec")
         return
     if p == "pipx" and verb == "run":
         _remote_run(cmd, args[args.index("run") + 1:], "pipx run")
@@ -129,11 +161,25 @@ def _manager(cmd: Cmd) -> None:
     if p == "go" and verb == "run" and len(pos) > 1 and "@" in pos[1]:
         cmd.fact("exec.remote_package", f"go run {pos[1]} downloads and runs a module", package=pos[1])
         return
+    if (p == "go" and verb == "run" and len(pos) > 1) or (p == "dotnet" and verb == "fsi"):
+        from warden.core.analyze.interpreters import script_file, stdin_code
+
+        # `go run FILE.go|DIR`, `dotnet fsi [SCRIPT]`: source code compiled and run on the spot
+        target = next((a for a in pos[1:] if a.endswith((".go", ".fsx")) or "/" in a or a == "."), None)
+        if target is not None:
+            script_file(cmd, target)
+        elif p == "dotnet":
+            stdin_code(cmd, "fsharp")
+        return
     verbs = MANAGERS_INSTALL_VERBS.get(p, ())
+    yarn_global = p == "yarn" and verb == "global"
+    if yarn_global and len(pos) > 1 and pos[1] in ("add", "upgrade"):
+        pos = pos[1:]  # `yarn global add PKG` installs PKG for the user
+        verb = pos[0]
     if verb not in verbs:
         return
     names = pos[1:]
-    glob = any(a in ("-g", "--global", "--user", "--system") for a in args) or (p == "yarn" and verb == "global") \
+    glob = any(a in ("-g", "--global", "--user", "--system") for a in args) or yarn_global \
         or p in ("gem", "cpan", "cpanm", "luarocks", "pipx") or (p == "cargo" and verb == "install") or (
             p == "go" and verb == "install")
     if p in ("pip", "pip3"):
@@ -203,14 +249,46 @@ def _publisher(cmd: Cmd) -> None:
     pos = _pkgs(cmd.args)
     if pos and (cmd.program, pos[0]) in PUBLISH:
         cmd.fact("pkg.publish", f"{cmd.program} {pos[0]} publishes a package")
+    if cmd.program == "mvn" and any(a.startswith(("exec:exec", "org.codehaus.mojo:exec-maven-plugin")) for a in cmd.args):
+        _mvn_exec(cmd)
+
+
+def _mvn_exec(cmd: Cmd) -> None:
+    """`mvn exec:exec -Dexec.executable=PROG -Dexec.args=ARGS` runs PROG (exec:java runs project code)."""
+    props = {a[2:].split("=", 1)[0]: a.split("=", 1)[1] for a in cmd.args if a.startswith("-D") and "=" in a}
+    prog = props.get("exec.executable")
+    if prog is None:
+        return  # the program is configured in the project's pom: project code, like `npm run`
+    cmd.nested([prog, *props.get("exec.args", "").split()], via="mvn exec:exec")
 
 
 def _uvx(cmd: Cmd) -> None:
     _remote_run(cmd, cmd.args, cmd.program)
 
 
+def _gem(cmd: Cmd) -> None:
+    from warden.core.analyze.escapes import escape
+
+    _manager(cmd)
+    args = cmd.args
+    if args[:1] == ["open"]:
+        for i, a in enumerate(args):
+            if a in ("-e", "--editor") and i + 1 < len(args):
+                escape(cmd, "gem open -e", args[i + 1])
+                return
+        cmd.fact("exec.interactive", "gem open starts an editor")
+    elif args[:1] == ["build"]:
+        from warden.core.analyze.interpreters import script_file
+
+        for a in args[1:]:
+            if not a.startswith("-"):
+                script_file(cmd, a)  # a gemspec is Ruby code
+                break
+
+
 HANDLERS = {name: _manager for name in MANAGERS_INSTALL_VERBS}
 HANDLERS.update({"npm": _npm_ci, "npx": _manager, "bunx": _manager, "uv": _manager, "uvx": _uvx, "pipx": _manager,
                  "pnpx": _uvx})
 HANDLERS.update({name: _system for name in SYSTEM_MANAGERS})
+HANDLERS["gem"] = _gem
 HANDLERS.update({name: _publisher for name in ("twine", "flit", "mvn", "gradle", "vsce", "ovsx", "jsr")})

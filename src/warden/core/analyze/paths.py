@@ -205,6 +205,8 @@ def is_critical(path: str, env: AnalysisEnv, workspace: str) -> bool:
     if path in CRITICAL_DIRS or path == home:
         return True
     parent, base = posixpath.split(path)
+    if parent in ("/home", "/Users"):
+        return True  # another user's home directory
     if has_glob(base) and (parent in CRITICAL_DIRS or parent == home or base.strip("*") == ""):
         if parent in CRITICAL_DIRS or parent == home or is_within(home, parent):
             return True

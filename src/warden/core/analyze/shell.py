@@ -519,6 +519,9 @@ class Session:
             return self._subst[key]
         out: list[Cmd] = []
         for child in node.named_children:
+            if child.type == "file_redirect" and node.named_child_count == 1:
+                out = self._read_shorthand(child, (*via, kind), depth + 1)
+                continue
             out = self.walk(child, (*via, kind), None, [], depth + 1) or out
         flow = _merge_out(out)
         taint = flow.taint if flow.text is not None else flow.taint | {DYNAMIC}
@@ -529,6 +532,16 @@ class Session:
         result = (text, frozenset(taint))
         self._subst[key] = result
         return result
+
+    def _read_shorthand(self, node: Any, via: tuple[str, ...], depth: int) -> list[Cmd]:
+        """`$(< file)` is bash's shorthand for `$(cat file)`: the file is read."""
+        target = next((c for c in node.named_children if c.type != "file_descriptor"), None)
+        if target is None:
+            return []
+        self._substitutions_in(target, via, depth)
+        ctx = self._wctx()
+        dest = single(target, ctx)
+        return self.run(Invocation(["cat", dest], [frozenset(), frozenset(ctx.taint)], text(node), via))
 
     def _wctx(self) -> WordCtx:
         results = self._subst

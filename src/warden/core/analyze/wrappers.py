@@ -162,6 +162,9 @@ def _wrapper(cmd: Cmd) -> None:
         var, _, value = a.partition("=")
         for kind, detail in assignment_facts(var, [value]):
             cmd.fact(kind, detail, variable=var)
+    if name == "script":
+        _script(cmd, args, start, shell)
+        return
     if shell is not None:
         if UNKNOWN in shell:
             cmd.opaque(f"{name} runs a shell string computed at run time")
@@ -192,6 +195,21 @@ def _wrapper(cmd: Cmd) -> None:
                 cmd.path(args[k + 1], Access.WRITE)
     offset = 1 + start
     cmd.nested(inner, cmd.taints[offset:offset + len(inner)], via=name)
+
+
+def _script(cmd: Cmd, args: list[str], start: int, shell: str | None) -> None:
+    """`script [-c CMD] [FILE]`: FILE is the typescript it writes, not a program to run."""
+    for k, a in enumerate(args[:start]):
+        if a in ("--timing", "--log-in", "--log-out", "--log-io", "-O", "-I", "-B", "-T") and k + 1 < len(args):
+            cmd.path(args[k + 1], Access.WRITE)
+    for f in args[start:start + 1]:
+        cmd.path(f, Access.WRITE)
+    if shell is None:
+        cmd.fact("exec.interactive", "script starts an interactive shell")
+        return
+    if UNKNOWN in shell:
+        cmd.opaque("script runs a shell string computed at run time")
+    cmd.shell(shell, "script -c")
 
 
 def _env_split(cmd: Cmd) -> None:
@@ -292,6 +310,17 @@ XARGS_LONG = ("--arg-file", "--delimiter", "--eof", "--max-lines", "--max-args",
               "--process-slot-var", "--replace")
 
 
+def _xargs_arg_file(flags: list[str]) -> str | None:
+    for j, f in enumerate(flags):
+        if f in ("-a", "--arg-file") and j + 1 < len(flags):
+            return flags[j + 1]
+        if f.startswith("--arg-file="):
+            return f.split("=", 1)[1]
+        if f.startswith("-a") and len(f) > 2:
+            return f[2:]
+    return None
+
+
 def _xargs(cmd: Cmd) -> None:
     args = cmd.args
     i, replace = 0, None
@@ -319,7 +348,12 @@ def _xargs(cmd: Cmd) -> None:
     stdin = cmd.inv.stdin
     taint = stdin.taint if stdin else frozenset()
     flags = args[:i]
-    if stdin is not None and stdin.text is not None and UNKNOWN not in stdin.text:
+    arg_file = _xargs_arg_file(flags)
+    if arg_file is not None:
+        # `-a FILE`: the items come from FILE, not from stdin (the file is read like `cat FILE`)
+        cmd.path(arg_file, Access.READ)
+        items = [] if arg_file == "/dev/null" else [UNKNOWN]
+    elif stdin is not None and stdin.text is not None and UNKNOWN not in stdin.text:
         text = stdin.text
         if any(f in ("-0", "--null") or (f.startswith("-") and not f.startswith("--") and "0" in f) for f in flags):
             items = [p for p in text.rstrip("\n").split("\0") if p][:64]  # NUL-delimited: one item per NUL
