@@ -111,3 +111,14 @@ def test_analyzer_failure_is_opaque_not_allowed(tmp_path, workspace, monkeypatch
         {"tool_name": "Read", "tool_input": {"file_path": str(workspace / "a")}, "cwd": str(workspace)})
     assert v.decision is not Decision.ALLOW
     assert any(f.kind == "exec.opaque" and "bad parse" in f.detail for f in v.facts)
+
+
+def test_cache_format_is_part_of_the_key(tmp_path, workspace, monkeypatch):
+    """A compiled policy pickled by code of another shape is never loaded: it is recompiled."""
+    import warden.core.policy.compiled as compiled
+    from warden.adapters.policy_files import cache_key
+
+    found = discover(str(workspace), environ={"WARDEN_HOME": str(tmp_path)})
+    before = cache_key(found)
+    monkeypatch.setattr(compiled, "FORMAT", compiled.FORMAT + 1)
+    assert cache_key(found) != before

@@ -88,7 +88,9 @@ def discover(
 
 
 def cache_key(sources: list[tuple[str, str, str]]) -> str:
-    h = hashlib.sha256(f"warden-cache {__version__}\n".encode())
+    from warden.core.policy.compiled import FORMAT
+
+    h = hashlib.sha256(f"warden-cache {__version__} format {FORMAT}\n".encode())
     for layer, path, text in sources:
         h.update(f"{layer}\0{path}\0".encode())
         h.update(text.encode("utf-8", "surrogatepass"))

@@ -28,12 +28,23 @@ class Subject:
     label: str
     applies_default: bool = True
     _argv_joined: str | None = None
+    _kinds: frozenset[str] | None = None
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        if self._kinds is None:
+            self._kinds = frozenset(f.kind for f in self.facts)
+        return self._kinds
 
     @property
     def argv_joined(self) -> str:
         if self._argv_joined is None:
             self._argv_joined = join_argv(self.command.argv) if self.command else ""
         return self._argv_joined
+
+
+# Bumped whenever the compiled classes change shape: cached pickles of another format are recompiled.
+FORMAT = 2
 
 
 @dataclass(slots=True)
@@ -45,7 +56,8 @@ class Matcher:
     access: frozenset[Access] | None = None
     in_workspace: bool | None = None
     hosts: re.Pattern[str] | None = None
-    facts: re.Pattern[str] | None = None
+    facts: re.Pattern[str] | None = None  # fact-kind globs with wildcards
+    fact_kinds: frozenset[str] | None = None  # literal fact kinds: a set intersection, no regex
     actor_ids: re.Pattern[str] | None = None
     agents: re.Pattern[str] | None = None
     roles: re.Pattern[str] | None = None
@@ -64,8 +76,13 @@ class Matcher:
                 return False
             if self.commands and not any(p.match(s.argv_joined) for p in self.commands):
                 return False
-        if self.facts is not None and not any(self.facts.match(f.kind) for f in s.facts):
-            return False
+        if self.fact_kinds is not None or self.facts is not None:
+            kinds = s.kinds
+            if not (
+                (self.fact_kinds is not None and not self.fact_kinds.isdisjoint(kinds))
+                or (self.facts is not None and any(self.facts.match(k) for k in kinds))
+            ):
+                return False
         if self.paths or self.in_workspace is not None:
             if not self._paths_match(s, every, home):
                 return False
@@ -148,7 +165,7 @@ class CompiledPolicy:
                 r for r in self.rules
                 if (r.matcher.tools is None or r.matcher.tools.match(tool))
                 and (has_command or (r.matcher.programs is None and not r.matcher.commands))
-                and (has_facts or r.matcher.facts is None)
+                and (has_facts or (r.matcher.facts is None and r.matcher.fact_kinds is None))
             ]
             self._index[key] = rules
         return rules

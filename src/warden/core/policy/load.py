@@ -113,6 +113,10 @@ def parse_layer(src: LayerSource) -> tuple[PolicyFile, dict[int, int]]:
     return model, lines
 
 
+def _is_glob(pattern: str) -> bool:
+    return any(c in pattern for c in "*?[")
+
+
 def compile_matcher(spec: MatchSpec) -> Matcher:
     return Matcher(
         tools=compile_names(spec.tool) if spec.tool else None,
@@ -122,7 +126,8 @@ def compile_matcher(spec: MatchSpec) -> Matcher:
         access=frozenset(Access(a) for a in spec.access) if spec.access else None,
         in_workspace=spec.in_workspace,
         hosts=compile_hosts(spec.host) if spec.host else None,
-        facts=compile_names(spec.facts) if spec.facts else None,
+        facts=compile_names(globbed) if (globbed := [f for f in spec.facts or () if _is_glob(f)]) else None,
+        fact_kinds=frozenset(literal) if (literal := [f for f in spec.facts or () if not _is_glob(f)]) else None,
         actor_ids=compile_names(spec.actor.id) if spec.actor and spec.actor.id else None,
         agents=compile_names(spec.actor.agent) if spec.actor and spec.actor.agent else None,
         roles=compile_names(spec.actor.role) if spec.actor and spec.actor.role else None,
