@@ -217,9 +217,11 @@ def _cmake(cmd: Cmd) -> None:
     args = cmd.args
     if args[:1] == ["-E"] and len(args) > 1:
         mode, rest = args[1], args[2:]
-        if mode == "chdir" and rest:
-            cmd.path(rest[0], Access.READ)
-            rest = rest[1:]
+        if mode == "chdir" and len(rest) > 1:
+            from warden.core.analyze.wrappers import nested_in_dir
+
+            nested_in_dir(cmd, rest[0], rest[1:], [frozenset()] * (len(rest) - 1), via="cmake -E chdir")
+            return
         if mode not in CMAKE_TOOLS:
             cmd.opaque(f"cmake -E {mode} is not modeled")
             return

@@ -194,7 +194,41 @@ def _wrapper(cmd: Cmd) -> None:
             if a in ("-o", "--output") and k + 1 < len(args):
                 cmd.path(args[k + 1], Access.WRITE)
     offset = 1 + start
+    workdir = _workdir(name, args[:start])
+    if workdir is not None:
+        nested_in_dir(cmd, workdir, inner, cmd.taints[offset:offset + len(inner)], via=name)
+        return
     cmd.nested(inner, cmd.taints[offset:offset + len(inner)], via=name)
+
+
+# Wrapper options that run the command in another directory (`env -C / rm -rf *` deletes /*).
+WORKDIR_OPTS = {"env": ("-C", "--chdir"), "sudo": ("-D", "--chdir"), "unshare": ("--wd",),
+                "nsenter": ("-w", "--wd"), "systemd-run": ("--working-directory",)}
+
+
+def _workdir(name: str, opts: list[str]) -> str | None:
+    names = WORKDIR_OPTS.get(name, ())
+    for i, a in enumerate(opts):
+        if a in names and i + 1 < len(opts):
+            return opts[i + 1]
+        if a.startswith("--") and "=" in a and a.split("=", 1)[0] in names:
+            return a.split("=", 1)[1]
+        if len(a) > 2 and not a.startswith("--") and a[:2] in names:
+            return a[2:]
+    return None
+
+
+def nested_in_dir(cmd: Cmd, workdir: str, argv: list[str], taints: list[frozenset[str]], via: str) -> None:
+    """Analyze ``argv`` as run from ``workdir`` (if changing there fails, the command does not run)."""
+    session = cmd.session
+    saved = session.cwds
+    session.change_dir(workdir)
+    moved = session.cwds[len(saved):]
+    session.cwds = moved or session.cwds
+    try:
+        cmd.nested(argv, taints, via=via)
+    finally:
+        session.cwds = saved
 
 
 def _script(cmd: Cmd, args: list[str], start: int, shell: str | None) -> None:
