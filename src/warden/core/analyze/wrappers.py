@@ -344,6 +344,45 @@ XARGS_LONG = ("--arg-file", "--delimiter", "--eof", "--max-lines", "--max-args",
               "--process-slot-var", "--replace")
 
 
+def _fd(cmd: Cmd) -> None:
+    """`fd PATTERN [PATH] -x CMD...` / `-X CMD...` runs CMD on every match (`{}` is the match)."""
+    args = cmd.args
+    for i, a in enumerate(args):
+        if a in ("-x", "--exec", "-X", "--exec-batch") and i + 1 < len(args):
+            inner = args[i + 1:]
+            if ";" in inner:
+                inner = inner[:inner.index(";")]
+            opts = args[:i]
+            positional = [p for k, p in enumerate(opts) if not p.startswith("-") and (k == 0 or opts[k - 1] not in (
+                "-e", "--extension", "-t", "--type", "-g", "--glob", "-d", "--max-depth", "-E", "--exclude",
+                "-S", "--size", "--changed-within", "--changed-before", "-j", "--threads", "-o", "--owner"))]
+            pattern, searched = (positional[0] if positional else ""), (positional[1:] or ["."])
+            # like find: a real pattern or filter narrows the matches to files below the roots
+            filtered = pattern not in ("", ".", "^", ".*") or any(
+                o in ("-e", "--extension", "-g", "--glob") or o.startswith(("--extension=", "--glob=")) for o in opts)
+            targets = [(r.rstrip("/") + "/{}") if filtered else r for r in searched]
+            if not filtered:
+                from warden.core.analyze.paths import bulk_read_facts
+
+                for r in searched:  # `fd . ~ -x cat`: every file under the root, credentials included
+                    for ref in cmd.session.resolve(r, Access.READ) or []:
+                        for f in bulk_read_facts(ref, cmd.session.env):
+                            cmd.fact(f.kind, f.detail, **f.data)
+            many = targets if len(targets) <= 4 else [UNKNOWN]
+            argv: list[str] = []
+            for w in inner:
+                if w == "{}" and len(many) > 1:
+                    argv += many
+                elif "{" in w:
+                    argv.append(w.replace("{}", many[0]).replace("{//}", searched[0]).replace("{.}", many[0]))
+                else:
+                    argv.append(w)
+            if not any("{" in w for w in inner):
+                argv += many
+            cmd.nested(argv, via=f"fd {a}")
+            return
+
+
 def _xargs_arg_file(flags: list[str]) -> str | None:
     for j, f in enumerate(flags):
         if f in ("-a", "--arg-file") and j + 1 < len(flags):
@@ -483,5 +522,6 @@ def _find(cmd: Cmd) -> None:
 
 HANDLERS = {name: _wrapper for name in SPECS}
 HANDLERS.update({name: _runner for name in RUNNERS})
+HANDLERS.update({"fd": _fd, "fdfind": _fd})
 HANDLERS.update({"watch": _watch, "parallel": _parallel, "busybox": _busybox, "toybox": _busybox, "xargs": _xargs,
                  "find": _find, "{": _brace_group, "coproc": _coproc})
