@@ -57,6 +57,26 @@ def _shell_opts(cmd: Cmd) -> None:
             cmd.shell(a.split("=", 1)[1], f"{program} {a.split('=', 1)[0]}")
 
 
+PYTEST_VALUE_OPTS = ("-k", "-m", "-p", "-c", "-o", "--rootdir", "--basetemp", "--junitxml", "--cov",
+                     "--cov-report", "--tb", "-n", "--maxfail", "--durations", "--log-level", "--ignore", "--deselect",
+                     "-W", "--confcutdir", "--override-ini", "--import-mode", "--capture", "--dist", "-r")
+
+
+def _pytest(cmd: Cmd) -> None:
+    """Test files and directories given to pytest are imported and run: outside the workspace they are not
+    the project's code."""
+    args = cmd.args
+    for i, a in enumerate(args):
+        if a.startswith("-") or (i > 0 and args[i - 1] in PYTEST_VALUE_OPTS):
+            continue
+        target = a.split("::", 1)[0]
+        if "/" in target or target.endswith(".py"):
+            refs = cmd.path(target, Access.READ)
+            if refs and not any(r.in_workspace for r in refs):
+                cmd.fact("exec.script_outside", f"pytest runs tests from outside the workspace: {refs[0].path}",
+                         path=refs[0].path)
+
+
 def _pre_commit(cmd: Cmd) -> None:
     """`pre-commit try-repo REPO` runs the hooks of another repository."""
     args = [a for a in cmd.args if not a.startswith("-")]
@@ -190,7 +210,7 @@ def _compiler(cmd: Cmd) -> None:
             from warden.core.analyze.escapes import escape
 
             escape(cmd, "-e (evaluates a Haskell expression)")
-        elif a == "-wrapper" or a.startswith("-fplugin="):
+        elif a == "-wrapper" or a.startswith(("-fplugin=", "-specs=", "--specs=")):
             # -wrapper runs every subprogram through a command; a plugin is a shared object it loads
             from warden.core.analyze.escapes import escape
 
@@ -217,9 +237,11 @@ def _cmake(cmd: Cmd) -> None:
     args = cmd.args
     if args[:1] == ["-E"] and len(args) > 1:
         mode, rest = args[1], args[2:]
-        if mode == "chdir" and rest:
-            cmd.path(rest[0], Access.READ)
-            rest = rest[1:]
+        if mode == "chdir" and len(rest) > 1:
+            from warden.core.analyze.wrappers import nested_in_dir
+
+            nested_in_dir(cmd, rest[0], rest[1:], [frozenset()] * (len(rest) - 1), via="cmake -E chdir")
+            return
         if mode not in CMAKE_TOOLS:
             cmd.opaque(f"cmake -E {mode} is not modeled")
             return
@@ -365,6 +387,7 @@ HANDLERS.update({name: _migrations for name in DB_WIPES})
 HANDLERS.update({name: _compiler for name in COMPILERS})
 HANDLERS.update({name: _shell_opts for name in ("nodemon", "cargo-watch", "firebase")})
 HANDLERS["pre-commit"] = _pre_commit
+HANDLERS.update({"pytest": _pytest, "py.test": _pytest})
 HANDLERS.update({name: _in_place for name in ("yq", "mlr", "dos2unix", "unix2dos", "xxd", "uniq", "iconv", "shuf",
                                               "pandoc")})
 HANDLERS.update({name: _netconf for name in ("ip", "ifconfig", "route", "arp")})

@@ -309,7 +309,9 @@ def _cd(cmd: Cmd) -> None:
         cmd.session.change_dir(None)
         return
     target = ops[0] if ops else "~"
-    if target == "-":
+    cdpath = "CDPATH" in cmd.inv.assigns or "CDPATH" in cmd.session.vars
+    if target == "-" or (cdpath and not target.startswith(("/", "~", "./", "../")) and target not in (".", "..")):
+        # `CDPATH=/ cd etc` may land in /etc: with CDPATH set, a bare name can go anywhere
         cmd.session.change_dir(None)
     else:
         cmd.session.change_dir(target)

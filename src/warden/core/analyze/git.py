@@ -238,6 +238,40 @@ def _show(cmd: Cmd, args: list[str]) -> None:
                 cmd.path(rel, Access.READ)
 
 
+def _grep(cmd: Cmd, args: list[str]) -> None:
+    # `git grep -O CMD` / `--open-files-in-pager=CMD` runs CMD on the matching files
+    for i, a in enumerate(args):
+        if a in ("-O", "--open-files-in-pager") and i + 1 < len(args) and not args[i + 1].startswith("-"):
+            escape(cmd, "grep -O", args[i + 1])
+        elif a.startswith("--open-files-in-pager=") or (a.startswith("-O") and len(a) > 2):
+            escape(cmd, "grep -O", a.split("=", 1)[1] if a.startswith("--") else a[2:])
+
+
+def _file_args(cmd: Cmd, args: list[str]) -> None:
+    """Options naming a file git reads (blame --contents, commit -F, hash-object) or writes (-o)."""
+    for i, a in enumerate(args):
+        value = args[i + 1] if i + 1 < len(args) else None
+        if a in ("--contents", "-F", "--file") and value is not None:
+            cmd.path(value, Access.READ)
+        elif a.startswith(("--contents=", "--file=")):
+            cmd.path(a.split("=", 1)[1], Access.READ)
+        elif a in ("-o", "--output", "--output-directory") and value is not None:
+            cmd.path(value, Access.WRITE)
+        elif a.startswith(("--output=", "--output-directory=")):
+            cmd.path(a.split("=", 1)[1], Access.WRITE)
+
+
+def _hash_object(cmd: Cmd, args: list[str]) -> None:
+    for a in args:
+        if not a.startswith("-"):
+            cmd.path(a, Access.READ)
+
+
+def _bundle(cmd: Cmd, args: list[str]) -> None:
+    if len(args) > 1 and args[0] == "create" and not args[1].startswith("-"):
+        cmd.path(args[1], Access.WRITE)
+
+
 def _apply(cmd: Cmd, args: list[str]) -> None:
     if "--unsafe-paths" in args:
         cmd.fact("fs.unresolved_target", "git apply --unsafe-paths writes wherever the patch says")
@@ -316,6 +350,8 @@ def _fetch_like(cmd: Cmd, args: list[str]) -> None:
             _config_pair(cmd, key, value, "git clone -c")
         if a in ("--upload-pack", "-u") and i + 1 < len(args):
             escape(cmd, "--upload-pack", args[i + 1])
+        elif a.startswith(("--upload-pack=", "--exec=")):
+            escape(cmd, "--upload-pack", a.split("=", 1)[1])
         if a.startswith("--template"):
             escape(cmd, "--template (installs hooks from a directory)")
         if a.startswith("ext::") or ("::" in a and a.split("::", 1)[0] in ("ext", "fd")):
@@ -329,6 +365,7 @@ def _fetch_like(cmd: Cmd, args: list[str]) -> None:
 
 
 def _commit(cmd: Cmd, args: list[str]) -> None:
+    _file_args(cmd, args)
     if "--no-verify" in args or any(a.startswith("-") and not a.startswith("--") and "n" in a and "m" not in a[
             :a.index("n")] for a in args if len(a) < 6):
         cmd.fact("git.no_verify", "skips the pre-commit and commit-msg hooks")
@@ -395,6 +432,8 @@ def _archive(cmd: Cmd, args: list[str]) -> None:
     for i, a in enumerate(args):
         if a in ("-o", "--output") and i + 1 < len(args):
             cmd.path(args[i + 1], Access.WRITE)
+        elif a.startswith("--output="):
+            cmd.path(a.split("=", 1)[1], Access.WRITE)
         if a.startswith("--remote"):
             cmd.fact("git.fetch", "git archive --remote downloads from a remote")
         if a.startswith("--exec"):
@@ -415,5 +454,7 @@ SUBCOMMANDS = {
     "credential": _credential, "credential-store": _credential, "daemon": _serve, "instaweb": _serve,
     "send-email": _send_email, "archive": _archive, "hook": _hook, "merge": _commit, "am": _commit,
     "switch": _switch, "read-tree": _read_tree, "diff": _diff, "apply": _apply, "show": _show, "cat-file": _show,
+    "grep": _grep, "blame": _file_args, "hash-object": _hash_object, "bundle": _bundle, "format-patch": _file_args,
+    "tag": _file_args, "notes": _file_args,
 }
 HANDLERS = {"git": _git}

@@ -223,6 +223,9 @@ def _interpreter(cmd: Cmd) -> None:
         if lang in ("perl", "ruby") and a.startswith("-i"):
             in_place = True
         if a in arg_opts:
+            if lang == "node" and a in ("-r", "--require", "--import", "--loader", "--experimental-loader") and \
+                    i + 1 < len(args) and args[i + 1].startswith(("/", "./", "../", "~")):
+                script_file(cmd, args[i + 1])  # a preloaded file is code that runs first
             i += 2
             continue
         if a.startswith("-") and len(a) > 1:
@@ -281,6 +284,8 @@ def _python_module(cmd: Cmd, module: str, rest: list[str]) -> None:
     cmd.fact("exec.module", f"runs python module {module}", module=module)
     if module == "pip":
         cmd.nested(["pip", *rest], via="python -m")
+    elif module in ("pytest", "py.test"):
+        cmd.nested(["pytest", *rest], via="python -m")
     elif module in ("http.server", "SimpleHTTPServer", "smtpd", "pyftpdlib", "uploadserver"):
         cmd.fact("net.listen", f"python -m {module} serves files over the network")
     elif module == "twine":

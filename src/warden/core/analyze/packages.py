@@ -27,7 +27,7 @@ KNOWN_TOOLS = frozenset({
     "docformatter", "pydocstyle", "ty", "basedpyright", "create-vite", "degit", "only-allow", "patch-package",
 })
 MANAGERS_INSTALL_VERBS = {
-    "pip": ("install",), "pip3": ("install",), "npm": ("install", "i", "add", "isntall", "in", "ins"),
+    "pip": ("install", "wheel", "download"), "pip3": ("install", "wheel", "download"), "npm": ("install", "i", "add", "isntall", "in", "ins"),
     "pnpm": ("install", "i", "add"), "yarn": ("add", "install"), "gem": ("install",), "cargo": ("install", "add"),
     "go": ("get", "install"), "composer": ("require", "install", "global"), "poetry": ("add", "install"),
     "pdm": ("add", "install"), "conda": ("install", "create"), "mamba": ("install", "create"),
@@ -60,6 +60,21 @@ def _pkgs(args: list[str], value_opts: tuple[str, ...] = ()) -> list[str]:
 BIN_PASSTHROUGH = frozenset({"node", "sh", "bash", "zsh", "dash", "rm", "python", "python3", "perl", "ruby", "curl",
                              "wget", "env", "sudo", "dd", "mv", "cp", "chmod", "chown", "git", "tsx", "ts-node",
                              "deno", "bun", "npx", "eval", "exec"})
+
+
+def _toolchain_escapes(cmd: Cmd, args: list[str]) -> None:
+    """`go test -exec CMD`, `go build -toolexec CMD`, `cargo --config KEY=VALUE` run other programs."""
+    from warden.core.analyze.escapes import escape
+
+    for i, a in enumerate(args):
+        name, eq, value = a.partition("=")
+        if cmd.program == "go" and name in ("-exec", "--exec", "-toolexec", "--toolexec"):
+            value = value if eq else (args[i + 1] if i + 1 < len(args) else "")
+            escape(cmd, name.lstrip("-"), value or None)
+        elif cmd.program == "cargo" and name == "--config":
+            value = value if eq else (args[i + 1] if i + 1 < len(args) else "")
+            if any(k in value for k in ("runner", "linker", "rustc", "rustc-wrapper", "alias", "build.", "env.")):
+                escape(cmd, "--config (sets a program cargo runs)")
 
 
 def _remote_run(cmd: Cmd, pkg_args: list[str], runner: str) -> None:
@@ -97,6 +112,8 @@ def _manager(cmd: Cmd) -> None:
             cmd.fact("pkg.install_project", f"{p} installs the project's dependencies")
         return
     verb = pos[0]
+    if p in ("go", "cargo"):
+        _toolchain_escapes(cmd, args)
     if p == "cargo" and verb == "watch":
         from warden.core.analyze.devtools import _shell_opts
 
@@ -191,9 +208,14 @@ def _manager(cmd: Cmd) -> None:
         editable = [args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-e", "--editable")]
         names = [n for n in names if n not in editable]
         names += [e for e in editable if "://" in e or e.startswith(("git+", "hg+", "svn+", "bzr+"))]
-        local = [n for n in names if n.startswith((".", "/")) or n in (".",)]
+        local = [n for n in names if n.startswith((".", "/", "~")) or ("/" in n and "://" not in n and "+" not in
+                                                                         n.split("/", 1)[0])]
+        local += [e for e in editable if e not in local and "://" not in e and not e.startswith(("git+", "hg+",
+                                                                                               "svn+", "bzr+"))]
         for n in local:
-            cmd.path(n, Access.READ)
+            # a source tree's build script runs: one outside the workspace is not the project's code
+            if any(not r.in_workspace for r in cmd.path(n, Access.READ)) and not n.endswith((".whl",)):
+                cmd.fact("exec.script_outside", f"pip builds and installs {n}, outside the workspace", path=n)
         names = [n for n in names if n not in local]
         if not names:
             cmd.fact("pkg.install_project", "pip installs the project or its pinned requirements")

@@ -194,7 +194,41 @@ def _wrapper(cmd: Cmd) -> None:
             if a in ("-o", "--output") and k + 1 < len(args):
                 cmd.path(args[k + 1], Access.WRITE)
     offset = 1 + start
+    workdir = _workdir(name, args[:start])
+    if workdir is not None:
+        nested_in_dir(cmd, workdir, inner, cmd.taints[offset:offset + len(inner)], via=name)
+        return
     cmd.nested(inner, cmd.taints[offset:offset + len(inner)], via=name)
+
+
+# Wrapper options that run the command in another directory (`env -C / rm -rf *` deletes /*).
+WORKDIR_OPTS = {"env": ("-C", "--chdir"), "sudo": ("-D", "--chdir"), "unshare": ("--wd",),
+                "nsenter": ("-w", "--wd"), "systemd-run": ("--working-directory",)}
+
+
+def _workdir(name: str, opts: list[str]) -> str | None:
+    names = WORKDIR_OPTS.get(name, ())
+    for i, a in enumerate(opts):
+        if a in names and i + 1 < len(opts):
+            return opts[i + 1]
+        if a.startswith("--") and "=" in a and a.split("=", 1)[0] in names:
+            return a.split("=", 1)[1]
+        if len(a) > 2 and not a.startswith("--") and a[:2] in names:
+            return a[2:]
+    return None
+
+
+def nested_in_dir(cmd: Cmd, workdir: str, argv: list[str], taints: list[frozenset[str]], via: str) -> None:
+    """Analyze ``argv`` as run from ``workdir`` (if changing there fails, the command does not run)."""
+    session = cmd.session
+    saved = session.cwds
+    session.change_dir(workdir)
+    moved = session.cwds[len(saved):]
+    session.cwds = moved or session.cwds
+    try:
+        cmd.nested(argv, taints, via=via)
+    finally:
+        session.cwds = saved
 
 
 def _script(cmd: Cmd, args: list[str], start: int, shell: str | None) -> None:
@@ -308,6 +342,45 @@ def _busybox(cmd: Cmd) -> None:
 XARGS_ARG = "aEdILlnPs"
 XARGS_LONG = ("--arg-file", "--delimiter", "--eof", "--max-lines", "--max-args", "--max-procs", "--max-chars",
               "--process-slot-var", "--replace")
+
+
+def _fd(cmd: Cmd) -> None:
+    """`fd PATTERN [PATH] -x CMD...` / `-X CMD...` runs CMD on every match (`{}` is the match)."""
+    args = cmd.args
+    for i, a in enumerate(args):
+        if a in ("-x", "--exec", "-X", "--exec-batch") and i + 1 < len(args):
+            inner = args[i + 1:]
+            if ";" in inner:
+                inner = inner[:inner.index(";")]
+            opts = args[:i]
+            positional = [p for k, p in enumerate(opts) if not p.startswith("-") and (k == 0 or opts[k - 1] not in (
+                "-e", "--extension", "-t", "--type", "-g", "--glob", "-d", "--max-depth", "-E", "--exclude",
+                "-S", "--size", "--changed-within", "--changed-before", "-j", "--threads", "-o", "--owner"))]
+            pattern, searched = (positional[0] if positional else ""), (positional[1:] or ["."])
+            # like find: a real pattern or filter narrows the matches to files below the roots
+            filtered = pattern not in ("", ".", "^", ".*") or any(
+                o in ("-e", "--extension", "-g", "--glob") or o.startswith(("--extension=", "--glob=")) for o in opts)
+            targets = [(r.rstrip("/") + "/{}") if filtered else r for r in searched]
+            if not filtered:
+                from warden.core.analyze.paths import bulk_read_facts
+
+                for r in searched:  # `fd . ~ -x cat`: every file under the root, credentials included
+                    for ref in cmd.session.resolve(r, Access.READ) or []:
+                        for f in bulk_read_facts(ref, cmd.session.env):
+                            cmd.fact(f.kind, f.detail, **f.data)
+            many = targets if len(targets) <= 4 else [UNKNOWN]
+            argv: list[str] = []
+            for w in inner:
+                if w == "{}" and len(many) > 1:
+                    argv += many
+                elif "{" in w:
+                    argv.append(w.replace("{}", many[0]).replace("{//}", searched[0]).replace("{.}", many[0]))
+                else:
+                    argv.append(w)
+            if not any("{" in w for w in inner):
+                argv += many
+            cmd.nested(argv, via=f"fd {a}")
+            return
 
 
 def _xargs_arg_file(flags: list[str]) -> str | None:
@@ -449,5 +522,6 @@ def _find(cmd: Cmd) -> None:
 
 HANDLERS = {name: _wrapper for name in SPECS}
 HANDLERS.update({name: _runner for name in RUNNERS})
+HANDLERS.update({"fd": _fd, "fdfind": _fd})
 HANDLERS.update({"watch": _watch, "parallel": _parallel, "busybox": _busybox, "toybox": _busybox, "xargs": _xargs,
                  "find": _find, "{": _brace_group, "coproc": _coproc})
