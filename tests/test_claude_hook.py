@@ -168,7 +168,9 @@ def test_daemon_answers_like_the_in_process_path(project: Path, warden_home: Pat
         pre("WebFetch", {"url": "https://evil.example/x", "prompt": "p"}, project),
         pre("Bash", {"command": "ls -la"}, project),
     ]
-    env = {"WARDEN_HOOK_DAEMON": "1", "WARDEN_HOOKD_IDLE": "20"}
+    # a generous deadline: this test is about equal answers, and a loaded CI machine can make the
+    # daemon's first (cold) answer slow; the deadline itself is tested elsewhere
+    env = {"WARDEN_HOOK_DAEMON": "1", "WARDEN_HOOKD_IDLE": "20", "WARDEN_HOOK_DEADLINE": "30"}
     try:
         first = [hook(p, project, env=env) for p in payloads]  # the first call starts the daemon
         sock = _wait_for_socket(warden_home)
