@@ -62,8 +62,9 @@ class Gateway:
 
         environ = os.environ if environ is None else environ
         home = Path(warden_home) if warden_home else default_home(environ)
-        if audit and environ.get("WARDEN_AUDIT", "1").lower() in ("0", "off", "false", "no"):
-            audit = False
+        from warden.adapters.environment import flag_on
+
+        audit = audit and flag_on(environ, "WARDEN_AUDIT")
         return cls(cwd=cwd or os.getcwd(), policy_file=policy_file, home=home, environ=environ, audit=audit)
 
     # -- policy -----------------------------------------------------------------------------

@@ -25,6 +25,8 @@ from __future__ import annotations
 import os
 import sys
 
+from warden.adapters.environment import flag_on
+
 TYPE_CHECKING = False  # importing typing costs ~8 ms here; annotations are strings anyway
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -61,7 +63,7 @@ def hook_main(argv: list[str]) -> int:
         sys.stderr.write(f"warden: cannot read the hook event on stdin ({exc}); blocking to stay safe\n")
         return 2
     cwd = _safe_cwd()
-    if opts["daemon"] and environ.get("WARDEN_HOOK_DAEMON", "1").lower() not in ("0", "off", "no", "false"):
+    if opts["daemon"] and flag_on(environ, "WARDEN_HOOK_DAEMON"):
         try:
             answer = ask_daemon(raw, environ, cwd, argv, deadline)
         except Exception:

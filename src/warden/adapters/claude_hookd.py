@@ -196,73 +196,52 @@ DECIDE_DEADLINE = 8.0
 
 def _decide(raw: bytes, environ: dict[str, str], cwd: str, args: list[str], pool: Any) -> tuple[int, bytes, bytes]:
     """Decide one action payload with the caller's environment; the verdict plus what the caller
-    needs to act on it (the workspace's sandbox section, the recorded decision id)."""
+    needs to act on it (the workspace's sandbox section, the recorded decision id, and which of its
+    environment variables hold credentials)."""
     import json
 
+    from warden.adapters.exec.env import engine_flags
     from warden.gateway import Gateway
 
     policy_file = args[1] if args[:1] == ["--policy"] and len(args) > 1 else None
     gw = Gateway.from_env(cwd=cwd, policy_file=policy_file, environ=environ, audit=True)
-    healthy = True
-    pool.lend(gw)
-    try:
-        payload = json.loads(raw)
-        verdict = gw.decide_payload(payload)
-        workspace = payload.get("workspace") or gw.workspace_for(cwd)
+    with pool.borrowed(gw) as outcome:
         try:
-            sandbox = gw.policy_for(workspace).sandbox
-        except Exception:  # the verdict is already a deny that quotes the load error
-            sandbox = None
-        from warden.adapters.exec.env import engine_flags
-
-        out = {"verdict": verdict.to_json(), "sandbox": sandbox, "decision_id": gw.last_decision_id,
-               "audit": gw.audit, "secret_env": engine_flags(environ)}
+            payload = json.loads(raw)
+            verdict = gw.decide_payload(payload)
+            workspace = payload.get("workspace") or gw.workspace_for(cwd)
+            try:
+                sandbox = gw.policy_for(workspace).sandbox
+            except Exception:  # the verdict is already a deny that quotes the load error
+                sandbox = None
+            out = {"verdict": verdict.to_json(), "sandbox": sandbox, "decision_id": gw.last_decision_id,
+                   "audit": gw.audit, "secret_env": engine_flags(environ)}
+        except Exception as exc:  # the caller fails closed on a non-zero answer
+            return 2, b"", f"warden: the decision daemon failed: {type(exc).__name__}: {exc}\n".encode()
+        outcome["healthy"] = True
         return 0, json.dumps(out).encode(), b""
-    except Exception as exc:  # the caller fails closed on a non-zero answer
-        healthy = False
-        return 2, b"", f"warden: the decision daemon failed: {type(exc).__name__}: {exc}\n".encode()
-    finally:
-        pool.take_back(gw, healthy=healthy)
 
 
 REPORT = "--record-report"
 
 
-def outcome_from_report(report: dict[str, Any], decision_id: str, redact: Any) -> dict[str, Any]:
-    """A sandbox's run or egress report as an audit outcome event linked to its decision."""
-    import json
-    import time
-
-    from warden.core.audit import outcome_event
-
-    kind = str(report.get("type") or "sandbox")
-    if kind == "sandbox.exec":
-        status = "timeout" if report.get("timed_out") else ("ok" if report.get("returncode") == 0 else "error")
-        exit_code = report.get("returncode")
-    else:  # sandbox.egress: one proxied connection, allowed or refused
-        status, exit_code = str(report.get("decision") or "egress"), None
-    return outcome_event(tool=kind, started_at=time.time(), status=status, exit_code=exit_code,
-                         decision_id=decision_id, output=json.dumps(report, sort_keys=True, default=str),
-                         redact=redact)
-
-
 def _report(raw: bytes, environ: dict[str, str], cwd: str, pool: Any) -> tuple[int, bytes, bytes]:
+    """Record a sandbox run or egress report as an outcome linked to its decision."""
     import json
 
+    from warden.adapters.exec.report import outcome_from_report
     from warden.gateway import Gateway
 
     gw = Gateway.from_env(cwd=cwd, environ=environ, audit=True)
-    healthy = True
-    pool.lend(gw)
-    try:
-        body = json.loads(raw)
-        event_id = gw.record(outcome_from_report(body["report"], str(body.get("decision_id") or ""), gw.redactor()))
+    with pool.borrowed(gw) as outcome:
+        try:
+            body = json.loads(raw)
+            event_id = gw.record(outcome_from_report(body["report"], str(body.get("decision_id") or ""),
+                                                     gw.redactor()))
+        except Exception as exc:  # the caller reports that the run could not be recorded
+            return 2, b"", f"{type(exc).__name__}: {exc}".encode()
+        outcome["healthy"] = True
         return 0, event_id.encode(), b""
-    except Exception as exc:  # the caller reports that the run could not be recorded
-        healthy = False
-        return 2, b"", f"{type(exc).__name__}: {exc}".encode()
-    finally:
-        pool.take_back(gw, healthy=healthy)
 
 
 def _reply(code: int, out: bytes, err: bytes) -> bytes:

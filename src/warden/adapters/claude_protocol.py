@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from warden.adapters.claude_code import MAX_STDIN, HookDeadline, event_of
@@ -124,6 +125,20 @@ class RecorderPool:
         if old is not None:
             _close_quietly(old[1])
         self._items[key] = (self._identity(gw), recorder, uses + 1)
+
+    @contextmanager
+    def borrowed(self, gw: Any) -> Iterator[dict[str, bool]]:
+        """Lend a pooled recorder to ``gw`` for one request; set ``["healthy"] = True`` to keep it.
+
+        An unhealthy recorder is not returned to the pool, and ``gw`` is closed either way.
+        """
+        outcome = {"healthy": False}
+        self.lend(gw)
+        try:
+            yield outcome
+        finally:
+            self.take_back(gw, healthy=outcome["healthy"])
+            gw.close()
 
     def close(self) -> None:
         for _identity, recorder, _uses in self._items.values():

@@ -12,26 +12,12 @@ A daemon that fails or does not answer in time: a deny verdict, never a silent a
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from typing import Any
 
+from warden.adapters.environment import find_workspace, flag_on
+
 DEADLINE = 8.0
-_MARKERS = (".git", "warden.yaml", ".warden", ".claude")
-
-
-def find_workspace(cwd: str) -> str:
-    """Same rule as warden.adapters.policy_files.find_workspace, without its imports."""
-    path = os.path.abspath(cwd)
-    while True:
-        if any(os.path.exists(os.path.join(path, m)) for m in _MARKERS):
-            return path
-        parent = os.path.dirname(path)
-        if parent == path:
-            return os.path.abspath(cwd)
-        path = parent
-
-
 class _Policy:
     def __init__(self, sandbox: Any) -> None:
         self.sandbox = sandbox
@@ -40,7 +26,7 @@ class _Policy:
 class DaemonGateway:
     def __init__(self, cwd: str, policy_file: str | None, environ: Mapping[str, str]) -> None:
         self.cwd, self.policy_file, self.environ = cwd, policy_file, environ
-        self.audit = environ.get("WARDEN_AUDIT", "1").lower() not in ("0", "off", "false", "no")
+        self.audit = flag_on(environ, "WARDEN_AUDIT")
         self.last_decision_id: str | None = None
         self.secret_env: list[str] | None = None  # credential-valued variables, judged by the daemon
         self._sandbox: dict[str, Any] = {}
@@ -86,7 +72,8 @@ class DaemonGateway:
     def record_report(self, report: Mapping[str, Any]) -> str:
         """Record a sandbox report through the daemon; locally if it is gone."""
         from warden.adapters.claude_code import ask_daemon
-        from warden.adapters.claude_hookd import REPORT, outcome_from_report
+        from warden.adapters.claude_hookd import REPORT
+        from warden.adapters.exec.report import outcome_from_report
 
         raw = json.dumps({"report": dict(report), "decision_id": self.last_decision_id}, default=str).encode()
         result = ask_daemon(raw, self.environ, self.cwd, [REPORT], DEADLINE)
@@ -102,7 +89,7 @@ class DaemonGateway:
 
 
 def enabled(environ: Mapping[str, str]) -> bool:
-    return environ.get("WARDEN_HOOK_DAEMON", "1").lower() not in ("0", "off", "no", "false")
+    return flag_on(environ, "WARDEN_HOOK_DAEMON")
 
 
 def ask(payload: dict[str, Any], environ: Mapping[str, str], cwd: str, policy_file: str | None) -> dict | None:

@@ -20,10 +20,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from warden import __version__
+from warden.adapters.environment import WORKSPACE_MARKERS, find_workspace  # noqa: F401 - re-exported
 
 BUILTIN = Path(__file__).resolve().parent.parent / "policies" / "recommended.yaml"
 PROJECT_NAMES = ("warden.yaml", ".warden/policy.yaml")
-WORKSPACE_MARKERS = (".git", "warden.yaml", ".warden", ".claude")
 DEFAULT_MANAGED = "/etc/warden/managed.yaml"
 
 
@@ -36,13 +36,7 @@ def warden_home(environ: Mapping[str, str] | None = None) -> Path:
     return Path(environ.get("WARDEN_HOME") or Path(environ.get("HOME") or Path.home()) / ".warden")
 
 
-def find_workspace(cwd: str) -> str:
-    """Nearest ancestor holding a repository or agent marker; ``cwd`` itself otherwise."""
-    path = Path(cwd)
-    for candidate in (path, *path.parents):
-        if any((candidate / m).exists() for m in WORKSPACE_MARKERS):
-            return str(candidate)
-    return str(path)
+
 
 
 def _read(path: Path) -> str:

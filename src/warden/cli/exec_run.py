@@ -159,7 +159,7 @@ def _audit_sink(gw: Any) -> Any:
         return gw.record_report
 
     def sink(report: dict[str, Any]) -> str:
-        from warden.adapters.claude_hookd import outcome_from_report
+        from warden.adapters.exec.report import outcome_from_report
 
         return gw.record(outcome_from_report(report, gw.last_decision_id or "", gw.redactor()))
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
@@ -28,13 +27,6 @@ class Decision(IntEnum):
     def label(self) -> str:
         return self.name.lower()
 
-    @staticmethod
-    def strictest(decisions: Iterable[Decision], default: Decision | None = None) -> Decision | None:
-        best = default
-        for d in decisions:
-            if best is None or d > best:
-                best = d
-        return best
 
 
 @dataclass(frozen=True, slots=True)

@@ -222,16 +222,12 @@ def _reason(verdict: Verdict, defaulted: list[str], policy: CompiledPolicy) -> s
         if r.id in seen:
             continue
         seen.add(r.id)
-        subject = f" (`{_short(r.subject)}`)" if r.subject and r.subject != r_tool(verdict) else ""
+        subject = f" (`{_short(r.subject)}`)" if r.subject and len(verdict.rules) != 1 else ""
         parts.append(f"{r.reason} [{r.id}]{subject}")
     if policy.default == verdict.decision and defaulted:
         shown = ", ".join(f"`{_short(d)}`" for d in defaulted[:3])
         parts.append(f"no rule covers {shown}; the policy default is {policy.default.label}")
     return "; ".join(parts) if parts else f"no rule matched; {verdict.decision.label}"
-
-
-def r_tool(verdict: Verdict) -> str:
-    return verdict.rules[0].subject if len(verdict.rules) == 1 else ""
 
 
 def _short(text: str, limit: int = 80) -> str:
