@@ -33,6 +33,19 @@ class ScanOptions:
     skip_dirs: frozenset[str] = frozenset(_SKIP_DIRS)
 
 
+@dataclass(frozen=True, slots=True)
+class CommitInfo:
+    """The commit a history finding was added in (``warden scan --git``)."""
+
+    sha: str
+    parents: tuple[str, ...]
+    author: str
+    email: str
+    date: str  # ISO 8601, author date
+    timestamp: int  # committer time, seconds (orders "first introduced")
+    index: int = 0  # position in git log order
+
+
 @dataclass(slots=True)
 class FileResult:
     path: str
@@ -40,6 +53,8 @@ class FileResult:
     notice: str = ""  # why the file was skipped or only partly read
     error: bool = False  # an error (unreadable) rather than a deliberate skip
     size: int = 0
+    commit: CommitInfo | None = None  # history scans: the commit whose diff this is
+    introduced: dict[tuple[int, int], str] = field(default_factory=dict)  # (start, end) -> first commit sha
 
 
 def decoded_chunks(stream: BinaryIO, first: bytes = b"") -> Iterator[str]:
