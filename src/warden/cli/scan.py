@@ -227,8 +227,9 @@ def scan(paths: tuple[str, ...], git_range: str | None, all_refs: bool, since: s
     else:
         click.echo(text, nl=False)
     for r in results:
-        # text reports list every notice on stderr; machine formats carry them, so only errors go there
-        if (r.notice and fmt == "text") or r.error:
+        # text reports list every notice on stderr; machine formats carry them, so only errors and
+        # repository-wide notices (a shallow clone) go there too
+        if (r.notice and (fmt == "text" or (history and r.commit is None))) or r.error:
             where = f"{r.path} (commit {r.commit.sha[:12]})" if r.commit else r.path
             click.echo(f"warden: {where}: {r.notice}", err=True)
     if stats is not None:

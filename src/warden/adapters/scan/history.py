@@ -16,6 +16,7 @@ non-UTF-8 paths get notices; a commit walk that cannot go on ends the scan with 
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import os
 import queue
@@ -30,6 +31,7 @@ from warden.adapters.scan.sources import CommitInfo, FileResult, GitError
 from warden.core.secrets import Finding, Ruleset
 
 BLOCK = 1 << 20
+BIG_SECTION = 4 * BLOCK  # a file diff larger than this is scanned as a stream, not held whole
 DEFAULT_MAX_BYTES = 32 * 1024 * 1024  # per blob; git treats larger ones as binary and does not diff them
 MAX_NOTICES_PER_REASON = 50  # a history can hold thousands of images: count them, list the first few
 MAX_RESTARTS = 1000
@@ -228,13 +230,17 @@ def _run_log(argv: list[str], parser: _Parser, base_index: int) -> tuple[int, st
     blocks = _read_ahead(proc.stdout)
     try:
         buf = b""
-        for block in blocks:
+        it = iter(blocks)
+        for block in it:
             parser.out.bytes_read += len(block)
             buf += block
             cut = max(buf.rfind(b"\n" + _DIFF), buf.rfind(b"\n" + _MARK))
             if cut > 0:
                 parser.feed(buf[: cut + 1])
                 buf = buf[cut + 1:]
+            elif len(buf) > BIG_SECTION and buf.startswith(_DIFF) and b"\n@@" in buf:
+                # one file's diff bigger than we want to hold: stream it through the scanner
+                buf = parser.stream_section(buf, it)
         if buf:
             parser.feed(buf)
     finally:
@@ -333,11 +339,8 @@ class _Parser:
         if count <= MAX_NOTICES_PER_REASON:
             self.out.results.append(FileResult(path, notice=text, error=error, commit=self.commit))
 
-    def _section(self, unit: bytes) -> None:
-        commit = self.commit
-        assert commit is not None
-        at = unit.find(b"\n@@")
-        header = unit if at == -1 else unit[:at]
+    def _path(self, header: bytes) -> str | None:
+        """The section's file path, or None (with a notice) when it is not to be scanned."""
         raw_path = _target_path(header)
         try:
             path = raw_path.decode("utf-8")
@@ -346,12 +349,21 @@ class _Parser:
             self._notice("non-utf8-path", path, "path is not valid UTF-8: scanned, shown with \\x escapes")
         if b" 160000" in header:  # a gitlink: the submodule's history lives in another repository
             self._notice("submodule", path, "skipped: submodule (scan its own repository)")
-            return
-        if at == -1:
-            if b"\nBinary files " in header or header.startswith(b"Binary files "):
-                blob = _new_blob(header)
-                self._notice("binary", path, f"skipped: binary or over the size limit (blob {blob})")
-            return  # mode-only change, empty file
+            return None
+        if b"\nBinary files " in header or header.startswith(b"Binary files "):
+            blob = _new_blob(header)
+            self._notice("binary", path, f"skipped: binary or over the size limit (blob {blob})")
+            return None
+        return path
+
+    def _section(self, unit: bytes) -> None:
+        commit = self.commit
+        assert commit is not None
+        at = unit.find(b"\n@@")
+        header = unit if at == -1 else unit[:at]
+        path = self._path(header)
+        if path is None or at == -1:
+            return  # skipped with a notice, or a mode-only change / empty file
         self.out.files += 1
         body = unit[at + 1:]
         added = [ln[1:] for ln in body.split(b"\n") if ln[:1] == b"+"]
@@ -367,6 +379,71 @@ class _Parser:
             lines = _new_line_numbers(body)
             moved = [replace(f, line=_at(lines, f.line), end_line=_at(lines, f.end_line)) for f in findings]
             self.out.results.append(FileResult(path, moved, commit=commit, size=len(data)))
+
+
+    def stream_section(self, head: bytes, blocks: Iterator[bytes]) -> bytes:
+        """Scan one huge file diff that starts ``head`` and continues in ``blocks``.
+
+        Memory stays at a few MiB whatever the file size: added lines go through the
+        engine's streaming scanner, new-file line numbers are kept per hunk, not per line.
+        Returns the bytes after the section (the start of the next unit).
+        """
+        commit = self.commit
+        at = head.find(b"\n@@")
+        path = self._path(head[:at])
+        if commit is None or path is None:
+            return head  # not a scannable section; the normal path will report it
+        self.out.files += 1
+        hunks: list[tuple[int, int]] = []  # (first added-text line of the hunk, its new-file line)
+        leftover: list[bytes] = []
+        out = self.out
+
+        def added() -> Iterator[str]:
+            emitted = 0
+            pending = head[at + 1:]
+            while True:
+                lines = pending.split(b"\n")
+                tail = lines.pop()  # an unfinished line: completed by the next block
+                for i, ln in enumerate(lines):
+                    if ln.startswith((_DIFF, _MARK)):
+                        leftover.append(b"\n".join(lines[i:]) + b"\n" + tail)
+                        return
+                    if ln.startswith(b"@@"):
+                        hunks.append((emitted + 1, _hunk_start(ln)))
+                    elif ln[:1] == b"+":
+                        emitted += 1
+                        out.bytes_scanned += len(ln)
+                        yield ln[1:].decode("utf-8", "replace") + "\n"
+                block = next(blocks, None)
+                if block is None:
+                    if tail:
+                        leftover.append(tail)
+                    return
+                out.bytes_read += len(block)
+                pending = tail + block
+
+        found = [replace(f, line=_hunk_line(hunks, f.line), end_line=_hunk_line(hunks, f.end_line))
+                 for f in self.ruleset.scan_stream(added(), path)]
+        if self.path_rules:
+            found.extend(self.ruleset.path_findings(path))
+        if found:
+            self.out.results.append(FileResult(path, found, commit=commit))
+        return b"".join(leftover)
+
+
+def _hunk_start(line: bytes) -> int:
+    try:
+        return int(line.split(b"+", 1)[1].split(b" ", 1)[0].split(b",")[0])
+    except (IndexError, ValueError):
+        return 0
+
+
+def _hunk_line(hunks: list[tuple[int, int]], text_line: int) -> int:
+    i = bisect.bisect_right(hunks, (text_line, float("inf"))) - 1
+    if i < 0:
+        return text_line
+    first, new_no = hunks[i]
+    return new_no + (text_line - first)
 
 
 def _target_path(header: bytes) -> bytes:
@@ -426,10 +503,7 @@ def _new_line_numbers(body: bytes) -> list[int]:
     cur = 0
     for ln in body.split(b"\n"):
         if ln.startswith(b"@@"):
-            try:
-                cur = int(ln.split(b"+", 1)[1].split(b" ", 1)[0].split(b",")[0])
-            except (IndexError, ValueError):
-                cur = 0
+            cur = _hunk_start(ln)
         elif ln[:1] == b"+":
             numbers.append(cur)
             cur += 1
