@@ -252,3 +252,29 @@ def test_memory_stays_bounded_on_a_huge_file_diff(tmp_path: Path, env: dict[str,
     grown, found = p.stdout.decode().split(" ", 1)
     assert found.strip() == "[('github-pat', 1000001)]"
     assert int(grown) < 80, f"the scanner grew by {grown} MB on a 24 MB file diff"  # it streams
+
+
+def test_parallel_slices_give_the_same_findings_as_one_scan(tmp_path: Path, env: dict[str, str],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from warden.adapters.scan import history
+    from warden.core.secrets import default_ruleset
+
+    r = Repo(tmp_path / "r", env)
+    shas = [r.commit({f"f{i}.env": f"T{i}={fill('ghp_{an36}', seed=i)}\n"}) for i in range(9)]
+    r.commit({"f0.env": None})
+    blob = r.git("rev-parse", f"{shas[4]}:f4.env")
+    (r.root / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    monkeypatch.setattr(history, "MIN_COMMITS_PER_WORKER", 1)
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+
+    def run(workers: int) -> tuple[list[tuple[str, str, int, str]], list[str]]:
+        s = history.scan_history(str(r.root), default_ruleset(), workers=workers)
+        found = [(res.commit.sha, f.rule_id, f.line, res.introduced[(f.start, f.end)])
+                 for res in s.results if res.commit for f in res.findings]
+        return found, [res.notice for res in s.results if res.error]
+
+    one, errors1 = run(1)
+    three, errors3 = run(3)
+    assert one == three and len(one) == 8  # newest first, the corrupt commit's secret missing
+    assert {c for c, *_ in one} == set(shas) - {shas[4]}
+    assert errors1 == errors3 and len(errors1) == 1 and shas[4] in errors1[0]

@@ -5,7 +5,7 @@ is handled as soon as it is complete, so memory holds one section at a time what
 of the repository; a section is at most about twice git's ``core.bigFileThreshold`` (set to
 ``--max-size``: bigger blobs are reported as skipped, git never diffs them). Only added lines
 are scanned (a secret removed later was still added by some commit, and is found there);
-deleted files are never diffed (``--diff-filter=d``), and vendored trees
+deleted files are never read (``--irreversible-delete``), and vendored trees
 are excluded by pathspec so git does not even read them (binary blobs git recognises itself).
 
 Bad repositories are reported, not fatal: a shallow clone gets a notice (older history is not
@@ -131,13 +131,13 @@ def git_log_argv(repo: str, opts: HistoryOptions) -> list[str]:
         "git", "-C", repo, "-c", "core.quotePath=false", "-c", f"core.bigFileThreshold={opts.max_bytes}",
         "-c", "log.showRoot=true", "-c", "diff.noprefix=false",
         "log", "-p", "-U0", "--no-renames", "--no-color", "--no-ext-diff", "--no-textconv", "--full-history",
-        "--no-show-signature", "--full-index", "--src-prefix=a/", "--dst-prefix=b/", "--diff-filter=d",
+        "--no-show-signature", "--full-index", "--src-prefix=a/", "--dst-prefix=b/", "--irreversible-delete",
         f"--format={_FORMAT}", *selection_args(opts),
     ]
 
 
 def count_commits(repo: str, opts: HistoryOptions) -> int:
-    """Commits in the selection (git log skips those that only delete files: nothing to scan there)."""
+    """Commits in the selection, merges included (rev-list: cheap, no diffs)."""
     p = _git(repo, "rev-list", "--count", "--full-history", *selection_args(opts))
     out = p.stdout.decode("ascii", "replace").strip()
     return int(out) if p.returncode == 0 and out.isdigit() else 0
@@ -167,8 +167,14 @@ def repo_root(repo: str) -> str:
     return p.stdout.decode("utf-8", "surrogateescape").strip()
 
 
-def scan_history(repo: str, ruleset: Ruleset, opts: HistoryOptions | None = None) -> HistoryScan:
-    """Scan the added lines of every selected commit; see the module docstring."""
+def scan_history(repo: str, ruleset: Ruleset, opts: HistoryOptions | None = None, workers: int | None = None
+                 ) -> HistoryScan:
+    """Scan the added lines of every selected commit; see the module docstring.
+
+    Long histories are cut into ``workers`` contiguous slices of git log order (``--skip`` /
+    ``--max-count``), each scanned by its own git and its own process: git's diffing and the
+    rules then use every core. Results are merged in log order, as one scan would give them.
+    """
     opts = opts or HistoryOptions()
     out = HistoryScan(excluded=() if opts.include_vendored else VENDORED_GLOBS)
     shallow = _git(repo, "rev-parse", "--is-shallow-repository")
@@ -178,12 +184,86 @@ def scan_history(repo: str, ruleset: Ruleset, opts: HistoryOptions | None = None
             "oldest commit present shows its whole tree as added; fetch full history (git fetch --unshallow, or "
             "actions/checkout with fetch-depth: 0) for a complete scan"))
     argv = git_log_argv(repo, opts)
+    n = _count_logged(argv)
+    workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+    if n < MIN_COMMITS_PER_WORKER * 2 or workers < 2:
+        parts = [_scan_slice(argv, ruleset, 0, None)]
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        global _WORKER_RULESET
+        _WORKER_RULESET = ruleset  # inherited by the forked workers: no re-compiling, no pickling
+        step = -(-n // workers)
+        bounds = [(i, min(step, n - i)) for i in range(0, n, step)]
+        with ProcessPoolExecutor(len(bounds), mp_context=multiprocessing.get_context("fork")) as pool:
+            parts = list(pool.map(_slice_worker, [(argv, start, count) for start, count in bounds]))
+        _WORKER_RULESET = None
+    for part in parts:
+        if part.error:
+            raise GitError(part.error)
+        out.results += part.results
+        out.commits += part.commits
+        out.files += part.files
+        out.bytes_read += part.bytes_read
+        out.bytes_scanned += part.bytes_scanned
+        for reason, count in part.skipped.items():
+            out.skipped[reason] = out.skipped.get(reason, 0) + count
+    out.commits_selected = count_commits(repo, opts)
+    _attribute_first_commit(out.results)
+    _size_skipped_blobs(repo, out, opts.max_bytes)
+    return out
+
+
+MIN_COMMITS_PER_WORKER = 500  # below this a second process costs more than it saves
+_WORKER_RULESET: Ruleset | None = None
+
+
+@dataclass
+class _Slice(HistoryScan):
+    error: str = ""  # a failure to report in the parent (exceptions do not cross processes well)
+
+
+def _slice_worker(job: tuple[list[str], int, int]) -> _Slice:
+    argv, start, count = job
+    assert _WORKER_RULESET is not None
+    try:
+        return _scan_slice(argv, _WORKER_RULESET, start, count)
+    except GitError as exc:
+        return _Slice(error=str(exc))
+
+
+def _count_logged(argv: list[str]) -> int:
+    """How many commits ``git log`` will print for this selection (the units of --skip)."""
+    at = argv.index("log") + 1
+    rest = [a for a in argv[at:] if a not in ("-p", "-U0") and not a.startswith("--format=")]
+    try:
+        proc = subprocess.Popen([*argv[:at], "--format=%x01", *rest], stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, env=_git_env())
+    except OSError as exc:
+        raise GitError(f"cannot run git: {exc}") from None
+    assert proc.stdout is not None
+    n = 0
+    while chunk := proc.stdout.read(BLOCK):
+        n += chunk.count(b"\x01")
+    proc.wait()
+    return n
+
+
+def _scan_slice(argv: list[str], ruleset: Ruleset, start: int, count: int | None) -> _Slice:
+    """Commits [start, start + count) of git log order (all from start when count is None)."""
+    out = _Slice()
     parser = _Parser(ruleset, out)
+    parser.index = start
+    end = None if count is None else start + count
     restarts = 0
+    at = argv.index("log") + 1  # options go before the revisions and the "--" pathspecs
     while True:
         skip = parser.index
-        at = argv.index("log") + 1  # options go before the revisions and the "--" pathspecs
-        code, err = _run_log(argv[:at] + ([f"--skip={skip}"] if skip else []) + argv[at:], parser, skip)
+        if end is not None and skip >= end:
+            break
+        window = ([f"--skip={skip}"] if skip else []) + ([f"--max-count={end - skip}"] if end is not None else [])
+        code, err = _run_log(argv[:at] + window + argv[at:], parser, skip)
         parser.flush_commit()
         if code == 0:
             break
@@ -204,9 +284,6 @@ def scan_history(repo: str, ruleset: Ruleset, opts: HistoryOptions | None = None
             out.results.append(FileResult("(repository)", notice=f"gave up after {restarts} corrupt commits",
                                           error=True))
             break
-    out.commits_selected = count_commits(repo, opts)
-    _attribute_first_commit(out.results)
-    _size_skipped_blobs(repo, out, opts.max_bytes)
     return out
 
 
