@@ -77,6 +77,8 @@ def _key() -> bytes:
               "(e.g. '--author=bob --no-merges', '-- src/').")
 @click.option("--include-vendored", is_flag=True,
               help="With --git: also scan vendored trees (node_modules/, vendor/, _vendor/, third_party/, *.min.js).")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, metavar="N",
+              help="With --git: scan in N processes (default: one per core, up to 4).")
 @click.option("--git-diff", "git_rev", metavar="REV", help="Scan only lines added since REV (git diff REV).")
 @click.option("--staged", is_flag=True, help="Scan only lines added in the git index (pre-commit).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True)
@@ -96,7 +98,7 @@ def _key() -> bytes:
 @click.option("--verify-timeout", type=float, default=5.0, show_default=True, metavar="SECONDS",
               help="Per-request timeout for --verify.")
 def scan(paths: tuple[str, ...], git_range: str | None, all_refs: bool, since: str | None, log_opts: str | None,
-         include_vendored: bool, git_rev: str | None, staged: bool, fmt: str, output: str | None,
+         include_vendored: bool, jobs: int | None, git_rev: str | None, staged: bool, fmt: str, output: str | None,
          baseline: str | None, write_baseline: str | None, gitignore: bool, config: str | None,
          no_repo_config: bool, max_size: int | None, follow_symlinks: bool, verify: bool,
          verify_timeout: float) -> None:
@@ -140,8 +142,8 @@ def scan(paths: tuple[str, ...], git_range: str | None, all_refs: bool, since: s
     if sum(bool(x) for x in (paths and not history, git_rev, staged, history)) != 1:
         _fail("give PATH... (or - for stdin), --git [RANGE], --git-diff REV or --staged — exactly one of them.\n"
               "  try: warden scan .   or   warden scan --git   or   warden scan --staged")
-    if (all_refs or since or log_opts or include_vendored) and not history:
-        _fail("--all-refs, --since, --log-opts and --include-vendored go with --git")
+    if (all_refs or since or log_opts or include_vendored or jobs) and not history:
+        _fail("--all-refs, --since, --log-opts, --include-vendored and --jobs go with --git")
     repo = "."
     if history:
         if git_range and not paths and os.path.isdir(git_range) and not _is_rev(git_range):
@@ -173,7 +175,7 @@ def scan(paths: tuple[str, ...], git_range: str | None, all_refs: bool, since: s
                               log_opts=log_opts or "", include_vendored=include_vendored,
                               max_bytes=max_size * 1024 * 1024 if max_size else DEFAULT_MAX_BYTES)
         try:
-            hs = scan_history(repo, ruleset, opts)
+            hs = scan_history(repo, ruleset, opts, workers=jobs)
         except GitError as exc:
             _fail(f"{exc}\n  run inside a git repository (or give its path); RANGE is anything `git log` accepts")
         results, stats = hs.results, hs.summary()

@@ -68,8 +68,7 @@ class HistoryOptions:
 @dataclass
 class HistoryScan:
     results: list[FileResult] = field(default_factory=list)  # only sections with findings, and notices
-    commits: int = 0  # commits whose diffs were read
-    commits_selected: int = 0  # commits in the selection (includes merges and pure deletions)
+    commits: int = 0  # commits git log printed (every commit walked, merges included)
     files: int = 0  # file sections scanned
     bytes_read: int = 0  # bytes of git output consumed
     bytes_scanned: int = 0  # bytes of added lines handed to the rules
@@ -78,7 +77,7 @@ class HistoryScan:
 
     def summary(self) -> dict[str, int]:
         return {
-            "commits_scanned": max(self.commits, self.commits_selected),
+            "commits_scanned": self.commits,
             "files_scanned": self.files,
             "files_skipped": sum(self.skipped.values()),
             "files_unreadable": sum(1 for r in self.results if r.error),
@@ -137,8 +136,16 @@ def git_log_argv(repo: str, opts: HistoryOptions) -> list[str]:
 
 
 def count_commits(repo: str, opts: HistoryOptions) -> int:
-    """Commits in the selection, merges included (rev-list: cheap, no diffs)."""
-    p = _git(repo, "rev-list", "--count", "--full-history", *selection_args(opts))
+    """About how many commits git log will print: rev-list without the vendored pathspecs.
+
+    Pathspecs make git diff every commit's tree; without them counting is nearly free. Only
+    the user's own paths (``--log-opts '-- src/'``) are kept.
+    """
+    sel = selection_args(opts)
+    cut = sel.index("--")
+    user_paths = [a for a in sel[cut + 1:] if not a.startswith(":(exclude")]
+    args = sel[:cut] + (["--", *user_paths] if user_paths != ["."] else [])
+    p = _git(repo, "rev-list", "--count", "--full-history", *args)
     out = p.stdout.decode("ascii", "replace").strip()
     return int(out) if p.returncode == 0 and out.isdigit() else 0
 
@@ -184,7 +191,7 @@ def scan_history(repo: str, ruleset: Ruleset, opts: HistoryOptions | None = None
             "oldest commit present shows its whole tree as added; fetch full history (git fetch --unshallow, or "
             "actions/checkout with fetch-depth: 0) for a complete scan"))
     argv = git_log_argv(repo, opts)
-    n = _count_logged(argv)
+    n = count_commits(repo, opts)
     workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
     if n < MIN_COMMITS_PER_WORKER * 2 or workers < 2:
         parts = [_scan_slice(argv, ruleset, 0, None)]
@@ -195,7 +202,11 @@ def scan_history(repo: str, ruleset: Ruleset, opts: HistoryOptions | None = None
         global _WORKER_RULESET
         _WORKER_RULESET = ruleset  # inherited by the forked workers: no re-compiling, no pickling
         step = -(-n // workers)
-        bounds = [(i, min(step, n - i)) for i in range(0, n, step)]
+        # The count ignores the vendored pathspecs (cheap: no tree diffs), so it can exceed what
+        # git log prints; the last slice is open-ended, and the slices still cover every
+        # printed commit exactly once.
+        bounds: list[tuple[int, int | None]] = [(i, step) for i in range(0, n, step)]
+        bounds[-1] = (bounds[-1][0], None)
         with ProcessPoolExecutor(len(bounds), mp_context=multiprocessing.get_context("fork")) as pool:
             parts = list(pool.map(_slice_worker, [(argv, start, count) for start, count in bounds]))
         _WORKER_RULESET = None
@@ -209,7 +220,6 @@ def scan_history(repo: str, ruleset: Ruleset, opts: HistoryOptions | None = None
         out.bytes_scanned += part.bytes_scanned
         for reason, count in part.skipped.items():
             out.skipped[reason] = out.skipped.get(reason, 0) + count
-    out.commits_selected = count_commits(repo, opts)
     _attribute_first_commit(out.results)
     _size_skipped_blobs(repo, out, opts.max_bytes)
     return out
@@ -224,30 +234,13 @@ class _Slice(HistoryScan):
     error: str = ""  # a failure to report in the parent (exceptions do not cross processes well)
 
 
-def _slice_worker(job: tuple[list[str], int, int]) -> _Slice:
+def _slice_worker(job: tuple[list[str], int, int | None]) -> _Slice:
     argv, start, count = job
     assert _WORKER_RULESET is not None
     try:
         return _scan_slice(argv, _WORKER_RULESET, start, count)
     except GitError as exc:
         return _Slice(error=str(exc))
-
-
-def _count_logged(argv: list[str]) -> int:
-    """How many commits ``git log`` will print for this selection (the units of --skip)."""
-    at = argv.index("log") + 1
-    rest = [a for a in argv[at:] if a not in ("-p", "-U0") and not a.startswith("--format=")]
-    try:
-        proc = subprocess.Popen([*argv[:at], "--format=%x01", *rest], stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, env=_git_env())
-    except OSError as exc:
-        raise GitError(f"cannot run git: {exc}") from None
-    assert proc.stdout is not None
-    n = 0
-    while chunk := proc.stdout.read(BLOCK):
-        n += chunk.count(b"\x01")
-    proc.wait()
-    return n
 
 
 def _scan_slice(argv: list[str], ruleset: Ruleset, start: int, count: int | None) -> _Slice:
