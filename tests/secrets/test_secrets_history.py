@@ -88,6 +88,7 @@ def test_first_commit_that_introduced_a_secret(tmp_path: Path, env: dict[str, st
     r.commit({"b.py": "print(2)\n"})
     later = r.commit({"config/copy.env": f"# copied\nTOKEN={GH}\n"})  # the same secret again, elsewhere
     code, doc, _ = scan(["--git", str(r.root)], env)
+    assert code == 1
     by_commit = {f["commit"]: f for f in doc["findings"]}
     assert set(by_commit) == {first, later}
     assert by_commit[later]["introduced_in"] == first and by_commit[later]["line"] == 2
@@ -223,6 +224,7 @@ def test_repo_gitleaks_toml_and_commit_allowlists(tmp_path: Path, env: dict[str,
         '[extend]\nuseDefault = true\n\n[[rules]]\nid = "acme-key"\nregex = \'\'\'acme_[A-Za-z0-9]{32}\'\'\'\n'
         f'keywords = ["acme_"]\n\n[allowlist]\ncommits = ["{c1}"]\n')
     code, doc, err = scan(["--git", str(r.root)], env)
+    assert code == 1
     assert "using " in err and ".gitleaks.toml" in err
     found = {(f["rule_id"], f["commit"]) for f in doc["findings"]}
     assert found == {("acme-key", c2), ("github-pat", c2)}  # c1 is allowlisted by commit
