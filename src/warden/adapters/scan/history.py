@@ -16,7 +16,6 @@ non-UTF-8 paths get notices; a commit walk that cannot go on ends the scan with 
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import os
 import queue
@@ -27,7 +26,7 @@ from collections.abc import Generator, Iterator
 from typing import IO
 from dataclasses import dataclass, field, replace
 
-from warden.adapters.scan.sources import CommitInfo, FileResult, GitError
+from warden.adapters.scan.sources import CommitInfo, FileResult, GitError, new_line_number
 from warden.core.secrets import Finding, Ruleset
 
 BLOCK = 1 << 20
@@ -492,7 +491,7 @@ class _Parser:
                 out.bytes_read += len(block)
                 pending = tail + block
 
-        found = [replace(f, line=_hunk_line(hunks, f.line), end_line=_hunk_line(hunks, f.end_line))
+        found = [replace(f, line=new_line_number(hunks, f.line), end_line=new_line_number(hunks, f.end_line))
                  for f in self.ruleset.scan_stream(added(), path)]
         if self.path_rules:
             found.extend(self.ruleset.path_findings(path))
@@ -506,14 +505,6 @@ def _hunk_start(line: bytes) -> int:
         return int(line.split(b"+", 1)[1].split(b" ", 1)[0].split(b",")[0])
     except (IndexError, ValueError):
         return 0
-
-
-def _hunk_line(hunks: list[tuple[int, int]], text_line: int) -> int:
-    i = bisect.bisect_right(hunks, (text_line, float("inf"))) - 1
-    if i < 0:
-        return text_line
-    first, new_no = hunks[i]
-    return new_no + (text_line - first)
 
 
 def _target_path(header: bytes) -> bytes:

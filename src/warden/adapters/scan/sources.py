@@ -244,14 +244,16 @@ def _scan_diff(stream: Iterable[bytes], ruleset: Ruleset) -> list[FileResult]:
                 cur = next(lines, None)
             state["next"] = cur
 
-        found = [_relocate(f, _new_line(hunks, f.line), _new_line(hunks, f.end_line))
+        found = [_relocate(f, new_line_number(hunks, f.line), new_line_number(hunks, f.end_line))
                  for f in ruleset.scan_stream(added(), path)]
         results.append(FileResult(path, found))
         line = state["next"]
     return results
 
 
-def _new_line(hunks: list[tuple[int, int]], text_line: int) -> int:
+def new_line_number(hunks: list[tuple[int, int]], text_line: int) -> int:
+    """Line in the new file of line ``text_line`` of a diff's added text; ``hunks`` holds
+    (first added-text line of each hunk, its line in the new file), in order."""
     i = bisect.bisect_right(hunks, (text_line, float("inf"))) - 1
     if i < 0:
         return text_line
