@@ -280,3 +280,16 @@ def test_parallel_slices_give_the_same_findings_as_one_scan(tmp_path: Path, env:
     assert one == three and len(one) == 8  # newest first, the corrupt commit's secret missing
     assert {c for c, *_ in one} == set(shas) - {shas[4]}
     assert errors1 == errors3 and len(errors1) == 1 and shas[4] in errors1[0]
+
+
+def test_gitleaksignore_in_the_root_is_honoured(tmp_path: Path, env: dict[str, str]) -> None:
+    r = Repo(tmp_path / "r", env)
+    c1 = r.commit({"a.env": f"TOKEN={GH}\n"})
+    c2 = r.commit({"b.env": f"x\nSLACK={SLACK}\n"})
+    (r.root / ".gitleaksignore").write_text(f"# accepted after rotation\n{c1}:a.env:github-pat:1\n")
+    code, doc, err = scan(["--git", str(r.root)], env)
+    assert code == 1 and ".gitleaksignore (1 entries)" in err
+    assert [(f["commit"], f["rule_id"]) for f in doc["findings"]] == [(c2, "slack-bot-token")]
+    (r.root / ".gitleaksignore").write_text("b.env:slack-bot-token:2\na.env:github-pat:1\n")  # tree form
+    assert scan([str(r.root)], env)[0] == 0
+    assert scan([str(r.root), "--no-repo-config"], env)[0] == 1

@@ -158,11 +158,16 @@ def scan(paths: tuple[str, ...], git_range: str | None, all_refs: bool, since: s
         click.echo(f"warden: using {config_source}", err=True)
     key = _key()
     accepted = bl.Baseline()
-    if baseline:
-        try:
+    try:
+        if baseline:
             accepted = bl.load_baseline(baseline)
-        except bl.BaselineError as exc:
-            _fail(str(exc))
+        ignore = Path(root) / ".gitleaksignore" if root and not no_repo_config else None
+        if ignore is not None and ignore.is_file():  # gitleaks reads it from the scanned root too
+            n = bl.load_gitleaksignore(ignore, accepted)
+            accepted.root = str(root)
+            click.echo(f"warden: using {ignore} ({n} entries)", err=True)
+    except bl.BaselineError as exc:
+        _fail(str(exc))
 
     results: list[FileResult] = []
     stats: dict[str, int] | None = None

@@ -14,6 +14,7 @@ baselines (keyed fingerprints) are still read; they match only under the key tha
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,14 +33,40 @@ class BaselineError(ValueError):
 class Baseline:
     identities: set[str] = field(default_factory=set)
     fingerprints: set[str] = field(default_factory=set)  # version 1 (keyed) entries
+    gitleaks: set[str] = field(default_factory=set)  # .gitleaksignore entries (commit:file:rule:line)
+    root: str = ""  # tree scans: .gitleaksignore paths are relative to the scanned root
 
     def __bool__(self) -> bool:
-        return bool(self.identities or self.fingerprints)
+        return bool(self.identities or self.fingerprints or self.gitleaks)
 
     def accepts(self, r: FileResult, f: Finding, key: bytes) -> bool:
         if finding_identity(r, f) in self.identities:
             return True
+        if self.gitleaks:
+            if gitleaks_fingerprint(r, f) in self.gitleaks:
+                return True
+            if self.root and r.commit is None:
+                rel = os.path.relpath(r.path, self.root)
+                if f"{rel}:{f.rule_id}:{f.line}" in self.gitleaks:
+                    return True
         return bool(self.fingerprints) and f.fingerprint(key) in self.fingerprints
+
+
+def gitleaks_fingerprint(r: FileResult, f: Finding) -> str:
+    """gitleaks' own finding id: ``commit:file:rule:line`` (history) or ``file:rule:line``."""
+    base = f"{r.path}:{f.rule_id}:{f.line}"
+    return f"{r.commit.sha}:{base}" if r.commit else base
+
+
+def load_gitleaksignore(path: Path, into: Baseline) -> int:
+    """Add a ``.gitleaksignore`` (one gitleaks fingerprint per line, ``#`` comments) to ``into``."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BaselineError(f"cannot read {path}: {exc}") from None
+    entries = {ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")}
+    into.gitleaks |= entries
+    return len(entries)
 
 
 def finding_identity(r: FileResult, f: Finding) -> str:
