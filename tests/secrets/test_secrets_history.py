@@ -293,3 +293,21 @@ def test_gitleaksignore_in_the_root_is_honoured(tmp_path: Path, env: dict[str, s
     (r.root / ".gitleaksignore").write_text("b.env:slack-bot-token:2\na.env:github-pat:1\n")  # tree form
     assert scan([str(r.root)], env)[0] == 0
     assert scan([str(r.root), "--no-repo-config"], env)[0] == 1
+
+
+def test_labelled_history_cases(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cases" / "secrets"))
+    from history_cases import build_all
+
+    from warden.adapters.scan.history import scan_history
+    from warden.core.secrets import default_ruleset
+
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    positives, negatives = build_all(tmp_path)
+    wrong = []
+    for label, names in (("positive", positives), ("negative", negatives)):
+        for name in sorted(names):
+            s = scan_history(str(tmp_path / label / name), default_ruleset())
+            if bool(s.summary()["findings"]) != (label == "positive"):
+                wrong.append(f"{label}/{name}")
+    assert wrong == []
