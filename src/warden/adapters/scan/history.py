@@ -224,7 +224,7 @@ def scan_history(repo: str, ruleset: Ruleset, opts: HistoryOptions | None = None
     return out
 
 
-MIN_COMMITS_PER_WORKER = 500  # below this a second process costs more than it saves
+MIN_COMMITS_PER_WORKER = 2000  # below this a second git + process costs about what it saves
 _WORKER_RULESET: Ruleset | None = None
 
 
