@@ -27,6 +27,7 @@ from warden.core.audit.events import (
     approval_event,
     decision_event,
     error_event,
+    model_event,
     event_summary,
     new_id,
     outcome_event,
@@ -39,7 +40,7 @@ from warden.core.audit.redact import basic_redact
 __all__ = [
     "GENESIS", "KINDS", "SCHEMA_VERSION", "Break", "CanonicalError", "ChainVerifier", "Checkpoint", "Head",
     "Record", "VerifyReport", "approval_event", "basic_redact", "canonical_bytes", "canonical_json",
-    "chain_hash", "checkpoint_payload", "decision_event", "error_event", "event_mac", "event_summary",
+    "chain_hash", "checkpoint_payload", "decision_event", "error_event", "event_mac", "model_event", "event_summary",
     "key_id", "make_checkpoint", "new_id", "outcome_event", "rfc3339", "seal", "session_event",
     "validate_event", "verify_records",
 ]
