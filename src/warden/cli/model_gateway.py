@@ -35,9 +35,11 @@ def _home() -> Path:
 @click.option("--max-body-mb", type=int, default=32, show_default=True, help="Largest request accepted.")
 @click.option("--upstream-timeout", type=float, default=600.0, show_default=True,
               help="Seconds an upstream may stay silent mid-answer before the request fails.")
+@click.option("--policy-reload", type=float, default=5.0, show_default=True,
+              help="Seconds between re-reads of the policy (an edit takes effect within this time).")
 @click.pass_context
 def model_gateway(ctx: click.Context, listen: str, upstreams: tuple[str, ...], dev: bool, policy_file: str | None,
-                  cwd: str | None, max_body_mb: int, upstream_timeout: float) -> None:
+                  cwd: str | None, max_body_mb: int, upstream_timeout: float, policy_reload: float) -> None:
     """Every request an agent sends to a model passes Warden: approved models, redaction, budgets, intent.
 
     \b
@@ -80,7 +82,7 @@ def model_gateway(ctx: click.Context, listen: str, upstreams: tuple[str, ...], d
              "add one with `warden model-gateway keys add --actor NAME`, or use --dev on a single machine")
     config = GatewayConfig(upstreams=ups, warden_home=home, environ=dict(os.environ), cwd=cwd or os.getcwd(),
                            policy_file=policy_file, dev=dev, keys=keys, max_body=max_body_mb * 1024 * 1024,
-                           upstream_timeout=upstream_timeout)
+                           upstream_timeout=upstream_timeout, policy_ttl=policy_reload)
     from warden.integrations.model_gateway.app import ModelGateway
 
     try:

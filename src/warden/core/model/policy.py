@@ -128,6 +128,7 @@ class BudgetState:
     key: str
     tokens: int
     cost: float
+    planned: int = 0  # estimated tokens of the request being checked
 
     @property
     def exceeded(self) -> bool:
@@ -144,7 +145,8 @@ class BudgetState:
             parts.append(f"${self.cost:.2f} of ${b.cost_usd:.2f}")
         scope = {"all": "everyone", "actor": "this developer", "agent": "this agent",
                  "session": "this session"}[b.per]
-        return f"budget {b.id!r} ({scope}, per {b.window}): {' and '.join(parts)} used"
+        extra = f", and this request (~{self.planned:,} tokens) would exceed it" if self.planned else ""
+        return f"budget {b.id!r} ({scope}, per {b.window}): {' and '.join(parts)} used{extra}"
 
 
 UsageLookup = Callable[[str, str, float], tuple[int, float]]  # (per, value, since) -> (tokens, cost)
@@ -169,7 +171,7 @@ def over_budget(states: Iterable[BudgetState], planned_tokens: int = 0) -> Budge
         if s.exceeded:
             return s
         if s.budget.tokens is not None and planned_tokens and s.tokens + planned_tokens > s.budget.tokens:
-            return BudgetState(s.budget, s.key, s.tokens + planned_tokens, s.cost)
+            return BudgetState(s.budget, s.key, s.tokens, s.cost, planned_tokens)
     return None
 
 

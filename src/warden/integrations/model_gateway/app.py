@@ -266,8 +266,8 @@ class ModelGateway:
             planned = len(json.dumps(body.get("messages") or body.get("input") or "")) // 4
             over = over_budget(states, planned_tokens=min(planned, 50_000))
             if over is not None:
-                raise Refusal(429, f"Warden refused: {over.describe()}; the request would exceed it. Ask the "
-                                   "policy owner to raise it, or wait for the window to reset")
+                raise Refusal(429, f"Warden refused: {over.describe()}. Ask the policy owner to raise it, "
+                                   "or wait for the window to reset")
         digest = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
         session = call.who.session or call.who.actor
         last, repeats = self._last.get(session, ("", 0))
@@ -384,8 +384,10 @@ class ModelGateway:
         self.recorder.record(ev)
 
     def _error(self, api: str, status: int, message: str) -> Response:
+        # x-should-retry: the Anthropic and OpenAI SDKs retry 429/5xx unless told not to, and a
+        # policy refusal does not go away by asking again
         return JSONResponse(wire.error_body(api, status, message), status_code=status,
-                            headers={"x-warden-refused": "1"})
+                            headers={"x-warden-refused": "1", "x-should-retry": "false"})
 
     async def aclose(self) -> None:
         await self.client.aclose()
