@@ -5,7 +5,6 @@ the scripted Messages-API server. What the upstream receives is what a provider 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
