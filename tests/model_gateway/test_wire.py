@@ -183,3 +183,21 @@ def test_monthly_windows_start_on_the_first():
     assert window_start("month", 1709208000) == 1706745600
     assert window_start("day", 1709208000) == 1709164800
     assert ModelPolicy().approve("any", "model", Who("", "", (), "")) is None  # no list: not restricted
+
+
+def test_the_clean_cache_skips_repeated_context_but_never_a_secret():
+    from warden.core.model.redact import CleanCache
+
+    cache = CleanCache()
+    long_clean = "def f():\n    return 1\n" * 40
+    turn1 = {"model": "m", "messages": [{"role": "user", "content": long_clean},
+                                       {"role": "user", "content": long_clean + f"\n{TOKEN}"}]}
+    changed, _ = redact_body(turn1, default_ruleset(), KEY, cache)
+    assert changed and TOKEN not in json.dumps(turn1)
+    hits = cache.hits
+    turn2 = {"model": "m", "messages": [{"role": "user", "content": long_clean},
+                                       {"role": "user", "content": long_clean + f"\n{TOKEN}"}]}
+    changed, found = redact_body(turn2, default_ruleset(), KEY, cache)
+    assert cache.hits == hits + 1  # the clean string was not scanned again...
+    assert changed and TOKEN not in json.dumps(turn2)  # ...the one with a secret was
+    assert [f.path for f in found] == ["messages[1].content"]

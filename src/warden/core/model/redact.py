@@ -13,7 +13,9 @@ carry no text the model reads as text.
 
 from __future__ import annotations
 
+import hashlib
 from bisect import bisect_right
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +34,39 @@ class Redacted:
     rule: str
 
 
+class CleanCache:
+    """Digests of strings already scanned and found clean.
+
+    An agent sends the whole conversation again every turn: the system prompt, the tool definitions
+    and every earlier tool result are the same strings as last time. Remembering which long strings
+    were clean means each turn scans only what is new. Bounded (LRU); a string with a finding is
+    never cached, so it is redacted again every time it is sent.
+    """
+
+    MIN_CHARS = 256  # shorter strings cost less to scan than to hash and look up
+
+    def __init__(self, size: int = 50_000) -> None:
+        self.size = size
+        self._seen: OrderedDict[bytes, None] = OrderedDict()
+        self.hits = 0
+
+    @staticmethod
+    def digest(text: str) -> bytes:
+        return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+    def known(self, d: bytes) -> bool:
+        if d in self._seen:
+            self._seen.move_to_end(d)
+            self.hits += 1
+            return True
+        return False
+
+    def add(self, d: bytes) -> None:
+        self._seen[d] = None
+        if len(self._seen) > self.size:
+            self._seen.popitem(last=False)
+
+
 def _collect(value: Any, path: str, depth: int, out: list[tuple[Any, Any, str, str]], parent: Any, key: Any) -> None:
     if isinstance(value, str):
         out.append((parent, key, path, value))
@@ -47,10 +82,23 @@ def _collect(value: Any, path: str, depth: int, out: list[tuple[Any, Any, str, s
             _collect(v, f"{path}[{i}]", depth + 1, out, value, i)
 
 
-def redact_body(body: Any, ruleset: Ruleset, key: bytes) -> tuple[bool, list[Redacted]]:
+def redact_body(body: Any, ruleset: Ruleset, key: bytes,
+                cache: CleanCache | None = None) -> tuple[bool, list[Redacted]]:
     """Redact ``body`` in place; returns (changed, what was redacted: field path and rule id)."""
     slots: list[tuple[Any, Any, str, str]] = []
     _collect(body, "", 0, slots, None, None)
+    digests: dict[int, bytes] = {}
+    if cache is not None:
+        keep = []
+        for slot in slots:
+            text = slot[3]
+            if len(text) >= cache.MIN_CHARS:
+                d = cache.digest(text)
+                if cache.known(d):
+                    continue
+                digests[len(keep)] = d
+            keep.append(slot)
+        slots = keep
     if not slots:
         return False, []
     starts: list[int] = []
@@ -61,12 +109,16 @@ def redact_body(body: Any, ruleset: Ruleset, key: bytes) -> tuple[bool, list[Red
     joined = _SEP.join(s[3] for s in slots)
     findings = ruleset.scan(joined)
     too_deep = [i for i, s in enumerate(slots) if s[3] == "" and s[0] is not None and not isinstance(s[0][s[1]], str)]
-    if not findings and not too_deep:
-        return False, []
     per_slot: dict[int, list[Any]] = {}
     for f in findings:
         i = bisect_right(starts, f.start) - 1
         per_slot.setdefault(i, []).append(f)
+    if cache is not None:
+        for i, d in digests.items():
+            if i not in per_slot:
+                cache.add(d)
+    if not findings and not too_deep:
+        return False, []
     out: list[Redacted] = []
     for i, found in per_slot.items():
         parent, k, path, text = slots[i]

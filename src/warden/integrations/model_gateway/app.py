@@ -39,7 +39,7 @@ from starlette.routing import Route
 
 from warden.core.model import wire
 from warden.core.model.policy import ModelPolicy, Who, budget_states, compile_models, over_budget
-from warden.core.model.redact import redact_body
+from warden.core.model.redact import CleanCache, redact_body
 from warden.integrations.model_gateway.config import GatewayConfig, Upstream
 
 _FORWARD_HEADERS = ("anthropic-version", "anthropic-beta", "openai-beta", "openai-organization", "openai-project",
@@ -107,10 +107,12 @@ class ModelGateway:
         self.ruleset = default_ruleset()
         self.key = fingerprint_key(config.warden_home)
         self.ledger = UsageLedger.under(config.warden_home)
+        self.clean = CleanCache()
         self.recorder = open_recorder(str(config.warden_home), config.environ)
         self._policy: ModelPolicy | None = None
         self._policy_error: str | None = None
         self._policy_at = 0.0
+        self._pending: set[asyncio.Task[None]] = set()  # evidence writes still running
         self._last: dict[str, tuple[str, int]] = {}  # session -> (body digest, repeats in a row)
         self.client = httpx.AsyncClient(
             timeout=httpx.Timeout(config.upstream_timeout, connect=config.connect_timeout),
@@ -176,8 +178,8 @@ class ModelGateway:
             call.who = Who(call.who.actor, call.who.agent, call.who.roles, self._session(request, body))
             call.info = wire.describe_request(api, body)
             if not suffix.endswith("/count_tokens"):
-                self._check(call, body)
-            changed, found = redact_body(body, self.ruleset, self.key)
+                self._check(call, request.state.raw)
+            changed, found = redact_body(body, self.ruleset, self.key, self.clean)
             call.redacted = [{"path": r.path, "rule": r.rule} for r in found]
             raw = json.dumps(body, ensure_ascii=False).encode() if changed else request.state.raw
         except Refusal as refusal:
@@ -247,7 +249,7 @@ class ModelGateway:
         key = body.get("prompt_cache_key")
         return key[:200] if isinstance(key, str) else ""
 
-    def _check(self, call: Call, body: dict[str, Any]) -> None:
+    def _check(self, call: Call, raw: bytes) -> None:
         policy = self.policy()
         info = call.info
         assert info is not None
@@ -263,12 +265,12 @@ class ModelGateway:
                 states = budget_states(policy, call.who, time.time(), self.ledger.total)
             except UsageError as exc:
                 raise Refusal(503, f"Warden refused: budgets cannot be checked ({exc})") from None
-            planned = len(json.dumps(body.get("messages") or body.get("input") or "")) // 4
+            planned = len(raw) // 4  # ~4 bytes a token: an estimate, before the upstream counts
             over = over_budget(states, planned_tokens=min(planned, 50_000))
             if over is not None:
                 raise Refusal(429, f"Warden refused: {over.describe()}. Ask the policy owner to raise it, "
                                    "or wait for the window to reset")
-        digest = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+        digest = hashlib.sha256(raw).hexdigest()
         session = call.who.session or call.who.actor
         last, repeats = self._last.get(session, ("", 0))
         repeats = repeats + 1 if last == digest else 1
@@ -336,10 +338,16 @@ class ModelGateway:
                     summary.feed_json(json.loads(body))
                 except ValueError:
                     error = error or "the upstream answered with a body that is not JSON"
-            status = resp.status_code
-            await self._record(call, summary, status, "allow", "", error=error or summary.error, first=first)
+            # recorded after the answer went out, so the agent never waits for the evidence write
+            self._later(self._record(call, summary, resp.status_code, "allow", "", error=error or summary.error,
+                                     first=first))
 
     # -- evidence -----------------------------------------------------------------------------
+    def _later(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
     async def _record(self, call: Call, summary: wire.ResponseSummary | None, status: int, decision: str,
                       reason: str, *, error: str = "", first: float | None = None) -> None:
         try:
@@ -390,6 +398,8 @@ class ModelGateway:
                             headers={"x-warden-refused": "1", "x-should-retry": "false"})
 
     async def aclose(self) -> None:
+        if self._pending:  # every answer that went out is recorded before the gateway stops
+            await asyncio.wait(list(self._pending), timeout=30)
         await self.client.aclose()
         self.recorder.close()
         self.ledger.close()
