@@ -192,11 +192,11 @@ def usage(by: str, days: float, policy_file: str | None, as_json: bool) -> None:
     for r in rows:
         click.echo(f"{r[by] or '(none)':40} {r['requests']:6} req  {r['input_tokens']:>10,} in  "
                    f"{r['output_tokens']:>9,} out  ${r['cost_usd']:.4f}")
-    for b in budgets:
-        limit = " / ".join(x for x in (f"{b['tokens']:,} tokens" if b["tokens"] else "",
-                                          f"${b['cost_usd']}" if b["cost_usd"] else "") if x)
-        used = f" — used {b['used']['tokens']:,} tokens" if "used" in b else ""
-        click.echo(f"budget {b['id']}: {limit} per {b['per']} per {b['window']}{used}")
+    for entry in budgets:
+        limit = " / ".join(x for x in (f"{entry['tokens']:,} tokens" if entry["tokens"] else "",
+                                          f"${entry['cost_usd']}" if entry["cost_usd"] else "") if x)
+        shown = f" — used {entry['used']['tokens']:,} tokens" if "used" in entry else ""
+        click.echo(f"budget {entry['id']}: {limit} per {entry['per']} per {entry['window']}{shown}")
 
 
 @model_gateway.command("trace")
@@ -220,7 +220,7 @@ def trace(tool_use_id: str, as_json: bool) -> None:
         click.echo(f"instruction: {m.get('instruction', '')[:400]}")
         click.echo(f"model:       {m.get('provider')}/{m.get('model')} at {m.get('timestamp')}")
         click.echo(f"plan:        {m.get('plan', '')[:400]}")
-        call = next((c for c in m.get("tool_calls", []) if c.get("id") == tool_use_id), {})
+        call: dict[str, Any] = next((c for c in m.get("tool_calls", []) if c.get("id") == tool_use_id), {})
         click.echo(f"tool call:   {call.get('name', '')} {call.get('arguments', '')[:300]}")
     for d in found["decisions"]:
         res = d.get("result", {})

@@ -67,7 +67,8 @@ class UsageLedger:
 
     def total(self, per: str, value: str, since: float) -> tuple[int, float]:
         """(tokens, cost) used since ``since`` by the actor/agent/session ``value`` (``per="all"``: everyone)."""
-        where, args = "ts >= ?", [since]
+        where = "ts >= ?"
+        args: list[Any] = [since]
         if per in _COLUMN:
             where += f" AND {_COLUMN[per]} = ?"
             args.append(value)

@@ -26,10 +26,11 @@ from __future__ import annotations
 import hashlib
 import math
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from warden.core.audit.redact import basic_redact
+from warden.core.civil import civil_from_days
 
 SCHEMA_VERSION = 1
 KINDS = frozenset({"decision", "approval", "outcome", "session", "error", "model"})
@@ -51,16 +52,7 @@ def rfc3339(epoch: float) -> str:
     days, rem = divmod(secs, 86400)
     hh, rem = divmod(rem, 3600)
     mm, ss = divmod(rem, 60)
-    # Howard Hinnant's civil_from_days: proleptic Gregorian date of a day count since 1970-01-01.
-    z = days + 719468
-    era = z // 146097
-    doe = z - era * 146097
-    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
-    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
-    mp = (5 * doy + 2) // 153
-    day = doy - (153 * mp + 2) // 5 + 1
-    month = mp + 3 if mp < 10 else mp - 9
-    year = yoe + era * 400 + (1 if month <= 2 else 0)
+    year, month, day = civil_from_days(days)
     return f"{year:04d}-{month:02d}-{day:02d}T{hh:02d}:{mm:02d}:{ss:02d}.{micros:06d}Z"
 
 
@@ -283,10 +275,10 @@ def error_event(*, where: str, error: str, started_at: float, session: str = "",
 
 def model_event(*, started_at: float, session: str, actor: Mapping[str, Any] | None, api: str, provider: str,
                 model: str, decision: str, reason: str = "", instruction: str = "", plan: str = "",
-                reasoning: str = "", tool_calls: list[Mapping[str, Any]] | None = None,
+                reasoning: str = "", tool_calls: Sequence[Mapping[str, Any]] | None = None,
                 input_tokens: int = 0, output_tokens: int = 0, cost_usd: float = 0.0,
                 status: int = 0, latency_ms: float = 0.0, first_byte_ms: float | None = None,
-                redacted: list[Mapping[str, Any]] | None = None, response_findings: list[str] | None = None,
+                redacted: Sequence[Mapping[str, Any]] | None = None, response_findings: Sequence[str] | None = None,
                 streamed: bool = False, error: str = "", redact: Redactor | None = None,
                 event_id: str | None = None) -> dict[str, Any]:
     """One model request as the gateway saw it (the instruction and plan already redacted upstream;

@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from warden.core.civil import civil_from_days
+
 WINDOWS = ("session", "day", "month", "total")
 KEYS = ("actor", "agent", "session", "all")
 
@@ -110,15 +112,8 @@ def window_start(window: str, now: float) -> float:
     day = int(now // 86400) * 86400
     if window == "day":
         return float(day)
-    # month: walk back to the 1st, by civil date arithmetic (no datetime in the core)
     days = day // 86400
-    z = days + 719468
-    era = z // 146097
-    doe = z - era * 146097
-    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
-    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
-    mp = (5 * doy + 2) // 153
-    dom = doy - (153 * mp + 2) // 5 + 1
+    dom = civil_from_days(days)[2]  # month: walk back to the 1st
     return float((days - (dom - 1)) * 86400)
 
 

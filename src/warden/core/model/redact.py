@@ -89,7 +89,7 @@ def redact_body(body: Any, ruleset: Ruleset, key: bytes,
     _collect(body, "", 0, slots, None, None)
     digests: dict[int, bytes] = {}
     if cache is not None:
-        keep = []
+        keep: list[tuple[Any, Any, str, str]] = []
         for slot in slots:
             text = slot[3]
             if len(text) >= cache.MIN_CHARS:

@@ -65,7 +65,8 @@ def _text_of(content: Any) -> str:
 
 
 def describe_request(api: str, body: dict[str, Any]) -> RequestInfo:
-    model = body.get("model") if isinstance(body.get("model"), str) else ""
+    raw_model = body.get("model")
+    model = raw_model if isinstance(raw_model, str) else ""
     stream = body.get("stream") is True
     instruction = ""
     results: list[str] = []
