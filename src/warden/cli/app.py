@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "install": "warden.cli.hook:install",
     "uninstall": "warden.cli.hook:uninstall",
     "exec": "warden.cli.exec:exec_command",
+    "model-gateway": "warden.cli.model_gateway:model_gateway",
 }
 
 

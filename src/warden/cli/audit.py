@@ -71,7 +71,7 @@ def _filter_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--decision", type=click.Choice(["allow", "ask", "deny"]), help="Only this decision."),
         click.option("--tool", help="Only this tool (Bash, Read, mcp__server__tool, ...)."),
         click.option("--rule", help="Only events where this rule id matched."),
-        click.option("--kind", type=click.Choice(["decision", "approval", "outcome", "session", "error"]),
+        click.option("--kind", type=click.Choice(["decision", "approval", "outcome", "session", "error", "model"]),
                      help="Only this event kind."),
         click.option("--tool-use-id", "tool_use_id", help="Only events about this tool call."),
         click.option("--since", help="From this time: RFC 3339, a date, or an age like 30m, 2h, 7d."),

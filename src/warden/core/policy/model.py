@@ -104,7 +104,57 @@ class Settings(_Strict):
     )
 
 
-LOCKABLE = ("default", "disable", "settings", "sandbox")
+class ModelApproval(_Strict):
+    provider: StrList = Field(default_factory=lambda: ["*"], description="Upstream names (globs), e.g. anthropic.")
+    model: StrList = Field(default_factory=lambda: ["*"], description="Model ids (globs), e.g. claude-sonnet-*.")
+    actor: ActorMatch | None = Field(None, description="Who may use it (id / agent / role globs); anyone if absent.")
+
+    _l = field_validator("provider", "model", mode="before")(_listify)
+
+
+class ModelBudget(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", description="Name shown when the budget runs out.")
+    per: Literal["actor", "agent", "session", "all"] = Field("actor", description="Whose use is counted together.")
+    window: Literal["session", "day", "month", "total"] = Field("month", description="When the count starts again.")
+    tokens: int | None = Field(None, ge=1, description="Input + output tokens allowed in the window.")
+    cost_usd: float | None = Field(None, gt=0, description="Cost allowed in the window (prices below).")
+
+
+class ModelPrice(_Strict):
+    input: float = Field(0, ge=0, description="USD per million input tokens.")
+    output: float = Field(0, ge=0, description="USD per million output tokens.")
+
+
+class ModelIntent(_Strict):
+    record_plan: bool = Field(True, description="Record the model's plan/reasoning text (redacted, bounded).")
+    max_chars: int = Field(4000, ge=0, le=8000, description="How much of the instruction and plan to keep.")
+
+
+class ModelLoop(_Strict):
+    repeat: int = Field(20, ge=2, description="The same request this many times in a row in a session is refused.")
+
+
+class Models(_Strict):
+    """What the model gateway enforces (`warden model-gateway`, docs/model-gateway.md)."""
+
+    allow: list[ModelApproval] | None = Field(
+        None, description="Approved models; when given, every other model is refused. Each layer that lists "
+        "approved models must approve a request.")
+    budgets: list[ModelBudget] = Field(default_factory=list)
+    prices: dict[str, ModelPrice] = Field(default_factory=dict, description="Model glob -> price per million tokens.")
+    intent: ModelIntent | None = None
+    loop: ModelLoop | None = None
+
+    @field_validator("budgets")
+    @classmethod
+    def _limit_given(cls, v: list[ModelBudget]) -> list[ModelBudget]:
+        for b in v:
+            if b.tokens is None and b.cost_usd is None:
+                raise ValueError(f"budget {b.id!r} needs tokens: or cost_usd:")
+        return v
+
+
+LOCKABLE = ("default", "disable", "settings", "sandbox", "models")
 
 
 class PolicyFile(_Strict):
@@ -113,7 +163,8 @@ class PolicyFile(_Strict):
     settings: Settings | None = None
     sandbox: Sandbox | None = None
     disable: StrList = Field(default_factory=list, description="Rule ids of lower layers to switch off.")
-    lock: list[Literal["default", "disable", "settings", "sandbox"]] = Field(
+    models: Models | None = Field(None, description="Approved models, budgets and intent recording for the model gateway.")
+    lock: list[Literal["default", "disable", "settings", "sandbox", "models"]] = Field(
         default_factory=list, description="Managed layer only: what lower layers may not change."
     )
     rules: list[Rule] = Field(default_factory=list)
