@@ -28,6 +28,8 @@ COMMANDS: dict[str, str] = {
     "install": "warden.cli.hook:install",
     "uninstall": "warden.cli.hook:uninstall",
     "exec": "warden.cli.exec:exec_command",
+    "review": "warden.cli.review:review",
+    "triage": "warden.cli.triage:triage",
 }
 
 
