@@ -62,7 +62,7 @@ def build(files: Sequence[FileDiff], owners: Sequence[OwnerRule] = (), scan: Sec
         if entry["labels"] and risk.scope == "code" and not entry["owners"] and owners:
             entry["problems"].append("no CODEOWNERS entry covers this sensitive file")
         out_files.append(entry)
-    sensitive = [e for e in out_files if e["labels"] and e["scope"] == "code" or e["secrets"]]
+    sensitive = [e for e in out_files if (e["labels"] and e["scope"] == "code") or e["secrets"]]
     worst = max((e["severity"] for e in out_files), key=lambda s: _RANK[s], default="none")
     by_label: dict[str, list[str]] = {}
     for e in sensitive:

@@ -24,6 +24,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from warden.core.audit.redact import basic_redact
+
 MAX_SCAN = 256 * 1024
 
 SEVERITY = {"auth": "high", "authz": "high", "crypto": "high", "payments": "high", "secrets": "high",
@@ -207,7 +209,7 @@ def classify(path: str, lines: Iterable[str] = ()) -> ChangeRisk:
                 m = rx.search(chunk) or (label in _CONTENT_IC and re.search(rx.pattern, chunk, re.IGNORECASE))
                 if m:
                     by_content.add(label)
-                    risk.signals.append(Signal(label, "content", why, chunk.strip()[:160]))
+                    risk.signals.append(Signal(label, "content", why, basic_redact(chunk.strip())[:160]))
     seen |= by_content
     risk.labels = [label for label in LABELS if label in seen]
     return risk
