@@ -98,7 +98,7 @@ def test_non_utf8_paths_and_huge_changes_are_reported_not_fatal(repo: Path):
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "big")
     rep = json.loads(review(repo, "--base", "main", "--format", "json").stdout)
-    big = [f for f in rep["files"] if f["path"] == "src/big.py"][0]
+    big = next(f for f in rep["files"] if f["path"] == "src/big.py")
     assert big["added"] == 120_000 and any("very large" in p for p in big["problems"])
     assert any("auth" in f["labels"] for f in rep["files"] if "caf" in f["path"])
 

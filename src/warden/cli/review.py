@@ -55,7 +55,7 @@ def review(base: str | None, head: str | None, staged: bool, diff_file: str | No
     if "\x00" in text[:8000] and "diff --git" not in text[:8000]:
         fail("the input is binary, not a unified diff", "pass the output of `git diff`")
     files = diff.parse(text)
-    rel, owners_src = codeowners_text(root)
+    _where, owners_src = codeowners_text(root)
     rules, owner_problems = codeowners.parse(owners_src) if owners_src else ([], [])
     problems += owner_problems
     if not owners_src:
