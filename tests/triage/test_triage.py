@@ -42,7 +42,7 @@ def test_planted_incidents_are_found_and_routine_sessions_stay_quiet(synthetic):
 
 
 def test_alerts_say_why_and_point_at_events(synthetic):
-    log, result = synthetic
+    _, result = synthetic
     egress = next(a for a in result.alerts if a.kind == "sensitive-read-egress")
     assert len(egress.events) >= 2 and "exfiltration" in egress.why and egress.severity in ("high", "critical")
     unreviewed = next(a for a in result.alerts if a.kind == "unapproved-sensitive")
