@@ -39,8 +39,8 @@ from warden.core.audit.redact import basic_redact
 
 __all__ = [
     "GENESIS", "KINDS", "SCHEMA_VERSION", "Break", "CanonicalError", "ChainVerifier", "Checkpoint", "Head",
-    "Record", "VerifyReport", "approval_event", "basic_redact", "control_event", "canonical_bytes", "canonical_json",
-    "chain_hash", "checkpoint_payload", "decision_event", "error_event", "event_mac", "event_summary",
+    "Record", "VerifyReport", "approval_event", "basic_redact", "canonical_bytes", "canonical_json",
+    "chain_hash", "checkpoint_payload", "control_event", "decision_event", "error_event", "event_mac", "event_summary",
     "key_id", "make_checkpoint", "new_id", "outcome_event", "rfc3339", "seal", "session_event",
     "validate_event", "verify_records",
 ]

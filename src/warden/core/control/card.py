@@ -42,7 +42,7 @@ def diff_preview(action: Action, old_text: str | None) -> str:
         return ""
     lines = list(difflib.unified_diff(old.splitlines(), new.splitlines(), f"a{path}", f"b{path}", lineterm=""))
     if len(lines) > MAX_DIFF_LINES:
-        lines = lines[:MAX_DIFF_LINES] + [f"... {len(lines) - MAX_DIFF_LINES} more lines"]
+        lines = [*lines[:MAX_DIFF_LINES], f"... {len(lines) - MAX_DIFF_LINES} more lines"]
     return "\n".join(lines)
 
 
