@@ -140,7 +140,7 @@ class Gateway:
         self._open_recorder().record_many(audit_events(events, decision_id, self.redactor(), time.time()))
 
     def _record_decision(self, action: Any, verdict: Verdict, started: float, policy: Any,
-                         control: list[dict[str, Any]] | None = None) -> None:
+                         control: list[dict[str, Any]] | None = None, decision_id: str = "") -> None:
         from warden.core.audit import decision_event, new_id
 
         digest = getattr(policy, "digest", "")
@@ -153,7 +153,7 @@ class Gateway:
             duration_ms=(time.perf_counter() - self._t0) * 1000.0,
             redact=self.redactor(),
             policy_texts=self._policy_texts.get(digest),
-            decision_id=new_id(),
+            decision_id=decision_id or new_id(),
         )
         events: list[Mapping[str, Any]] = [event]
         if control:
@@ -203,13 +203,16 @@ class Gateway:
             self._try_record(action, verdict, started, None)
             return verdict
         try:
+            from warden.core.audit import new_id
+
             gate = self._gate()
+            gate.decision_id = new_id()
             flow = decision_flow(policy, action, self.analysis_env, gate)
             step = next(flow)
             error = None
             if self.audit:
                 try:
-                    self._record_decision(step.action, step.verdict, started, policy, gate.events)
+                    self._record_decision(step.action, step.verdict, started, policy, gate.events, gate.decision_id)
                 except Exception as exc:
                     error = f"{type(exc).__name__}: {exc}"
             try:

@@ -42,6 +42,7 @@ class Gate:
     now: float
     new_id: Callable[[str], str]
     card: Card | None = None
+    decision_id: str = ""  # the audit id the decision will be recorded under (requests point to it)
     events: list[dict[str, Any]] = field(default_factory=list)
 
     def _event(self, op: str, action: Action, **data: Any) -> None:
@@ -148,6 +149,7 @@ class Gate:
                                 "approvers": list(grant.approvers)}
             return verdict
         card = dict(self.card(action, analysis, verdict)) if self.card else {}
+        card["decision_id"] = self.decision_id
         request = ApprovalRequest(
             id=self.new_id("ap"), action_digest=digest, policy_digest=policy.digest, rule_id=rule_key, shape=shape,
             session=action.session, actor=action.actor.id, agent=action.actor.agent, workspace=action.workspace,
