@@ -317,3 +317,11 @@ def watch_cmd(timeout: float, as_json: bool) -> None:
         pass
     finally:
         store.close()
+
+
+@approvals.command("mcp-server", hidden=True)
+def mcp_server_cmd() -> None:
+    """The `warden` MCP server (stdio) with the `approve` permission-prompt tool (docs/approvals.md)."""
+    from warden.integrations.agents.claude_code_mcp import serve
+
+    serve()
