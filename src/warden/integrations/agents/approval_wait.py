@@ -35,6 +35,20 @@ def find_for_payload(gw: Any, payload: dict[str, Any]) -> Any | None:
     return store.find_request(action_digest=action_digest(action))
 
 
+def _shared_use(store: Any, rid: str) -> Any | None:
+    """The request's grant, already used once by the other prompt of this same tool call.
+
+    Claude Code (2.1.330, ``-p``) asks both the PermissionRequest hook and the permission prompt
+    tool about one call; both wait on the one request, the first uses its ``once`` grant and the
+    second answers the same. A later call is a new request (the retry's PreToolUse makes one), so
+    this never lets a grant cover a second action.
+    """
+    for g in store.grants():
+        if g.request_id == rid and g.scope == "once" and g.uses == 1 and not g.revoked:
+            return g
+    return None
+
+
 def wait_and_answer(gw: Any, request: Any, budget: float, *, via: str) -> Answer:
     """Block until ``request`` is decided (at most ``budget`` seconds or its expiry), then answer."""
     store = gw.state()
@@ -56,6 +70,8 @@ def wait_and_answer(gw: Any, request: Any, budget: float, *, via: str) -> Answer
         grant = store.use_grant(rule_id=final.rule_id, policy_digest=final.policy_digest,
                                 action_digest=final.action_digest, shape=final.shape, session=final.session,
                                 now=time.time())
+        if grant is None:
+            grant = _shared_use(store, rid)
         if grant is None:
             audit("approval.refused", code="used")
             return Answer(False, f"Warden: request {rid} was approved but its grant is already used or revoked; "
