@@ -9,7 +9,6 @@ scenarios run on SQLite and on PostgreSQL (a schema with a random name).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -203,7 +202,7 @@ def test_denied_request_never_runs(session) -> None:
     marker = session.workspace / "denied.txt"
     results: list = []
     voter = in_background(session, [("bob", "deny", "not today")], results)
-    result, server = run_headless(session, [Turn.bash(f"touch {marker}")])
+    _result, server = run_headless(session, [Turn.bash(f"touch {marker}")])
     voter.join(10)
     assert results and results[0][2].returncode == 0, results
     assert not marker.exists()
@@ -213,7 +212,7 @@ def test_denied_request_never_runs(session) -> None:
 def test_kill_stops_the_next_tool_call(session) -> None:
     first, second = session.workspace / "first.txt", session.workspace / "second.txt"
     kill = lambda: warden(session, "kill", "--agent", "claude-code", "--reason", "e2e stop")  # noqa: E731
-    result, server = run_headless(session, [Turn.bash(f"echo one > {first}"), Turn.bash(f"echo two > {second}")],
+    _result, server = run_headless(session, [Turn.bash(f"echo one > {first}"), Turn.bash(f"echo two > {second}")],
                                   before={1: kill})
     assert first.exists() and not second.exists()
     assert any("e2e stop" in r for r in server.tool_results()), server.tool_results()
@@ -221,7 +220,7 @@ def test_kill_stops_the_next_tool_call(session) -> None:
 
 def test_eleventh_package_install_is_refused(session) -> None:
     script = [Turn.bash(f"pip install pkg{i}") for i in range(11)]
-    result, server = run_headless(session, script)
+    _result, server = run_headless(session, script)
     outputs = server.tool_results()
     assert sum("pretend-installed" in r for r in outputs) == 10, outputs
     assert any("budget exceeded" in r for r in outputs), outputs
@@ -235,7 +234,7 @@ def test_webfetch_then_upload_is_escalated(session) -> None:
         # the same upload is allowed before the WebFetch and escalated after it
         script = [Turn.bash(upload), Turn.tool("WebFetch", url=f"{web.url}/page", prompt="Summarize"),
                   Turn.bash(upload)]
-        result, server = run_headless(session, script)
+        result, _server = run_headless(session, script)
     finally:
         web.close()
     ops = [e for e in control_events(session) if e["op"] == "taint"]
