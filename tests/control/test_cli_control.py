@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
-import subprocess
-import sys
-
 import pytest
+from warden_cli import run_warden as _run
 
-WARDEN = str(Path(sys.executable).parent / "warden")
 
+def run_warden(*args: str, env: dict | None = None, **kw):
+    # never as if inside an agent session, unless a test says so
+    return _run(*args, env={"CLAUDECODE": "", "CLAUDE_CODE_ENTRYPOINT": "", **(env or {})}, **kw)
 
-def run_warden(*args: str, input: str | None = None, env: dict | None = None, cwd=None) -> subprocess.CompletedProcess:
-    full = {k: v for k, v in os.environ.items() if k not in ("CLAUDECODE", "CLAUDE_CODE_ENTRYPOINT")}
-    full.update(env or {})
-    return subprocess.run([WARDEN, *args], input=input.encode() if input else None, capture_output=True, env=full,
-                          cwd=cwd, timeout=60)
 
 POLICY = """
 version: 1
