@@ -76,6 +76,17 @@ def test_approve_from_another_process_then_the_retry_is_allowed(env, workspace) 
             ("approval.refused", "unknown"), ("approval.vote", None)} <= set(ops)
     approvals = run_warden("audit", "query", "--kind", "approval", "--json", env=env).stdout.decode().splitlines()
     assert json.loads(approvals[0])["approver"]["id"] == "bob"
+    pack = workspace.parent / "pack.zip"
+    assert run_warden("evidence", "--session", "s1", "--out", str(pack), env=env).returncode == 0
+    import zipfile
+
+    with zipfile.ZipFile(pack) as z:
+        per = json.loads(z.read("approvals_by_decision.json"))
+    asked = [d for d in per.values() if any(s["step"] == "approval.request" for s in d["steps"])]
+    assert asked and asked[0]["decision"]["subject"] == "git push origin feature"
+    steps = [(s["step"], s["approver"]) for s in asked[0]["steps"]]
+    assert ("approval.vote", "bob") in steps and ("approval", "bob") in steps
+    assert any(x["step"] == "grant.use" for d in per.values() for x in d["steps"])
 
 
 def test_denied_request_is_not_granted(env, workspace) -> None:
