@@ -164,7 +164,7 @@ def _state_failed(exc: Exception) -> None:
     raise SystemExit(EXIT_STATE)
 
 
-def _vote(request_id: str, approve: bool, reason: str, as_json: bool) -> None:
+def _vote(request_id: str, approve: bool, reason: str, as_json: bool, grant: str | None = None) -> None:
     from warden.core.control.approvals import ApprovalError, Principal
     from warden.ports import StateError
 
@@ -180,8 +180,8 @@ def _vote(request_id: str, approve: bool, reason: str, as_json: bool) -> None:
     try:
         req = store.get_request(request_id)
         policy_digest = _current_policy_digest(req.workspace) if req is not None else None
-        updated, grant = store.vote(request_id, Principal(ident, roles, "cli"), approve, reason, time.time(),
-                                    policy_digest=policy_digest)
+        updated, made = store.vote(request_id, Principal(ident, roles, "cli"), approve, reason, time.time(),
+                                   policy_digest=policy_digest, grant=grant)
     except ApprovalError as exc:
         err = audit("approval.refused", {"request": request_id, "code": exc.code, "approver": ident, "vote": verb,
                                          "error": str(exc)})
@@ -196,18 +196,18 @@ def _vote(request_id: str, approve: bool, reason: str, as_json: bool) -> None:
     who = {"id": updated.actor, "agent": updated.agent}
     errors = [audit("approval.vote", {"request": updated.id, "approver": ident, "roles": list(roles), "vote": verb,
                                       "reason": reason, "status": updated.status, "tool": updated.tool,
-                                      "grant": grant.to_json() if grant else None},
+                                      "grant": made.to_json() if made else None},
                     actor=who, session=updated.session, decision_id=decision_id)]
     if updated.status in ("approved", "denied"):
         errors.append(_approval_event(updated, ident, reason, decision_id))
     problems = [e for e in errors if e]
     if as_json:
         emit_json({"ok": True, "request": updated.id, "status": updated.status, "approvals": updated.approvals,
-                   "quorum": updated.quorum, "grant": grant.to_json() if grant else None,
+                   "quorum": updated.quorum, "grant": made.to_json() if made else None,
                    "audit_errors": problems})
     else:
         more = "" if updated.status != "pending" else f" ({updated.approvals}/{updated.quorum} approvals so far)"
-        click.echo(f"{updated.id}: {updated.status}{more}" + (f"; grant {grant.scope}" if grant else ""))
+        click.echo(f"{updated.id}: {updated.status}{more}" + (f"; grant {made.scope}" if made else ""))
     for p in problems:
         click.echo(f"warden: warning: the vote was recorded in the queue but not in the audit log: {p}", err=True)
     raise SystemExit(EXIT_OK)
@@ -267,14 +267,24 @@ _reason = click.option("--reason", default="", help="Why (recorded in the audit 
 @approvals.command("approve", epilog=EXIT_CODES_HELP)
 @click.argument("request_id")
 @_reason
+@click.option("--grant", "grant_text", default=None, metavar="once|session|DURATION",
+              help="Narrow what this approval covers (never wider than the rule's grant).")
 @json_option
-def approve_cmd(request_id: str, reason: str, as_json: bool) -> None:
+def approve_cmd(request_id: str, reason: str, grant_text: str | None, as_json: bool) -> None:
     """Approve a request as yourself ($WARDEN_ACTOR, else git user.email, else user@host).
 
     The requester (actor or agent) cannot approve its own request; a rule's `approvers` and
     `quorum` are enforced by the store itself.
     """
-    _vote(request_id, True, reason, as_json)
+    grant = None
+    if grant_text is not None:
+        from warden.core.control.approvals import parse_grant
+
+        try:
+            grant = parse_grant(grant_text)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--grant") from None
+    _vote(request_id, True, reason, as_json, grant)
 
 
 @approvals.command("deny", epilog=EXIT_CODES_HELP)
