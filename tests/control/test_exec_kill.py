@@ -38,3 +38,24 @@ def test_kill_terminates_a_running_sandbox_and_blocks_the_next(warden_home: Path
     assert again.returncode == 126 and b"stop the bot" in again.stderr
     assert run_warden("resume", "--agent", "ci-bot", env=env).returncode == 0
     assert run_warden("exec", "--", "true", env=env, cwd=workspace).returncode == 0
+
+
+def test_exec_asks_through_the_queue_and_runs_after_approval(warden_home: Path, workspace: Path) -> None:
+    import json
+
+    (workspace / "warden.yaml").write_text(
+        "version: 1\nrules:\n  - id: queue-touch\n    effect: ask\n    reason: markers need review\n"
+        "    program: [touch]\n    approval: {route: queue}\n")
+    env = {**os.environ, "WARDEN_HOME": str(warden_home), "CLAUDECODE": ""}
+    first = run_warden("exec", "--", "touch", "made.txt", env=env, cwd=workspace)
+    assert first.returncode == 126 and b"retry after approval" in first.stderr
+    assert not (workspace / "made.txt").exists()
+    rid = json.loads(run_warden("approvals", "list", "--json", env=env).stdout)[0]["id"]
+    assert rid.encode() in first.stderr
+    ok = run_warden("approvals", "approve", rid, env={**env, "WARDEN_ACTOR": "bob"})
+    assert ok.returncode == 0, ok.stderr
+    again = run_warden("exec", "--", "touch", "made.txt", env=env, cwd=workspace)
+    assert again.returncode == 0, again.stderr
+    assert (workspace / "made.txt").exists()
+    third = run_warden("exec", "--", "touch", "made.txt", env=env, cwd=workspace)
+    assert third.returncode == 126  # the once grant was used
