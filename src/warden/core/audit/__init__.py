@@ -25,6 +25,7 @@ from warden.core.audit.events import (
     KINDS,
     SCHEMA_VERSION,
     approval_event,
+    control_event,
     decision_event,
     error_event,
     event_summary,
@@ -39,7 +40,7 @@ from warden.core.audit.redact import basic_redact
 __all__ = [
     "GENESIS", "KINDS", "SCHEMA_VERSION", "Break", "CanonicalError", "ChainVerifier", "Checkpoint", "Head",
     "Record", "VerifyReport", "approval_event", "basic_redact", "canonical_bytes", "canonical_json",
-    "chain_hash", "checkpoint_payload", "decision_event", "error_event", "event_mac", "event_summary",
+    "chain_hash", "checkpoint_payload", "control_event", "decision_event", "error_event", "event_mac", "event_summary",
     "key_id", "make_checkpoint", "new_id", "outcome_event", "rfc3339", "seal", "session_event",
     "validate_event", "verify_records",
 ]
