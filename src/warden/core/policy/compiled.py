@@ -44,7 +44,7 @@ class Subject:
 
 
 # Bumped whenever the compiled classes change shape: cached pickles of another format are recompiled.
-FORMAT = 3
+FORMAT = 4
 
 
 @dataclass(slots=True)
@@ -141,6 +141,7 @@ class CompiledRule:
     matcher: Matcher
     approval: dict[str, Any] | None = None  # {route, approvers, roles, quorum, expires_s, grant}
     limit: Any = None  # warden.core.control.limits.LimitSpec
+    review: str | None = None  # "auto": the reviewer model may resolve this rule's asks
 
 
 @dataclass(slots=True)

@@ -248,7 +248,7 @@ def compile_policy(sources: list[LayerSource], *, check_examples: bool = True) -
         approval, limit = _control_fields(rule)
         compiled_rules.append(
             CompiledRule(rule.id, Decision.parse(rule.effect), rule.reason.strip(), f"{src.path}:{parsed_line(parsed, src, i)}", src.layer, matcher,
-                         approval, limit)
+                         approval, limit, rule.review)
         )
     if problems:
         raise PolicyLoadError(problems)

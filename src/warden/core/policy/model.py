@@ -115,8 +115,18 @@ class Rule(MatchSpec):
     examples: Examples | None = None
     approval: Approval | None = Field(None, description="effect: ask only: route, approvers, quorum, expires, grant.")
     limit: RuleLimit | None = Field(None, description="A budget: `10/session` or {max, per, on_exceed}.")
+    review: Literal["auto"] | None = Field(
+        None, description="effect: ask only: the reviewer model (settings.reviewer) may approve it or escalate "
+        "to a person (docs/review.md).")
 
     _limit = field_validator("limit", mode="before")(_limit_shorthand)
+
+    @field_validator("review")
+    @classmethod
+    def _review_ask_only(cls, v: str | None, info: Any) -> str | None:
+        if v is not None and info.data.get("effect") != "ask":
+            raise ValueError("`review: auto` only applies to rules with effect: ask (a deny is never reviewed away)")
+        return v
 
     @field_validator("approval")
     @classmethod
@@ -154,6 +164,16 @@ class LoopBreaker(_Strict):
     effect: Literal["ask", "deny"] = "ask"
 
 
+class Reviewer(_Strict):
+    """The auto-review tier's model: any OpenAI-compatible chat endpoint."""
+
+    url: str = Field(pattern=r"^https?://", description="Base URL, e.g. http://127.0.0.1:8000/v1 (vLLM, Ollama).")
+    model: str = Field(min_length=1, description="The model name the endpoint serves.")
+    api_key_env: str | None = Field(None, description="Environment variable holding the API key (never the key).")
+    timeout_s: float = Field(10.0, gt=0, le=120, description="No answer by then: a person decides.")
+    max_risk: Literal["low", "medium"] = Field("low", description="The highest risk the reviewer may approve.")
+
+
 class Settings(_Strict):
     protected_branches: StrList = Field(
         default_factory=lambda: ["main", "master"], description="Branches that force-push/deletion rules guard."
@@ -165,6 +185,7 @@ class Settings(_Strict):
         None, description="Escalate the same action repeated this many times in a row in one session.")
     trusted_mcp: StrList = Field(
         default_factory=list, description="MCP servers whose results do not taint the session.")
+    reviewer: Reviewer | None = Field(None, description="The reviewer model for rules with `review: auto`.")
 
 
 LOCKABLE = ("default", "disable", "settings", "sandbox")
