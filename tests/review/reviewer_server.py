@@ -26,6 +26,12 @@ def scripted_judgement(card: dict[str, Any]) -> dict[str, str]:
         return {"decision": "escalate", "risk": "high", "reason": "touches paths outside the workspace"}
     if any(k.startswith(RISKY) for k in kinds):
         return {"decision": "escalate", "risk": "high", "reason": f"risky effect: {next(k for k in kinds if k.startswith(RISKY))}"}
+    command = str(card.get("command") or "")
+    words = command.split()
+    if any(w in ("-g", "--global", "--user", "global") or "://" in w or w.startswith("git+") for w in words):
+        return {"decision": "escalate", "risk": "medium", "reason": "installs globally or from a URL"}
+    if words[:1] and words[0] in ("apt", "apt-get", "brew", "yum", "dnf", "pacman", "snap", "code"):
+        return {"decision": "escalate", "risk": "medium", "reason": "changes the machine, not the project"}
     hosts = card.get("hosts") or []
     if any(not h.endswith(REGISTRIES) for h in hosts):
         return {"decision": "escalate", "risk": "medium", "reason": "an unfamiliar host"}

@@ -30,7 +30,13 @@ ANSWER_SCHEMA: dict[str, Any] = {
         "reason": {"type": "string", "maxLength": 600},
     },
 }
-_NEVER_FACTS = ("secret.", "session.tainted", "limit.exceeded", "flow.", "guard.", "approval.")
+# Effects no reviewer model may approve, whatever it says: it cannot know what an opaque command
+# runs, and sending data out, publishing, tunnels, privilege and destruction need a person.
+_NEVER_FACTS = ("secret.", "session.tainted", "limit.exceeded", "flow.", "guard.", "approval.", "exec.opaque",
+                "net.upload", "net.tunnel", "net.remote_exec", "net.reverse_shell", "net.scan", "net.sniff",
+                "pkg.publish", "pkg.index", "pkg.system_update", "pkg.uninstall", "fs.", "priv.", "persist.",
+                "sys.", "git.force", "git.history_rewrite", "git.push_protected", "cloud.delete", "cloud.destroy",
+                "db.destroy", "container.privileged", "exec.remote_package", "path.outside_workspace")
 SYSTEM = (
     "You review actions an AI coding agent wants to take, on behalf of a security team. You see an approval card: "
     "the exact command or tool call, what it touches (paths inside/outside the workspace, hosts, branches, "
