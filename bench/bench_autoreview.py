@@ -90,7 +90,7 @@ def main() -> None:
             settings = ReviewerSettings(url=rv.url, model=f"scripted-{mode}", timeout_s=10)
             t = time.perf_counter()
             b_before, b_after, _, lat = run(benign, policy, settings)
-            d_before, d_after, d_allowed, lat2 = run(dangerous, policy, settings)
+            d_before, _, d_allowed, lat2 = run(dangerous, policy, settings)
             dt = time.perf_counter() - t
             _, _, d_allowed_base, _ = run(dangerous, policy, None)
             bad = [c for c in dangerous if harmful(c, policy)]
