@@ -15,6 +15,9 @@ Every event is a plain JSON object with ``v`` (schema version), ``kind``, ``id``
 ``model``     one request through the model gateway: the model, the user's instruction, the plan the
               model gave, the tool calls it proposed (ids link to the hook decisions), token counts,
               what was redacted on the way out (field paths and rule ids, never values).
+``control``   the control loop changed or refused state: ``op`` (approval.request, approval.vote,
+              approval.refused, approval.expired, grant.use, kill, resume, limit.exceeded,
+              loop.break, taint, ...), ``decision_id`` when a decision caused it, ``data``.
 
 Builders are pure: the caller passes times and a ``redact`` callable (text -> redacted text),
 so the core stays free of clocks and of the secrets engine. ``uuid4`` is the one impurity
@@ -33,7 +36,7 @@ from warden.core.audit.redact import basic_redact
 from warden.core.civil import civil_from_days
 
 SCHEMA_VERSION = 1
-KINDS = frozenset({"decision", "approval", "outcome", "session", "error", "model"})
+KINDS = frozenset({"decision", "approval", "outcome", "session", "error", "model", "control"})
 SESSION_PHASES = frozenset({"start", "end", "stop"})
 
 MAX_FIELD_CHARS = 8192  # longer strings are cut (with their length and a digest) to bound the log
@@ -309,6 +312,19 @@ def model_event(*, started_at: float, session: str, actor: Mapping[str, Any] | N
     })
     if error:
         ev["error"] = sc.text(error, "/error")
+    ev["masked"] = sc.masked
+    ev["truncated"] = sc.truncated
+    return ev
+
+
+def control_event(*, op: str, started_at: float, data: Mapping[str, Any], session: str = "", tool: str = "",
+                  tool_use_id: str = "", decision_id: str = "", actor: Mapping[str, Any] | None = None,
+                  redact: Redactor | None = None, event_id: str | None = None) -> dict[str, Any]:
+    """One change (or refused change) of the control state: requests, votes, grants, kills, limits, taint."""
+    sc = _Scrubber(redact)
+    ev = _common("control", event_id or new_id(), started_at,
+                 {"session": session, "tool": tool, "tool_use_id": tool_use_id, "actor": actor}, sc)
+    ev.update({"op": op, "decision_id": decision_id, "data": sc.value(dict(data), "/data")})
     ev["masked"] = sc.masked
     ev["truncated"] = sc.truncated
     return ev

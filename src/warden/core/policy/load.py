@@ -132,7 +132,25 @@ def compile_matcher(spec: MatchSpec) -> Matcher:
         agents=compile_names(spec.actor.agent) if spec.actor and spec.actor.agent else None,
         roles=compile_names(spec.actor.role) if spec.actor and spec.actor.role else None,
         context=tuple((k, compile_names(v)) for k, v in (spec.context or {}).items()),
+        tainted=spec.tainted,
     )
+
+
+def _control_fields(rule: Any) -> tuple[dict[str, Any] | None, Any]:
+    """A rule's ``approval:`` and ``limit:`` in compiled form (already validated by the model)."""
+    from warden.core.control.approvals import parse_duration, parse_grant
+    from warden.core.control.limits import parse_limit
+
+    approval = None
+    if rule.approval is not None:
+        a = rule.approval
+        approval = {"route": a.route, "approvers": list(a.approvers.id or []) if a.approvers else [],
+                    "roles": list(a.approvers.role or []) if a.approvers else [], "quorum": a.quorum,
+                    "expires_s": parse_duration(a.expires), "grant": parse_grant(a.grant)}
+    limit = None
+    if rule.limit is not None:
+        limit = parse_limit(rule.limit.max, per=rule.limit.per, on_exceed=rule.limit.on_exceed)
+    return approval, limit
 
 
 def _digest(sources: list[LayerSource]) -> str:
@@ -234,8 +252,10 @@ def compile_policy(sources: list[LayerSource], *, check_examples: bool = True) -
         if rule.is_empty():
             problems.append(Problem(src.path, parsed_line(parsed, src, i), f"rule {rule.id!r} has no match fields; it would match everything — add tool: or another field"))
             continue
+        approval, limit = _control_fields(rule)
         compiled_rules.append(
-            CompiledRule(rule.id, Decision.parse(rule.effect), rule.reason.strip(), f"{src.path}:{parsed_line(parsed, src, i)}", src.layer, matcher)
+            CompiledRule(rule.id, Decision.parse(rule.effect), rule.reason.strip(), f"{src.path}:{parsed_line(parsed, src, i)}", src.layer, matcher,
+                         approval, limit, rule.review)
         )
     if problems:
         raise PolicyLoadError(problems)
