@@ -311,3 +311,10 @@ def test_labelled_history_cases(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
             if bool(s.summary()["findings"]) != (label == "positive"):
                 wrong.append(f"{label}/{name}")
     assert wrong == []
+
+
+def test_a_repository_without_commits_is_clean_with_a_notice(tmp_path: Path, env: dict[str, str]) -> None:
+    r = Repo(tmp_path / "r", env)
+    (r.root / "a.env").write_text(f"TOKEN={GH}\n")  # in the work tree only: not history
+    code, doc, err = scan(["--git", str(r.root)], env)
+    assert code == 0 and doc["findings"] == [] and "no commits yet" in err

@@ -189,6 +189,10 @@ def scan_history(repo: str, ruleset: Ruleset, opts: HistoryOptions | None = None
             "(repository)", notice="shallow clone: commits before the clone depth are not there to scan, and the "
             "oldest commit present shows its whole tree as added; fetch full history (git fetch --unshallow, or "
             "actions/checkout with fetch-depth: 0) for a complete scan"))
+    if not opts.rev_range and not opts.all_refs and _git(repo, "rev-parse", "--verify", "-q", "HEAD").returncode:
+        if _git(repo, "rev-parse", "--git-dir").returncode == 0:  # a repository with no commit yet
+            out.results.append(FileResult("(repository)", notice="no commits yet: nothing in history to scan"))
+            return out
     argv = git_log_argv(repo, opts)
     n = count_commits(repo, opts)
     workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
