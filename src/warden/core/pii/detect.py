@@ -115,6 +115,19 @@ _PHI = _re.compile(r"(?i)(?:\bmrn\b|medical record(?: number| no\.?| #)?|patient
                    r"(?:\bicd-?10\b|diagnosis(?: code)?)[\s:#=\"']{0,4}([A-TV-Z]\d{2}(?:\.\d{1,4})?)")
 
 
+# Cheap first looks (one linear search each): most text an agent handles has no candidate at all.
+_HAS_CARD = _re.compile(r"\d(?:[ -]?\d){12}")
+_HAS_SSN = _re.compile(r"\d{3}[- ]\d{2}[- ]\d{4}|(?i:ssn|social sec|soc\.? ?sec)")
+_HAS_NID = _re.compile(r"\d{7}|\d{3}\.\d{3}\.|[A-Z]{6}\d{2}|\d{4} \d{4} \d{4}|(?i:\bsin\b|social ins|\bnir\b|"
+                       r"s[ée]curit[ée] sociale|aadhaar|\bcpf\b|\bbsn\b)")
+
+
+# Every value of the default kinds has at least seven digits (a codice fiscale has exactly seven), and
+# counting digits is one C-speed pass: the audit redactor runs on every field of every event.
+_DIGITS = {ord(c): None for c in "0123456789"}
+_DEFAULT_KINDS = frozenset({"card", "ssn", "national_id"})
+
+
 def _finditer(rx: object, text: str) -> Iterable[object]:
     for i, m in enumerate(rx.finditer(text)):  # type: ignore[attr-defined]
         if i >= MAX_CANDIDATES:
@@ -123,6 +136,8 @@ def _finditer(rx: object, text: str) -> Iterable[object]:
 
 
 def _cards(text: str) -> Iterable[PiiFinding]:
+    if not _HAS_CARD.search(text):
+        return
     for m in _finditer(_CARD, text):
         raw = m.group(1)
         digits = raw.replace(" ", "").replace("-", "")
@@ -148,6 +163,8 @@ def _ibans(text: str) -> Iterable[PiiFinding]:
 
 
 def _ssns(text: str) -> Iterable[PiiFinding]:
+    if not _HAS_SSN.search(text):
+        return
     for m in _finditer(_SSN, text):
         area, sep1, group, sep2, serial = m.group(1), m.group(2), m.group(3), m.group(4), m.group(5)
         if sep1 != sep2 or _bad_ssn(area, group, serial):
@@ -165,6 +182,8 @@ def _bad_ssn(area: str, group: str, serial: str) -> bool:
 
 
 def _national_ids(text: str) -> Iterable[PiiFinding]:
+    if not _HAS_NID.search(text):
+        return
     from stdnum import verhoeff
     from stdnum.br import cpf
     from stdnum.ca import sin
@@ -255,6 +274,8 @@ def _phi(text: str) -> Iterable[PiiFinding]:
 def scan_pii(text: str, kinds: Iterable[str] = KINDS, region: str = "US") -> list[PiiFinding]:
     """Every personal-data finding in ``text`` for the given kinds, sorted, overlaps resolved (first wins)."""
     want = set(kinds)
+    if want <= _DEFAULT_KINDS and len(text) - len(text.translate(_DIGITS)) < 7:
+        return []
     found: list[PiiFinding] = []
     if "card" in want:
         found += _cards(text)
