@@ -30,9 +30,7 @@ def redactor_for(home: str | os.PathLike[str], pii_kinds: tuple[str, ...] | None
 
     def redact_text(text: str) -> str:
         out = redact(text, key).text
-        if len(out) >= 9 and any(c.isdigit() for c in out):  # every default kind has digits
-            out = redact_pii(out, key, kinds)[0]
-        elif len(out) >= 9 and len(kinds) > len(DEFAULT_REDACT):
+        if (len(out) >= 9 and any(c.isdigit() for c in out)) or (len(out) >= 9 and len(kinds) > len(DEFAULT_REDACT)):  # every default kind has digits
             out = redact_pii(out, key, kinds)[0]
         return out
 

@@ -27,11 +27,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
 
-try:
-    import re2 as _re  # linear time: no input can make a pattern backtrack
-except ImportError:  # pragma: no cover - google-re2 is a hard dependency
-    import re as _re  # type: ignore[no-redef]
+# Stdlib regexes, on purpose: every quantifier below is bounded, so each match attempt does a bounded
+# amount of work and a scan is linear in the text (house rule 7: RE2 or bounded patterns). RE2's Python
+# wrapper turns each match's byte offsets into character offsets by rescanning, which made a scan of a
+# record-dense export quadratic.
+import re as _re
 
 KINDS = ("card", "iban", "ssn", "national_id", "phone", "email", "dob", "phi")
 MAX_CANDIDATES = 100_000
@@ -106,7 +109,7 @@ _CONTEXT_ID = _re.compile(r"(?i)(sin|social insurance(?: number)?|nir|num[ée]ro
                           r"[\s:#=\"']{0,4}([0-9][0-9 .\-]{8,20}[0-9])")
 _PHONE = _re.compile(r"(?:^|[^\w.+\-/:])(\+\d{1,3}[ .\-]?(?:\(\d{1,4}\)[ .\-]?)?\d{1,4}(?:[ .\-]?\d{2,4}){1,4}|"
                      r"\(\d{3}\)[ .\-]?\d{3}[ .\-]\d{4}|\d{3}[.\- ]\d{3}[.\- ]\d{4})(?:$|[^\w.\-/:])")
-_EMAIL = _re.compile(r"(?:^|[^\w.+\-])([A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63})*\.[A-Za-z]{2,24})"
+_EMAIL = _re.compile(r"(?:^|[^\w.+\-])([A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){0,8}\.[A-Za-z]{2,24})"
                      r"(?:$|[^\w\-])")
 _DOB = _re.compile(r"(?i)(?:\bdob\b|date of birth|birth ?date|birthday|\bborn(?: on)?\b|geburtsdatum|fecha de nacimiento|"
                    r"date de naissance)[\s:=\"'()a-z]{0,12}?(\d{4}-\d{2}-\d{2}|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}|"
@@ -115,11 +118,31 @@ _PHI = _re.compile(r"(?i)(?:\bmrn\b|medical record(?: number| no\.?| #)?|patient
                    r"(?:\bicd-?10\b|diagnosis(?: code)?)[\s:#=\"']{0,4}([A-TV-Z]\d{2}(?:\.\d{1,4})?)")
 
 
-# Cheap first looks (one linear search each): most text an agent handles has no candidate at all.
+# Cheap first looks: most text an agent handles has no candidate at all.
 _HAS_CARD = _re.compile(r"\d(?:[ -]?\d){12}")
 _HAS_SSN = _re.compile(r"\d{3}[- ]\d{2}[- ]\d{4}|(?i:ssn|social sec|soc\.? ?sec)")
 _HAS_NID = _re.compile(r"\d{7}|\d{3}\.\d{3}\.|[A-Z]{6}\d{2}|\d{4} \d{4} \d{4}|(?i:\bsin\b|social ins|\bnir\b|"
                        r"s[ée]curit[ée] sociale|aadhaar|\bcpf\b|\bbsn\b)")
+
+
+def _stdnum() -> Any:
+    """The python-stdnum validators, imported once (they stay out of the import path until needed)."""
+    global _STDNUM
+    if _STDNUM is None:
+        from stdnum import iban, verhoeff
+        from stdnum.br import cpf
+        from stdnum.ca import sin
+        from stdnum.es import dni, nie
+        from stdnum.fr import nir
+        from stdnum.it import codicefiscale
+        from stdnum.nl import bsn
+
+        _STDNUM = SimpleNamespace(iban=iban, verhoeff=verhoeff, cpf=cpf, sin=sin, dni=dni, nie=nie, nir=nir,
+                                  codicefiscale=codicefiscale, bsn=bsn)
+    return _STDNUM
+
+
+_STDNUM: Any = None
 
 
 # Every value of the default kinds has at least seven digits (a codice fiscale has exactly seven), and
@@ -154,8 +177,7 @@ def _cards(text: str) -> Iterable[PiiFinding]:
 
 
 def _ibans(text: str) -> Iterable[PiiFinding]:
-    from stdnum import iban
-
+    iban = _stdnum().iban
     for m in _finditer(_IBAN, text):
         value = m.group(1)
         if iban.is_valid(value):
@@ -184,20 +206,12 @@ def _bad_ssn(area: str, group: str, serial: str) -> bool:
 def _national_ids(text: str) -> Iterable[PiiFinding]:
     if not _HAS_NID.search(text):
         return
-    from stdnum import verhoeff
-    from stdnum.br import cpf
-    from stdnum.ca import sin
-    from stdnum.es import dni, nie
-    from stdnum.fr import nir
-    from stdnum.it import codicefiscale
-
+    sn = _stdnum()
+    verhoeff, cpf, sin, dni, nie, nir = sn.verhoeff, sn.cpf, sn.sin, sn.dni, sn.nie, sn.nir
     for m in _finditer(_ESDNI, text):
         v = m.group(1).replace("-", "").replace(" ", "")
         if (dni.is_valid(v) or nie.is_valid(v)) and len(set(v[:-1].lstrip("XYZ"))) > 2:
             yield PiiFinding("national_id", m.start(1), m.end(1), "es-dni")
-    for m in _finditer(_ITCF, text):
-        if codicefiscale.is_valid(m.group(1)):
-            yield PiiFinding("national_id", m.start(1), m.end(1), "it-codicefiscale")
     for m in _finditer(_BRCPF, text):
         if cpf.is_valid(m.group(1)):
             yield PiiFinding("national_id", m.start(1), m.end(1), "br-cpf")
@@ -222,9 +236,7 @@ def _national_ids(text: str) -> Iterable[PiiFinding]:
             if len(d) == 12 and verhoeff.is_valid(d):
                 yield PiiFinding("national_id", m.start(2), m.end(2), "in-aadhaar")
         if word == "bsn":
-            from stdnum.nl import bsn
-
-            if bsn.is_valid(value):
+            if sn.bsn.is_valid(value):
                 yield PiiFinding("national_id", m.start(2), m.end(2), "nl-bsn")
 
 
@@ -271,33 +283,67 @@ def _phi(text: str) -> Iterable[PiiFinding]:
         yield PiiFinding("phi", m.start(g), m.end(g), "mrn" if g == 1 else "icd10")
 
 
+_RUN = _re.compile(r"\d[\d .\-/()]{5,40}\d")  # where every digit-bearing value can be (>= 7 chars)
+_LEFT, _RIGHT = 64, 24  # context kept around a run: labels like "date of birth:" or "SSN" sit on its left
+
+
+def _windows(text: str) -> list[tuple[int, int]]:
+    """Merged spans around digit runs: the detectors run there only, so text without numbers costs one
+    pass of a simple pattern, and a scan stays linear however dense the records are."""
+    spans: list[tuple[int, int]] = []
+    for m in _RUN.finditer(text):
+        a, b = max(0, m.start() - _LEFT), min(len(text), m.end() + _RIGHT)
+        if spans and a <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], b))
+        else:
+            spans.append((a, b))
+    return spans
+
+
+def _email_windows(text: str) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    i = text.find("@")
+    while i >= 0 and len(spans) < MAX_CANDIDATES:
+        a, b = max(0, i - 70), min(len(text), i + 260)
+        if spans and a <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], b)
+        else:
+            spans.append((a, b))
+        i = text.find("@", b)
+    return spans
+
+
+def _in(spans: list[tuple[int, int]], text: str, detect: Any) -> Iterable[PiiFinding]:
+    for a, b in spans:
+        for f in detect(text[a:b]):
+            yield PiiFinding(f.kind, f.start + a, f.end + a, f.detail)
+
+
 def scan_pii(text: str, kinds: Iterable[str] = KINDS, region: str = "US") -> list[PiiFinding]:
     """Every personal-data finding in ``text`` for the given kinds, sorted, overlaps resolved (first wins)."""
     want = set(kinds)
     if want <= _DEFAULT_KINDS and len(text) - len(text.translate(_DIGITS)) < 7:
         return []
     found: list[PiiFinding] = []
-    if "card" in want:
-        found += _cards(text)
-    if "iban" in want:
-        found += _ibans(text)
-    if "ssn" in want:
-        found += _ssns(text)
-    if "national_id" in want:
-        found += _national_ids(text)
-    if "phone" in want:
-        found += _phones(text, region)
+    digit_kinds = want & {"card", "iban", "ssn", "national_id", "phone", "dob", "phi"}
+    if digit_kinds:
+        spans = _windows(text)
+        for kind, detect in (("card", _cards), ("iban", _ibans), ("ssn", _ssns), ("national_id", _national_ids),
+                             ("phone", lambda t: _phones(t, region)), ("dob", _dobs)):
+            if kind in want:
+                found += _in(spans, text, detect)
+        if "national_id" in want:  # an Italian codice fiscale has no seven-digit run: its own pass
+            found += (PiiFinding("national_id", m.start(1), m.end(1), "it-codicefiscale")
+                      for m in _finditer(_ITCF, text) if _stdnum().codicefiscale.is_valid(m.group(1)))
+        if "phi" in want:
+            found += _phi(text)
     if "email" in want:
-        found += _emails(text)
-    if "dob" in want:
-        found += _dobs(text)
-    if "phi" in want:
-        found += _phi(text)
+        found += _in(_email_windows(text), text, _emails)
     found.sort(key=lambda f: (f.start, -(f.end - f.start)))
     out: list[PiiFinding] = []
     end = -1
     for f in found:
-        if f.start >= end:
+        if f.start >= end and (not out or (f.start, f.end) != (out[-1].start, out[-1].end)):
             out.append(f)
             end = f.end
     return out

@@ -204,6 +204,9 @@ class DataPolicy(_Strict):
     paths: dict[str, StrList] = Field(default_factory=dict, description="Class -> path globs (like rule paths).")
     hosts: dict[str, StrList] = Field(default_factory=dict, description="Class -> host globs whose content it is.")
     mcp: dict[str, str] = Field(default_factory=dict, description="MCP server -> class of what it returns.")
+    owners: dict[str, str] = Field(default_factory=dict, description="Connector (MCP server, tool glob) -> the "
+                                   "team or person who owns it and answers for its data (shown in verdicts and "
+                                   "the Action BOM).")
     tools: dict[str, str] = Field(default_factory=dict, description="Tool name glob -> class of what it returns.")
     content: dict[str, str] = Field(default_factory=dict, description="Detected kind (card, iban, ssn, national_id, "
                                     "phone, email, dob, phi, secret) -> class.")
