@@ -57,7 +57,7 @@ def score(docs, scan) -> dict[str, tuple[float, float]]:
         want = {(k, v) for k, v in truth}
         for k, v in found:
             per[k][0 if (k, v) in want else 1] += 1
-        for k, v in want - found:
+        for k, _v in want - found:
             per[k][2] += 1
     return {k: (tp / max(1, tp + fp), tp / max(1, tp + fn)) for k, (tp, fp, fn) in per.items()}
 
