@@ -48,8 +48,10 @@ def server(dev: bool, db: str | None, listen: str, policy_file: str | None, work
     if db:
         if not db.startswith(("postgresql://", "postgres://")):
             fail("--db takes a postgresql:// URL; without it the server uses SQLite under $WARDEN_HOME")
-        sep = "&" if "?" in db else "?"
-        state_url, audit_url, keys_url = f"{db}{sep}schema=warden_state", db, f"{db}{sep}schema=warden_server"
+        base, _, query = db.partition("?")
+        schema = next((kv[7:] for kv in query.split("&") if kv.startswith("schema=")), "warden")
+        # one database, three schemas: control state, evidence, keys (?schema=NAME picks the prefix)
+        state_url, audit_url, keys_url = (f"{base}?schema={schema}_{part}" for part in ("state", "audit", "server"))
     config = ServerConfig(home=home, state_url=state_url, audit_url=audit_url, keys_url=keys_url,
                           policy_file=policy_file, workspace=str(home))
     if dev:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,12 +57,15 @@ class Server:
         env = dict(config.environ)
         if config.audit_url:
             env["WARDEN_AUDIT_DB"] = config.audit_url
+        if config.state_url:  # the gateway's decisions queue into the same store the API votes in
+            env["WARDEN_STATE_DB"] = config.state_url
         self.env = env
         self.state = open_state(config.home, config.state_url, environ=env)
         self.recorder = open_recorder(str(config.home), env)
         self.keys = KeyStore(config.keys_url or str(config.home / "server.db"))
         self.counters = {"decisions": 0, "events_ingested": 0, "events_replayed": 0, "refused_requests": 0}
         self.started = time.time()
+        self._local = threading.local()  # one warm gateway per worker thread (policy, recorder, state)
 
     # -- auth ----------------------------------------------------------------------------------
     def principal(self, request: Request) -> Principal:
@@ -100,12 +104,14 @@ class Server:
         # the key says who is asking; a payload cannot claim to be someone else
         payload["actor"] = {**actor, "id": who.owner if who.role == "agent" else actor.get("id", who.owner)}
         payload.setdefault("cwd", self.config.workspace or str(self.config.home))
-        gw = Gateway(cwd=self.config.workspace or str(self.config.home), policy_file=self.config.policy_file,
-                     home=self.config.home, environ=self.env, audit=True)
-        try:
-            verdict = gw.decide_payload(payload)
-        finally:
-            gw.close()
+        gw = getattr(self._local, "gateway", None)
+        if gw is None or time.monotonic() - self._local.born > 5.0:  # re-read the policy every few seconds
+            if gw is not None:
+                gw.close()
+            gw = Gateway(cwd=self.config.workspace or str(self.config.home), policy_file=self.config.policy_file,
+                         home=self.config.home, environ=self.env, audit=True)
+            self._local.gateway, self._local.born = gw, time.monotonic()
+        verdict = gw.decide_payload(payload)
         self.counters["decisions"] += 1
         return verdict.to_json()
 
