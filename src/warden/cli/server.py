@@ -64,6 +64,13 @@ def server(dev: bool, db: str | None, listen: str, policy_file: str | None, work
                    f"http://{host}:{port}/v1/keys", err=True)
     import uvicorn
 
+    if workers > 1:  # separate processes: each builds the app from the same config
+        os.environ["WARDEN_SERVER_CONFIG"] = json.dumps({
+            "home": str(home), "state_url": state_url, "audit_url": audit_url, "keys_url": keys_url,
+            "policy_file": policy_file, "workspace": str(home)})
+        uvicorn.run("warden.server.app:app_from_env", factory=True, workers=workers, host=host, port=int(port),
+                    log_level="warning", access_log=False)
+        return
     app = create_app(config)
     uvicorn.run(app, host=host, port=int(port), log_level="warning", access_log=False)
 

@@ -107,9 +107,11 @@ class Server:
         gw = getattr(self._local, "gateway", None)
         if gw is None or time.monotonic() - self._local.born > 5.0:  # re-read the policy every few seconds
             if gw is not None:
+                gw._recorder = None  # shared: not this gateway's to close
                 gw.close()
             gw = Gateway(cwd=self.config.workspace or str(self.config.home), policy_file=self.config.policy_file,
                          home=self.config.home, environ=self.env, audit=True)
+            gw._recorder = self.recorder  # one thread-safe recorder: concurrent decisions share a commit
             self._local.gateway, self._local.born = gw, time.monotonic()
         verdict = gw.decide_payload(payload)
         self.counters["decisions"] += 1
@@ -120,15 +122,20 @@ class Server:
 
         accepted, replayed, refused = 0, 0, []
         batch = []
+        valid = []
         for i, ev in enumerate(events):
             try:
                 validate_event(ev)
             except (TypeError, ValueError) as exc:
                 refused.append({"index": i, "error": str(exc)})
                 continue
-            if not self.keys.first_ingest(str(ev["id"]), machine):
+            valid.append(ev)
+        fresh = self.keys.first_ingest_many([str(ev["id"]) for ev in valid], machine)
+        for ev in valid:
+            if str(ev["id"]) not in fresh:
                 replayed += 1
                 continue
+            fresh.discard(str(ev["id"]))  # the same id twice in one batch counts once
             stamped = dict(ev)
             stamped["origin"] = {"machine": machine, "key": who.key_id, "owner": who.owner}
             batch.append(stamped)
@@ -344,3 +351,11 @@ def create_app(config: ServerConfig) -> FastAPI:
         return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
 
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app for uvicorn worker processes (``--workers N``): the config comes in $WARDEN_SERVER_CONFIG."""
+    raw = json.loads(os.environ["WARDEN_SERVER_CONFIG"])
+    return create_app(ServerConfig(home=Path(raw["home"]), state_url=raw.get("state_url"), audit_url=raw.get("audit_url"),
+                                   keys_url=raw.get("keys_url"), policy_file=raw.get("policy_file"),
+                                   workspace=raw.get("workspace", "")))

@@ -156,6 +156,32 @@ class KeyStore:
         except Exception:  # noqa: BLE001 — unique violation: a replay
             return False
 
+    def first_ingest_many(self, event_ids: list[str], machine: str) -> set[str]:
+        """The ids seen for the first time, recorded in one transaction (a batch costs one commit)."""
+        if not event_ids:
+            return set()
+        now = time.time()
+        with self._lock:
+            if self.pg:
+                with self._db.transaction():
+                    cur = self._db.execute(
+                        "INSERT INTO ingested (event_id, machine, at) SELECT x, %s, %s FROM unnest(%s::text[]) AS x "
+                        "ON CONFLICT (event_id) DO NOTHING RETURNING event_id", (machine, now, list(event_ids)))
+                    return {r[0] for r in cur.fetchall()}
+            fresh: set[str] = set()
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for eid in dict.fromkeys(event_ids):
+                    cur = self._db.execute("INSERT OR IGNORE INTO ingested (event_id, machine, at) VALUES (?, ?, ?)",
+                                           (eid, machine, now))
+                    if cur.rowcount:
+                        fresh.add(eid)
+                self._db.execute("COMMIT")
+            except Exception:
+                self._db.execute("ROLLBACK")
+                raise
+            return fresh
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
