@@ -124,3 +124,32 @@ def render(inv, fmt: str) -> str:
     from warden.core.inventory.report.markdown import text_summary
 
     return text_summary(inv)
+
+
+def evidence_report(paths: list[str], *, db: str | None, home: str | None, out: str | None, as_json: bool) -> None:
+    """`warden evidence --inventory`: every path of the map with what the audit log shows for it."""
+    import json
+
+    from warden.adapters.inventory.audit_join import join_audit
+    from warden.adapters.inventory.scan import inventory as build
+    from warden.cli.common import gateway
+
+    gw = gateway(None, None, audit=False)
+    try:
+        inv = build(paths, gateway=gw)
+    finally:
+        gw.close()
+    environ = dict(os.environ)
+    try:
+        result = join_audit(inv, environ, db=db, home=home)
+    except Exception as exc:
+        fail(f"cannot read the audit log: {exc}", "point --db / --home at the log, or record some decisions first")
+    from warden.core.inventory.report.evidence import evidence_markdown
+
+    text = json.dumps(result, indent=2, default=list) if as_json else evidence_markdown(inv, result)
+    if out:
+        Path(out).write_text(text + "\n", encoding="utf-8")
+        click.echo(f"wrote {out}: {len(result['paths'])} paths with events, {result['unmapped_total']} events on no "
+                   f"mapped path, {result['events_read']} events read", err=True)
+    else:
+        sys.stdout.write(text + "\n")

@@ -84,6 +84,7 @@ class Edge:
     note: str = ""
     classification: str = ""
     verdict: dict[str, Any] = field(default_factory=dict)  # decision, reason, rules (ids) from the engine
+    observed: dict[str, Any] = field(default_factory=dict)  # what the audit log shows for it (--audit)
 
     @property
     def id(self) -> str:
@@ -96,7 +97,8 @@ class Edge:
                 "repo": self.repo, "where": self.where.to_json() if self.where else None,
                 "owner": self.owner or None, "controls": self.controls, "native": self.native or None,
                 "classification": self.classification, "verdict": self.verdict or None,
-                "probe": self.probe, "direct": self.direct, "note": self.note or None}
+                "probe": self.probe, "direct": self.direct, "note": self.note or None,
+                **({"observed": self.observed} if self.observed else {})}
 
 
 @dataclass(slots=True)
