@@ -83,8 +83,10 @@ def _unique_name(root: Path, taken: set[str]) -> str:
 class Scanner:
     """Builds one :class:`Inventory` from repositories, the user's home and the managed settings."""
 
-    def __init__(self, gateway: Any, *, policy_file: str | None = None) -> None:
+    def __init__(self, gateway: Any, *, policy_file: str | None = None,
+                 managed_roots: Mapping[str, str] | None = None) -> None:
         self.gateway = gateway
+        self.managed_roots = MANAGED_ROOTS if managed_roots is None else managed_roots
         self.policy_file = policy_file
         self.inv = Inventory()
         self.roots: dict[str, str] = {}
@@ -116,7 +118,7 @@ class Scanner:
         self._names.add("~")
         self._run(Scope(RepoFiles(home, "~", self.inv, walk=False), "user"))
         self.roots["~"] = home
-        for root in MANAGED_ROOTS.values():
+        for root in self.managed_roots.values():
             if os.path.isdir(root):
                 self._run(Scope(RepoFiles(root, "~", self.inv, walk=False), "managed"))
         self.inv.repos.append({"name": "~", "root": home, "default_branch": "", "policy": None, "files_indexed": 0})
@@ -149,8 +151,8 @@ class Scanner:
 
 
 def inventory(paths: list[str], *, recursive: bool = False, user_home: str | None = None, gateway: Any,
-              policy_file: str | None = None) -> Inventory:
-    scanner = Scanner(gateway, policy_file=policy_file)
+              policy_file: str | None = None, managed_roots: Mapping[str, str] | None = None) -> Inventory:
+    scanner = Scanner(gateway, policy_file=policy_file, managed_roots=managed_roots)
     if user_home:
         scanner.add_user(user_home)
     for p in paths:

@@ -48,8 +48,7 @@ def _inside(path: str, root: str) -> bool:
 
 
 def _match(inv: Inventory, repo: str, agent: str, tool: str, action: str, key: str) -> Edge | None:
-    """The path an event took: same action and target, else same action, else (a shell command) the
-    agent's shell path — preferring the agent on the checkout over agents run from CI."""
+    """The path an event took: same action and target, else (a shell command) the agent's shell path — preferring the agent on the checkout over agents run from CI."""
     candidates = []
     for e in inv.edges.values():
         node = inv.nodes.get(e.source)
@@ -60,8 +59,6 @@ def _match(inv: Inventory, repo: str, agent: str, tool: str, action: str, key: s
         exact_target = bool(key) and (e.target.endswith(":" + key) or e.target == f"target:{key}")
         if e.action == action and (exact_target or not key):
             rank = 0
-        elif e.action == action and action != "call-tool":
-            rank = 1
         elif tool == "Bash" and e.action == "run-shell":
             rank = 2
         else:
