@@ -58,7 +58,7 @@ def test_user_hook_governs_project_agent_only_with_user_scan(tmp_path):
     home = make_repo(tmp_path / "home", {".claude/settings.json": json.dumps({"hooks": WARDEN_HOOK})}, git=False)
     assert edge(scan(repo), "claude-code", "push").classification == "ungoverned"
     inv = scan(repo, user_home=home)
-    project_push = [e for e in inv.edges.values() if e.repo == "repo" and e.action == "push"][0]
+    project_push = next(e for e in inv.edges.values() if e.repo == "repo" and e.action == "push")
     assert project_push.classification == "approval-required"
     assert project_push.controls == ["warden-hook:claude-code (user settings)"]
     assert not inv.meta["notes"]

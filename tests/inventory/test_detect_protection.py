@@ -26,5 +26,5 @@ def test_declared_rulesets_and_probot_settings(tmp_path):
                            "rules": ["non_fast_forward", "pull_request"]}
     assert declared[1]["enforcement"] == "probot-settings"
     assert "no-codeowners" not in rules(inv)
-    note = [f for f in inv.findings if f.rule == "protection-not-visible"][0]
+    note = next(f for f in inv.findings if f.rule == "protection-not-visible")
     assert ".github/rulesets/main.json" in note.message

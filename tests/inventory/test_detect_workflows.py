@@ -82,7 +82,7 @@ def test_paths_of_an_agent_job(tmp_path):
     inv = scan(make_repo(tmp_path / "repo", {".github/workflows/agent.yml": COMMENT_AGENT}))
     agent = "claude-code (agent.yml/agent)"
     t = triples(inv)
-    assert {f"any commenter -trigger-> .github/workflows/agent.yml", f".github/workflows/agent.yml -trigger-> {agent}",
+    assert {"any commenter -trigger-> .github/workflows/agent.yml", f".github/workflows/agent.yml -trigger-> {agent}",
             f"{agent} -push-> default branch", f"{agent} -open-pr-> pull requests",
             f"{agent} -use-credential-> ANTHROPIC_API_KEY", f"{agent} -publish-> npm registry"} <= t
     pub = edge(inv, agent, "publish")

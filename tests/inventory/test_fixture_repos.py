@@ -44,7 +44,7 @@ def test_monorepo_headline_finding(tmp_path):
     repo = tmp_path / "monorepo"
     shutil.copytree(FIXTURES / "monorepo", repo)
     inv = scan(repo)
-    f = [f for f in inv.findings if f.rule == "agent-untrusted-trigger"][0]
+    f = next(f for f in inv.findings if f.rule == "agent-untrusted-trigger")
     assert f.severity == "critical"
     assert "any commenter" in f.title and "contents: write" in f.title and "VERCEL_TOKEN" not in f.title
     assert "AWS_DEPLOY_KEY" in f.title and "PaaS deploy" in f.title

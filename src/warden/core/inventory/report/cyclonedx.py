@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 from typing import Any
-from urllib.parse import quote
 
 from warden.core.inventory.model import Inventory
 from warden.core.inventory.report.common import name
@@ -22,11 +21,16 @@ def _props(pairs: dict[str, Any]) -> list[dict[str, str]]:
     return [{"name": f"warden:{k}", "value": str(v)} for k, v in pairs.items() if v not in (None, "", [], {})]
 
 
+def ref(node_id: str) -> str:
+    """Short bom-refs: data flows name their ends by IRI, and the schema's IRI check costs time per character."""
+    return "n-" + hashlib.sha256(node_id.encode()).hexdigest()[:10]
+
+
 def cyclonedx(inv: Inventory) -> dict[str, Any]:
     serial = _uuid(inv)
 
-    def link(ref: str) -> str:  # data flows name their ends by URL; a BOM-Link points into this BOM
-        return f"urn:cdx:{serial[len('urn:uuid:'):]}/1#{quote(ref, safe='')}"
+    def link(node_id: str) -> str:  # a BOM-Link points into this BOM
+        return f"urn:cdx:{serial[len('urn:uuid:'):]}/1#{ref(node_id)}"
 
     flows: dict[str, list[dict[str, Any]]] = {}
     for e in inv.edges.values():
@@ -35,7 +39,7 @@ def cyclonedx(inv: Inventory) -> dict[str, Any]:
                 + (f" using {cred.name} ({e.authority})" if cred else "") + f"; classification {e.classification}"
                 + (f"; Warden would {e.verdict['decision']}" if e.verdict else "") + (f"; owner {e.owner}" if e.owner else ""))
         flow: dict[str, Any] = {"flow": "outbound", "classification": e.action, "name": e.id, "description": desc,
-                                "source": [link(e.source)], "destination": [link(e.target)]}
+                                "destination": [link(e.target)]}
         if e.owner:
             flow["governance"] = {"owners": [{"contact": {"name": o}} for o in e.owner.split()]}
         flows.setdefault(e.source, []).append(flow)
@@ -44,7 +48,7 @@ def cyclonedx(inv: Inventory) -> dict[str, Any]:
         if n.kind not in SERVICE_KINDS:
             continue
         d = n.detail
-        svc: dict[str, Any] = {"bom-ref": n.id, "name": n.name, "group": n.repo, "description": f"{n.kind} in {n.repo}"}
+        svc: dict[str, Any] = {"bom-ref": ref(n.id), "name": n.name, "group": n.repo, "description": f"{n.kind} in {n.repo}"}
         if d.get("url"):
             svc["endpoints"] = [d["url"]]
         if n.kind == "tool" and d.get("type") == "mcp-server":
@@ -54,7 +58,7 @@ def cyclonedx(inv: Inventory) -> dict[str, Any]:
             svc["x-trust-boundary"] = True
         if n.id in flows:
             svc["data"] = flows[n.id]
-        props = _props({"kind": n.kind, "where": str(n.where) if n.where else "",
+        props = _props({"id": n.id, "kind": n.kind, "where": str(n.where) if n.where else "",
                         **{k: v for k, v in d.items() if isinstance(v, (str, int, bool)) and k not in ("url",)}})
         for e in inv.edges_from(n.id):
             props.append({"name": f"warden:path:{e.id}", "value": f"{e.action} -> {e.target} [{e.classification}]"})
@@ -65,11 +69,11 @@ def cyclonedx(inv: Inventory) -> dict[str, Any]:
     for n in sorted(inv.nodes.values(), key=lambda n: n.id):
         if n.kind != "credential":
             continue
-        components.append({"type": "cryptographic-asset", "bom-ref": n.id, "name": n.name, "group": n.repo,
+        components.append({"type": "cryptographic-asset", "bom-ref": ref(n.id), "name": n.name, "group": n.repo,
                            "description": n.detail.get("source", ""),
                            "cryptoProperties": {"assetType": "related-crypto-material",
                                                 "relatedCryptoMaterialProperties": {"type": "token" if "token" in n.name.lower() else "secret-key"}},
-                           "properties": _props({"authority": n.detail.get("authority")})})
+                           "properties": _props({"id": n.id, "authority": n.detail.get("authority")})})
     deps: dict[str, set[str]] = {}
     for e in inv.edges.values():
         deps.setdefault(e.source, set()).add(e.target)
@@ -85,7 +89,7 @@ def cyclonedx(inv: Inventory) -> dict[str, Any]:
                              "description": f["title"], "detail": f["message"],
                              "properties": _props({"repo": f["repo"], "where": (f["where"] or {}).get("path", "")})}
         if affected:
-            v["affects"] = [{"ref": a} for a in affected]
+            v["affects"] = [{"ref": ref(a)} for a in affected]
         vulns.append(v)
     from_meta = str(inv.meta.get("generator", "warden")).split(" ")
     bom: dict[str, Any] = {
@@ -99,7 +103,7 @@ def cyclonedx(inv: Inventory) -> dict[str, Any]:
                      "properties": _props({f"repo:{r['name']}": r["root"] for r in inv.repos})},
         "services": services,
         "components": components,
-        "dependencies": [{"ref": s, "dependsOn": sorted(t & refs)} for s, t in sorted(deps.items()) if s in refs],
+        "dependencies": [{"ref": ref(s), "dependsOn": sorted(ref(x) for x in t & refs)} for s, t in sorted(deps.items()) if s in refs],
     }
     if vulns:
         bom["vulnerabilities"] = vulns
