@@ -90,6 +90,11 @@ class Gateway:
             raise cached
         return cached
 
+    def use_policy(self, workspace: str, policy: Any) -> None:
+        """Decide for this workspace with an already compiled policy (the inventory compiles each
+        distinct set of policy texts once, however many checkouts share it)."""
+        self._policies[workspace] = policy
+
     @property
     def policy(self):
         return self.policy_for(self.workspace_for(self.cwd))

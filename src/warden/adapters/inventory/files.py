@@ -53,6 +53,18 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(out) + r"\Z")
 
 
+_ALIAS_LIKE = re.compile(r"(?:^|[\s\[{,:-])\*[^\s,\]}]")
+_FAST_LOADER = getattr(yaml, "CSafeLoader", None)
+
+
+def load_yaml(text: str) -> Any:
+    """libyaml's parser when the text cannot hold many aliases (the common case); otherwise the
+    pure-Python loader that counts every alias and refuses a bomb before anything walks it."""
+    if _FAST_LOADER is not None and len(_ALIAS_LIKE.findall(text)) <= MAX_YAML_ALIASES:
+        return yaml.load(text, Loader=_FAST_LOADER)  # noqa: S506 - libyaml's SafeLoader
+    return yaml.load(text, Loader=_BoundedLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 class _BoundedLoader(yaml.SafeLoader):
     """SafeLoader that refuses documents with too many aliases."""
 
@@ -248,7 +260,7 @@ class RepoFiles:
                 elif fmt == "jsonc":
                     value = json.loads(strip_jsonc(text))
                 elif fmt == "yaml":
-                    value = yaml.load(text, Loader=_BoundedLoader)  # noqa: S506 - a SafeLoader subclass
+                    value = load_yaml(text)
                 elif fmt == "toml":
                     value = tomllib.loads(text)
                 else:

@@ -93,6 +93,7 @@ class Scanner:
         self.owner_rules: dict[str, list] = {}
         self._names: set[str] = set()
         self._cache: dict[str, Mapping[str, Any]] = {}
+        self._policy_memo: dict[str, Any] = {}
 
     def _run(self, scope: Scope) -> None:
         for name, detector in DETECTORS:
@@ -105,7 +106,8 @@ class Scanner:
         root = Path(path).resolve()
         name = _unique_name(root, self._names)
         files = RepoFiles(root, name, self.inv)
-        scope = Scope(files, "project", default_branch(root), {"gateway": self.gateway, "policy_file": self.policy_file})
+        scope = Scope(files, "project", default_branch(root), {"gateway": self.gateway, "policy_file": self.policy_file,
+                                                                "policy_memo": self._policy_memo})
         self._run(scope)
         self.roots[name] = str(root)
         self.owner_rules[name] = scope.extra.get("codeowners") or []

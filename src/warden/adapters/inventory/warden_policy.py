@@ -3,6 +3,9 @@ A policy that does not load denies everything (fail closed), which the report mu
 
 from __future__ import annotations
 
+import hashlib
+from typing import Any
+
 from warden.adapters.inventory.base import Scope
 
 
@@ -22,8 +25,18 @@ def detect(scope: Scope) -> None:
     layers = [{"layer": layer, "path": path if layer == "builtin" else _rel(scope, path)} for layer, path, _ in sources]
     digest = ""
     if sources and not error:
+        # Checkouts with the same policy texts share one compiled policy: compiling (which checks every
+        # rule's examples) is the slow part of a cold run over many repositories. Only rule provenance
+        # (file:line) then names the first checkout's file; decisions do not depend on it.
+        memo: dict[str, Any] = scope.extra.setdefault("policy_memo", {})
+        key = hashlib.sha256("\0".join(f"{layer}\0{text}" for layer, _, text in sources).encode()).hexdigest()
         try:
-            digest = load_compiled(sources, gateway.home if gateway is not None else None).digest
+            compiled = memo.get(key)
+            if compiled is None:
+                compiled = memo[key] = load_compiled(sources, gateway.home if gateway is not None else None)
+            digest = compiled.digest
+            if gateway is not None and not scope.extra.get("policy_file"):
+                gateway.use_policy(scope.root, compiled)
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
     node = scope.inv.node(f"policy:{scope.repo}", "policy", "Warden policy", scope.repo, scope.at(

@@ -34,12 +34,12 @@ def ungoverned(inv: Inventory) -> None:
 
 def ownership(inv: Inventory, rules_by_repo: Mapping[str, list[OwnerRule]]) -> None:
     """Files that grant or steer agent authority should need a reviewer (CODEOWNERS)."""
+    agent_workflows = {e.source for e in inv.edges.values() if e.action == "trigger" and e.target.startswith("agent:")}
     for node in inv.nodes.values():
         rules = rules_by_repo.get(node.repo)
         if rules is None or node.where is None or node.kind not in ("agent", "workflow", "tool", "instructions"):
             continue
-        if node.kind == "workflow" and not any(e.source == node.id and e.action == "trigger" and
-                                               inv.nodes[e.target].kind == "agent" for e in inv.edges.values()):
+        if node.kind == "workflow" and node.id not in agent_workflows:
             continue  # only agent workflows: plain CI is out of scope for this check
         owners = owners_of(rules, node.where.path)
         node.detail["owners"] = list(owners)

@@ -143,6 +143,7 @@ class Inventory:
     problems: list[Problem] = field(default_factory=list)
     repos: list[dict[str, Any]] = field(default_factory=list)  # name, root, policy, visibility notes
     meta: dict[str, Any] = field(default_factory=dict)  # generated_at, tool version, policy digests
+    _fingerprints: set[str] = field(default_factory=set, repr=False)
 
     # -- building (detectors call these) ------------------------------------------------------
     def node(self, id: str, kind: str, name: str, repo: str, where: Location | None = None,
@@ -175,7 +176,10 @@ class Inventory:
                 where: Location | None = None, edges: list[str] | None = None) -> None:
         severity_rank(severity)
         f = Finding(rule, severity, title, message, repo, where, list(edges or []))
-        if all(x.fingerprint != f.fingerprint for x in self.findings):
+        if len(self._fingerprints) != len(self.findings):  # findings appended directly: re-index
+            self._fingerprints = {x.fingerprint for x in self.findings}
+        if f.fingerprint not in self._fingerprints:
+            self._fingerprints.add(f.fingerprint)
             self.findings.append(f)
 
     def problem(self, repo: str, path: str, kind: str, detail: str) -> None:
