@@ -6,7 +6,7 @@ import json
 import shutil
 import time
 
-from tests.conftest import run_warden
+from tests.warden_cli import run_warden
 from tests.inventory.helpers import FIXTURES, make_repo
 
 

@@ -99,5 +99,6 @@ def test_agent_actions_and_warden_commands():
     assert agent_for_uses("openai/codex-action@main") == "codex"
     assert agent_for_uses("actions/checkout@v4") is None
     assert is_warden_command("warden hook claude-code") and is_warden_command("/opt/bin/warden mcp proxy -- x")
+    assert is_warden_command("/usr/bin/python3 -m warden hook claude-code")  # what `warden install` writes
     assert not is_warden_command("echo wardens hook") and not is_warden_command("npx warden-cli")
     assert bash("ls", "/r") == {"tool_name": "Bash", "tool_input": {"command": "ls"}, "cwd": "/r"}
