@@ -22,7 +22,8 @@ def detect(scope: Scope) -> None:
         sources, error = [], str(exc)
     else:
         error = ""
-    layers = [{"layer": layer, "path": path if layer == "builtin" else _rel(scope, path)} for layer, path, _ in sources]
+    layers = [{"layer": layer, "path": path.removeprefix("builtin:") if layer == "builtin" else _rel(scope, path)}
+              for layer, path, _ in sources]
     digest = ""
     if sources and not error:
         # Checkouts with the same policy texts share one compiled policy: compiling (which checks every

@@ -47,8 +47,9 @@ def ownership(inv: Inventory, rules_by_repo: Mapping[str, list[OwnerRule]]) -> N
             continue
         sev = "medium" if node.kind in ("agent", "workflow") or node.detail.get("type") == "mcp-server" else "low"
         inv.finding("unowned-agent-config", sev, f"{node.where.path} has no CODEOWNERS owner",
-                    f"Anyone with write access can change what {node.name} is told or allowed to do without a required "
-                    "review; add a CODEOWNERS line for it.", node.repo, Location(node.repo, node.where.path))
+                    f"It configures {node.name} ({node.kind}); anyone with write access can change what agents are told "
+                    "or allowed to do there without a required review. Add a CODEOWNERS line for it.",
+                    node.repo, Location(node.repo, node.where.path))
 
 
 def problems(inv: Inventory) -> None:
