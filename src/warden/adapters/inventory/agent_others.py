@@ -7,6 +7,7 @@ from typing import Any
 
 from warden.adapters.inventory.agent_claude import hook_entries
 from warden.adapters.inventory.base import Scope, local_agent
+from warden.adapters.inventory.files import as_dict
 from warden.core.inventory.commands import is_warden_command
 from warden.core.inventory.native import claude_native, hook_covers
 from warden.core.inventory.probes import bash
@@ -70,7 +71,7 @@ def gemini(scope: Scope) -> None:
     for p in policies:
         doc = scope.files.parsed(p, "toml") or {}
         rules += [r for r in doc.get("rule") or [] if isinstance(r, dict)]
-    tools = data.get("tools") if isinstance(data.get("tools"), dict) else {}
+    tools = as_dict(data.get("tools"))
     perms = {"allow": [GEMINI_TOOLS.get(str(t).split("(")[0], str(t)) for t in (tools.get("allowed") or [])],
              "deny": [GEMINI_TOOLS.get(str(t).split("(")[0], str(t)) for t in (tools.get("exclude") or [])], "ask": []}
     for r in rules:
@@ -102,7 +103,7 @@ def cursor(scope: Scope) -> None:
             if isinstance(h, dict) and is_warden_command(str(h.get("command", ""))) and event in CURSOR_EVENTS:
                 covers.append(CURSOR_EVENTS[event])
     cli = (scope.files.parsed(cli_rel, "json") if scope.files.exists(cli_rel) else None) or {}
-    p = cli.get("permissions") if isinstance(cli, dict) and isinstance(cli.get("permissions"), dict) else {}
+    p = as_dict(as_dict(cli).get("permissions"))
     # Cursor CLI rules look like Shell(git push) / Read(src/**) / Write(**): the same shape as Claude's.
     rename = {"Shell": "Bash"}
     perms = {k: [rename.get(r.split("(")[0], r.split("(")[0]) + r[len(r.split("(")[0]):] for r in p.get(k) or []

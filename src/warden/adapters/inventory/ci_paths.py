@@ -79,8 +79,7 @@ def add_pipeline(scope: Scope, pipe: CiPipeline) -> None:
     token = scope.credential(pipe.token, "per-run CI token", standing=False)
     agent_jobs: set[str] = set()
     for job in pipe.jobs:
-        agents = [(i, s, a) for i, s in enumerate(job.steps)
-                  for a in ([agent_for_uses(s.uses)] if s.uses and agent_for_uses(s.uses) else agents_in_run(s.run))]
+        agents = [(i, s, a) for i, s in enumerate(job.steps) for a in _agents_of(s)]
         if agents:
             agent_jobs.add(job.id)
             _agent_job(scope, pipe, job, agents, wf, token, untrusted)
@@ -106,6 +105,11 @@ def add_pipeline(scope: Scope, pipe: CiPipeline) -> None:
                     "pull_request_target runs with the base repository's secrets and write token; checking out the "
                     "PR head lets any fork run code (or steer an agent) with them. Use pull_request, or never check "
                     "out the head in that workflow.", repo, scope.at(pipe.path, "pull_request_target"))
+
+
+def _agents_of(step: CiStep) -> list[str]:
+    named = agent_for_uses(step.uses) if step.uses else None
+    return [named] if named else agents_in_run(step.run)
 
 
 def _reach_credential(scope: Scope, pipe: CiPipeline, job: CiJob, step: CiStep, token: str) -> tuple[str, bool]:

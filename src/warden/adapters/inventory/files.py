@@ -112,7 +112,7 @@ class RepoFiles:
         self.inv = inv
         self.walked = walk
         self._index: list[str] = []
-        self._cache: dict[str, Any] = {}
+        self._cache: dict[Any, Any] = {}
         if walk:
             self._walk(max_entries, walk_seconds)
 
@@ -276,6 +276,11 @@ class RepoFiles:
         text = self.text(rel) or ""
         i = text.find(needle)
         return text.count("\n", 0, i) + 1 if i >= 0 else 0
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """A parsed config value where a mapping is expected; anything else reads as empty."""
+    return value if isinstance(value, dict) else {}
 
 
 def _short(exc: Exception) -> str:

@@ -9,6 +9,7 @@ import shlex
 from typing import Any
 
 from warden.adapters.inventory.base import Scope
+from warden.adapters.inventory.files import as_dict
 from warden.core.inventory.commands import looks_like_credential
 from warden.core.inventory.model import Edge
 from warden.core.inventory.probes import mcp_probe
@@ -72,9 +73,8 @@ def describe(entry: dict[str, Any]) -> dict[str, Any]:
         except ValueError:
             pass
     url = str(entry.get("url") or entry.get("serverUrl") or entry.get("httpUrl") or "")
-    env = entry.get("env") if isinstance(entry.get("env"), dict) else {}
-    headers = entry.get("headers") or entry.get("http_headers") or {}
-    headers = headers if isinstance(headers, dict) else {}
+    env = as_dict(entry.get("env"))
+    headers = as_dict(entry.get("headers") or entry.get("http_headers"))
     cred_vars = sorted({k for k in env if looks_like_credential(str(k))})
     literal = sorted(k for k, v in env.items() if str(k) in cred_vars and isinstance(v, str) and v and not _VAR_REF.search(v))
     for k, v in headers.items():

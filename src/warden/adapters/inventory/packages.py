@@ -4,6 +4,7 @@ whether the package is publishable (a path to a registry with the user's ambient
 from __future__ import annotations
 
 from warden.adapters.inventory.base import Scope
+from warden.adapters.inventory.files import as_dict
 from warden.core.inventory.commands import reach_in_run
 from warden.core.inventory.model import Edge
 from warden.core.inventory.probes import bash
@@ -23,7 +24,7 @@ def detect(scope: Scope) -> None:
         data = scope.files.parsed(rel, "json")
         if not isinstance(data, dict):
             continue
-        scripts = data.get("scripts") if isinstance(data.get("scripts"), dict) else {}
+        scripts = as_dict(data.get("scripts"))
         hooks = {k: str(v) for k, v in scripts.items() if k in LIFECYCLE}
         name = str(data.get("name") or rel)
         publishable = bool(data.get("name")) and not data.get("private")

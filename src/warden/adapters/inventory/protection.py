@@ -4,6 +4,8 @@ so in the report instead of being guessed."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from warden.adapters.inventory.base import Scope
 from warden.core.inventory.codeowners import LOCATIONS, parse
 
@@ -18,7 +20,7 @@ def detect(scope: Scope) -> None:
     owners_file = next((p for p in LOCATIONS if scope.files.exists(p)), "")
     rules = parse(scope.files.text(owners_file) or "") if owners_file else []
     scope.extra["codeowners"] = rules
-    declared = []
+    declared: list[dict[str, Any]] = []
     rulesets = scope.files.find(".github/rulesets/*.json")
     for rel in rulesets:
         data = scope.files.parsed(rel, "json")

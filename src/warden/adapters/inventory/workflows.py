@@ -8,6 +8,7 @@ from typing import Any
 from warden.adapters.inventory.base import Scope
 from warden.adapters.inventory.ci_model import CiJob, CiPipeline, CiStep
 from warden.adapters.inventory.ci_paths import add_pipeline
+from warden.adapters.inventory.files import as_dict
 
 GITLAB_RESERVED = frozenset({"stages", "variables", "include", "default", "workflow", "image", "services", "cache",
                              "before_script", "after_script", "pages:deploy"})
@@ -52,7 +53,7 @@ def github_pipeline(path: str, doc: Any) -> CiPipeline | None:
         for i, st in enumerate(job.get("steps") or []):
             if not isinstance(st, dict):
                 continue
-            inputs = st.get("with") if isinstance(st.get("with"), dict) else {}
+            inputs = as_dict(st.get("with"))
             steps.append(CiStep(name=str(st.get("name") or st.get("id") or f"step {i + 1}"), uses=str(st.get("uses") or ""),
                                 run=str(st.get("run") or ""), inputs={str(k): str(v) for k, v in inputs.items()},
                                 text=_text(st), condition=str(st.get("if") or "")))

@@ -27,9 +27,10 @@ def apply_hooks(inv: Inventory) -> None:
     for edge in inv.edges.values():
         if not edge.agent or not edge.probe:
             continue
-        node = inv.nodes.get(edge.source)
-        if node is None or node.kind != "agent":
+        agent_node = inv.nodes.get(edge.source)
+        if agent_node is None or agent_node.kind != "agent":
             continue
+        node = agent_node
         tool = str(edge.probe.get("tool_name", ""))
         own = node.detail.get("warden_hooks") or []
         inherited = hooks_by_agent.get(node.name, []) if node.detail.get("scope") == "project" else []

@@ -85,7 +85,8 @@ def join(inv: Inventory, roots: Mapping[str, str], events: Iterable[Mapping[str,
         repo = next((name for name, root in by_root if _inside(where, root)), None)
         if repo is None:
             continue
-        inp = ev.get("input") if isinstance(ev.get("input"), Mapping) else {}
+        raw_input = ev.get("input")
+        inp: Mapping[str, Any] = raw_input if isinstance(raw_input, Mapping) else {}
         action, key = action_class(str(ev.get("tool", "")), inp, roots[repo])
         decision = str((ev.get("result") or {}).get("decision", ""))
         if ev.get("tool") == "Bash" and _TEST.search(str(inp.get("command", ""))):
