@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from warden.core.inventory.codeowners import glob_body
 from warden.core.inventory.model import Inventory
 
 MAX_FILE_BYTES = 2 * 1024 * 1024  # configs are small; a bigger "config" is reported, not parsed
@@ -32,25 +33,7 @@ SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", "
 
 @lru_cache(maxsize=256)
 def glob_regex(pattern: str) -> re.Pattern[str]:
-    """A path glob (``**/`` any directories, ``*`` within one name) as an anchored regex."""
-    out, i = [], 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out) + r"\Z")
+    return re.compile(glob_body(pattern) + r"\Z")
 
 
 _ALIAS_LIKE = re.compile(r"(?:^|[\s\[{,:-])\*[^\s,\]}]")

@@ -16,33 +16,37 @@ class OwnerRule:
     regex: re.Pattern[str]
 
 
+def glob_body(pattern: str) -> str:
+    """Regex for a path glob: ``**/`` any directories, a trailing ``/**`` or a bare ``**`` anything,
+    ``*`` and ``?`` within one name. Shared by CODEOWNERS and the file finder."""
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("/**", i) and i + 3 == len(pattern):
+            out.append("/.*")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] in "*?":
+            out.append("[^/]*" if pattern[i] == "*" else "[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return "".join(out)
+
+
 def _pattern_regex(pattern: str) -> re.Pattern[str]:
     anchored = pattern.startswith("/") or "/" in pattern.rstrip("/")
     p = pattern.lstrip("/")
     directory = p.endswith("/")
-    p = p.rstrip("/")
-    out, i = [], 0
-    while i < len(p):
-        if p.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif p.startswith("/**", i) and i + 3 == len(p):
-            out.append("/.*")
-            i += 3
-        elif p[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif p[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(p[i]))
-            i += 1
-    body = "".join(out)
     prefix = "" if anchored else "(?:.*/)?"
     # A name matches the file itself or everything below it (a directory); "dir/" only the latter.
     suffix = "/.*" if directory else "(?:/.*)?"
-    return re.compile(prefix + body + suffix + r"\Z")
+    return re.compile(prefix + glob_body(p.rstrip("/")) + suffix + r"\Z")
 
 
 def parse(text: str) -> list[OwnerRule]:

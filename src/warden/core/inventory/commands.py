@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,12 +109,17 @@ def agents_in_run(text: str) -> list[str]:
     return [name for rx, name in AGENT_COMMANDS if rx.search(text)]
 
 
-def agent_for_uses(uses: str) -> str | None:
+def _by_action(table: dict[str, T], uses: str) -> T | None:
+    """The row for a `uses: owner/repo[/path]@ref` (the ref and sub-path do not matter)."""
     base = uses.split("@")[0].lower()
-    for prefix, name in AGENT_ACTIONS.items():
+    for prefix, row in table.items():
         if base == prefix or base.startswith(prefix + "/"):
-            return name
+            return row
     return None
+
+
+def agent_for_uses(uses: str) -> str | None:
+    return _by_action(AGENT_ACTIONS, uses)
 
 
 def reach_in_run(text: str) -> list[Reach]:
@@ -119,11 +127,7 @@ def reach_in_run(text: str) -> list[Reach]:
 
 
 def reach_for_uses(uses: str) -> Reach | None:
-    base = uses.split("@")[0].lower()
-    for prefix, reach in USES_REACH.items():
-        if base == prefix or base.startswith(prefix + "/"):
-            return reach
-    return None
+    return _by_action(USES_REACH, uses)
 
 
 def looks_like_credential(name: str) -> bool:
