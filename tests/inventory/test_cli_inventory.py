@@ -119,5 +119,8 @@ def test_evidence_joins_the_map_with_the_audit_log(tmp_path):
     inv = json.loads(run_warden("inventory", str(repo), "--audit", "--format", "json", env=env).stdout)
     observed = [e for e in inv["edges"] if e.get("observed")]
     assert {e["action"] for e in observed} == {"push", "run-shell"}
+    md = run_warden("inventory", str(repo), "--audit", "--format", "markdown", env=env).stdout.decode()
+    push_line = next(x for x in md.splitlines() if x.startswith("| claude-code | push |"))
+    assert push_line.endswith("| 1 (0/1/0), approved by alice@acme.example |")
     bad = run_warden("evidence", env=env)
     assert bad.returncode == 2 and b"--inventory" in bad.stderr

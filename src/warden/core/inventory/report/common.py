@@ -26,6 +26,17 @@ def where_text(e: Edge) -> str:
     return f"{e.where.path}:{e.where.line}" if e.where and e.where.line else (e.where.path if e.where else "")
 
 
+def observed_text(e: Edge) -> str:
+    """What the audit log showed for the path (with --audit): events and allow/ask/deny, approvals."""
+    o = e.observed
+    if not o:
+        return "—"
+    d = o.get("decisions") or {}
+    text = f"{o.get('events', 0)} ({d.get('allow', 0)}/{d.get('ask', 0)}/{d.get('deny', 0)})"
+    approvers = sorted({a.get("approver", "") for a in o.get("approvals") or [] if a.get("granted")} - {""})
+    return text + (f", approved by {', '.join(approvers)}" if approvers else "")
+
+
 def sorted_edges(inv: Inventory, repo: str) -> list[Edge]:
     order = {c: i for i, c in enumerate(("ungoverned", "blocked", "approval-required", "allowed", "context"))}
     return sorted((e for e in inv.edges.values() if e.repo == repo),

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from warden.core.inventory.model import SEVERITIES, Inventory
-from warden.core.inventory.report.common import CLASS_LABEL, SEV_ICON, credential_text, name, sorted_edges, where_text
+from warden.core.inventory.report.common import (
+    CLASS_LABEL,
+    SEV_ICON,
+    credential_text,
+    name,
+    observed_text,
+    sorted_edges,
+    where_text,
+)
 
 
 def _cell(text: object) -> str:
@@ -37,14 +45,15 @@ def markdown(inv: Inventory, *, max_rows: int = 400) -> str:
             layers = ", ".join(f"{x['layer']}:{x['path']}" for x in pol.get("layers") or [])
             out.append(f"Warden policy: {layers or 'none'}" + (f" — **does not load: {pol['error']}**" if pol.get("error") else ""))
         edges = sorted_edges(inv, rname)
-        out += ["", "| who | can | target | credential | owner | Warden controls | Warden would | classification | evidence |",
-                "|---|---|---|---|---|---|---|---|---|"]
+        seen = bool(inv.meta.get("evidence"))  # --audit: one more column, what the log shows per path
+        out += ["", "| who | can | target | credential | owner | Warden controls | Warden would | classification | evidence |"
+                + (" seen (allow/ask/deny) |" if seen else ""), "|---|---|---|---|---|---|---|---|---|" + ("---|" if seen else "")]
         for e in edges[:max_rows]:
             v = (e.verdict or {}).get("decision", "—")
-            out.append("| " + " | ".join(_cell(x) for x in (
-                name(inv, e.source), e.action, name(inv, e.target), credential_text(inv, e), e.owner or "—",
-                ", ".join(e.controls) or "none", v, CLASS_LABEL.get(e.classification, e.classification),
-                where_text(e) + (f" ({e.note})" if e.note else ""))) + " |")
+            cells = [name(inv, e.source), e.action, name(inv, e.target), credential_text(inv, e), e.owner or "—",
+                     ", ".join(e.controls) or "none", v, CLASS_LABEL.get(e.classification, e.classification),
+                     where_text(e) + (f" ({e.note})" if e.note else "")]
+            out.append("| " + " | ".join(_cell(x) for x in cells + ([observed_text(e)] if seen else [])) + " |")
         if len(edges) > max_rows:
             out.append(f"\n… {len(edges) - max_rows} more paths in the JSON report.")
         servers = [n for n in inv.nodes.values() if n.repo == rname and n.detail.get("type") == "mcp-server"]
