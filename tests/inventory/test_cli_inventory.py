@@ -124,3 +124,19 @@ def test_evidence_joins_the_map_with_the_audit_log(tmp_path):
     assert push_line.endswith("| 1 (0/1/0), approved by alice@acme.example |")
     bad = run_warden("evidence", env=env)
     assert bad.returncode == 2 and b"--inventory" in bad.stderr
+
+
+def test_inventory_sees_what_warden_install_wrote(tmp_path):
+    """The control the map reports is the one the real installer puts in place, and uninstall removes it."""
+    repo = make_repo(tmp_path / "repo", {"CLAUDE.md": "x"})
+    env = _env(tmp_path)
+
+    def push_classification() -> str:
+        doc = json.loads(run_warden("inventory", str(repo), "--format", "json", env=env).stdout)
+        return next(e["classification"] for e in doc["edges"] if e["source"] == "agent:repo:claude-code" and e["action"] == "push")
+
+    assert push_classification() == "ungoverned"
+    assert run_warden("install", "claude-code", "--dir", str(repo), env=env).returncode == 0
+    assert push_classification() == "approval-required"
+    assert run_warden("uninstall", "claude-code", "--dir", str(repo), env=env).returncode == 0
+    assert push_classification() == "ungoverned"
