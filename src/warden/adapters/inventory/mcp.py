@@ -139,5 +139,7 @@ def _server(scope: Scope, rel: str, client: str, name: str, entry: dict[str, Any
     if not d["behind_warden_proxy"] and (d["credential_vars"] or d["url"]):
         scope.inv.finding("mcp-unproxied-credential", "medium", f"MCP server {name} holds credentials outside Warden",
                           f"{client} calls {name} directly with {', '.join(d['credential_vars']) or 'a remote endpoint'}; "
-                          f"no policy or audit sits on those calls. Wrap it: `warden mcp proxy -- {d['command'] or d['url']}`.",
+                          "no policy or audit sits on those calls. " + (
+                              f"Put it behind `warden mcp gateway` (a `url:` server entry for {d['url']})." if d["url"] else
+                              f"Run `warden mcp wrap` for {rel}, or by hand: `warden mcp proxy --name {name} -- {d['command']}`."),
                           scope.repo, where)

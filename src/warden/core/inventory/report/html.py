@@ -5,7 +5,15 @@ from __future__ import annotations
 import html as _h
 
 from warden.core.inventory.model import SEVERITIES, Inventory
-from warden.core.inventory.report.common import CLASS_COLOR, CLASS_LABEL, credential_text, name, sorted_edges, where_text
+from warden.core.inventory.report.common import (
+    CLASS_COLOR,
+    CLASS_LABEL,
+    credential_text,
+    name,
+    observed_text,
+    sorted_edges,
+    where_text,
+)
 
 SEV_COLOR = {"critical": "#b71c1c", "high": "#e65100", "medium": "#f9a825", "low": "#1565c0", "info": "#78909c"}
 CSS = """
@@ -47,6 +55,7 @@ def html(inv: Inventory, *, svg: str = "", svg_error: str = "") -> str:
     findings = ("<table id='findings'><tr><th>severity</th><th>repo</th><th>finding</th><th>where</th></tr>"
                 + "".join(rows) + "</table>") if rows else "<p>No findings.</p>"
     repos = []
+    seen = bool(inv.meta.get("evidence"))
     for r in inv.repos:
         prow = []
         for x in sorted_edges(inv, r["name"]):
@@ -55,14 +64,16 @@ def html(inv: Inventory, *, svg: str = "", svg_error: str = "") -> str:
                         f"<td>{e(credential_text(inv, x))}</td><td>{e(x.owner or '—')}</td>"
                         f"<td>{e(', '.join(x.controls) or 'none')}</td><td>{e(v)}</td>"
                         f"<td>{_badge(CLASS_LABEL.get(x.classification, x.classification), CLASS_COLOR.get(x.classification, '#000'))}</td>"
-                        f"<td><code>{e(where_text(x))}</code>{'<br>' + e(x.note) if x.note else ''}</td></tr>")
+                        f"<td><code>{e(where_text(x))}</code>{'<br>' + e(x.note) if x.note else ''}</td>"
+                        + (f"<td>{e(observed_text(x))}</td>" if seen else "") + "</tr>")
         pol = r.get("policy") or {}
         pol_text = ", ".join(f"{p['layer']}:{p['path']}" for p in pol.get("layers") or [])
         repos.append(f"<section><h2>{e(r['name'])}</h2><p><code>{e(r['root'])}</code>"
                      + (f" — Warden policy: {e(pol_text)}" if pol_text else "")
                      + (f" <span class='warn'>policy does not load: {e(pol['error'])}</span>" if pol.get("error") else "")
                      + "</p><table><tr><th>who</th><th>can</th><th>target</th><th>credential</th><th>owner</th>"
-                     "<th>Warden controls</th><th>Warden would</th><th>classification</th><th>evidence</th></tr>"
+                     "<th>Warden controls</th><th>Warden would</th><th>classification</th><th>evidence</th>"
+                     + ("<th>seen (allow/ask/deny)</th>" if seen else "") + "</tr>"
                      + "".join(prow) + "</table></section>")
     problems = "".join(f"<tr><td>{e(p.repo)}</td><td><code>{e(p.path)}</code></td><td>{e(p.kind)}</td><td>{e(p.detail)}</td></tr>"
                        for p in inv.problems)
