@@ -182,3 +182,17 @@ def test_bad_workflows_are_reported(tmp_path, text, kind):
     inv = scan(make_repo(tmp_path / "repo", {".github/workflows/bad.yml": text}))
     assert [p.kind for p in inv.problems if p.path == ".github/workflows/bad.yml"] == [kind]
     assert "file-malformed" in rules(inv)
+
+
+@pytest.mark.parametrize("branches,reaches", [("[main]", True), ("['ma*']", True), ("[release/*]", False), (None, True)])
+def test_a_push_to_the_default_branch_reaches_what_pushes_deploy(tmp_path, branches, reaches):
+    on = f"on: {{push: {{branches: {branches}}}}}" if branches else "on: push"
+    deploy = f"{on}\njobs:\n  d:\n    steps:\n      - run: kubectl apply -f k8s/\n        env: {{KUBE_TOKEN: '${{{{ secrets.KUBE_TOKEN }}}}'}}\n"
+    inv = scan(make_repo(tmp_path / "repo", {"CLAUDE.md": "x", ".github/workflows/deploy.yml": deploy}))
+    found = [e for e in inv.edges.values() if e.source == "agent:repo:claude-code" and e.action == "deploy"]
+    assert bool(found) is reaches
+    if reaches:
+        e = found[0]
+        assert inv.nodes[e.credential].name == "KUBE_TOKEN" and e.authority == "standing"
+        assert e.probe["tool_input"]["command"] == "git push origin main"  # Warden gates the push, not CI's deploy
+        assert "by pushing to main" in e.note and e.classification == "ungoverned"

@@ -36,3 +36,4 @@ class CiPipeline:
     jobs: list[CiJob]
     permissions: dict[str, str] | None = None
     token: str = "GITHUB_TOKEN"
+    push_branches: list[str] | None = None  # branch filters of the push trigger; None: every branch

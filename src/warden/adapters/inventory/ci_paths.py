@@ -70,7 +70,7 @@ def add_pipeline(scope: Scope, pipe: CiPipeline) -> None:
     inv, repo = scope.inv, scope.repo
     untrusted = [t for t in pipe.triggers if t in UNTRUSTED]
     wf = inv.node(f"workflow:{repo}:{pipe.path}", "workflow", pipe.path, repo, scope.at(pipe.path), system=pipe.system,
-                  triggers=pipe.triggers, untrusted_triggers=untrusted,
+                  triggers=pipe.triggers, untrusted_triggers=untrusted, push_branches=pipe.push_branches,
                   permissions=pipe.permissions if pipe.permissions is not None else "repository default")
     for t in pipe.triggers:
         label = UNTRUSTED.get(t) or LIMITED.get(t) or "maintainers / repository events"

@@ -22,7 +22,7 @@ from warden.adapters.inventory import (
 )
 from warden.adapters.inventory.base import Detector, Scope
 from warden.adapters.inventory.files import RepoFiles
-from warden.core.inventory import classify, findings
+from warden.core.inventory import classify, findings, reach
 from warden.core.inventory.model import Inventory
 
 # Order matters only for enrichment: agent configs first, so later detectors find the agent nodes.
@@ -137,6 +137,7 @@ class Scanner:
 
     def finish(self, *, user_scanned: bool) -> Inventory:
         inv = self.inv
+        reach.through_default_branch(inv, {r["name"]: r["default_branch"] for r in inv.repos})
         classify.apply_hooks(inv)
         classify.assign_owners(inv, self.owner_rules)
         classify.classify(inv, self._decide)

@@ -65,7 +65,10 @@ def github_pipeline(path: str, doc: Any) -> CiPipeline | None:
                           environment=str(env.get("name", "") if isinstance(env, dict) else env or ""),
                           permissions=_permissions(job.get("permissions")), condition=str(job.get("if") or ""),
                           text=_text(job), env_text=_text(job.get("env") or {})))
-    return CiPipeline(path, "github", _triggers(on), jobs, _permissions(doc.get("permissions")))
+    push = on.get("push") if isinstance(on, dict) else None
+    branches = push.get("branches") if isinstance(push, dict) else None
+    return CiPipeline(path, "github", _triggers(on), jobs, _permissions(doc.get("permissions")),
+                      push_branches=[str(b) for b in branches] if isinstance(branches, list) else None)
 
 
 def gitlab_pipeline(path: str, doc: Any) -> CiPipeline | None:
