@@ -70,7 +70,7 @@ def test_every_client_file_and_findings(tmp_path):
 
 def test_user_configs_including_claude_json_projects(tmp_path):
     home = make_repo(tmp_path / "home", {
-        ".claude.json": json.dumps({"mcpServers": {"mem": {"command": "mem"}},
+        ".claude.json": json.dumps({"mcpServers": {"mem": {"command": "mem"}}, "history": "h" * (3 * 1024 * 1024),
                                     "projects": {"/src/app": {"mcpServers": {"jira": {"url": "https://jira.example/mcp"}}}}}),
         ".codeium/windsurf/mcp_config.json": json.dumps({"mcpServers": {"ws": {"command": "ws"}}}),
         ".config/Code/User/mcp.json": '{"servers": {"code": {"command": "c"}}}',
@@ -79,4 +79,5 @@ def test_user_configs_including_claude_json_projects(tmp_path):
     names = {n.name for n in inv.nodes.values() if n.detail.get("type") == "mcp-server"}
     assert names == {"MCP mem", "MCP jira", "MCP ws", "MCP code"}
     jira = inv.nodes["tool:~:mcp:jira"]
+    assert not inv.problems
     assert jira.detail["config"] == [".claude.json#projects[/src/app].mcpServers.jira"]

@@ -23,6 +23,7 @@ from warden.core.inventory.codeowners import glob_body
 from warden.core.inventory.model import Inventory
 
 MAX_FILE_BYTES = 2 * 1024 * 1024  # configs are small; a bigger "config" is reported, not parsed
+MAX_USER_FILE_BYTES = 64 * 1024 * 1024  # ~/.claude.json keeps per-project history and grows to many MiB
 MAX_ENTRIES = 200_000  # directory entries visited per repository before the walk stops
 MAX_DEPTH = 32
 WALK_SECONDS = 20.0
@@ -89,8 +90,10 @@ class RepoFiles:
     looks at named paths (the home directory, which is never walked)."""
 
     def __init__(self, root: str | Path, name: str, inv: Inventory, *, walk: bool = True,
-                 max_entries: int = MAX_ENTRIES, walk_seconds: float = WALK_SECONDS) -> None:
+                 max_entries: int = MAX_ENTRIES, walk_seconds: float = WALK_SECONDS,
+                 max_file_bytes: int | None = None) -> None:
         self.root = Path(root).resolve()
+        self.max_file_bytes = max_file_bytes or (MAX_FILE_BYTES if walk else MAX_USER_FILE_BYTES)
         self.name = name
         self.inv = inv
         self.walked = walk
@@ -212,8 +215,8 @@ class RepoFiles:
         if not stat.S_ISREG(st.st_mode):
             self.inv.problem(self.name, rel, "unreadable", "not a regular file")
             return None
-        if st.st_size > MAX_FILE_BYTES:
-            self.inv.problem(self.name, rel, "too-large", f"{st.st_size} bytes; configs over {MAX_FILE_BYTES} bytes are not parsed")
+        if st.st_size > self.max_file_bytes:
+            self.inv.problem(self.name, rel, "too-large", f"{st.st_size} bytes; configs over {self.max_file_bytes} bytes are not parsed")
             return None
         try:
             data = path.read_bytes()
