@@ -129,3 +129,23 @@ def test_join_counts_decisions_approvals_outcomes_and_unmapped():
     assert "outside the scanned files" in rows[call.id]["note"]
     assert [u["tool"] for u in out["unmapped"]] == ["mcp__other__x"]
     assert push.observed["events"] == 1
+
+
+def test_join_follows_the_command_a_path_was_probed_with():
+    inv = Inventory()
+    agent = inv.node("agent:r:claude-code", "agent", "claude-code", "r", scope="project")
+    shell = inv.node("target:r:shell", "target", "shell", "r")
+    paas = inv.node("target:cloud:paas", "target", "PaaS", "*")
+    infra = inv.node("target:cloud:terraform", "target", "infra", "*")
+    branch = inv.node("target:r:branch", "target", "default branch", "r")
+    bash = lambda c: {"tool_name": "Bash", "tool_input": {"command": c}}  # noqa: E731
+    run = inv.edge(Edge(agent, "run-shell", shell, "r", probe=bash("make test")))
+    wrapper = inv.edge(Edge(agent, "deploy", paas, "r", probe=bash("npm run deploy"), direct=bash("vercel deploy --prod")))
+    push = inv.edge(Edge(agent, "push", branch, "r", probe=bash("git push origin main")))
+    via_push = inv.edge(Edge(agent, "deploy", infra, "r", probe=bash("git push origin main")))
+    events = [{"kind": "decision", "id": str(i), "agent": "claude-code", "tool": "Bash", "workspace": "/r",
+               "input": {"command": c}, "result": {"decision": "allow"}}
+              for i, c in enumerate(["npm run deploy", "git push origin main", "terraform apply -auto-approve"])]
+    rows = {r["edge"]: r["events"] for r in join(inv, {"r": "/r"}, events)["paths"]}
+    assert rows == {wrapper.id: 1, push.id: 1, run.id: 1}  # terraform run directly is a shell action here
+    assert via_push.id not in rows

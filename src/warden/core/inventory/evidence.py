@@ -47,8 +47,24 @@ def _inside(path: str, root: str) -> bool:
     return bool(root) and (path == root or path.startswith(root.rstrip("/") + "/"))
 
 
-def _match(inv: Inventory, repo: str, agent: str, tool: str, action: str, key: str) -> Edge | None:
-    """The path an event took: same action and target, else (a shell command) the agent's shell path — preferring the agent on the checkout over agents run from CI."""
+def _probe_class(e: Edge, root: str) -> tuple[str, str] | None:
+    if not e.probe:
+        return None
+    inp = e.probe.get("tool_input")
+    return action_class(str(e.probe.get("tool_name", "")), inp if isinstance(inp, Mapping) else {}, root)
+
+
+def _commands(e: Edge) -> set[str]:
+    return {str((p.get("tool_input") or {}).get("command")) for p in (e.probe, e.direct) if p and p.get("tool_name") == "Bash"}
+
+
+def _match(inv: Inventory, repo: str, root: str, agent: str, tool: str, inp: Mapping[str, Any], action: str,
+           key: str) -> Edge | None:
+    """The path an event took: the very command a path was probed with (its own action first); else the
+    same action and target, taken the way the path takes it (a deploy that happens through a push is not matched by a
+    direct `terraform apply`); else, for a shell command, the agent's shell path. The agent on the
+    checkout is preferred over agents run from CI."""
+    command = str(inp.get("command", "")) if tool == "Bash" else ""
     candidates = []
     for e in inv.edges.values():
         node = inv.nodes.get(e.source)
@@ -57,10 +73,15 @@ def _match(inv: Inventory, repo: str, agent: str, tool: str, action: str, key: s
         if agent and agent not in (node.name, node.detail.get("agent_type")):
             continue
         exact_target = bool(key) and (e.target.endswith(":" + key) or e.target == f"target:{key}")
-        if e.action == action and (exact_target or not key):
+        same_command = bool(command) and command in _commands(e)
+        if same_command and e.action == action:
             rank = 0
-        elif tool == "Bash" and e.action == "run-shell":
+        elif same_command:  # e.g. `npm run deploy`, probed as the deploy path it is
+            rank = 1
+        elif e.action == action and (exact_target or not key) and _probe_class(e, root) in (None, (action, key)):
             rank = 2
+        elif tool == "Bash" and e.action == "run-shell":
+            rank = 3
         else:
             continue
         candidates.append((rank, node.detail.get("scope") == "ci", e.id, e))
@@ -92,7 +113,7 @@ def join(inv: Inventory, roots: Mapping[str, str], events: Iterable[Mapping[str,
         if ev.get("tool") == "Bash" and _TEST.search(str(inp.get("command", ""))):
             tests_by_session.setdefault(str(ev.get("session", "")), []).append(
                 {"command": str(inp.get("command", ""))[:200], "decision": decision, "id": ev.get("id")})
-        edge = _match(inv, repo, str(ev.get("agent", "")), str(ev.get("tool", "")), action, key)
+        edge = _match(inv, repo, roots[repo], str(ev.get("agent", "")), str(ev.get("tool", "")), inp, action, key)
         if edge is None:
             unmapped.append({"repo": repo, "agent": ev.get("agent"), "tool": ev.get("tool"), "action": action,
                              "decision": decision, "timestamp": ev.get("timestamp"), "id": ev.get("id")})
