@@ -129,8 +129,8 @@ def join(inv: Inventory, roots: Mapping[str, str], events: Iterable[Mapping[str,
         row["decisions"][decision] = row["decisions"].get(decision, 0) + 1
         row["sessions"].add(str(ev.get("session", "")))
         ts = str(ev.get("timestamp", ""))
-        row["first"] = min(filter(None, [row["first"], ts]))
-        row["last"] = max(filter(None, [row["last"], ts]))
+        row["first"] = min(filter(None, [row["first"], ts]), default=None)
+        row["last"] = max(filter(None, [row["last"], ts]), default=None)
         row["rules"].update(str(r.get("id", "")) for r in (ev.get("result") or {}).get("rules") or [] if isinstance(r, Mapping))
     for ev in followups:
         link = decisions.get(str(ev.get("decision_id", "")))
