@@ -117,6 +117,11 @@ def test_evidence_joins_the_map_with_the_audit_log(tmp_path):
     js = json.loads(run_warden("evidence", "--inventory", str(repo), "--json", env=env).stdout)
     assert js["events_read"] == 4 and js["unmapped_total"] == 0
     inv = json.loads(run_warden("inventory", str(repo), "--audit", "--format", "json", env=env).stdout)
+    import jsonschema
+
+    from tests.warden_cli import ROOT
+
+    jsonschema.validate(inv, json.loads((ROOT / "src/warden/core/inventory/schema.json").read_text()))
     observed = [e for e in inv["edges"] if e.get("observed")]
     assert {e["action"] for e in observed} == {"push", "run-shell"}
     md = run_warden("inventory", str(repo), "--audit", "--format", "markdown", env=env).stdout.decode()

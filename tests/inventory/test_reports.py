@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -84,3 +85,16 @@ def test_dot_draws_every_path_and_graphviz_renders_it(inv):
 def test_missing_graphviz_is_said_not_hidden():
     svg, error = render_svg("digraph {}", binary="no-such-dot-binary")
     assert svg == "" and "apt-get install graphviz" in error
+
+
+def test_json_report_matches_its_published_schema(inv, tmp_path):
+    import jsonschema
+
+    schema = json.loads((Path(__file__).resolve().parents[2] / "src/warden/core/inventory/schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    doc = inv.to_json()
+    jsonschema.Draft202012Validator(schema).validate(doc)
+    broken = json.loads(json.dumps(doc))
+    broken["edges"][0]["classification"] = "maybe"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(schema).validate(broken)
