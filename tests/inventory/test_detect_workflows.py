@@ -196,3 +196,23 @@ def test_a_push_to_the_default_branch_reaches_what_pushes_deploy(tmp_path, branc
         assert inv.nodes[e.credential].name == "KUBE_TOKEN" and e.authority == "standing"
         assert e.probe["tool_input"]["command"] == "git push origin main"  # Warden gates the push, not CI's deploy
         assert "by pushing to main" in e.note and e.classification == "ungoverned"
+
+
+def test_untrusted_agent_that_pushes_reaches_push_triggered_deploys(tmp_path):
+    agent_wf = """
+on: issue_comment
+permissions: {contents: write}
+jobs:
+  a:
+    steps:
+      - uses: anthropics/claude-code-action@v1
+        with: {allowed_non_write_users: "*"}
+"""
+    deploy = "on: {push: {branches: [main]}}\njobs:\n  d:\n    steps:\n      - run: helm upgrade app ./chart\n"
+    files = {".github/workflows/agent.yml": agent_wf}
+    before = severity_of(scan(make_repo(tmp_path / "a", files)), "agent-untrusted-trigger")
+    inv = scan(make_repo(tmp_path / "b", {**files, ".github/workflows/deploy.yml": deploy}))
+    f = next(f for f in inv.findings if f.rule == "agent-untrusted-trigger")
+    assert (before, f.severity) == ("high", "critical")
+    assert "also reach Kubernetes cluster" in f.message
+    assert any(inv.edges[x].action == "deploy" for x in f.edges)

@@ -141,6 +141,7 @@ class Scanner:
         classify.apply_hooks(inv)
         classify.assign_owners(inv, self.owner_rules)
         classify.classify(inv, self._decide)
+        reach.untrusted_findings_reach(inv)
         findings.ungoverned(inv)
         findings.ownership(inv, self.owner_rules)
         findings.problems(inv)

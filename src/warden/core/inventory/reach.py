@@ -7,7 +7,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Mapping
 
-from warden.core.inventory.model import Edge, Inventory
+from warden.core.inventory.model import Edge, Inventory, severity_rank
 
 SHIPPING = ("publish", "release", "deploy")
 
@@ -32,3 +32,24 @@ def through_default_branch(inv: Inventory, default_branch: Mapping[str, str]) ->
                           authority=ship.authority, probe=push.probe, controls=list(push.controls), native=push.native,
                           note=f"by pushing to {default_branch.get(ship.repo, 'main')}, which runs {wf.name} "
                                f"({ship.note or ship.action}); unless branch protection stops direct pushes"))
+
+
+def untrusted_findings_reach(inv: Inventory) -> None:
+    """An agent anyone can trigger that can push to the default branch also reaches what that push ships:
+    say so on its finding, and rate it as one whose own workflow deploys."""
+    for f in inv.findings:
+        if f.rule != "agent-untrusted-trigger":
+            continue
+        agents = {inv.edges[x].source for x in f.edges if x in inv.edges}
+        extra = [e for e in inv.edges.values() if e.source in agents and e.action in SHIPPING
+                 and e.note.startswith("by pushing") and e.id not in f.edges]
+        if not extra:
+            continue
+        gated = any(inv.nodes[a].detail.get("actor_gate") for a in agents if a in inv.nodes)
+        target = "high" if gated else "critical"
+        if severity_rank(target) > severity_rank(f.severity):
+            f.severity = target
+        names = sorted({inv.nodes[e.target].name for e in extra})
+        f.message += (f" Its pushes to the default branch also reach {', '.join(names)} through the workflows that "
+                      "run on push (unless branch protection stops a direct push).")
+        f.edges += [e.id for e in extra]
