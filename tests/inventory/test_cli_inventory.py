@@ -127,6 +127,8 @@ def test_evidence_joins_the_map_with_the_audit_log(tmp_path):
     md = run_warden("inventory", str(repo), "--audit", "--format", "markdown", env=env).stdout.decode()
     push_line = next(x for x in md.splitlines() if x.startswith("| claude-code | push |"))
     assert push_line.endswith("| 1 (0/1/0), approved by alice@acme.example |")
+    summary = run_warden("inventory", str(repo), "--audit", env=env).stdout.decode()
+    assert "audit: 4 events read, 2 paths with events, 0 events on no mapped path" in summary
     page = run_warden("inventory", str(repo), "--audit", "--format", "html", env=env).stdout.decode()
     assert "<th>seen (allow/ask/deny)</th>" in page and "1 (0/1/0), approved by alice@acme.example" in page
     bad = run_warden("evidence", env=env)

@@ -84,6 +84,10 @@ def text_summary(inv: Inventory) -> str:
         where = f["where"]
         loc = f" ({f['repo']}/{where['path']}{':' + str(where['line']) if where['line'] else ''})" if where else f" ({f['repo']})"
         lines.append(f"  {f['severity'].upper():8} {f['title']}{loc}")
+    ev = inv.meta.get("evidence")
+    if ev:
+        lines.append(f"  audit: {ev.get('events_read', 0)} events read, {ev.get('paths_with_events', 0)} paths with events, "
+                     f"{ev.get('unmapped_total', 0)} events on no mapped path (warden evidence --inventory for the table)")
     for note in inv.meta.get("notes") or []:
         lines.append(f"  note: {note}")
     lines.append("More: --format markdown | html | json | sarif | cyclonedx")
