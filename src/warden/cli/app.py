@@ -29,6 +29,13 @@ COMMANDS: dict[str, str] = {
     "uninstall": "warden.cli.hook:uninstall",
     "exec": "warden.cli.exec:exec_command",
     "inventory": "warden.cli.inventory:inventory",
+    "model-gateway": "warden.cli.model_gateway:model_gateway",
+    "approvals": "warden.cli.approvals:approvals",
+    "kill": "warden.cli.control:kill",
+    "resume": "warden.cli.control:resume",
+    "status": "warden.cli.control:status",
+    "review": "warden.cli.review:review",
+    "triage": "warden.cli.triage:triage",
 }
 
 
