@@ -36,7 +36,10 @@ def test_fixture_graph(tmp_path, name):
     path = EXPECTED / f"{name}.json"
     if os.environ.get("WARDEN_UPDATE_EXPECTED"):
         path.write_text(json.dumps(got, indent=1) + "\n")
-    assert got == json.loads(path.read_text())
+    expected = json.loads(path.read_text())
+    diff = {k: {"unexpected": sorted(set(got[k]) - set(expected[k])), "missing": sorted(set(expected[k]) - set(got[k]))}
+            for k in expected if got.get(k) != expected[k]}
+    assert not diff, json.dumps(diff, indent=1)
 
 
 def test_monorepo_headline_finding(tmp_path):

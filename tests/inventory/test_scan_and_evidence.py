@@ -149,3 +149,16 @@ def test_join_follows_the_command_a_path_was_probed_with():
     rows = {r["edge"]: r["events"] for r in join(inv, {"r": "/r"}, events)["paths"]}
     assert rows == {wrapper.id: 1, push.id: 1, run.id: 1}  # terraform run directly is a shell action here
     assert via_push.id not in rows
+
+
+def test_probes_never_touch_runtime_state(tmp_path):
+    """Classifying many paths must not use up `limit:` budgets (npm publish is limited per session)."""
+    repos = [make_repo(tmp_path / f"r{i}", {"CLAUDE.md": "x", "package.json": json.dumps({"name": f"p{i}"})})
+             for i in range(12)]
+    home = tmp_path / "wh"
+    gw = Gateway(cwd=str(repos[0]), policy_file=None, home=home, environ={"HOME": str(tmp_path)}, audit=False)
+    for _ in range(2):
+        inv = inventory([str(r) for r in repos], gateway=gw, managed_roots={})
+        assert {e.verdict["decision"] for e in inv.edges.values() if e.action == "publish"} == {"ask"}
+    gw.close()
+    assert not (home / "audit.db").exists()

@@ -132,7 +132,8 @@ class Scanner:
         key = json.dumps(payload, sort_keys=True)
         verdict = self._cache.get(key)
         if verdict is None:
-            verdict = self._cache[key] = self.gateway.decide_payload(payload).to_json()
+            # The policy's verdict on a path, not on a live action: no limit counter or approval is touched.
+            verdict = self._cache[key] = self.gateway.judge_payload(payload).to_json()
         return verdict
 
     def finish(self, *, user_scanned: bool) -> Inventory:
