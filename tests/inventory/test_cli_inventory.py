@@ -149,3 +149,11 @@ def test_inventory_sees_what_warden_install_wrote(tmp_path):
     assert push_classification() == "approval-required"
     assert run_warden("uninstall", "claude-code", "--dir", str(repo), env=env).returncode == 0
     assert push_classification() == "ungoverned"
+
+
+def test_a_missing_audit_log_is_an_error_that_says_what_to_do(tmp_path):
+    repo = make_repo(tmp_path / "repo", {"CLAUDE.md": "x"})
+    env = _env(tmp_path)
+    for args in (("evidence", "--inventory", str(repo)), ("inventory", str(repo), "--audit")):
+        out = run_warden(*args, env=env)
+        assert out.returncode == 2 and b"cannot read the audit log: no audit log at" in out.stderr, args
