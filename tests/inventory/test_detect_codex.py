@@ -40,3 +40,20 @@ def test_malformed_toml_is_a_problem_not_a_crash(tmp_path):
     inv = scan(make_repo(tmp_path / "repo", {".codex/config.toml": "approval_policy = [never\n"}))
     assert any(p.kind == "malformed" and "TOML" in p.detail for p in inv.problems)
     assert edge(inv, "codex", "run-shell")
+
+
+def test_managed_requirements_hooks_need_no_trust(tmp_path):
+    from tests.inventory.helpers import shared_warden_home
+    from warden.adapters.inventory.scan import inventory
+    from warden.gateway import Gateway
+
+    managed = make_repo(tmp_path / "etc-codex", {"requirements.toml": (
+        '[[hooks.PreToolUse]]\nmatcher = ""\n[[hooks.PreToolUse.hooks]]\ntype = "command"\ncommand = "warden hook codex"\n')},
+        git=False)
+    repo = make_repo(tmp_path / "repo", {"AGENTS.md": "x"})
+    home = make_repo(tmp_path / "home", {}, git=False)
+    gw = Gateway(cwd=str(repo), policy_file=None, home=shared_warden_home(), environ={"HOME": str(home)}, audit=False)
+    inv = inventory([str(repo)], user_home=str(home), gateway=gw, managed_roots={"codex": str(managed)})
+    push = next(e for e in inv.edges.values() if e.source == "agent:repo:codex" and e.action == "push")
+    assert push.classification == "approval-required" and push.controls == ["warden-hook:codex (managed settings)"]
+    assert "codex-hook-untrusted" not in rules(inv)

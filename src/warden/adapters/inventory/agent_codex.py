@@ -6,8 +6,9 @@ from warden.adapters.inventory.agent_claude import hook_entries
 from warden.adapters.inventory.base import Scope, local_agent
 from warden.core.inventory.native import codex_native
 
+# scope -> (config file, hooks file); managed hooks live inside requirements.toml
 FILES = {"project": (".codex/config.toml", ".codex/hooks.json"), "user": (".codex/config.toml", ".codex/hooks.json"),
-         "managed": ("requirements.toml",)}
+         "managed": ("requirements.toml", "")}
 
 
 def _trusted(config: dict) -> bool:
@@ -16,7 +17,7 @@ def _trusted(config: dict) -> bool:
 
 
 def detect(scope: Scope) -> None:
-    conf_rel, hooks_rel = FILES.get(scope.kind, ("", ""))[:2] if scope.kind != "managed" else ("requirements.toml", "")
+    conf_rel, hooks_rel = FILES.get(scope.kind, ("", ""))
     has_conf = bool(conf_rel) and scope.files.exists(conf_rel)
     has_hooks = bool(hooks_rel) and scope.files.exists(hooks_rel)
     present = scope.kind == "project" and scope.files.exists("AGENTS.md")

@@ -9,6 +9,7 @@ from warden.adapters.inventory.agent_claude import hook_entries
 from warden.adapters.inventory.base import Scope, local_agent
 from warden.adapters.inventory.files import as_dict
 from warden.core.inventory.commands import is_warden_command
+from warden.core.inventory.model import Edge
 from warden.core.inventory.native import claude_native, hook_covers
 from warden.core.inventory.probes import bash
 
@@ -45,8 +46,6 @@ def copilot(scope: Scope) -> None:
                                   scope.repo, scope.at(setup), scope="project", warden_hooks=warden,
                                   note="GitHub's cloud agent; its MCP servers and firewall live in repository settings")
         token = scope.credential("GITHUB_TOKEN (copilot)", "per-task token of the coding agent", standing=False)
-        from warden.core.inventory.model import Edge
-
         for action, key, label, cmd in (("write-code", "branch:copilot/*", "copilot/* branches", "git push origin copilot/fix"),
                                         ("open-pr", "pulls", "pull requests", "gh pr create --fill"),
                                         ("run-shell", "ci", "Actions runner", "make test")):

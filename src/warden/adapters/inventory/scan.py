@@ -117,13 +117,17 @@ class Scanner:
                                "files_indexed": len(files.all_files())})
 
     def add_user(self, home: str) -> None:
-        self._names.add("~")
+        self._names.update(("~", "managed"))
         self._run(Scope(RepoFiles(home, "~", self.inv, walk=False), "user"))
         self.roots["~"] = home
-        for root in self.managed_roots.values():
-            if os.path.isdir(root):
-                self._run(Scope(RepoFiles(root, "~", self.inv, walk=False), "managed"))
         self.inv.repos.append({"name": "~", "root": home, "default_branch": "", "policy": None, "files_indexed": 0})
+        managed = [r for r in self.managed_roots.values() if os.path.isdir(r)]
+        for root in managed:  # administrators' settings: their own root, so they never merge with the user's
+            self._run(Scope(RepoFiles(root, "managed", self.inv, walk=False), "managed"))
+        if managed:
+            self.roots["managed"] = home
+            self.inv.repos.append({"name": "managed", "root": ", ".join(managed), "default_branch": "", "policy": None,
+                                   "files_indexed": 0})
 
     def _decide(self, probe: Mapping[str, Any], repo: str) -> Mapping[str, Any]:
         root = self.roots.get(repo) or self.roots.get("~") or os.getcwd()

@@ -20,24 +20,24 @@ def apply_hooks(inv: Inventory) -> None:
     Hooks of the user's own agent config (repo "~") govern the same agent in every repository,
     which is why a repository scan without ``--user`` may under-count controls (the report says so).
     """
-    hooks_by_agent: dict[str, list[str]] = {}
-    for node in inv.nodes.values():
-        if node.kind == "agent" and node.detail.get("scope") in ("user", "managed"):
-            hooks_by_agent.setdefault(node.name, []).extend(node.detail.get("warden_hooks") or [])
+    hooks_by_agent: dict[str, list[tuple[str, str]]] = {}  # agent name -> [(matcher, scope)]
+    for n in inv.nodes.values():
+        if n.kind == "agent" and n.detail.get("scope") in ("user", "managed"):
+            hooks_by_agent.setdefault(n.name, []).extend((m, n.detail["scope"]) for m in n.detail.get("warden_hooks") or [])
     for edge in inv.edges.values():
         if not edge.agent or not edge.probe:
             continue
         agent_node = inv.nodes.get(edge.source)
         if agent_node is None or agent_node.kind != "agent":
             continue
-        node = agent_node
         tool = str(edge.probe.get("tool_name", ""))
-        own = node.detail.get("warden_hooks") or []
-        inherited = hooks_by_agent.get(node.name, []) if node.detail.get("scope") == "project" else []
+        own = agent_node.detail.get("warden_hooks") or []
+        inherited = hooks_by_agent.get(agent_node.name, []) if agent_node.detail.get("scope") == "project" else []
+        covering = [scope for m, scope in inherited if hook_covers(m, tool)]
         if any(hook_covers(m, tool) for m in own):
-            edge.controls.append(f"warden-hook:{node.name}")
-        elif any(hook_covers(m, tool) for m in inherited):
-            edge.controls.append(f"warden-hook:{node.name} (user settings)")
+            edge.controls.append(f"warden-hook:{agent_node.name}")
+        elif covering:
+            edge.controls.append(f"warden-hook:{agent_node.name} ({covering[0]} settings)")
         edge.controls = list(dict.fromkeys(edge.controls))
 
 
