@@ -69,3 +69,31 @@ def test_skipped_directories_are_not_walked(tmp_path):
 
 def test_jsonc():
     assert json.loads(strip_jsonc('{\n // c\n "a": "//not a comment", /* b */ "b": [1, 2,],\n}')) == {"a": "//not a comment", "b": [1, 2]}
+
+
+CONFIG_PATHS = [".claude/settings.json", ".mcp.json", ".codex/config.toml", ".github/workflows/a.yml", "package.json",
+                ".gemini/settings.json", ".cursor/hooks.json", ".gitlab-ci.yml", ".github/CODEOWNERS", ".vscode/mcp.json"]
+
+
+def test_arbitrary_config_content_never_crashes_the_run(tmp_path_factory):
+    """Random bytes, random JSON-ish and YAML-ish text in every config file: a report, never an exception."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    json_like = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+                             lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=12), kids, max_size=4),
+                             max_leaves=20).map(json.dumps)
+    content = st.one_of(st.binary(max_size=200), st.text(max_size=200), json_like,
+                        st.sampled_from(["on: {", "jobs: [1, 2]", "jobs: {a: {steps: [{uses: 3, run: [x]}]}}",
+                                         "mcpServers = 1", '{"mcpServers": {"x": []}}', '{"hooks": {"PreToolUse": 7}}',
+                                         '{"permissions": {"allow": "Bash"}}', "[mcp_servers.x]\nargs = 5\n"]))
+
+    @settings(max_examples=int(os.environ.get("WARDEN_FUZZ_EXAMPLES", "40")), deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.dictionaries(st.sampled_from(CONFIG_PATHS), content, min_size=1, max_size=5))
+    def run(files):
+        repo = make_repo(tmp_path_factory.mktemp("fuzz") / "repo", files)
+        inv = scan(repo)
+        json.dumps(inv.to_json())
+        assert not [p for p in inv.problems if p.kind == "detector-error"], inv.problems
+
+    run()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from warden.adapters.inventory.base import Scope, local_agent
+from warden.adapters.inventory.files import as_list
 from warden.core.inventory.commands import is_warden_command
 from warden.core.inventory.native import claude_native
 
@@ -47,13 +48,11 @@ def detect(scope: Scope) -> None:
     other: list[str] = []
     flags: dict[str, Any] = {}
     for rel in files:
-        data = scope.files.parsed(rel, "json")
-        if not isinstance(data, dict):
-            continue
+        data = scope.files.mapping(rel, "json")
         p = data.get("permissions") or {}
         if isinstance(p, dict):
             for k in perms:
-                perms[k] += [r for r in p.get(k) or [] if isinstance(r, str)]
+                perms[k] += [r for r in as_list(p.get(k)) if isinstance(r, str)]
             mode = str(p.get("defaultMode") or mode)
         w, o = hook_entries(data.get("hooks"))
         warden += w

@@ -23,10 +23,10 @@ def detect(scope: Scope) -> None:
     present = scope.kind == "project" and scope.files.exists("AGENTS.md")
     if not (has_conf or has_hooks or present):
         return
-    config = (scope.files.parsed(conf_rel, "toml") if has_conf else None) or {}
+    config = scope.files.mapping(conf_rel, "toml") if has_conf else {}
     approval = str(config.get("approval_policy") or "on-request")
     sandbox = str(config.get("sandbox_mode") or "workspace-write")
-    hooks_data = (scope.files.parsed(hooks_rel, "json") if has_hooks else None) or {}
+    hooks_data = scope.files.mapping(hooks_rel, "json") if has_hooks else {}
     warden, other = hook_entries(hooks_data.get("hooks") if isinstance(hooks_data, dict) else None)
     if scope.kind == "managed":
         warden, other = hook_entries(config.get("hooks") if isinstance(config.get("hooks"), dict) else None)

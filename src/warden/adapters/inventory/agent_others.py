@@ -7,7 +7,7 @@ from typing import Any
 
 from warden.adapters.inventory.agent_claude import hook_entries
 from warden.adapters.inventory.base import Scope, local_agent
-from warden.adapters.inventory.files import as_dict
+from warden.adapters.inventory.files import as_dict, as_list
 from warden.core.inventory.commands import is_warden_command
 from warden.core.inventory.model import Edge
 from warden.core.inventory.native import claude_native, hook_covers
@@ -33,8 +33,7 @@ def copilot(scope: Scope) -> None:
         return
     warden = []
     for rel in hook_files:
-        data = scope.files.parsed(rel, "json")
-        hooks = data.get("hooks") if isinstance(data, dict) else None
+        hooks = scope.files.mapping(rel, "json").get("hooks")
         for h in (hooks or {}).get("preToolUse") or [] if isinstance(hooks, dict) else []:
             if isinstance(h, dict) and is_warden_command(str(h.get("bash") or h.get("command") or "")):
                 warden.append("")
@@ -60,7 +59,7 @@ def gemini(scope: Scope) -> None:
     present = scope.kind == "project" and scope.files.exists("GEMINI.md")
     if not (has or policies or present):
         return
-    data = (scope.files.parsed(rel, "json") if has else None) or {}
+    data = scope.files.mapping(rel, "json") if has else {}
     warden_raw, other = hook_entries(data.get("hooks") if isinstance(data, dict) else None)
     covers = []
     for m in warden_raw:
@@ -68,17 +67,16 @@ def gemini(scope: Scope) -> None:
         covers += names
     rules: list[dict[str, Any]] = []
     for p in policies:
-        doc = scope.files.parsed(p, "toml") or {}
-        rules += [r for r in doc.get("rule") or [] if isinstance(r, dict)]
+        rules += [r for r in as_list(scope.files.mapping(p, "toml").get("rule")) if isinstance(r, dict)]
     tools = as_dict(data.get("tools"))
-    perms = {"allow": [GEMINI_TOOLS.get(str(t).split("(")[0], str(t)) for t in (tools.get("allowed") or [])],
-             "deny": [GEMINI_TOOLS.get(str(t).split("(")[0], str(t)) for t in (tools.get("exclude") or [])], "ask": []}
+    perms = {"allow": [GEMINI_TOOLS.get(str(t).split("(")[0], str(t)) for t in as_list(tools.get("allowed"))],
+             "deny": [GEMINI_TOOLS.get(str(t).split("(")[0], str(t)) for t in as_list(tools.get("exclude"))], "ask": []}
     for r in rules:
         name = GEMINI_TOOLS.get(str(r.get("toolName", "")), str(r.get("toolName", "")))
         bucket = {"allow": "allow", "deny": "deny", "ask_user": "ask"}.get(str(r.get("decision")))
         if name and bucket:
             perms[bucket].append(name)
-    mode = "bypassPermissions" if (data.get("general") or {}).get("defaultApprovalMode") == "yolo" else "default"
+    mode = "bypassPermissions" if as_dict(data.get("general")).get("defaultApprovalMode") == "yolo" else "default"
     local_agent(scope, "gemini", scope.at(rel if has else (policies or ["GEMINI.md"])[0]),
                 native=lambda probe: claude_native(perms, mode, probe), config=[rel] if has else [],
                 policy_files=policies, policy_rules=len(rules), warden_hooks=covers, other_hooks=other)
@@ -94,18 +92,18 @@ def cursor(scope: Scope) -> None:
     present = [f for f in (hooks_rel, cli_rel, ".cursorrules", ".cursor/mcp.json") if scope.files.exists(f)] + rules
     if not present:
         return
-    data = (scope.files.parsed(hooks_rel, "json") if scope.files.exists(hooks_rel) else None) or {}
+    data = scope.files.mapping(hooks_rel, "json") if scope.files.exists(hooks_rel) else {}
     covers = []
     hooks = data.get("hooks") if isinstance(data, dict) else None
     for event, entries in (hooks or {}).items() if isinstance(hooks, dict) else []:
         for h in entries if isinstance(entries, list) else []:
             if isinstance(h, dict) and is_warden_command(str(h.get("command", ""))) and event in CURSOR_EVENTS:
                 covers.append(CURSOR_EVENTS[event])
-    cli = (scope.files.parsed(cli_rel, "json") if scope.files.exists(cli_rel) else None) or {}
+    cli = scope.files.mapping(cli_rel, "json") if scope.files.exists(cli_rel) else {}
     p = as_dict(as_dict(cli).get("permissions"))
     # Cursor CLI rules look like Shell(git push) / Read(src/**) / Write(**): the same shape as Claude's.
     rename = {"Shell": "Bash"}
-    perms = {k: [rename.get(r.split("(")[0], r.split("(")[0]) + r[len(r.split("(")[0]):] for r in p.get(k) or []
+    perms = {k: [rename.get(r.split("(")[0], r.split("(")[0]) + r[len(r.split("(")[0]):] for r in as_list(p.get(k))
                  if isinstance(r, str)] for k in ("allow", "deny")}
     perms["ask"] = []
     local_agent(scope, "cursor", scope.at(present[0]), native=(lambda probe: claude_native(perms, "default", probe)) if p else None,

@@ -257,6 +257,15 @@ class RepoFiles:
         self._cache[key] = value
         return value
 
+    def mapping(self, rel: str, fmt: str) -> dict[str, Any]:
+        """The file's top-level object; {} when missing or unparsable, and a 'malformed' problem when it
+        parses to something else (a list, a number) where the tool that reads it expects an object."""
+        value = self.parsed(rel, fmt)
+        if value is not None and not isinstance(value, dict) and ("shape", rel) not in self._cache:
+            self._cache[("shape", rel)] = True
+            self.inv.problem(self.name, rel, "malformed", f"top level is a {type(value).__name__}, not an object")
+        return as_dict(value)
+
     def line_of(self, rel: str, needle: str) -> int:
         """1-based line of the first occurrence of needle (0 when absent): evidence points at a line."""
         text = self.text(rel) or ""
@@ -267,6 +276,13 @@ class RepoFiles:
 def as_dict(value: Any) -> dict[str, Any]:
     """A parsed config value where a mapping is expected; anything else reads as empty."""
     return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    """A parsed config value where a list is expected (a lone string counts as one item)."""
+    if isinstance(value, list):
+        return value
+    return [value] if isinstance(value, str) else []
 
 
 def _short(exc: Exception) -> str:

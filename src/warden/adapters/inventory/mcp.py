@@ -9,7 +9,7 @@ import shlex
 from typing import Any
 
 from warden.adapters.inventory.base import Scope
-from warden.adapters.inventory.files import as_dict
+from warden.adapters.inventory.files import as_dict, as_list
 from warden.core.inventory.commands import looks_like_credential
 from warden.core.inventory.model import Edge
 from warden.core.inventory.probes import mcp_probe
@@ -66,7 +66,7 @@ def servers_in(data: Any, key: str) -> list[tuple[str, dict[str, Any], str]]:
 def describe(entry: dict[str, Any]) -> dict[str, Any]:
     """The parts of a server entry a reviewer needs; credential values never leave this function."""
     command = str(entry.get("command") or "")
-    args = [str(a) for a in entry.get("args") or [] if isinstance(a, (str, int, float))]
+    args = [str(a) for a in as_list(entry.get("args")) if isinstance(a, (str, int, float))]
     if command and not args and " " in command:
         try:
             command, *args = shlex.split(command)

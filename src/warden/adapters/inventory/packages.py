@@ -21,8 +21,8 @@ def detect(scope: Scope) -> None:
     if scope.kind != "project":
         return
     for rel in scope.files.find("package.json", "**/package.json"):
-        data = scope.files.parsed(rel, "json")
-        if not isinstance(data, dict):
+        data = scope.files.mapping(rel, "json")
+        if not data:
             continue
         scripts = as_dict(data.get("scripts"))
         hooks = {k: str(v) for k, v in scripts.items() if k in LIFECYCLE}
@@ -59,7 +59,7 @@ def detect(scope: Scope) -> None:
                                             probe=bash(f"npm run {script}", scope.root), direct=bash(str(cmd), scope.root),
                                             note=f"npm run {script}: {str(cmd)[:80]}"))
     for rel in scope.files.find("pyproject.toml", "Cargo.toml"):
-        data = scope.files.parsed(rel, "toml") or {}
+        data = scope.files.mapping(rel, "toml")
         if rel.endswith("pyproject.toml") and isinstance(data.get("project"), dict):
             key, label, cmd, cred = "registry:pypi", "PyPI", "twine upload dist/*", "PyPI token (~/.pypirc)"
         elif rel.endswith("Cargo.toml") and isinstance(data.get("package"), dict) and data["package"].get("publish") is not False:

@@ -8,7 +8,7 @@ from typing import Any
 from warden.adapters.inventory.base import Scope
 from warden.adapters.inventory.ci_model import CiJob, CiPipeline, CiStep
 from warden.adapters.inventory.ci_paths import add_pipeline
-from warden.adapters.inventory.files import as_dict
+from warden.adapters.inventory.files import as_dict, as_list
 
 GITLAB_RESERVED = frozenset({"stages", "variables", "include", "default", "workflow", "image", "services", "cache",
                              "before_script", "after_script", "pages:deploy"})
@@ -50,7 +50,7 @@ def github_pipeline(path: str, doc: Any) -> CiPipeline | None:
         if not isinstance(job, dict):
             continue
         steps = []
-        for i, st in enumerate(job.get("steps") or []):
+        for i, st in enumerate(as_list(job.get("steps"))):
             if not isinstance(st, dict):
                 continue
             inputs = as_dict(st.get("with"))
@@ -60,8 +60,7 @@ def github_pipeline(path: str, doc: Any) -> CiPipeline | None:
         if isinstance(job.get("uses"), str):  # a reusable workflow call: its content is elsewhere
             steps.append(CiStep(name=f"calls {job['uses']}", uses=str(job["uses"]), text=_text(job)))
         env = job.get("environment")
-        needs = job.get("needs") or []
-        jobs.append(CiJob(id=str(job_id), steps=steps, needs=[needs] if isinstance(needs, str) else [str(n) for n in needs],
+        jobs.append(CiJob(id=str(job_id), steps=steps, needs=[str(n) for n in as_list(job.get("needs"))],
                           environment=str(env.get("name", "") if isinstance(env, dict) else env or ""),
                           permissions=_permissions(job.get("permissions")), condition=str(job.get("if") or ""),
                           text=_text(job), env_text=_text(job.get("env") or {})))
@@ -96,10 +95,10 @@ def gitlab_pipeline(path: str, doc: Any) -> CiPipeline | None:
             v = job.get(part)
             lines += [str(x) for x in v] if isinstance(v, list) else ([str(v)] if v else [])
         env = job.get("environment")
-        needs = job.get("needs") or []
         steps = [CiStep(name=f"{job_id} script", run="\n".join(lines), text=_text(job))]
         jobs.append(CiJob(id=str(job_id), steps=steps,
-                          needs=[n if isinstance(n, str) else str(n.get("job", "")) for n in needs if isinstance(n, (str, dict))],
+                          needs=[n if isinstance(n, str) else str(n.get("job", "")) for n in as_list(job.get("needs"))
+                                 if isinstance(n, (str, dict))],
                           environment=str(env.get("name", "") if isinstance(env, dict) else env or ""),
                           permissions={"*": "job-token"}, condition=_text(job.get("rules") or job.get("only") or ""),
                           text=_text(job), env_text=_text(job.get("variables") or {}) + _text(doc.get("variables") or {})))
