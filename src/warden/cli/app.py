@@ -29,6 +29,8 @@ COMMANDS: dict[str, str] = {
     "uninstall": "warden.cli.hook:uninstall",
     "exec": "warden.cli.exec:exec_command",
     "inventory": "warden.cli.inventory:inventory",
+    "server": "warden.cli.server:server",
+    "login": "warden.cli.server:login",
     "model-gateway": "warden.cli.model_gateway:model_gateway",
     "approvals": "warden.cli.approvals:approvals",
     "kill": "warden.cli.control:kill",
