@@ -19,7 +19,6 @@ from typing import Any
 
 import yaml
 
-from warden.core.inventory.codeowners import glob_body
 from warden.core.inventory.model import Inventory
 
 MAX_FILE_BYTES = 2 * 1024 * 1024  # configs are small; a bigger "config" is reported, not parsed
@@ -34,7 +33,22 @@ SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", "
 
 @lru_cache(maxsize=256)
 def glob_regex(pattern: str) -> re.Pattern[str]:
-    return re.compile(glob_body(pattern) + r"\Z")
+    """A path glob (``**/`` any directories, ``**`` anything, ``*`` and ``?`` within one name), anchored."""
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] in "*?":
+            out.append("[^/]*" if pattern[i] == "*" else "[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
 
 
 _ALIAS_LIKE = re.compile(r"(?:^|[\s\[{,:-])\*[^\s,\]}]")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from warden.adapters.inventory.base import Scope
-from warden.core.inventory.codeowners import LOCATIONS, parse
+from warden.core.review.codeowners import LOCATIONS, parse
 
 API_NOTE = ("Live branch protection, rulesets, required reviewers and environment protection rules are not in the "
             "checkout; check them with the hosting API (GitHub: GET /repos/OWNER/REPO/rules/branches/BRANCH and "
@@ -18,7 +18,9 @@ def detect(scope: Scope) -> None:
     if scope.kind != "project":
         return
     owners_file = next((p for p in LOCATIONS if scope.files.exists(p)), "")
-    rules = parse(scope.files.text(owners_file) or "") if owners_file else []
+    rules, bad_lines = parse(scope.files.text(owners_file) or "") if owners_file else ([], [])
+    for problem in bad_lines:
+        scope.inv.problem(scope.repo, owners_file, "malformed", problem)
     scope.extra["codeowners"] = rules
     declared: list[dict[str, Any]] = []
     rulesets = scope.files.find(".github/rulesets/*.json")

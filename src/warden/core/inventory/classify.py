@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from warden.core.inventory.codeowners import OwnerRule, owners_of
+from warden.core.review.codeowners import OwnerRule, owners_of
 from warden.core.inventory.model import VERDICT_TO_CLASS, Inventory
 from warden.core.inventory.native import hook_covers
 
@@ -45,7 +45,7 @@ def assign_owners(inv: Inventory, rules_by_repo: Mapping[str, list[OwnerRule]]) 
     for edge in inv.edges.values():
         rules = rules_by_repo.get(edge.repo)
         if rules and edge.where:
-            edge.owner = " ".join(owners_of(rules, edge.where.path))
+            edge.owner = " ".join(owners_of(rules, edge.where.path) or ())
 
 
 RANK = {"allow": 0, "ask": 1, "deny": 2}

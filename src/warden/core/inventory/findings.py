@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 
-from warden.core.inventory.codeowners import OwnerRule, owners_of
+from warden.core.review.codeowners import OwnerRule, owners_of
 from warden.core.inventory.model import Inventory, Location
 
 HIGH_IMPACT = ("push", "publish", "release", "deploy", "modify-workflow", "use-credential")
@@ -41,7 +41,7 @@ def ownership(inv: Inventory, rules_by_repo: Mapping[str, list[OwnerRule]]) -> N
             continue
         if node.kind == "workflow" and node.id not in agent_workflows:
             continue  # only agent workflows: plain CI is out of scope for this check
-        owners = owners_of(rules, node.where.path)
+        owners = owners_of(rules, node.where.path) or ()
         node.detail["owners"] = list(owners)
         if owners or not rules:
             continue
