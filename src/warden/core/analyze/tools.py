@@ -45,6 +45,10 @@ def analyze_tool(action: Action, env: AnalysisEnv) -> Analysis:
         from warden.core.analyze.shell import analyze_shell
 
         result = analyze_shell(action.command or "", action.cwd, action.workspace, env)
+    elif action.is_mcp:
+        from warden.core.analyze.mcp_args import analyze_mcp
+
+        result = analyze_mcp(action, env)
     else:
         result = Analysis()
         if tool in _FILE_TOOLS:

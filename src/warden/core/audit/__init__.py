@@ -28,6 +28,7 @@ from warden.core.audit.events import (
     decision_event,
     error_event,
     event_summary,
+    mcp_event,
     new_id,
     outcome_event,
     rfc3339,
@@ -40,6 +41,6 @@ __all__ = [
     "GENESIS", "KINDS", "SCHEMA_VERSION", "Break", "CanonicalError", "ChainVerifier", "Checkpoint", "Head",
     "Record", "VerifyReport", "approval_event", "basic_redact", "canonical_bytes", "canonical_json",
     "chain_hash", "checkpoint_payload", "decision_event", "error_event", "event_mac", "event_summary",
-    "key_id", "make_checkpoint", "new_id", "outcome_event", "rfc3339", "seal", "session_event",
+    "key_id", "make_checkpoint", "mcp_event", "new_id", "outcome_event", "rfc3339", "seal", "session_event",
     "validate_event", "verify_records",
 ]

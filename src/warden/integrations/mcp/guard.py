@@ -1,0 +1,350 @@
+"""The policy side of one upstream MCP server, independent of transport.
+
+The stdio proxy and the HTTP gateway both hand every client request to :meth:`Guard.on_request`
+and every upstream answer to :meth:`Guard.on_response`; everything else passes through untouched.
+
+- ``tools/call``, ``resources/read``, ``prompts/get``: decided by the policy as an action
+  ``mcp__<server>__<tool>`` (``.../resources/read``, ``.../prompts/get``) with the arguments and the
+  server identity; a refusal is an ``isError`` tool result (a JSON-RPC error for reads/prompts, which
+  have no such result), never a transport failure.
+- list responses: what the policy would deny, and tools whose pinned definition does not match
+  (new, changed, renamed), are removed, page by page, so what is listed is what is callable.
+- results: secrets redacted from every string (content, structuredContent, _meta), the field paths
+  recorded; results of untrusted servers mark the session tainted; oversized results refused.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from warden.core.decision import Decision, Verdict
+from warden.integrations.mcp import jsonrpc
+from warden.integrations.mcp.pins import PinFile, PinStatus
+
+GUARDED_REQUESTS = frozenset({"tools/call", "resources/read", "prompts/get", "resources/subscribe"})
+LISTS = {"tools/list": "tools", "resources/list": "resources", "resources/templates/list": "resourceTemplates",
+         "prompts/list": "prompts"}
+FILTERED_RESULTS = frozenset({"tools/call", "resources/read", "prompts/get"})
+MAX_LIST_PAGES = 100
+MAX_DEFINITIONS = 5000
+
+
+class Upstream(Protocol):
+    async def request(self, method: str, params: dict[str, Any] | None) -> dict[str, Any]:
+        """Send a request of Warden's own and return the whole response message."""
+        ...
+
+
+TaintHook = Callable[[str, str, str, str], None]  # (session, server, tool, reason)
+Approver = Callable[[Any, Verdict], Awaitable[Verdict]]  # (action, ask verdict) -> final verdict
+
+
+@dataclass
+class GuardConfig:
+    server: str  # the namespace in tool names: mcp__<server>__<tool>
+    identity: str  # server_identity(name, origin)
+    trusted: bool = False  # results of untrusted servers taint the session
+    approve_first: bool = False  # pin the first listing of a never-seen server without asking
+    max_result_bytes: int = 1024 * 1024
+    session: str = ""
+    cwd: str = ""
+    agent: str = ""  # the client's name from initialize (claude-code, cursor, ...)
+
+
+@dataclass
+class _State:
+    definitions: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> last offered definition
+    statuses: dict[str, PinStatus] = field(default_factory=dict)
+    contexts: dict[str, dict[str, str]] = field(default_factory=dict)
+    listed: bool = False
+    stale: bool = False
+    reported: set[str] = field(default_factory=set)  # (what, key) already audited this session
+    tainted: bool = False
+
+
+class Guard:
+    def __init__(self, config: GuardConfig, gateway: Any, pins: PinFile, *, taint: TaintHook | None = None,
+                 approver: Approver | None = None) -> None:
+        self.cfg = config
+        self.gateway = gateway
+        self.pins = pins
+        self.taint_hook = taint
+        self.approver = approver
+        self.state = _State()
+        self._key: bytes | None = None
+
+    # -- identity and recording ---------------------------------------------------------------
+    def full_name(self, name: str) -> str:
+        return f"mcp__{self.cfg.server}__{name}"
+
+    def payload(self, tool: str, arguments: Any, context: Mapping[str, str], request_id: Any = "") -> dict[str, Any]:
+        from warden.core.analyze.mcp_args import definition_context
+
+        ctx = dict(context) if context else definition_context(self.cfg.server, self.cfg.identity, {})
+        return {"tool_name": tool, "tool_input": arguments, "cwd": self.cfg.cwd, "session_id": self.cfg.session,
+                "hook_event_name": "PreToolUse", "tool_use_id": "" if request_id in ("", None) else str(request_id),
+                "actor": {"agent": self.cfg.agent}, "context": ctx}
+
+    def record(self, what: str, detail: str, *, tool: str = "", data: Mapping[str, Any] | None = None,
+               once: str = "") -> None:
+        """An ``mcp`` audit event (best effort: the action it describes is already refused or filtered)."""
+        if once:
+            if once in self.state.reported:
+                return
+            self.state.reported.add(once)
+        if not getattr(self.gateway, "audit", False):
+            return
+        from warden.core.audit import mcp_event
+
+        try:
+            self.gateway.record(mcp_event(
+                what=what, server=self.cfg.server, identity=self.cfg.identity, started_at=time.time(),
+                detail=detail, data=data, session=self.cfg.session, tool=tool,
+                actor={"id": "", "agent": self.cfg.agent, "roles": []}, redact=self.gateway.redactor()))
+        except Exception:
+            pass
+
+    def quiet_verdict(self, payload: Mapping[str, Any]) -> Verdict:
+        """The policy's answer without an audit event (used to filter lists, item by item)."""
+        from warden.core.flow import decide
+
+        try:
+            action = self.gateway.normalize(payload)
+            policy = self.gateway.policy_for(action.workspace or self.gateway.workspace_for(action.cwd))
+            return decide(policy, action, self.gateway.analysis_env)
+        except Exception as exc:
+            return Verdict.fail_closed(f"cannot evaluate: {type(exc).__name__}: {exc}")
+
+    # -- lists ------------------------------------------------------------------------------------
+    def filter_list(self, method: str, request: Mapping[str, Any], response: dict[str, Any]) -> bool:
+        """Filter one list page in place; True when something changed."""
+        res = response.get("result")
+        field_name = LISTS[method]
+        if not isinstance(res, dict) or not isinstance(res.get(field_name), list):
+            return False
+        items = res[field_name]
+        if method == "tools/list":
+            params = request.get("params")
+            fresh = not (isinstance(params, dict) and params.get("cursor"))
+            kept = self._admit_tools(items, fresh)
+        else:
+            kept = [i for i in items[:MAX_DEFINITIONS] if isinstance(i, dict) and self._admit_item(method, i)]
+        if len(kept) == len(items):
+            return False
+        res[field_name] = kept
+        return True
+
+    def _admit_tools(self, items: list[Any], fresh: bool) -> list[dict[str, Any]]:
+        from warden.core.analyze.mcp_args import definition_context
+
+        st = self.state
+        if fresh:
+            st.definitions, st.statuses, st.contexts = {}, {}, {}
+        tools = [t for t in items[:MAX_DEFINITIONS] if isinstance(t, dict) and isinstance(t.get("name"), str)]
+        if len(tools) != len(items):
+            self.record("refused", f"{len(items) - len(tools)} malformed or excess tool definitions dropped",
+                        once=f"malformed:{len(items)}")
+        try:
+            statuses, changes = self.pins.check(self.cfg.identity, self.cfg.server, tools,
+                                                approve_first=self.cfg.approve_first)
+        except Exception as exc:  # no pins, no tools: the store is the only proof a definition was approved
+            self.record("upstream.error", f"pin store unavailable, every tool quarantined: {exc}", once="pins")
+            statuses, changes = {t["name"]: PinStatus("new", "") for t in tools}, []
+        for change in changes:
+            self.record(change["what"], self._change_text(change), tool=self.full_name(change["tool"]), data=change)
+        kept = []
+        for tool in tools:
+            name = tool["name"]
+            st.definitions[name] = tool
+            st.statuses[name] = statuses[name]
+            ctx = definition_context(self.cfg.server, self.cfg.identity, tool)
+            st.contexts[name] = ctx
+            if ctx.get("mcp.poison"):
+                self.record("poison", f"definition of {name} carries {ctx['mcp.poison']}",
+                            tool=self.full_name(name), once=f"poison:{name}:{statuses[name].digest}")
+            if not statuses[name].ok:
+                continue
+            verdict = self.quiet_verdict(self.payload(self.full_name(name), {}, ctx))
+            if verdict.decision is not Decision.DENY:
+                kept.append(tool)
+        st.listed = True
+        st.stale = False
+        return kept
+
+    def _change_text(self, change: Mapping[str, Any]) -> str:
+        if change["what"] == "pin.approved":
+            return f"{change['tool']} pinned on first use"
+        extra = f" (was {change['renamed_from']})" if change.get("renamed_from") else ""
+        return (f"{change['tool']} is {change['state']}{extra} and quarantined until approved: "
+                f"warden mcp pins approve {self.cfg.server} {change['tool']}")
+
+    def _item_payload(self, method: str, item: Mapping[str, Any]) -> dict[str, Any]:
+        from warden.core.analyze.mcp_args import definition_context
+
+        ctx = definition_context(self.cfg.server, self.cfg.identity, item)
+        if method == "prompts/list":
+            return self.payload(self.full_name("prompts/get"), {"name": str(item.get("name", ""))}, ctx)
+        uri = item.get("uri") if method == "resources/list" else item.get("uriTemplate")
+        return self.payload(self.full_name("resources/read"), {"uri": str(uri or "")}, ctx)
+
+    def _admit_item(self, method: str, item: Mapping[str, Any]) -> bool:
+        return self.quiet_verdict(self._item_payload(method, item)).decision is not Decision.DENY
+
+    async def refresh_tools(self, upstream: Upstream) -> str:
+        """List every page of tools ourselves (the client's view may be stale); "" or an error text."""
+        cursor: Any = None
+        for _ in range(MAX_LIST_PAGES):
+            params = {"cursor": cursor} if cursor else None
+            response = await upstream.request("tools/list", params)
+            if "error" in response or not isinstance(response.get("result"), dict):
+                return f"the server did not list its tools: {json.dumps(response.get('error'))[:300]}"
+            self._admit_tools(response["result"].get("tools") or [], fresh=cursor is None)
+            cursor = response["result"].get("nextCursor")
+            if not cursor:
+                return ""
+        return f"the server's tool list has more than {MAX_LIST_PAGES} pages"
+
+    def on_notification(self, msg: Mapping[str, Any]) -> None:
+        if msg.get("method") == "notifications/tools/list_changed":
+            self.state.stale = True  # a rug pull is caught before the next call, not only the next list
+
+    # -- requests ---------------------------------------------------------------------------------
+    async def on_request(self, msg: dict[str, Any], upstream: Upstream) -> dict[str, Any] | None:
+        """None: forward ``msg`` upstream. A dict: the reply to send the client instead."""
+        method = msg["method"]
+        params = msg.get("params")
+        if params is not None and not isinstance(params, dict):
+            return self._refuse_rpc(msg, jsonrpc.INVALID_PARAMS, f"{method}: params must be an object")
+        params = params or {}
+        if method == "tools/call":
+            return await self._on_call(msg, params, upstream)
+        if method in ("resources/read", "resources/subscribe"):
+            uri = params.get("uri")
+            if not isinstance(uri, str):
+                return self._refuse_rpc(msg, jsonrpc.INVALID_PARAMS, f"{method} needs a string uri")
+            payload = self.payload(self.full_name("resources/read"), {"uri": uri}, {}, msg.get("id"))
+        elif method == "prompts/get":
+            name = params.get("name")
+            if not isinstance(name, str):
+                return self._refuse_rpc(msg, jsonrpc.INVALID_PARAMS, "prompts/get needs a string name")
+            payload = self.payload(self.full_name("prompts/get"),
+                                   {"name": name, "arguments": params.get("arguments") or {}}, {}, msg.get("id"))
+        else:
+            return None
+        verdict = await self._decide(payload)
+        if verdict.decision is Decision.ALLOW:
+            return None
+        # reads and prompts have no isError result; a JSON-RPC error with the reason is their refusal
+        return jsonrpc.error(msg.get("id"), jsonrpc.INVALID_REQUEST, f"denied by Warden policy: {verdict.reason}",
+                             {"warden": {"decision": verdict.decision.label}})
+
+    async def _on_call(self, msg: dict[str, Any], params: dict[str, Any], upstream: Upstream) -> dict[str, Any] | None:
+        name = params.get("name")
+        args = params.get("arguments")
+        if not isinstance(name, str):
+            return self._refuse_rpc(msg, jsonrpc.INVALID_PARAMS, "tools/call needs a string name")
+        if args is not None and not isinstance(args, dict):
+            return self._refuse_call(msg, name, "the arguments must be a JSON object")
+        st = self.state
+        if st.stale or not st.listed:
+            problem = await self.refresh_tools(upstream)
+            if problem:
+                return self._refuse_call(msg, name, f"cannot check the tool's definition: {problem}")
+        status = st.statuses.get(name)
+        if status is None:
+            return self._refuse_call(msg, name, f"the server does not offer a tool named {name!r}")
+        if not status.ok:
+            what = {"changed": "its definition changed since it was approved (possible rug pull)",
+                    "renamed": f"it is a renamed copy of {status.renamed_from!r}",
+                    "new": "it has not been approved yet"}[status.state]
+            return self._refuse_call(msg, name, f"the tool is quarantined: {what}; review and approve with "
+                                                f"`warden mcp pins list` and `warden mcp pins approve "
+                                                f"{self.cfg.server} {name}`")
+        verdict = await self._decide(self.payload(self.full_name(name), args or {}, st.contexts.get(name, {}),
+                                                  msg.get("id")))
+        if verdict.decision is Decision.ALLOW:
+            return None
+        label = "denied" if verdict.decision is Decision.DENY else "needs approval, which was not given"
+        return jsonrpc.tool_error(msg.get("id"), f"Warden {label}: {verdict.reason}",
+                                  {"warden": {"decision": "deny", "policy": verdict.decision.label}})
+
+    async def _decide(self, payload: dict[str, Any]) -> Verdict:
+        verdict = self.gateway.decide_payload(payload)  # recorded as a decision event
+        if verdict.decision is Decision.ASK:
+            if self.approver is not None:
+                action = self.gateway.normalize(payload)
+                return await self.approver(action, verdict)
+            fallback = "deny"
+            try:
+                fallback = self.gateway.policy.settings.get("ask_fallback", "deny")
+            except Exception:
+                pass
+            if fallback == "allow":
+                return Verdict(Decision.ALLOW, verdict.reason, verdict.rules, verdict.facts)
+            verdict.reason += " (no approver is connected to this MCP proxy, and settings.ask_fallback is deny)"
+        return verdict
+
+    def _refuse_call(self, msg: Mapping[str, Any], name: str, why: str) -> dict[str, Any]:
+        self.record("refused", why, tool=self.full_name(name))
+        return jsonrpc.tool_error(msg.get("id"), f"Warden refused {self.full_name(name)}: {why}",
+                                  {"warden": {"decision": "deny"}})
+
+    def _refuse_rpc(self, msg: Mapping[str, Any], code: int, why: str) -> dict[str, Any]:
+        self.record("refused", why, tool=str(msg.get("method", "")))
+        return jsonrpc.error(msg.get("id"), code, why)
+
+    # -- results ----------------------------------------------------------------------------------
+    def on_response(self, method: str, request: Mapping[str, Any], response: dict[str, Any], size: int) -> bool:
+        """Filter one upstream answer in place; True when it changed (re-encode it)."""
+        if method in LISTS:
+            return self.filter_list(method, request, response)
+        if method not in FILTERED_RESULTS or not isinstance(response.get("result"), dict):
+            return False
+        params = request.get("params") or {}
+        subject = str(params.get("name") or params.get("uri") or "") if isinstance(params, dict) else ""
+        tool = self.full_name(subject if method == "tools/call" else method)
+        if size > self.cfg.max_result_bytes:
+            why = f"the result is {size} bytes, more than the {self.cfg.max_result_bytes}-byte limit"
+            self.record("refused", why, tool=tool, data={"bytes": size})
+            if method == "tools/call":
+                response["result"] = {"content": [{"type": "text", "text": f"Warden withheld the result: {why}"}],
+                                      "isError": True}
+            else:
+                response.pop("result")
+                response["error"] = {"code": jsonrpc.INTERNAL_ERROR, "message": f"Warden withheld the result: {why}"}
+            return True
+        changed = self._redact(response, tool)
+        if not self.cfg.trusted:
+            self._taint(tool)
+        return changed
+
+    def _redact(self, response: dict[str, Any], tool: str) -> bool:
+        from warden.core.secrets import redact_data
+
+        if self._key is None:
+            from warden.adapters.redaction import fingerprint_key
+
+            self._key = fingerprint_key(self.gateway.home)
+        redacted, masked, findings = redact_data(response["result"], self._key)
+        if not masked:
+            return False
+        response["result"] = redacted
+        self.record("redacted", f"{len(findings)} secret(s) removed from the result of {tool}", tool=tool,
+                    data={"fields": masked[:200], "rules": sorted({f.rule_id for f in findings})})
+        return True
+
+    def _taint(self, tool: str) -> None:
+        if self.state.tainted:
+            return
+        self.state.tainted = True
+        reason = f"the session read a result of the untrusted MCP server {self.cfg.server!r}"
+        self.record("taint", reason, tool=tool, data={"source": "mcp", "server": self.cfg.server})
+        if self.taint_hook is not None:
+            try:
+                self.taint_hook(self.cfg.session, self.cfg.server, tool, reason)
+            except Exception as exc:
+                self.record("upstream.error", f"the taint hook failed: {exc}")
