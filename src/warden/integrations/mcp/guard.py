@@ -268,8 +268,8 @@ class Guard:
                                                   msg.get("id")))
         if verdict.decision is Decision.ALLOW:
             return None
-        label = "denied" if verdict.decision is Decision.DENY else "needs approval, which was not given"
-        return jsonrpc.tool_error(msg.get("id"), f"Warden {label}: {verdict.reason}",
+        label = "denied" if verdict.decision is Decision.DENY else "asked for approval, which was not given,"
+        return jsonrpc.tool_error(msg.get("id"), f"Warden {label} for {self.full_name(name)}: {verdict.reason}",
                                   {"warden": {"decision": "deny", "policy": verdict.decision.label}})
 
     async def _decide(self, payload: dict[str, Any]) -> Verdict:
