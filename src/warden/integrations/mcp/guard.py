@@ -64,6 +64,7 @@ class _State:
     stale: bool = False
     reported: set[str] = field(default_factory=set)  # (what, key) already audited this session
     tainted: bool = False
+    first_listing_done: bool = False  # trust on first use ends with the first complete listing
 
 
 class Guard:
@@ -130,7 +131,7 @@ class Guard:
         if method == "tools/list":
             params = request.get("params")
             fresh = not (isinstance(params, dict) and params.get("cursor"))
-            kept = self._admit_tools(items, fresh)
+            kept = self._admit_tools(items, fresh, last=not res.get("nextCursor"))
         else:
             kept = [i for i in items[:MAX_DEFINITIONS] if isinstance(i, dict) and self._admit_item(method, i)]
         if len(kept) == len(items):
@@ -138,7 +139,7 @@ class Guard:
         res[field_name] = kept
         return True
 
-    def _admit_tools(self, items: list[Any], fresh: bool) -> list[dict[str, Any]]:
+    def _admit_tools(self, items: list[Any], fresh: bool, last: bool) -> list[dict[str, Any]]:
         from warden.core.analyze.mcp_args import definition_context
 
         st = self.state
@@ -149,8 +150,9 @@ class Guard:
             self.record("refused", f"{len(items) - len(tools)} malformed or excess tool definitions dropped",
                         once=f"malformed:{len(items)}")
         try:
-            statuses, changes = self.pins.check(self.cfg.identity, self.cfg.server, tools,
-                                                approve_first=self.cfg.approve_first)
+            statuses, changes = self.pins.check(
+                self.cfg.identity, self.cfg.server, tools, session=self.cfg.session,
+                approve_first=self.cfg.approve_first and not st.first_listing_done)
         except Exception as exc:  # no pins, no tools: the store is the only proof a definition was approved
             self.record("upstream.error", f"pin store unavailable, every tool quarantined: {exc}", once="pins")
             statuses, changes = {t["name"]: PinStatus("new", "") for t in tools}, []
@@ -173,6 +175,7 @@ class Guard:
                 kept.append(tool)
         st.listed = True
         st.stale = False
+        st.first_listing_done = st.first_listing_done or last
         return kept
 
     def _change_text(self, change: Mapping[str, Any]) -> str:
@@ -202,8 +205,9 @@ class Guard:
             response = await upstream.request("tools/list", params)
             if "error" in response or not isinstance(response.get("result"), dict):
                 return f"the server did not list its tools: {json.dumps(response.get('error'))[:300]}"
-            self._admit_tools(response["result"].get("tools") or [], fresh=cursor is None)
+            cursor_in = cursor
             cursor = response["result"].get("nextCursor")
+            self._admit_tools(response["result"].get("tools") or [], fresh=cursor_in is None, last=not cursor)
             if not cursor:
                 return ""
         return f"the server's tool list has more than {MAX_LIST_PAGES} pages"

@@ -112,7 +112,7 @@ class PinFile:
 
     # -- the proxy's side -------------------------------------------------------------------
     def check(self, identity: str, server: str, tools: list[Mapping[str, Any]], *, approve_first: bool = False,
-              now: float | None = None) -> tuple[dict[str, PinStatus], list[dict[str, Any]]]:
+              session: str = "", now: float | None = None) -> tuple[dict[str, PinStatus], list[dict[str, Any]]]:
         """Status per tool name, and the audit-worthy changes this listing caused (new pending, first-use pins)."""
         now = time.time() if now is None else now
         key = self.key
@@ -121,10 +121,11 @@ class PinFile:
         with self._locked() as data:
             entry = data["servers"].get(identity)
             if entry is None:
-                # first use: a paginated first listing arrives in several pages, all part of the first look
                 entry = data["servers"][identity] = {"name": server, "tools": {}, "pending": {},
-                                                     "first_seen": now}
-            first = now - float(entry.get("first_seen", 0)) < 60 and not entry["pending"]
+                                                     "first_session": session}
+            # trust on first use covers the pages of the first listing in the session that first saw the
+            # server, and only names never pinned: a changed definition is never approved by itself
+            first = approve_first and bool(session) and entry.get("first_session") == session
             pinned: dict[str, Any] = entry["tools"]
             pending: dict[str, Any] = entry["pending"]
             by_body = {p.get("body", ""): n for n, p in pinned.items()}
@@ -136,7 +137,7 @@ class PinFile:
                 if pin is not None and hmac.compare_digest(pin["digest"], d):
                     statuses[name] = PinStatus("pinned", d)
                     continue
-                if first and approve_first:
+                if first and pin is None:
                     pinned[name] = _pin(tool, d, digest(key, tool, without_name=True), FIRST_USE, now)
                     statuses[name] = PinStatus("pinned", d)
                     changes.append({"what": "pin.approved", "tool": name, "digest": d, "by": FIRST_USE})
