@@ -1,0 +1,232 @@
+"""Upstream MCP connections for the HTTP gateway: a stdio child process or a streamable-HTTP server.
+
+Both multiplex many downstream clients over one upstream session: each forwarded request gets an
+id of the gateway's own, and the answer is mapped back. Server-to-client requests (sampling,
+elicitation, roots) have no single client to go to here, so they are answered with an error; the
+stdio proxy, which has exactly one client, passes them through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+from collections.abc import Callable
+from typing import Any
+
+from warden.integrations.mcp import jsonrpc
+
+PROTOCOL = "2025-11-25"
+CLIENT_INFO = {"name": "warden-mcp-gateway", "version": "1"}
+
+
+class UpstreamError(Exception):
+    pass
+
+
+class _Base:
+    name: str
+    on_notification: Callable[[dict[str, Any]], None] | None = None
+    timeout: float = 300.0
+
+    def __init__(self) -> None:
+        self._ids = itertools.count(1)
+        self.initialize_result: dict[str, Any] = {}
+
+    async def request(self, method: str, params: dict[str, Any] | None) -> dict[str, Any]:
+        msg: dict[str, Any] = {"jsonrpc": "2.0", "id": f"gw-{next(self._ids)}", "method": method}
+        if params is not None:
+            msg["params"] = params
+        return await self.send(msg)
+
+    async def forward(self, msg: dict[str, Any]) -> dict[str, Any]:
+        """Send a client's request under an id of ours; the answer comes back under the client's id."""
+        response = await self.request(msg["method"], msg.get("params"))
+        response["id"] = msg.get("id")
+        return response
+
+    async def send(self, msg: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    async def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
+        raise NotImplementedError
+
+    async def initialize(self) -> None:
+        response = await self.request("initialize", {"protocolVersion": PROTOCOL, "capabilities": {},
+                                                     "clientInfo": CLIENT_INFO})
+        if "error" in response or not isinstance(response.get("result"), dict):
+            raise UpstreamError(f"upstream {self.name!r} refused initialize: {json.dumps(response.get('error'))[:300]}")
+        self.initialize_result = response["result"]
+        await self.notify("notifications/initialized")
+
+
+class StdioUpstream(_Base):
+    def __init__(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> None:
+        super().__init__()
+        self.name = name
+        self.argv = argv
+        self.env = env
+        self.proc: asyncio.subprocess.Process | None = None
+        self.waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._reader: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+        self.exited = ""
+
+    async def start(self) -> None:
+        try:
+            self.proc = await asyncio.create_subprocess_exec(
+                *self.argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=self.env)
+        except OSError as exc:
+            raise UpstreamError(f"cannot start upstream {self.name!r} ({self.argv[0]}): {exc.strerror or exc}") from None
+        self._reader = asyncio.create_task(self._read())
+        await asyncio.wait_for(self.initialize(), 30)
+
+    async def _read(self) -> None:
+        assert self.proc and self.proc.stdout
+        reader = jsonrpc.LineReader(self.proc.stdout)
+        while True:
+            try:
+                line = await reader.next_line()
+            except jsonrpc.Oversized:
+                continue
+            if line is None:
+                break
+            try:
+                msg = json.loads(line)
+            except ValueError:
+                continue
+            kind = jsonrpc.kind(msg)
+            if kind == "response":
+                fut = self.waiting.pop(jsonrpc.id_key(msg["id"]), None)
+                if fut is not None and not fut.done():
+                    fut.set_result(msg)
+            elif kind == "notification" and self.on_notification:
+                self.on_notification(msg)
+            elif kind == "request":  # sampling / elicitation / roots: no single client to ask
+                with contextlib.suppress(Exception):
+                    await self._write(jsonrpc.error(msg["id"], jsonrpc.METHOD_NOT_FOUND,
+                                                    f"{msg['method']} is not available through the Warden gateway"))
+        code = await self.proc.wait()
+        self.exited = f"upstream {self.name!r} exited (code {code})"
+        for fut in self.waiting.values():
+            if not fut.done():
+                fut.set_result(jsonrpc.error(None, jsonrpc.UPSTREAM_ERROR, self.exited))
+        self.waiting.clear()
+
+    async def _write(self, msg: dict[str, Any]) -> None:
+        if self.exited or self.proc is None or self.proc.stdin is None:
+            raise UpstreamError(self.exited or f"upstream {self.name!r} is not running")
+        async with self._lock:
+            self.proc.stdin.write(jsonrpc.encode(msg))
+            await self.proc.stdin.drain()
+
+    async def send(self, msg: dict[str, Any]) -> dict[str, Any]:
+        key = jsonrpc.id_key(msg["id"])
+        fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self.waiting[key] = fut
+        try:
+            await self._write(msg)
+            return await asyncio.wait_for(fut, self.timeout)
+        except (UpstreamError, ConnectionError) as exc:
+            return jsonrpc.error(msg["id"], jsonrpc.UPSTREAM_ERROR, str(exc))
+        except TimeoutError:
+            return jsonrpc.error(msg["id"], jsonrpc.REQUEST_TIMEOUT,
+                                 f"upstream {self.name!r} did not answer {msg['method']} within {self.timeout:g} s")
+        finally:
+            self.waiting.pop(key, None)
+
+    async def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
+        msg: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
+        if params is not None:
+            msg["params"] = params
+        with contextlib.suppress(UpstreamError, ConnectionError):
+            await self._write(msg)
+
+    async def close(self) -> None:
+        proc = self.proc
+        if proc is None or proc.returncode is not None:
+            return
+        with contextlib.suppress(Exception):
+            proc.stdin.close()  # type: ignore[union-attr]
+        for stop in (None, proc.terminate, proc.kill):
+            if stop is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    stop()
+            try:
+                await asyncio.wait_for(proc.wait(), 2)
+                return
+            except TimeoutError:
+                continue
+
+
+class HttpUpstream(_Base):
+    """A streamable-HTTP MCP server (2025-11-25 session protocol): JSON or SSE answers."""
+
+    def __init__(self, name: str, url: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__()
+        self.name = name
+        self.url = url
+        self.headers = dict(headers or {})
+        self.session_id = ""
+        self.client: Any = None
+
+    async def start(self) -> None:
+        import httpx2 as httpx  # the HTTP client the MCP SDK 2.x depends on
+
+        self.client = httpx.AsyncClient(timeout=httpx.Timeout(self.timeout, connect=10))
+        await self.initialize()
+
+    def _headers(self) -> dict[str, str]:
+        h = {"accept": "application/json, text/event-stream", "content-type": "application/json",
+             "mcp-protocol-version": PROTOCOL, **self.headers}
+        if self.session_id:
+            h["mcp-session-id"] = self.session_id
+        return h
+
+    async def send(self, msg: dict[str, Any]) -> dict[str, Any]:
+        try:
+            resp = await self.client.post(self.url, content=jsonrpc.encode(msg), headers=self._headers())
+        except Exception as exc:
+            return jsonrpc.error(msg["id"], jsonrpc.UPSTREAM_ERROR, f"upstream {self.name!r} is unreachable: {exc}")
+        if resp.headers.get("mcp-session-id"):
+            self.session_id = resp.headers["mcp-session-id"]
+        if resp.status_code >= 400:
+            return jsonrpc.error(msg["id"], jsonrpc.UPSTREAM_ERROR,
+                                 f"upstream {self.name!r} answered HTTP {resp.status_code}: {resp.text[:300]}")
+        body = resp.text
+        if "text/event-stream" in resp.headers.get("content-type", ""):
+            for message in _sse_messages(body):
+                if jsonrpc.kind(message) == "response" and message.get("id") == msg["id"]:
+                    return message
+                if jsonrpc.kind(message) == "notification" and self.on_notification:
+                    self.on_notification(message)
+            return jsonrpc.error(msg["id"], jsonrpc.UPSTREAM_ERROR, f"upstream {self.name!r} sent no answer")
+        try:
+            return json.loads(body)
+        except ValueError:
+            return jsonrpc.error(msg["id"], jsonrpc.UPSTREAM_ERROR, f"upstream {self.name!r} sent non-JSON")
+
+    async def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
+        msg: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
+        if params is not None:
+            msg["params"] = params
+        with contextlib.suppress(Exception):
+            await self.client.post(self.url, content=jsonrpc.encode(msg), headers=self._headers())
+
+    async def close(self) -> None:
+        if self.client is not None:
+            with contextlib.suppress(Exception):
+                if self.session_id:
+                    await self.client.delete(self.url, headers=self._headers())
+            await self.client.aclose()
+
+
+def _sse_messages(body: str) -> list[Any]:
+    out = []
+    for block in body.replace("\r\n", "\n").split("\n\n"):
+        data = "\n".join(line[5:].lstrip() for line in block.split("\n") if line.startswith("data:"))
+        if data:
+            with contextlib.suppress(ValueError):
+                out.append(json.loads(data))
+    return out
