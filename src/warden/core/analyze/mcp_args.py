@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 
 from warden.core.action import Action
@@ -71,6 +72,7 @@ def name_words(name: str) -> list[str]:
     return [w.lower() for w in _WORD_SPLIT.split(name) if w]
 
 
+@lru_cache(maxsize=4096)
 def effect_of_name(tool: str) -> str:
     """``mcp.read`` / ``mcp.write`` / ``mcp.destructive`` from the tool's own name, or ``""``."""
     words = set(name_words(tool))

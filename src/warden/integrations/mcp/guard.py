@@ -327,8 +327,14 @@ class Guard:
         return changed
 
     def _redact(self, response: dict[str, Any], tool: str) -> bool:
-        from warden.core.secrets import redact_data
+        from warden.core.secrets import redact_data, scan_text
 
+        # One scan over every string first: most results carry no secret, and scanning them joined
+        # costs one engine pass instead of one per field. Only a hit pays for the field-by-field walk.
+        strings: list[str] = []
+        too_deep = _collect(response["result"], strings, 0)
+        if not too_deep and (not strings or not scan_text("\n".join(strings))):
+            return False
         if self._key is None:
             from warden.adapters.redaction import fingerprint_key
 
@@ -352,3 +358,22 @@ class Guard:
                 self.taint_hook(self.cfg.session, self.cfg.server, tool, reason)
             except Exception as exc:
                 self.record("upstream.error", f"the taint hook failed: {exc}")
+
+
+def _collect(value: Any, out: list[str], depth: int) -> bool:
+    """Every string in a JSON value, keys included; True when it nests deeper than the redactor walks
+    (then the redactor must run: it replaces what it cannot walk, so nothing passes unscanned)."""
+    if isinstance(value, str):
+        out.append(value)
+        return False
+    if depth >= 60 and isinstance(value, (dict, list)):
+        return True
+    deep = False
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out.append(str(k))
+            deep = _collect(v, out, depth + 1) or deep
+    elif isinstance(value, list):
+        for v in value:
+            deep = _collect(v, out, depth + 1) or deep
+    return deep

@@ -272,7 +272,9 @@ def serve(cfg: GatewayConfig, *, environ: Mapping[str, str], ready: Any = None) 
             return 1
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind((cfg.host, cfg.port))
+        sock.listen(128)  # connectable from the moment the address is printed
         host, port = sock.getsockname()[:2]
         print(f"warden mcp gateway: listening on http://{host}:{port}/mcp ({', '.join(gw.upstreams)})",
               file=sys.stderr, flush=True)
