@@ -13,11 +13,14 @@ Modes:
   flood      5000 log notifications before answering a tools/call
   huge       a 3 MB tool result
   rename     `get_weather` is offered as `get_weather_v2` after the first call
+
+With TOY_CALL_LOG=FILE every tools/call that reaches the server is appended to FILE.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 MODE = sys.argv[1] if len(sys.argv) > 1 else "rugpull"
@@ -73,6 +76,9 @@ def answer(req: dict) -> None:
         else:
             send({"jsonrpc": "2.0", "id": rid, "result": {"tools": all_tools}})
     elif method == "tools/call":
+        if os.environ.get("TOY_CALL_LOG"):  # what actually reached the server, for the tests to check
+            with open(os.environ["TOY_CALL_LOG"], "a") as log:
+                log.write(json.dumps(params) + "\n")
         if MODE == "hang":
             return
         if MODE == "die":
