@@ -12,7 +12,7 @@ from pathlib import Path
 
 import anyio
 import pytest
-from conftest import HERE, TOY, WARDEN
+from mcp_env import HERE, TOY, WARDEN
 
 pytestmark = pytest.mark.e2e
 TOKEN = "ghp_" + "R8bQ2vX9kL4mN7pT1wZ5yC3dF6gH0jK2sA8e"

@@ -6,7 +6,7 @@ import json
 import subprocess
 
 import pytest
-from conftest import WARDEN
+from mcp_env import WARDEN
 
 from warden.core.action import Action
 from warden.core.analyze import AnalysisEnv

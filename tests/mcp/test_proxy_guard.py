@@ -9,7 +9,7 @@ import time
 
 import anyio
 import pytest
-from conftest import TOY, WARDEN
+from mcp_env import TOY, WARDEN
 
 TOKEN = "ghp_" + "R8bQ2vX9kL4mN7pT1wZ5yC3dF6gH0jK2sA8e"
 
@@ -108,6 +108,10 @@ def test_secrets_redacted_from_content_and_structured_content(menv):
     assert TOKEN not in json.dumps(menv.audit())
     taint = menv.mcp_events("taint")
     assert len(taint) == 1 and taint[0]["data"]["server"] == "notes"
+    from warden.adapters.state import open_state
+
+    session = taint[0]["session"]
+    assert [o.source for o in open_state(menv.warden_home).taint(session)] == ["mcp"]
 
 
 def test_paginated_lists_are_filtered_page_by_page(menv):
@@ -208,3 +212,21 @@ def test_malformed_client_input_gets_errors_and_the_session_goes_on(menv):
     assert by_id[4]["error"]["code"] == -32602
     assert by_id[5]["error"]["code"] == -32601, "unknown methods reach the server and its error comes back"
     assert len(menv.mcp_events("refused")) >= 3
+
+
+def test_taint_reaches_the_control_state_and_injection_is_flagged(menv):
+    from warden.adapters.state import open_state
+
+    menv.env["WARDEN_SESSION"] = "sess-taint"
+
+    async def main():
+        async with menv.client("weather", *toy("inject"), flags=("--approve-first", "--trusted")) as s:
+            await s.list_tools()
+            return await s.call_tool("get_weather", {"city": "Oslo"})
+
+    result = anyio.run(main)
+    assert not result.is_error
+    origins = open_state(menv.warden_home).taint("sess-taint")
+    assert [o.source for o in origins] == ["injection"], "a trusted server taints only through injection"
+    assert "Ignore all previous instructions" in origins[0].detail
+    assert menv.mcp_events("taint")[0]["data"]["source"] == "injection"

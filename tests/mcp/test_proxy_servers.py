@@ -8,7 +8,7 @@ import sys
 
 import anyio
 import pytest
-from conftest import EVERYTHING, FILESYSTEM, WARDEN, need_node_server
+from mcp_env import EVERYTHING, FILESYSTEM, WARDEN, need_node_server
 
 pytestmark = pytest.mark.e2e
 

@@ -56,4 +56,22 @@ def build_guard(server: str, origin: list[str] | str, *, environ: Mapping[str, s
     cfg = GuardConfig(server=check_server_name(server), identity=server_identity(server, origin), trusted=trusted,
                       approve_first=approve_first, max_result_bytes=max_result_bytes, session=session,
                       cwd=cwd or os.getcwd())
-    return Guard(cfg, gw, PinFile(gw.home))
+    return Guard(cfg, gw, PinFile(gw.home), taint=state_taint_hook(gw.home, environ))
+
+
+def state_taint_hook(home: Any, environ: Mapping[str, str]) -> Any:
+    """Taint goes to the control StateStore (what later decisions of the session read); opened lazily."""
+    store: list[Any] = []
+
+    def add(session: str, server: str, tool: str, reason: str, source: str = "mcp") -> None:
+        import time
+
+        from warden.adapters.state import open_state
+        from warden.core.control.taint import TaintOrigin
+
+        if not store:
+            store.append(open_state(home, environ=environ))
+        detail = f"server {server} ({tool})" if source == "mcp" else reason
+        store[0].add_taint(session, TaintOrigin(source, detail[:500], tool, time.time()))
+
+    return add

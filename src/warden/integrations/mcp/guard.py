@@ -39,7 +39,7 @@ class Upstream(Protocol):
         ...
 
 
-TaintHook = Callable[[str, str, str, str], None]  # (session, server, tool, reason)
+TaintHook = Callable[..., None]  # (session, server, tool, reason, source="mcp"|"injection")
 Approver = Callable[[Any, Verdict], Awaitable[Verdict]]  # (action, ask verdict) -> final verdict
 
 
@@ -63,7 +63,7 @@ class _State:
     listed: bool = False
     stale: bool = False
     reported: set[str] = field(default_factory=set)  # (what, key) already audited this session
-    tainted: bool = False
+    taints: set[str] = field(default_factory=set)  # taint sources already reported this session
     first_listing_done: bool = False  # trust on first use ends with the first complete listing
 
 
@@ -321,18 +321,19 @@ class Guard:
                 response.pop("result")
                 response["error"] = {"code": jsonrpc.INTERNAL_ERROR, "message": f"Warden withheld the result: {why}"}
             return True
-        changed = self._redact(response, tool)
+        strings: list[str] = []
+        too_deep = _collect(response["result"], strings, 0)
+        changed = self._redact(response, tool, strings, too_deep)
         if not self.cfg.trusted:
             self._taint(tool)
+        self._injection(tool, strings)
         return changed
 
-    def _redact(self, response: dict[str, Any], tool: str) -> bool:
+    def _redact(self, response: dict[str, Any], tool: str, strings: list[str], too_deep: bool) -> bool:
         from warden.core.secrets import redact_data, scan_text
 
         # One scan over every string first: most results carry no secret, and scanning them joined
         # costs one engine pass instead of one per field. Only a hit pays for the field-by-field walk.
-        strings: list[str] = []
-        too_deep = _collect(response["result"], strings, 0)
         if not too_deep and (not strings or not scan_text("\n".join(strings))):
             return False
         if self._key is None:
@@ -347,17 +348,33 @@ class Guard:
                     data={"fields": masked[:200], "rules": sorted({f.rule_id for f in findings})})
         return True
 
-    def _taint(self, tool: str) -> None:
-        if self.state.tainted:
+    def _taint(self, tool: str, source: str = "mcp", reason: str = "") -> None:
+        """Mark the session tainted: an audit event, and the control state later decisions read."""
+        key = f"{source}:{reason}" if source != "mcp" else "mcp"
+        if key in self.state.taints:
             return
-        self.state.tainted = True
-        reason = f"the session read a result of the untrusted MCP server {self.cfg.server!r}"
-        self.record("taint", reason, tool=tool, data={"source": "mcp", "server": self.cfg.server})
+        self.state.taints.add(key)
+        reason = reason or f"the session read a result of the untrusted MCP server {self.cfg.server!r}"
+        self.record("taint", reason, tool=tool, data={"source": source, "server": self.cfg.server})
         if self.taint_hook is not None:
             try:
-                self.taint_hook(self.cfg.session, self.cfg.server, tool, reason)
+                self.taint_hook(self.cfg.session, self.cfg.server, tool, reason, source=source)
             except Exception as exc:
                 self.record("upstream.error", f"the taint hook failed: {exc}")
+
+    def _injection(self, tool: str, strings: list[str]) -> None:
+        """A result that talks to the model ("ignore previous instructions") taints even a trusted server."""
+        from warden.core.control.taint import injection_in
+
+        budget, sample = 256 * 1024, []
+        for text in strings:
+            sample.append(text[:budget])
+            budget -= len(sample[-1])
+            if budget <= 0:
+                break
+        phrase = injection_in("\n".join(sample))
+        if phrase:
+            self._taint(tool, "injection", f"{tool} output contains {phrase!r}")
 
 
 def _collect(value: Any, out: list[str], depth: int) -> bool:
