@@ -42,7 +42,7 @@ def test_argument_analysis(tool, args, expected):
 
 def test_untrusted_hints_only_make_a_call_look_worse():
     ctx = definition_context("x", "x@1", {"name": "frob", "annotations": {"destructiveHint": True}})
-    assert {"mcp.write", "mcp.hint.destructive"} <= kinds("mcp__x__frob", {}, ctx)
+    assert {"mcp.write", "mcp.hint_destructive"} <= kinds("mcp__x__frob", {}, ctx)
     ctx = definition_context("x", "x@1", {"name": "delete_it", "annotations": {"readOnlyHint": True}})
     assert "mcp.destructive" in kinds("mcp__x__delete_it", {}, ctx)
 

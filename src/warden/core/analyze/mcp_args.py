@@ -10,7 +10,7 @@ per-tool list:
 ``mcp.read`` / ``mcp.write`` / ``mcp.destructive``  the call's effect (the worst part wins in policy)
 ``mcp.unknown``    neither the name nor the arguments say what the call does (the policy default applies)
 ``mcp.poisoned``   the tool's definition carries hidden instructions (see :mod:`mcp_poison`)
-``mcp.hint.*``     the server's own annotations (untrusted: they may only make a call look worse)
+``mcp.hint_*``     the server's own annotations (untrusted: they may only make a call look worse)
 
 A minimal stand-in for the richer argument analysis (SQL via sqlglot, URLs) of the analysis work:
 it keeps to one module and two functions so a better analyzer can replace the body, not the interface.
@@ -120,8 +120,8 @@ def definition_context(server: str, identity: str, definition: Mapping[str, Any]
     ctx = {"mcp.server": server, "mcp.identity": identity}
     annotations = definition.get("annotations")
     if isinstance(annotations, Mapping):
-        hints = [k.removesuffix("Hint") for k in ("readOnlyHint", "destructiveHint", "openWorldHint")
-                 if annotations.get(k) is True]
+        names = {"readOnlyHint": "read_only", "destructiveHint": "destructive", "openWorldHint": "open_world"}
+        hints = [v for k, v in names.items() if annotations.get(k) is True]
         if hints:
             ctx["mcp.hints"] = ",".join(hints)
     kinds: dict[str, str] = {}
@@ -172,7 +172,7 @@ def analyze_mcp(action: Action, env: AnalysisEnv) -> Analysis:
         effects.append((by_name, f"the tool name {tool!r} says so"))
     hints = set(filter(None, ctx.get("mcp.hints", "").split(",")))
     for hint in sorted(hints):
-        result.facts.append(Fact(f"mcp.hint.{hint}", f"the server annotates {tool!r} as {hint} (untrusted)"))
+        result.facts.append(Fact(f"mcp.hint_{hint}", f"the server annotates {tool!r} as {hint} (untrusted)"))
     if "destructive" in hints and not by_name:
         effects.append((WRITE, "the server annotates it as destructive"))
     declared = dict(p.split(":", 1) for p in ctx.get("mcp.args", "").split(",") if ":" in p)
