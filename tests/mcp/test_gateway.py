@@ -92,11 +92,13 @@ def test_two_upstreams_namespaced_and_guarded(gateway, menv):
     assert TOKEN not in json.dumps(config.model_dump(mode="json")) and "[REDACTED:" in config.content[0].text
     assert unknown.is_error and "names no server" in unknown.content[0].text
     assert index.contents[0].text == "index of docs"
-    tools_seen = {e["tool"] for e in menv.audit("decision")}
+    decisions = menv.audit("decision")
+    assert len({e["session"] for e in decisions}) == 1 and decisions[0]["session"].startswith("mcp-gw-")
+    tools_seen = {e["tool"] for e in decisions}
     assert {"mcp__weather__get_weather", "mcp__docs__get_page", "mcp__docs__delete_page"} <= tools_seen
 
 
-def test_concurrent_clients_get_their_own_answers(gateway):
+def test_concurrent_clients_get_their_own_answers(gateway, menv):
     results: dict[int, list[str]] = {}
 
     async def one(n: int):
@@ -114,3 +116,5 @@ def test_concurrent_clients_get_their_own_answers(gateway):
 
     anyio.run(main)
     assert results == {n: [f"sunny in c{n}-{i}" for i in range(8)] for n in range(6)}
+    sessions = {e["session"] for e in menv.audit("decision") if e["tool"] == "mcp__weather__get_weather"}
+    assert len(sessions) == 6, "each client session is its own audit session"

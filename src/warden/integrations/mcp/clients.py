@@ -158,7 +158,9 @@ def unwrap_file(path: str | os.PathLike[str], *, environ: Mapping[str, str] | No
         return {"file": str(target), "restored": "exact", "servers": [],
                 "message": f"restored {target} to its original bytes"}
     servers = doc.get(_servers_key(doc))
-    names = [n for n, s in (servers or {}).items() if isinstance(s, dict) and is_wrapped(s)]
+    if not isinstance(servers, dict):
+        servers = {}
+    names = [n for n, s in servers.items() if isinstance(s, dict) and is_wrapped(s)]
     if not names:
         return {"file": str(target), "restored": "none", "servers": [], "message": f"nothing wrapped in {target}"}
     for n in names:

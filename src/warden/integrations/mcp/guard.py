@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -38,6 +39,10 @@ class Upstream(Protocol):
         """Send a request of Warden's own and return the whole response message."""
         ...
 
+
+# The HTTP gateway serves many client sessions over one guard per upstream: the session and agent of
+# the request being handled travel in this context variable (None: the proxy's own session).
+CLIENT: ContextVar[tuple[str, str] | None] = ContextVar("warden_mcp_client", default=None)
 
 TaintHook = Callable[..., None]  # (session, server, tool, reason, source="mcp"|"injection")
 Approver = Callable[[Any, Verdict], Awaitable[Verdict]]  # (action, ask verdict) -> final verdict
@@ -77,8 +82,26 @@ class Guard:
         self.approver = approver
         self.state = _State()
         self._key: bytes | None = None
+        self._workspace = ""
+
+    @property
+    def workspace(self) -> str:
+        """Found once: every call of this proxy runs in the same directory (saves a walk up the tree)."""
+        if not self._workspace:
+            self._workspace = self.gateway.workspace_for(self.cfg.cwd)
+        return self._workspace
 
     # -- identity and recording ---------------------------------------------------------------
+    @property
+    def session(self) -> str:
+        client = CLIENT.get()
+        return client[0] if client else self.cfg.session
+
+    @property
+    def agent(self) -> str:
+        client = CLIENT.get()
+        return client[1] if client else self.cfg.agent
+
     def full_name(self, name: str) -> str:
         return f"mcp__{self.cfg.server}__{name}"
 
@@ -86,14 +109,15 @@ class Guard:
         from warden.core.analyze.mcp_args import definition_context
 
         ctx = dict(context) if context else definition_context(self.cfg.server, self.cfg.identity, {})
-        return {"tool_name": tool, "tool_input": arguments, "cwd": self.cfg.cwd, "session_id": self.cfg.session,
+        return {"tool_name": tool, "tool_input": arguments, "cwd": self.cfg.cwd, "session_id": self.session,
                 "hook_event_name": "PreToolUse", "tool_use_id": "" if request_id in ("", None) else str(request_id),
-                "actor": {"agent": self.cfg.agent}, "context": ctx}
+                "workspace": self.workspace, "actor": {"agent": self.agent}, "context": ctx}
 
     def record(self, what: str, detail: str, *, tool: str = "", data: Mapping[str, Any] | None = None,
                once: str = "") -> None:
         """An ``mcp`` audit event (best effort: the action it describes is already refused or filtered)."""
         if once:
+            once = f"{self.session}:{once}"
             if once in self.state.reported:
                 return
             self.state.reported.add(once)
@@ -104,8 +128,8 @@ class Guard:
         try:
             self.gateway.record(mcp_event(
                 what=what, server=self.cfg.server, identity=self.cfg.identity, started_at=time.time(),
-                detail=detail, data=data, session=self.cfg.session, tool=tool,
-                actor={"id": "", "agent": self.cfg.agent, "roles": []}, redact=self.gateway.redactor()))
+                detail=detail, data=data, session=self.session, tool=tool,
+                actor={"id": "", "agent": self.agent, "roles": []}, redact=self.gateway.redactor()))
         except Exception:
             pass
 
@@ -325,7 +349,7 @@ class Guard:
         too_deep = _collect(response["result"], strings, 0)
         changed = self._redact(response, tool, strings, too_deep)
         if not self.cfg.trusted:
-            self._taint(tool)
+            self._taint(tool)  # once per session
         self._injection(tool, strings)
         return changed
 
@@ -350,7 +374,7 @@ class Guard:
 
     def _taint(self, tool: str, source: str = "mcp", reason: str = "") -> None:
         """Mark the session tainted: an audit event, and the control state later decisions read."""
-        key = f"{source}:{reason}" if source != "mcp" else "mcp"
+        key = f"{self.session}:{source}:{reason if source != 'mcp' else ''}"
         if key in self.state.taints:
             return
         self.state.taints.add(key)
@@ -358,7 +382,7 @@ class Guard:
         self.record("taint", reason, tool=tool, data={"source": source, "server": self.cfg.server})
         if self.taint_hook is not None:
             try:
-                self.taint_hook(self.cfg.session, self.cfg.server, tool, reason, source=source)
+                self.taint_hook(self.session, self.cfg.server, tool, reason, source=source)
             except Exception as exc:
                 self.record("upstream.error", f"the taint hook failed: {exc}")
 

@@ -106,6 +106,7 @@ class McpGateway:
         self.upstreams: dict[str, Any] = {}
         self.guards: dict[str, Guard] = {}
         self.sessions: dict[str, str] = {}  # session id -> client name
+        self.session = f"mcp-gw-{uuid.uuid4().hex[:12]}"  # audit session of clients without a session id
         self.gateway: Any = None
 
     async def start(self) -> None:
@@ -153,7 +154,8 @@ class McpGateway:
             return jsonrpc.error(msg.get("id") if isinstance(msg, dict) else None, jsonrpc.INVALID_REQUEST,
                                  "not a JSON-RPC 2.0 request (batches are not supported)")
         method, msg_id = msg["method"], msg["id"]
-        params = msg.get("params") if isinstance(msg.get("params"), dict) else {}
+        raw_params = msg.get("params")
+        params: dict[str, Any] = raw_params if isinstance(raw_params, dict) else {}
         if method == "initialize":
             wanted = params.get("protocolVersion")
             return jsonrpc.result(msg_id, {
@@ -247,6 +249,9 @@ def build_app(gw: McpGateway) -> Any:
         elif session and session not in gw.sessions:
             return JSONResponse(jsonrpc.error(None, jsonrpc.INVALID_REQUEST, "unknown or ended session; initialize "
                                               "again"), status_code=404)
+        from warden.integrations.mcp.guard import CLIENT
+
+        CLIENT.set((f"mcp-gw-{session}" if session else gw.session, gw.sessions.get(session, "")))
         reply = await gw.handle(msg, session)
         if reply is None:
             return Response(status_code=202)

@@ -21,7 +21,7 @@ import hmac
 import json
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,7 +111,7 @@ class PinFile:
                 os.replace(tmp, self.path)
 
     # -- the proxy's side -------------------------------------------------------------------
-    def check(self, identity: str, server: str, tools: list[Mapping[str, Any]], *, approve_first: bool = False,
+    def check(self, identity: str, server: str, tools: Sequence[Mapping[str, Any]], *, approve_first: bool = False,
               session: str = "", now: float | None = None) -> tuple[dict[str, PinStatus], list[dict[str, Any]]]:
         """Status per tool name, and the audit-worthy changes this listing caused (new pending, first-use pins)."""
         now = time.time() if now is None else now
