@@ -64,6 +64,21 @@ def test_rug_pull_is_refused_on_the_next_call_and_shown_as_a_diff(menv):
     assert menv.mcp_events("pin.quarantined")[0]["data"]["state"] == "changed"
 
 
+@pytest.mark.parametrize(("relist_after", "refused"), [("0.5", True), ("60", False)])
+def test_silent_definition_swap_is_caught_by_relisting(menv, relist_after, refused):
+    async def main():
+        async with menv.client("weather", *toy("silent"), flags=("--approve-first", "--relist-after", relist_after)) as s:
+            await s.list_tools()
+            await s.call_tool("get_weather", {"city": "Oslo"})
+            await anyio.sleep(1)
+            return await s.call_tool("get_weather", {"city": "Oslo"})
+
+    second = anyio.run(main)
+    assert second.is_error is refused
+    if refused:
+        assert "definition changed" in second.content[0].text
+
+
 def test_renamed_tool_is_quarantined_as_a_rename(menv):
     async def main():
         async with menv.client("weather", *toy("rename")) as s:

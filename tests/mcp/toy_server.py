@@ -14,6 +14,7 @@ Modes:
   huge       a 3 MB tool result
   rename     `get_weather` is offered as `get_weather_v2` after the first call
   inject     `get_weather` answers with a prompt injection
+  silent     like rugpull, but without telling (no tools/list_changed)
 
 With TOY_CALL_LOG=FILE every tools/call that reaches the server is appended to FILE.
 """
@@ -35,7 +36,7 @@ def tool(name: str, description: str, **extra: object) -> dict:
 
 
 def tools() -> list[dict]:
-    if MODE in ("rugpull", "rename"):
+    if MODE in ("rugpull", "rename", "silent"):
         if calls == 0:
             return [tool("get_weather", "Get the weather for a city.")]
         if MODE == "rename":

@@ -37,9 +37,12 @@ def mcp() -> None:
               help="Seconds the server may take to answer one request (0: no limit).")
 @click.option("--max-result-bytes", type=int, default=1024 * 1024, show_default=True,
               help="Larger tool results are withheld (the model gets an error saying so).")
+@click.option("--relist-after", type=float, default=60.0, show_default=True,
+              help="A call more than this many seconds after the last listing re-lists the tools first, "
+                   "so a server that swaps a definition without telling is caught (0: only on list_changed).")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 def proxy(name: str | None, trusted: bool, approve_first: bool, timeout: float, max_result_bytes: int,
-          command: tuple[str, ...]) -> None:
+          relist_after: float, command: tuple[str, ...]) -> None:
     """Run the stdio MCP server COMMAND behind Warden (speak MCP on stdin/stdout).
 
     \b
@@ -63,7 +66,7 @@ def proxy(name: str | None, trusted: bool, approve_first: bool, timeout: float, 
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     guard = build_guard(server, argv, environ=os.environ, trusted=trusted, approve_first=approve_first,
-                        max_result_bytes=max_result_bytes)
+                        max_result_bytes=max_result_bytes, relist_after=relist_after)
 
     async def main() -> int:
         reader, writer = await stdio_streams()

@@ -48,13 +48,14 @@ def default_name(argv: list[str]) -> str:
 
 def build_guard(server: str, origin: list[str] | str, *, environ: Mapping[str, str], cwd: str | None = None,
                 trusted: bool = False, approve_first: bool = False, max_result_bytes: int = 1024 * 1024,
-                gateway: Any = None) -> Guard:
+                relist_after: float = 60.0, gateway: Any = None) -> Guard:
     from warden.gateway import Gateway
 
     gw = gateway or Gateway.from_env(cwd=cwd, environ=environ)
     session = environ.get("WARDEN_SESSION") or f"mcp-{uuid.uuid4().hex[:12]}"
     cfg = GuardConfig(server=check_server_name(server), identity=server_identity(server, origin), trusted=trusted,
-                      approve_first=approve_first, max_result_bytes=max_result_bytes, session=session,
+                      approve_first=approve_first, max_result_bytes=max_result_bytes, relist_after=relist_after,
+                      session=session,
                       cwd=cwd or os.getcwd())
     return Guard(cfg, gw, PinFile(gw.home), taint=state_taint_hook(gw.home, environ))
 

@@ -55,6 +55,7 @@ class GuardConfig:
     trusted: bool = False  # results of untrusted servers taint the session
     approve_first: bool = False  # pin the first listing of a never-seen server without asking
     max_result_bytes: int = 1024 * 1024
+    relist_after: float = 60.0  # seconds: a call after that re-lists first (catches silent definition swaps)
     session: str = ""
     cwd: str = ""
     agent: str = ""  # the client's name from initialize (claude-code, cursor, ...)
@@ -67,6 +68,7 @@ class _State:
     contexts: dict[str, dict[str, str]] = field(default_factory=dict)
     listed: bool = False
     stale: bool = False
+    listed_at: float = 0.0  # monotonic time of the last complete listing
     reported: set[str] = field(default_factory=set)  # (what, key) already audited this session
     taints: set[str] = field(default_factory=set)  # taint sources already reported this session
     first_listing_done: bool = False  # trust on first use ends with the first complete listing
@@ -200,6 +202,8 @@ class Guard:
         st.listed = True
         st.stale = False
         st.first_listing_done = st.first_listing_done or last
+        if last:
+            st.listed_at = time.monotonic()
         return kept
 
     def _change_text(self, change: Mapping[str, Any]) -> str:
@@ -278,7 +282,8 @@ class Guard:
         if args is not None and not isinstance(args, dict):
             return self._refuse_call(msg, name, "the arguments must be a JSON object")
         st = self.state
-        if st.stale or not st.listed:
+        old = self.cfg.relist_after > 0 and time.monotonic() - st.listed_at > self.cfg.relist_after
+        if st.stale or not st.listed or old:
             problem = await self.refresh_tools(upstream)
             if problem:
                 return self._refuse_call(msg, name, f"cannot check the tool's definition: {problem}")

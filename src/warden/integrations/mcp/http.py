@@ -52,6 +52,7 @@ class ServerSpec:
     trusted: bool = False
     approve_first: bool = False
     timeout: float = 300.0
+    relist_after: float = 60.0
 
 
 @dataclass
@@ -81,7 +82,7 @@ def load_config(path: str) -> GatewayConfig:
         check_server_name(str(name))
         if not isinstance(s, dict) or bool(s.get("command")) == bool(s.get("url")):
             raise ValueError(f"{path}: server {name!r} needs exactly one of `command` (a list) or `url`")
-        extra = set(s) - {"command", "url", "env", "headers", "trusted", "approve_first", "timeout"}
+        extra = set(s) - {"command", "url", "env", "headers", "trusted", "approve_first", "timeout", "relist_after"}
         if extra:
             raise ValueError(f"{path}: server {name!r} has unknown keys {sorted(extra)}")
         cmd = s.get("command")
@@ -91,7 +92,8 @@ def load_config(path: str) -> GatewayConfig:
                                 env={str(k): str(v) for k, v in (s.get("env") or {}).items()},
                                 headers={str(k): str(v) for k, v in (s.get("headers") or {}).items()},
                                 trusted=bool(s.get("trusted")), approve_first=bool(s.get("approve_first")),
-                                timeout=float(s.get("timeout", 300))))
+                                timeout=float(s.get("timeout", 300)),
+                                relist_after=float(s.get("relist_after", 60))))
     listen = raw.get("listen") or {}
     return GatewayConfig(servers=specs, host=str(listen.get("host", "127.0.0.1")), port=int(listen.get("port", 8930)),
                          max_result_bytes=int(raw.get("max_result_bytes", 1024 * 1024)))
@@ -127,7 +129,7 @@ class McpGateway:
             up.timeout = spec.timeout
             guard = build_guard(spec.name, origin, environ=self.environ, trusted=spec.trusted,
                                 approve_first=spec.approve_first, max_result_bytes=self.cfg.max_result_bytes,
-                                gateway=self.gateway)
+                                relist_after=spec.relist_after, gateway=self.gateway)
             up.on_notification = guard.on_notification
             try:
                 await up.start()
