@@ -44,6 +44,7 @@ def gateway(menv, tmp_path: Path):
         config = tmp_path / "gateway.yaml"
         config.write_text(json.dumps({"listen": {"host": "127.0.0.1", "port": 0}, "servers": {
             "weather": {"command": [sys.executable, TOY, "plain"], "approve_first": True},
+            "slow": {"command": [sys.executable, TOY, "progress"], "approve_first": True},
             "docs": {"url": f"http://127.0.0.1:{port}/mcp", "approve_first": True}}}))
         gw = subprocess.Popen([WARDEN, "mcp", "gateway", "--config", str(config)], env=menv.env, cwd=menv.workspace,
                               stderr=subprocess.PIPE, text=True)
@@ -85,7 +86,7 @@ def test_two_upstreams_namespaced_and_guarded(gateway, menv):
             return tools, resources, weather, page, deleted, config, unknown, index
 
     tools, resources, weather, page, deleted, config, unknown, index = anyio.run(main)
-    assert tools == ["docs__get_config", "docs__get_page", "weather__get_weather"]
+    assert tools == ["docs__get_config", "docs__get_page", "slow__get_weather", "weather__get_weather"]
     assert resources == ["docs+docs://index"]
     assert weather.content[0].text == "sunny in Oslo" and page.content[0].text == "page intro"
     assert deleted.is_error and "deny-mcp-destructive" in deleted.content[0].text
@@ -118,3 +119,30 @@ def test_concurrent_clients_get_their_own_answers(gateway, menv):
     assert results == {n: [f"sunny in c{n}-{i}" for i in range(8)] for n in range(6)}
     sessions = {e["session"] for e in menv.audit("decision") if e["tool"] == "mcp__weather__get_weather"}
     assert len(sessions) == 6, "each client session is its own audit session"
+
+
+def test_progress_notifications_stream_back_to_the_right_client(gateway):
+    async def one(n: int) -> tuple[list[float], str]:
+        steps: list[float] = []
+
+        async def on_progress(done, total, message):
+            steps.append(done)
+
+        async with client(gateway) as s:
+            r = await s.call_tool("slow__get_weather", {"city": f"c{n}"}, progress_callback=on_progress)
+            return steps, r.content[0].text
+
+    async def main():
+        out = {}
+
+        async def run(n):
+            out[n] = await one(n)
+
+        with anyio.fail_after(60):
+            async with anyio.create_task_group() as tg:
+                for n in range(3):
+                    tg.start_soon(run, n)
+        return out
+
+    out = anyio.run(main)
+    assert out == {n: ([1.0, 2.0, 3.0], f"sunny in c{n}") for n in range(3)}

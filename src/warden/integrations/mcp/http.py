@@ -14,15 +14,18 @@ Each upstream has its own :class:`~warden.integrations.mcp.guard.Guard`, so the 
 ``mcp__SERVER__TOOL`` exactly as through the stdio proxy. Upstream pages are followed and merged
 into one downstream page per list.
 
-Downstream transport: POST /mcp with one JSON-RPC message, answered with ``application/json``;
-``Mcp-Session-Id`` is issued on initialize and checked afterwards; GET (server-initiated stream) is
-405; DELETE ends the session.
+Downstream transport: POST /mcp with one JSON-RPC message, answered with ``application/json``, or
+with an SSE stream when a tools/call asks for progress (``_meta.progressToken``): the upstream's
+progress notifications for that call (under a token of the gateway's own, so clients cannot collide)
+and then the answer. ``Mcp-Session-Id`` is issued on initialize and checked afterwards; GET
+(server-initiated stream) is 405; DELETE ends the session.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import socket
 import sys
@@ -110,6 +113,29 @@ class McpGateway:
         self.sessions: dict[str, str] = {}  # session id -> client name
         self.session = f"mcp-gw-{uuid.uuid4().hex[:12]}"  # audit session of clients without a session id
         self.gateway: Any = None
+        self.progress: dict[str, tuple[asyncio.Queue[dict[str, Any]], Any]] = {}  # our token -> (queue, theirs)
+        self._tokens = itertools.count(1)
+
+    def _notified(self, guard: Guard, msg: dict[str, Any]) -> None:
+        guard.on_notification(msg)
+        params = msg.get("params")
+        if msg.get("method") == "notifications/progress" and isinstance(params, dict):
+            route = self.progress.get(str(params.get("progressToken")))
+            if route is not None:
+                queue, theirs = route
+                with contextlib.suppress(asyncio.QueueFull):  # a flood is dropped, not buffered
+                    queue.put_nowait({**msg, "params": {**params, "progressToken": theirs}})
+
+    def track_progress(self, msg: dict[str, Any]) -> tuple[dict[str, Any], str, asyncio.Queue[dict[str, Any]]] | None:
+        """A tools/call asking for progress: the message with a token of ours, the token, its queue."""
+        params = msg.get("params")
+        meta = params.get("_meta") if isinstance(params, dict) else None
+        if msg.get("method") != "tools/call" or not isinstance(meta, dict) or meta.get("progressToken") is None:
+            return None
+        ours = f"warden-gw-{next(self._tokens)}"
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=1000)
+        self.progress[ours] = (queue, meta["progressToken"])
+        return {**msg, "params": {**params, "_meta": {**meta, "progressToken": ours}}}, ours, queue
 
     async def start(self) -> None:
         import os
@@ -130,7 +156,7 @@ class McpGateway:
             guard = build_guard(spec.name, origin, environ=self.environ, trusted=spec.trusted,
                                 approve_first=spec.approve_first, max_result_bytes=self.cfg.max_result_bytes,
                                 relist_after=spec.relist_after, gateway=self.gateway)
-            up.on_notification = guard.on_notification
+            up.on_notification = lambda msg, g=guard: self._notified(g, msg)
             try:
                 await up.start()
             except (UpstreamError, OSError, TimeoutError) as exc:
@@ -221,7 +247,7 @@ class McpGateway:
 def build_app(gw: McpGateway) -> Any:
     from starlette.applications import Starlette
     from starlette.requests import Request
-    from starlette.responses import JSONResponse, Response
+    from starlette.responses import JSONResponse, Response, StreamingResponse
     from starlette.routing import Route
 
     async def mcp_endpoint(request: Request) -> Response:
@@ -254,12 +280,43 @@ def build_app(gw: McpGateway) -> Any:
         from warden.integrations.mcp.guard import CLIENT
 
         CLIENT.set((f"mcp-gw-{session}" if session else gw.session, gw.sessions.get(session, "")))
+        tracked = gw.track_progress(msg) if isinstance(msg, dict) else None
+        if tracked is not None:
+            return StreamingResponse(_progress_stream(gw, *tracked, session), media_type="text/event-stream",
+                                     headers={**headers, "cache-control": "no-cache"})
         reply = await gw.handle(msg, session)
         if reply is None:
             return Response(status_code=202)
         return Response(jsonrpc.encode(reply), media_type="application/json", headers=headers)
 
     return Starlette(routes=[Route("/mcp", mcp_endpoint, methods=["GET", "POST", "DELETE"])])
+
+
+async def _progress_stream(gw: McpGateway, msg: dict[str, Any], token: str, queue: asyncio.Queue[dict[str, Any]],
+                           session: str) -> Any:
+    """SSE: the call's progress notifications as they arrive, then its answer."""
+    def event(m: dict[str, Any]) -> bytes:
+        return b"event: message\ndata: " + jsonrpc.encode(m).rstrip(b"\n") + b"\n\n"
+
+    call = asyncio.ensure_future(gw.handle(msg, session))
+    try:
+        while True:
+            getter = asyncio.ensure_future(queue.get())
+            done, _ = await asyncio.wait({call, getter}, return_when=asyncio.FIRST_COMPLETED)
+            if getter in done:
+                yield event(getter.result())
+                continue
+            getter.cancel()
+            while not queue.empty():
+                yield event(queue.get_nowait())
+            reply = call.result()
+            if reply is not None:
+                yield event(reply)
+            return
+    finally:
+        gw.progress.pop(token, None)
+        if not call.done():
+            call.cancel()
 
 
 def gw_record(gw: McpGateway, why: str) -> None:
