@@ -129,7 +129,9 @@ class McpGateway:
     def track_progress(self, msg: dict[str, Any]) -> tuple[dict[str, Any], str, asyncio.Queue[dict[str, Any]]] | None:
         """A tools/call asking for progress: the message with a token of ours, the token, its queue."""
         params = msg.get("params")
-        meta = params.get("_meta") if isinstance(params, dict) else None
+        if not isinstance(params, dict):
+            return None
+        meta = params.get("_meta")
         if msg.get("method") != "tools/call" or not isinstance(meta, dict) or meta.get("progressToken") is None:
             return None
         ours = f"warden-gw-{next(self._tokens)}"
