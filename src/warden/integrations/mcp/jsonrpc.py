@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
@@ -102,3 +103,17 @@ class LineReader:
                 self.buf.clear()
                 return rest or None
             self.buf += chunk
+
+
+async def lines(stream: asyncio.StreamReader, limit: int = MAX_MESSAGE_BYTES) -> AsyncIterator[bytes | Oversized]:
+    """Each line of ``stream`` until EOF; a line over ``limit`` comes as an :class:`Oversized` to report."""
+    reader = LineReader(stream, limit)
+    while True:
+        try:
+            line = await reader.next_line()
+        except Oversized as exc:
+            yield exc
+            continue
+        if line is None:
+            return
+        yield line

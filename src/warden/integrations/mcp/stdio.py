@@ -136,14 +136,9 @@ class StdioProxy:
         return code
 
     async def _serve_errors(self, client_in: asyncio.StreamReader) -> None:
-        reader = jsonrpc.LineReader(client_in, self.opts.max_message_bytes)
-        while True:
-            try:
-                line = await reader.next_line()
-            except jsonrpc.Oversized:
+        async for line in jsonrpc.lines(client_in, self.opts.max_message_bytes):
+            if isinstance(line, jsonrpc.Oversized):
                 continue
-            if line is None:
-                return
             with contextlib.suppress(ValueError):
                 msg = json.loads(line)
                 if jsonrpc.kind(msg) == "request":
@@ -169,18 +164,13 @@ class StdioProxy:
 
     # -- client -> upstream -----------------------------------------------------------------------
     async def _from_client(self, client_in: asyncio.StreamReader) -> None:
-        reader = jsonrpc.LineReader(client_in, self.opts.max_message_bytes)
-        while True:
-            try:
-                line = await reader.next_line()
-            except jsonrpc.Oversized as exc:
-                self.guard.record("refused", f"a client message of {exc.size} bytes was dropped (limit "
+        async for line in jsonrpc.lines(client_in, self.opts.max_message_bytes):
+            if isinstance(line, jsonrpc.Oversized):
+                self.guard.record("refused", f"a client message of {line.size} bytes was dropped (limit "
                                              f"{self.opts.max_message_bytes})")
                 await self.to_client(jsonrpc.encode(jsonrpc.error(None, jsonrpc.INVALID_REQUEST,
-                                                                  f"message too large ({exc.size} bytes)")))
+                                                                  f"message too large ({line.size} bytes)")))
                 continue
-            if line is None:
-                return
             await self._client_line(line)
 
     async def _client_line(self, line: bytes) -> None:
@@ -280,17 +270,12 @@ class StdioProxy:
     async def _from_upstream(self) -> int:
         proc = self.proc
         assert proc is not None and proc.stdout is not None
-        reader = jsonrpc.LineReader(proc.stdout, self.opts.max_message_bytes)
-        while True:
-            try:
-                line = await reader.next_line()
-            except jsonrpc.Oversized as exc:
-                self.guard.record("refused", f"a server message of {exc.size} bytes was dropped "
+        async for line in jsonrpc.lines(proc.stdout, self.opts.max_message_bytes):
+            if isinstance(line, jsonrpc.Oversized):
+                self.guard.record("refused", f"a server message of {line.size} bytes was dropped "
                                              f"(limit {self.opts.max_message_bytes})")
-                self.say(f"dropped a message of {exc.size} bytes from the server")
+                self.say(f"dropped a message of {line.size} bytes from the server")
                 continue
-            if line is None:
-                break
             await self._upstream_line(line)
         code = await proc.wait()
         why = (f"the MCP server {self.name!r} exited (code {code}) before answering; check its stderr above "

@@ -84,14 +84,9 @@ class StdioUpstream(_Base):
 
     async def _read(self) -> None:
         assert self.proc and self.proc.stdout
-        reader = jsonrpc.LineReader(self.proc.stdout)
-        while True:
-            try:
-                line = await reader.next_line()
-            except jsonrpc.Oversized:
+        async for line in jsonrpc.lines(self.proc.stdout):
+            if isinstance(line, jsonrpc.Oversized):
                 continue
-            if line is None:
-                break
             try:
                 msg = json.loads(line)
             except ValueError:
