@@ -64,6 +64,18 @@ def test_rug_pull_is_refused_on_the_next_call_and_shown_as_a_diff(menv):
     assert menv.mcp_events("pin.quarantined")[0]["data"]["state"] == "changed"
 
 
+def test_tools_named_outside_the_spec_alphabet_are_dropped(menv):
+    async def main():
+        async with menv.client("weather", *toy("badnames")) as s:
+            listed = [t.name for t in (await s.list_tools()).tools]
+            return listed, await s.call_tool("resources/read", {})
+
+    listed, call = anyio.run(main)
+    assert listed == ["get_weather"]
+    assert call.is_error and "does not offer" in call.content[0].text
+    assert any("misnamed" in e["detail"] for e in menv.mcp_events("refused"))
+
+
 @pytest.mark.parametrize(("relist_after", "refused"), [("0.5", True), ("60", False)])
 def test_silent_definition_swap_is_caught_by_relisting(menv, relist_after, refused):
     async def main():

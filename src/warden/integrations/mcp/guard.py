@@ -171,10 +171,10 @@ class Guard:
         st = self.state
         if fresh:
             st.definitions, st.statuses, st.contexts = {}, {}, {}
-        tools = [t for t in items[:MAX_DEFINITIONS] if isinstance(t, dict) and isinstance(t.get("name"), str)]
+        tools = [t for t in items[:MAX_DEFINITIONS] if isinstance(t, dict) and _valid_name(t.get("name"))]
         if len(tools) != len(items):
-            self.record("refused", f"{len(items) - len(tools)} malformed or excess tool definitions dropped",
-                        once=f"malformed:{len(items)}")
+            self.record("refused", f"{len(items) - len(tools)} malformed, misnamed or excess tool definitions "
+                                   "dropped (names are 1-128 of A-Z a-z 0-9 _ - .)", once=f"malformed:{len(items)}")
         try:
             statuses, changes = self.pins.check(
                 self.cfg.identity, self.cfg.server, tools, session=self.cfg.session,
@@ -423,3 +423,12 @@ def _collect(value: Any, out: list[str], depth: int) -> bool:
         for v in value:
             deep = _collect(v, out, depth + 1) or deep
     return deep
+
+
+_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.")
+
+
+def _valid_name(name: Any) -> bool:
+    """The spec's tool-name alphabet: anything else (a '/', spaces, control characters) is refused, so
+    no tool can pose as Warden's own ``resources/read`` and ``prompts/get`` actions."""
+    return isinstance(name, str) and 0 < len(name) <= 128 and set(name) <= _NAME_CHARS

@@ -40,6 +40,7 @@ from warden.integrations.mcp.guard import LISTS, Guard
 from warden.integrations.mcp.upstream import HttpUpstream, StdioUpstream, UpstreamError
 
 MAX_BODY = 4 * 1024 * 1024
+MAX_SESSIONS = 10_000  # the oldest session is forgotten beyond this (a flood of initialize calls)
 VERSIONS = ("2025-11-25", "2025-06-18", "2025-03-26")
 _NS = {"tools/list": "__", "prompts/list": "__", "resources/list": "+", "resources/templates/list": "+"}
 _KEY = {"tools/list": "name", "prompts/list": "name", "resources/list": "uri", "resources/templates/list": "uriTemplate"}
@@ -273,6 +274,8 @@ def build_app(gw: McpGateway) -> Any:
         headers = {}
         if isinstance(msg, dict) and msg.get("method") == "initialize":
             session = uuid.uuid4().hex
+            if len(gw.sessions) >= MAX_SESSIONS:
+                gw.sessions.pop(next(iter(gw.sessions)))
             info = (msg.get("params") or {}).get("clientInfo") if isinstance(msg.get("params"), dict) else None
             gw.sessions[session] = str((info or {}).get("name", ""))[:100] if isinstance(info, dict) else ""
             headers["mcp-session-id"] = session

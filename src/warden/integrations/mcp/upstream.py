@@ -181,24 +181,31 @@ class HttpUpstream(_Base):
 
     async def send(self, msg: dict[str, Any]) -> dict[str, Any]:
         try:
-            resp = await self.client.post(self.url, content=jsonrpc.encode(msg), headers=self._headers())
+            async with self.client.stream("POST", self.url, content=jsonrpc.encode(msg), headers=self._headers()) as resp:
+                body = bytearray()
+                async for chunk in resp.aiter_bytes():
+                    body += chunk
+                    if len(body) > jsonrpc.MAX_MESSAGE_BYTES:  # read no further than the bound
+                        return jsonrpc.error(msg["id"], jsonrpc.UPSTREAM_ERROR,
+                                             f"upstream {self.name!r} answered with more than "
+                                             f"{jsonrpc.MAX_MESSAGE_BYTES} bytes")
         except Exception as exc:
             return jsonrpc.error(msg["id"], jsonrpc.UPSTREAM_ERROR, f"upstream {self.name!r} is unreachable: {exc}")
         if resp.headers.get("mcp-session-id"):
             self.session_id = resp.headers["mcp-session-id"]
+        text = body.decode("utf-8", "replace")
         if resp.status_code >= 400:
             return jsonrpc.error(msg["id"], jsonrpc.UPSTREAM_ERROR,
-                                 f"upstream {self.name!r} answered HTTP {resp.status_code}: {resp.text[:300]}")
-        body = resp.text
+                                 f"upstream {self.name!r} answered HTTP {resp.status_code}: {text[:300]}")
         if "text/event-stream" in resp.headers.get("content-type", ""):
-            for message in _sse_messages(body):
+            for message in _sse_messages(text):
                 if jsonrpc.kind(message) == "response" and message.get("id") == msg["id"]:
                     return message
                 if jsonrpc.kind(message) == "notification" and self.on_notification:
                     self.on_notification(message)
             return jsonrpc.error(msg["id"], jsonrpc.UPSTREAM_ERROR, f"upstream {self.name!r} sent no answer")
         try:
-            return json.loads(body)
+            return json.loads(text)
         except ValueError:
             return jsonrpc.error(msg["id"], jsonrpc.UPSTREAM_ERROR, f"upstream {self.name!r} sent non-JSON")
 
