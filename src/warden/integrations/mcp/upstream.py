@@ -167,9 +167,15 @@ class HttpUpstream(_Base):
         self.client: Any = None
 
     async def start(self) -> None:
-        import httpx2 as httpx  # the HTTP client the MCP SDK 2.x depends on
+        if self.url.startswith("http://"):
+            from warden.integrations.mcp.http1 import Http1Client
 
-        self.client = httpx.AsyncClient(timeout=httpx.Timeout(self.timeout, connect=10))
+            self.raw: Any = Http1Client(self.url, limit=jsonrpc.MAX_MESSAGE_BYTES)
+        else:
+            import httpx2 as httpx  # the HTTP client the MCP SDK 2.x depends on (TLS upstreams)
+
+            self.raw = None
+            self.client = httpx.AsyncClient(timeout=httpx.Timeout(self.timeout, connect=10))
         await self.initialize()
 
     def _headers(self) -> dict[str, str]:
@@ -179,30 +185,59 @@ class HttpUpstream(_Base):
             h["mcp-session-id"] = self.session_id
         return h
 
+    def _event(self, msg_id: Any, found: list[dict[str, Any]]) -> Any:
+        """An SSE event handler: notifications go on, the response to ``msg_id`` ends the exchange."""
+        def on_event(message: Any) -> bool:
+            kind = jsonrpc.kind(message)
+            if kind == "response" and message.get("id") == msg_id:
+                found.append(message)
+                return True
+            if kind == "notification" and self.on_notification:
+                self.on_notification(message)
+            return False
+
+        return on_event
+
+    async def _post(self, msg: dict[str, Any] | None, method: str = "POST") -> tuple[int, dict[str, str], bytes,
+                                                                                      dict[str, Any] | None]:
+        """(status, headers, body, the response when it came as an SSE event)."""
+        body = jsonrpc.encode(msg) if msg is not None else b""
+        found: list[dict[str, Any]] = []
+        on_event = self._event(msg.get("id"), found) if msg is not None and "id" in msg else None
+        if self.raw is not None:
+            status, headers, data = await asyncio.wait_for(
+                self.raw.request(method, body, self._headers(), on_event), self.timeout)
+            return status, headers, data, (found[0] if found else None)
+        async with self.client.stream(method, self.url, content=body, headers=self._headers()) as resp:
+            data = bytearray()
+            async for chunk in resp.aiter_bytes():
+                data += chunk
+                if len(data) > jsonrpc.MAX_MESSAGE_BYTES:  # read no further than the bound
+                    raise UpstreamError(f"answered with more than {jsonrpc.MAX_MESSAGE_BYTES} bytes")
+        headers = {k.lower(): v for k, v in resp.headers.items()}
+        if on_event is not None and "text/event-stream" in headers.get("content-type", ""):
+            for message in _sse_messages(data.decode("utf-8", "replace")):
+                if on_event(message):
+                    break
+        return resp.status_code, headers, bytes(data), (found[0] if found else None)
+
     async def send(self, msg: dict[str, Any]) -> dict[str, Any]:
         try:
-            async with self.client.stream("POST", self.url, content=jsonrpc.encode(msg), headers=self._headers()) as resp:
-                body = bytearray()
-                async for chunk in resp.aiter_bytes():
-                    body += chunk
-                    if len(body) > jsonrpc.MAX_MESSAGE_BYTES:  # read no further than the bound
-                        return jsonrpc.error(msg["id"], jsonrpc.UPSTREAM_ERROR,
-                                             f"upstream {self.name!r} answered with more than "
-                                             f"{jsonrpc.MAX_MESSAGE_BYTES} bytes")
+            status, headers, body, answer = await self._post(msg)
+        except TimeoutError:
+            return jsonrpc.error(msg["id"], jsonrpc.REQUEST_TIMEOUT,
+                                 f"upstream {self.name!r} did not answer {msg['method']} within {self.timeout:g} s")
         except Exception as exc:
-            return jsonrpc.error(msg["id"], jsonrpc.UPSTREAM_ERROR, f"upstream {self.name!r} is unreachable: {exc}")
-        if resp.headers.get("mcp-session-id"):
-            self.session_id = resp.headers["mcp-session-id"]
+            return jsonrpc.error(msg["id"], jsonrpc.UPSTREAM_ERROR, f"upstream {self.name!r} failed: {exc}")
+        if headers.get("mcp-session-id"):
+            self.session_id = headers["mcp-session-id"]
         text = body.decode("utf-8", "replace")
-        if resp.status_code >= 400:
+        if status >= 400:
             return jsonrpc.error(msg["id"], jsonrpc.UPSTREAM_ERROR,
-                                 f"upstream {self.name!r} answered HTTP {resp.status_code}: {text[:300]}")
-        if "text/event-stream" in resp.headers.get("content-type", ""):
-            for message in _sse_messages(text):
-                if jsonrpc.kind(message) == "response" and message.get("id") == msg["id"]:
-                    return message
-                if jsonrpc.kind(message) == "notification" and self.on_notification:
-                    self.on_notification(message)
+                                 f"upstream {self.name!r} answered HTTP {status}: {text[:300]}")
+        if answer is not None:
+            return answer
+        if "text/event-stream" in headers.get("content-type", ""):
             return jsonrpc.error(msg["id"], jsonrpc.UPSTREAM_ERROR, f"upstream {self.name!r} sent no answer")
         try:
             return json.loads(text)
@@ -214,13 +249,15 @@ class HttpUpstream(_Base):
         if params is not None:
             msg["params"] = params
         with contextlib.suppress(Exception):
-            await self.client.post(self.url, content=jsonrpc.encode(msg), headers=self._headers())
+            await self._post(msg)
 
     async def close(self) -> None:
-        if self.client is not None:
-            with contextlib.suppress(Exception):
-                if self.session_id:
-                    await self.client.delete(self.url, headers=self._headers())
+        with contextlib.suppress(Exception):
+            if self.session_id:
+                await self._post(None, "DELETE")
+        if self.raw is not None:
+            await self.raw.close()
+        elif self.client is not None:
             await self.client.aclose()
 
 
