@@ -98,6 +98,14 @@ def test_two_upstreams_namespaced_and_guarded(gateway, menv):
     tools_seen = {e["tool"] for e in decisions}
     assert {"mcp__weather__get_weather", "mcp__docs__get_page", "mcp__docs__delete_page"} <= tools_seen
 
+    async def auto():  # the SDK's high-level client, negotiating the protocol version itself
+        from mcp import Client
+
+        async with Client(gateway, mode="auto") as c:
+            return (await c.call_tool("weather__get_weather", {"city": "Rome"})).content[0].text
+
+    assert anyio.run(auto) == "sunny in Rome"
+
 
 def test_concurrent_clients_get_their_own_answers(gateway, menv):
     results: dict[int, list[str]] = {}

@@ -33,6 +33,17 @@ def test_new_tools_are_quarantined_until_approved(menv):
     assert listed == [] and call.is_error and "quarantined" in call.content[0].text
     pending = json.loads(pins_cli(menv, "list", "--json").stdout)["servers"][0]["pending"]
     assert [p["tool"] for p in pending] == ["get_weather"] and '"description"' in pending[0]["diff"]
+    # on a terminal the diff comes first and "no" approves nothing
+    import os
+
+    master, slave = os.openpty()
+    refused = subprocess.run([WARDEN, "mcp", "pins", "approve", "weather", "--all"], env=menv.env, stdin=slave,
+                             input=None, capture_output=False, stdout=subprocess.PIPE, text=True, timeout=60,
+                             preexec_fn=lambda: os.write(master, b"n\n"))
+    os.close(master)
+    os.close(slave)
+    assert refused.returncode == 1 and '"description": "Get the weather for a city."' in refused.stdout
+    assert json.loads(pins_cli(menv, "list", "--json").stdout)["servers"][0]["pending"]
     approved = pins_cli(menv, "approve", "weather", "--all")
     assert approved.returncode == 0 and "approved get_weather" in approved.stdout
     listed, call = anyio.run(names)

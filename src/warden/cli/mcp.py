@@ -119,18 +119,10 @@ def _pinfile():
     return PinFile(warden_home(os.environ))
 
 
-@pins.command("list")
-@click.argument("server", required=False)
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def pins_list(server: str | None, as_json: bool) -> None:
-    """Pinned and pending (quarantined) tools per server, with what changed."""
+def _rows(servers: dict, server: str | None) -> list[dict]:
+    """Pinned and pending tools per server identity, each pending one with its diff."""
     from warden.integrations.mcp.pins import readable_diff
 
-    store = _pinfile()
-    try:
-        servers = store.servers()
-    except RuntimeError as exc:
-        raise click.ClickException(str(exc)) from None
     rows = []
     for ident, entry in sorted(servers.items()):
         if server and server not in (ident, entry.get("name")):
@@ -145,6 +137,20 @@ def pins_list(server: str | None, as_json: bool) -> None:
                      "pinned": [{"tool": n, "digest": t["digest"], "approved_by": t.get("approved_by", "")}
                                 for n, t in sorted(entry.get("tools", {}).items())],
                      "pending": pending})
+    return rows
+
+
+@pins.command("list")
+@click.argument("server", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def pins_list(server: str | None, as_json: bool) -> None:
+    """Pinned and pending (quarantined) tools per server, with what changed."""
+    store = _pinfile()
+    try:
+        servers = store.servers()
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
+    rows = _rows(servers, server)
     if as_json:
         click.echo(json.dumps({"servers": rows}, indent=2))
         return
@@ -170,12 +176,29 @@ def pins_list(server: str | None, as_json: bool) -> None:
 @click.argument("tools", nargs=-1)
 @click.option("--all", "approve_all", is_flag=True, help="Approve every pending tool of SERVER.")
 @click.option("--by", default=None, help="Who approves (default: $USER).")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation on a terminal.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def pins_approve(server: str, tools: tuple[str, ...], approve_all: bool, by: str | None, as_json: bool) -> None:
-    """Approve pending tool definitions of SERVER (shows the diff of each), recorded in the audit log."""
+def pins_approve(server: str, tools: tuple[str, ...], approve_all: bool, by: str | None, yes: bool,
+                 as_json: bool) -> None:
+    """Approve pending tool definitions of SERVER, recorded in the audit log.
+
+    On a terminal the diff of every definition is shown first and you confirm; --yes skips that.
+    """
     if not tools and not approve_all:
         raise click.UsageError("name the tools to approve, or pass --all (see `warden mcp pins list SERVER`)")
     store = _pinfile()
+    if not yes and not as_json and sys.stdin.isatty():
+        try:
+            rows = _rows(store.servers(), server)
+        except RuntimeError as exc:
+            raise click.ClickException(str(exc)) from None
+        shown = [p for r in rows for p in r["pending"] if approve_all or p["tool"] in tools]
+        for p in shown:
+            click.echo(f"{p['tool']} ({p['state']}):")
+            for line in p["diff"].splitlines():
+                click.echo(f"    {line}")
+        if shown and not click.confirm(f"Approve {len(shown)} definition(s) of {server}?", default=False):
+            raise click.ClickException("nothing approved")
     who = by or os.environ.get("USER") or "unknown"
     try:
         approved = store.approve(server, None if approve_all else list(tools), by=who)
