@@ -144,12 +144,12 @@ def test_secrets_redacted_from_content_and_structured_content(menv):
     event = menv.mcp_events("redacted")[0]
     assert set(event["data"]["fields"]) == {"content[0].text", "structuredContent.note.token"}
     assert TOKEN not in json.dumps(menv.audit())
-    taint = menv.mcp_events("taint")
-    assert len(taint) == 1 and taint[0]["data"]["server"] == "notes"
     from warden.adapters.state import open_state
 
-    session = taint[0]["session"]
-    assert [o.source for o in open_state(menv.warden_home).taint(session)] == ["mcp"]
+    # the control gate marked the session when the call to this untrusted server was decided
+    taint = [e for e in menv.audit("control") if e["op"] == "taint"]
+    assert len(taint) == 1 and "server notes" in taint[0]["data"]["origin"]["detail"]
+    assert [o.source for o in open_state(menv.warden_home).taint(taint[0]["session"])] == ["mcp"]
 
 
 def test_paginated_lists_are_filtered_page_by_page(menv):
@@ -256,9 +256,10 @@ def test_taint_reaches_the_control_state_and_injection_is_flagged(menv):
     from warden.adapters.state import open_state
 
     menv.env["WARDEN_SESSION"] = "sess-taint"
+    (menv.warden_home / "policy.yaml").write_text("version: 1\nsettings:\n  trusted_mcp: [weather]\n")
 
     async def main():
-        async with menv.client("weather", *toy("inject"), flags=("--approve-first", "--trusted")) as s:
+        async with menv.client("weather", *toy("inject")) as s:
             await s.list_tools()
             return await s.call_tool("get_weather", {"city": "Oslo"})
 
@@ -268,3 +269,32 @@ def test_taint_reaches_the_control_state_and_injection_is_flagged(menv):
     assert [o.source for o in origins] == ["injection"], "a trusted server taints only through injection"
     assert "Ignore all previous instructions" in origins[0].detail
     assert menv.mcp_events("taint")[0]["data"]["source"] == "injection"
+
+
+def test_ask_routed_to_the_approval_queue_is_allowed_on_retry_after_approval(menv, tmp_path):
+    """An ask whose rule routes to the queue: the tool error names the request, another person approves
+    it with `warden approvals approve`, and the same call then goes through."""
+    menv.env["WARDEN_SESSION"] = "sess-approve"
+    (menv.warden_home / "policy.yaml").write_text(
+        "version: 1\nrules:\n  - id: queue-weather-writes\n    effect: ask\n    reason: forecasts are published\n"
+        "    tool: [mcp__weather__get_weather]\n    approval: {route: queue}\n")
+    calls = tmp_path / "calls.jsonl"
+    menv.env["TOY_CALL_LOG"] = str(calls)
+
+    async def main():
+        async with menv.client("weather", *toy("plain")) as s:
+            await s.list_tools()
+            first = await s.call_tool("get_weather", {"city": "Oslo"})
+            text = first.content[0].text
+            request = text.split("approval request ")[1].split()[0]
+            vote = await anyio.to_thread.run_sync(lambda: subprocess.run(
+                [WARDEN, "approvals", "approve", request, "--reason", "fine"], capture_output=True, text=True,
+                env={**menv.env, "WARDEN_ACTOR": "alice@example.com"}, timeout=60))
+            second = await s.call_tool("get_weather", {"city": "Oslo"})
+            return first, vote, second
+
+    first, vote, second = anyio.run(main)
+    assert first.is_error and "is queued" in first.content[0].text
+    assert vote.returncode == 0, vote.stdout + vote.stderr
+    assert not second.is_error and second.content[0].text == "sunny in Oslo"
+    assert len(calls.read_text().splitlines()) == 1, "only the approved call reached the server"

@@ -96,7 +96,7 @@ def test_filesystem_server_reads_allowed_writes_refused_secrets_redacted(menv):
     redacted = menv.mcp_events("redacted")
     assert redacted and token not in json.dumps(menv.audit())
     assert any("content[0].text" in f for f in redacted[0]["data"]["fields"])
-    assert menv.mcp_events("taint"), "results of an untrusted server taint the session"
+    assert [e for e in menv.audit("control") if e["op"] == "taint"], "an untrusted server taints the session"
     decisions = [e for e in menv.audit("decision") if e["tool"] == "mcp__fs__write_file"]
     assert decisions and decisions[0]["result"]["decision"] == "ask"
 

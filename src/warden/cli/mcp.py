@@ -29,7 +29,6 @@ def mcp() -> None:
 
 @mcp.command("proxy", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @click.option("--name", help="Server name in tool names (mcp__NAME__tool); default: from the command.")
-@click.option("--trusted", is_flag=True, help="Results of this server do not taint the session.")
 @click.option("--approve-first", is_flag=True,
               help="Pin the tools of a never-seen server on first listing (trust on first use) instead of "
                    "quarantining them until `warden mcp pins approve`.")
@@ -41,7 +40,7 @@ def mcp() -> None:
               help="A call more than this many seconds after the last listing re-lists the tools first, "
                    "so a server that swaps a definition without telling is caught (0: only on list_changed).")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
-def proxy(name: str | None, trusted: bool, approve_first: bool, timeout: float, max_result_bytes: int,
+def proxy(name: str | None, approve_first: bool, timeout: float, max_result_bytes: int,
           relist_after: float, command: tuple[str, ...]) -> None:
     """Run the stdio MCP server COMMAND behind Warden (speak MCP on stdin/stdout).
 
@@ -65,7 +64,7 @@ def proxy(name: str | None, trusted: bool, approve_first: bool, timeout: float, 
         check_server_name(server)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    guard = build_guard(server, argv, environ=os.environ, trusted=trusted, approve_first=approve_first,
+    guard = build_guard(server, argv, environ=os.environ, approve_first=approve_first,
                         max_result_bytes=max_result_bytes, relist_after=relist_after)
 
     async def main() -> int:

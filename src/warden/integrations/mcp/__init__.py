@@ -47,32 +47,29 @@ def default_name(argv: list[str]) -> str:
 
 
 def build_guard(server: str, origin: list[str] | str, *, environ: Mapping[str, str], cwd: str | None = None,
-                trusted: bool = False, approve_first: bool = False, max_result_bytes: int = 1024 * 1024,
+                approve_first: bool = False, max_result_bytes: int = 1024 * 1024,
                 relist_after: float = 60.0, gateway: Any = None) -> Guard:
     from warden.gateway import Gateway
 
     gw = gateway or Gateway.from_env(cwd=cwd, environ=environ)
     session = environ.get("WARDEN_SESSION") or f"mcp-{uuid.uuid4().hex[:12]}"
-    cfg = GuardConfig(server=check_server_name(server), identity=server_identity(server, origin), trusted=trusted,
+    cfg = GuardConfig(server=check_server_name(server), identity=server_identity(server, origin),
                       approve_first=approve_first, max_result_bytes=max_result_bytes, relist_after=relist_after,
                       session=session,
                       cwd=cwd or os.getcwd())
-    return Guard(cfg, gw, PinFile(gw.home), taint=state_taint_hook(gw.home, environ))
+    return Guard(cfg, gw, PinFile(gw.home), taint=state_taint_hook(gw))
 
 
-def state_taint_hook(home: Any, environ: Mapping[str, str]) -> Any:
-    """Taint goes to the control StateStore (what later decisions of the session read); opened lazily."""
-    store: list[Any] = []
+def state_taint_hook(gw: Any) -> Any:
+    """Taint found in a result goes to the control StateStore, where later decisions of the session read it.
 
-    def add(session: str, server: str, tool: str, reason: str, source: str = "mcp") -> None:
+    (Taint from an untrusted server itself is marked by the gateway's control gate when the call is
+    decided: ``settings.trusted_mcp`` in the policy says which servers are trusted.)"""
+    def add(session: str, server: str, tool: str, reason: str, source: str = "injection") -> None:
         import time
 
-        from warden.adapters.state import open_state
         from warden.core.control.taint import TaintOrigin
 
-        if not store:
-            store.append(open_state(home, environ=environ))
-        detail = f"server {server} ({tool})" if source == "mcp" else reason
-        store[0].add_taint(session, TaintOrigin(source, detail[:500], tool, time.time()))
+        gw.state().add_taint(session, TaintOrigin(source, reason[:500], tool, time.time()))
 
     return add

@@ -10,7 +10,8 @@ and every upstream answer to :meth:`Guard.on_response`; everything else passes t
 - list responses: what the policy would deny, and tools whose pinned definition does not match
   (new, changed, renamed), are removed, page by page, so what is listed is what is callable.
 - results: secrets redacted from every string (content, structuredContent, _meta), the field paths
-  recorded; results of untrusted servers mark the session tainted; oversized results refused.
+  recorded; results that carry prompt-injection phrases taint the session; oversized results refused.
+  (A call to a server not in ``settings.trusted_mcp`` taints the session in the gateway's control gate.)
 """
 
 from __future__ import annotations
@@ -52,7 +53,6 @@ Approver = Callable[[Any, Verdict], Awaitable[Verdict]]  # (action, ask verdict)
 class GuardConfig:
     server: str  # the namespace in tool names: mcp__<server>__<tool>
     identity: str  # server_identity(name, origin)
-    trusted: bool = False  # results of untrusted servers taint the session
     approve_first: bool = False  # pin the first listing of a never-seen server without asking
     max_result_bytes: int = 1024 * 1024
     relist_after: float = 60.0  # seconds: a call after that re-lists first (catches silent definition swaps)
@@ -353,9 +353,7 @@ class Guard:
         strings: list[str] = []
         too_deep = _collect(response["result"], strings, 0)
         changed = self._redact(response, tool, strings, too_deep)
-        if not self.cfg.trusted:
-            self._taint(tool)  # once per session
-        self._injection(tool, strings)
+        self._injection(tool, strings)  # the server itself tainted the session when the call was decided
         return changed
 
     def _redact(self, response: dict[str, Any], tool: str, strings: list[str], too_deep: bool) -> bool:
@@ -377,13 +375,12 @@ class Guard:
                     data={"fields": masked[:200], "rules": sorted({f.rule_id for f in findings})})
         return True
 
-    def _taint(self, tool: str, source: str = "mcp", reason: str = "") -> None:
+    def _taint(self, tool: str, source: str, reason: str) -> None:
         """Mark the session tainted: an audit event, and the control state later decisions read."""
-        key = f"{self.session}:{source}:{reason if source != 'mcp' else ''}"
+        key = f"{self.session}:{source}:{reason}"
         if key in self.state.taints:
             return
         self.state.taints.add(key)
-        reason = reason or f"the session read a result of the untrusted MCP server {self.cfg.server!r}"
         self.record("taint", reason, tool=tool, data={"source": source, "server": self.cfg.server})
         if self.taint_hook is not None:
             try:
@@ -392,7 +389,7 @@ class Guard:
                 self.record("upstream.error", f"the taint hook failed: {exc}")
 
     def _injection(self, tool: str, strings: list[str]) -> None:
-        """A result that talks to the model ("ignore previous instructions") taints even a trusted server."""
+        """A result that talks to the model ("ignore previous instructions") taints, even from a trusted server."""
         from warden.core.control.taint import injection_in
 
         budget, sample = 256 * 1024, []

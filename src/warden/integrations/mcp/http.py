@@ -5,7 +5,7 @@ Config (YAML or JSON)::
     listen: {host: 127.0.0.1, port: 8930}
     servers:
       git:  {command: [python, -m, mcp_server_git, --repository, .], approve_first: true}
-      docs: {url: http://127.0.0.1:9000/mcp, trusted: true}
+      docs: {url: http://127.0.0.1:9000/mcp}
 
 Namespacing cannot collide: server names are ``[a-z0-9-]`` (never ``__`` or ``+``), tools and
 prompts are offered as ``SERVER__NAME`` (split at the first ``__``), resource URIs and templates as
@@ -53,7 +53,6 @@ class ServerSpec:
     url: str = ""
     env: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
-    trusted: bool = False
     approve_first: bool = False
     timeout: float = 300.0
     relist_after: float = 60.0
@@ -86,7 +85,7 @@ def load_config(path: str) -> GatewayConfig:
         check_server_name(str(name))
         if not isinstance(s, dict) or bool(s.get("command")) == bool(s.get("url")):
             raise ValueError(f"{path}: server {name!r} needs exactly one of `command` (a list) or `url`")
-        extra = set(s) - {"command", "url", "env", "headers", "trusted", "approve_first", "timeout", "relist_after"}
+        extra = set(s) - {"command", "url", "env", "headers", "approve_first", "timeout", "relist_after"}
         if extra:
             raise ValueError(f"{path}: server {name!r} has unknown keys {sorted(extra)}")
         cmd = s.get("command")
@@ -95,7 +94,7 @@ def load_config(path: str) -> GatewayConfig:
         specs.append(ServerSpec(name=str(name), command=cmd, url=str(s.get("url") or ""),
                                 env={str(k): str(v) for k, v in (s.get("env") or {}).items()},
                                 headers={str(k): str(v) for k, v in (s.get("headers") or {}).items()},
-                                trusted=bool(s.get("trusted")), approve_first=bool(s.get("approve_first")),
+                                approve_first=bool(s.get("approve_first")),
                                 timeout=float(s.get("timeout", 300)),
                                 relist_after=float(s.get("relist_after", 60))))
     listen = raw.get("listen") or {}
@@ -156,7 +155,7 @@ class McpGateway:
                 up = HttpUpstream(spec.name, spec.url, spec.headers)
                 origin = spec.url
             up.timeout = spec.timeout
-            guard = build_guard(spec.name, origin, environ=self.environ, trusted=spec.trusted,
+            guard = build_guard(spec.name, origin, environ=self.environ,
                                 approve_first=spec.approve_first, max_result_bytes=self.cfg.max_result_bytes,
                                 relist_after=spec.relist_after, gateway=self.gateway)
             up.on_notification = lambda msg, g=guard: self._notified(g, msg)
