@@ -65,7 +65,7 @@ class StdioClient:
     def call(self) -> float:
         self.n += 1
         msg = {"jsonrpc": "2.0", "id": self.n, "method": "tools/call",
-               "params": {"name": "get_weather", "arguments": {"city": "Oslo"}}}
+               "params": {"name": "get_weather", "arguments": {"city": f"c{self.n}"}}}  # (the loop breaker)
         t = time.perf_counter()
         answer = self.rpc(msg)
         took = time.perf_counter() - t
@@ -96,11 +96,11 @@ class HttpClient:
     def call(self) -> float:
         self.n += 1
         msg = {"jsonrpc": "2.0", "id": self.n, "method": "tools/call",
-               "params": {"name": self.tool, "arguments": {"title": "intro"}}}
+               "params": {"name": self.tool, "arguments": {"title": f"p{self.n}"}}}
         t = time.perf_counter()
         resp = self.http.post(self.url, content=json.dumps(msg), headers=self.headers)
         took = time.perf_counter() - t
-        assert "page intro" in resp.text, resp.text[:300]
+        assert f"page p{self.n}" in resp.text, resp.text[:300]
         return took
 
     tool = "get_page"
