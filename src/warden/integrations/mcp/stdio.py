@@ -63,7 +63,7 @@ class _Conn:
         self.waiting[jsonrpc.id_key(msg_id)] = fut
         await self.proxy.to_upstream(jsonrpc.encode(msg))
         try:
-            return await asyncio.wait_for(fut, self.proxy.opts.timeout)
+            return await asyncio.wait_for(fut, self.proxy.opts.timeout or None)  # 0: no limit
         except TimeoutError:
             return jsonrpc.error(msg_id, jsonrpc.REQUEST_TIMEOUT, f"no answer within {self.proxy.opts.timeout:g} s")
         finally:

@@ -122,7 +122,7 @@ class StdioUpstream(_Base):
         self.waiting[key] = fut
         try:
             await self._write(msg)
-            return await asyncio.wait_for(fut, self.timeout)
+            return await asyncio.wait_for(fut, self.timeout or None)  # 0: no limit
         except (UpstreamError, ConnectionError) as exc:
             return jsonrpc.error(msg["id"], jsonrpc.UPSTREAM_ERROR, str(exc))
         except TimeoutError:
@@ -175,7 +175,7 @@ class HttpUpstream(_Base):
             import httpx2 as httpx  # the HTTP client the MCP SDK 2.x depends on (TLS upstreams)
 
             self.raw = None
-            self.client = httpx.AsyncClient(timeout=httpx.Timeout(self.timeout, connect=10))
+            self.client = httpx.AsyncClient(timeout=httpx.Timeout(self.timeout or None, connect=10))
         await self.initialize()
 
     def _headers(self) -> dict[str, str]:
@@ -206,7 +206,7 @@ class HttpUpstream(_Base):
         on_event = self._event(msg.get("id"), found) if msg is not None and "id" in msg else None
         if self.raw is not None:
             status, headers, data = await asyncio.wait_for(
-                self.raw.request(method, body, self._headers(), on_event), self.timeout)
+                self.raw.request(method, body, self._headers(), on_event), self.timeout or None)
             return status, headers, data, (found[0] if found else None)
         async with self.client.stream(method, self.url, content=body, headers=self._headers()) as resp:
             data = bytearray()
