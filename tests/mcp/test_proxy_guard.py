@@ -298,3 +298,13 @@ def test_ask_routed_to_the_approval_queue_is_allowed_on_retry_after_approval(men
     assert vote.returncode == 0, vote.stdout + vote.stderr
     assert not second.is_error and second.content[0].text == "sunny in Oslo"
     assert len(calls.read_text().splitlines()) == 1, "only the approved call reached the server"
+
+
+def test_call_without_listing_first_and_no_timeout(menv):
+    """A client that calls straight away: the proxy lists the tools itself first (--timeout 0: no limit)."""
+    async def main():
+        async with menv.client("weather", *toy("plain"), flags=("--approve-first", "--timeout", "0")) as s:
+            return await s.call_tool("get_weather", {"city": "Oslo"})
+
+    result = anyio.run(main)
+    assert not result.is_error and result.content[0].text == "sunny in Oslo"
