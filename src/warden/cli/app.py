@@ -38,6 +38,7 @@ COMMANDS: dict[str, str] = {
     "status": "warden.cli.control:status",
     "review": "warden.cli.review:review",
     "triage": "warden.cli.triage:triage",
+    "mcp": "warden.cli.mcp:mcp",
 }
 
 

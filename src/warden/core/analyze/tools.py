@@ -48,6 +48,10 @@ def analyze_tool(action: Action, env: AnalysisEnv) -> Analysis:
         from warden.core.analyze.changes import shell_change_facts
 
         result.facts.extend(shell_change_facts(result, action.workspace))
+    elif action.is_mcp:
+        from warden.core.analyze.mcp_args import analyze_mcp
+
+        result = analyze_mcp(action, env)
     else:
         result = Analysis()
         if tool in _FILE_TOOLS:
