@@ -44,9 +44,14 @@ def run_code(cmd: Cmd, lang: str, code: str, taint: frozenset[str], via: str) ->
     if lang == "shell":
         cmd.shell(code, via)
     else:
-        from warden.core.analyze.codescan import scan
+        from warden.core.analyze.code import analyze_code
+        from warden.core.analyze.codescan import scan, scan_literals
 
-        scan(cmd, lang, code[:MAX_CODE], via)
+        if analyze_code(cmd, lang, code[:MAX_CODE], via):
+            cmd.fact("interp.code", f"{via}: {len(code)} characters of {lang}, parsed", lang=lang)
+            scan_literals(cmd, code[:MAX_CODE])
+        else:
+            scan(cmd, lang, code[:MAX_CODE], via)
 
 
 def stdin_code(cmd: Cmd, lang: str) -> None:

@@ -392,20 +392,53 @@ def classify(ref: PathRef, env: AnalysisEnv, workspace: str) -> list[Fact]:
     return facts
 
 
+def credentials_under(path: str, env: AnalysisEnv) -> str:
+    """A credential location inside the tree at ``path`` (``~/.config`` holds ``~/.config/gh``), or ''.
+
+    Judges the tree, not the path string: a directory is as sensitive as what it contains.
+    """
+    home = home_of(env)
+    path = path.rstrip("/") or "/"
+    if path == home or is_within(home, path):
+        return "~/.ssh"
+    if path.startswith(home + "/"):
+        rel = path[len(home) + 1:]
+        for entry in HOME_SECRETS:
+            if entry.startswith(rel + "/"):
+                return "~/" + entry
+        return ""
+    if path in ("/proc", "/run", "/var/run"):
+        return f"{path}/*/environ" if path == "/proc" else f"{path}/secrets"
+    for entry in SYSTEM_SECRETS:
+        if entry.startswith(path + "/") or path == "/":
+            return entry
+    return ""
+
+
 def bulk_read_facts(ref: PathRef, env: AnalysisEnv) -> list[Fact]:
     """A recursive read of a tree that holds credential locations (``grep -r x ~``, ``tar cz /``)."""
     home = home_of(env)
+    inside = credentials_under(ref.path, env)
     if ref.path in ("/", "/home", "/root", home, "/etc", "/proc", "/var", "/run", "/opt", "/srv") or (
-            is_within(home, ref.path) and ref.path != home):
-        return [Fact("secret.bulk_read", f"reads everything under {ref.path}, credential locations included",
-                     {"path": ref.path})]
+            is_within(home, ref.path) and ref.path != home) or inside:
+        return [Fact("secret.bulk_read", f"reads everything under {ref.path}, credential locations included"
+                     + (f" ({inside})" if inside else ""), {"path": ref.path})]
     return []
 
 
 def critical_facts(ref: PathRef, env: AnalysisEnv, workspace: str, op: str) -> list[Fact]:
-    """``fs.critical`` when a destructive operation (delete, wipe, recursive chmod) hits a critical path."""
+    """``fs.critical`` when a destructive operation (delete, wipe, recursive chmod) hits a critical path.
+
+    Deleting a tree that holds credential locations (``rm -rf ~/.config``) deletes those credentials:
+    that is ``secret.write``, like deleting the credential file itself.
+    """
     if is_critical(ref.path, env, workspace):
         return [Fact("fs.critical", f"{op} of a critical path: {ref.path}", {"path": ref.path, "op": op})]
+    if op in ("delete", "move") and not ref.in_workspace:
+        inside = credentials_under(ref.path, env)
+        if inside and not secret_kind(ref.path, env):
+            return [Fact("secret.write", f"{op} of {ref.path} removes the credential locations in it ({inside})",
+                         {"path": ref.path})]
     return []
 
 
