@@ -104,6 +104,11 @@ class Cmd:
         host = host.lower().rstrip(".")
         if host and host not in self.info.hosts:
             self.info.hosts.append(host)
+            from warden.core.analyze.urls import is_metadata_host
+
+            if is_metadata_host(host):
+                self.fact("net.metadata", f"talks to a cloud instance-metadata endpoint, which hands out the "
+                          f"machine's credentials: {host}", host=host)
 
     def path(self, raw: str, access: Access, *, op: str = "") -> list[PathRef]:
         """Resolve ``raw`` against every possible cwd and record it; unknown targets become facts."""

@@ -54,11 +54,31 @@ def analyze_tool(action: Action, env: AnalysisEnv) -> Analysis:
             raw = data.get("path") or action.cwd or "."
             result.paths.append(_path_ref(str(raw), Access.READ, action, env))
         elif tool == "WebFetch":
-            host = host_of(str(data.get("url", "")))
+            from warden.core.analyze.urls import url_facts
+
+            url = str(data.get("url", ""))
+            host, facts = url_facts(url)
             result.hosts.append(host)
-            if not host:
+            result.facts.extend(facts)
+            file_url = next((f for f in facts if f.kind == "net.file_url"), None)
+            if file_url is not None:
+                result.paths.append(_path_ref(str(file_url.data.get("path") or "/"), Access.READ, action, env))
+            elif not host:
                 result.facts.append(Fact("net.bad_url", f"cannot parse a host from {data.get('url')!r}"))
+        elif tool.startswith("mcp__"):
+            from warden.core.analyze.arguments import analyze_arguments
+
+            inner = analyze_arguments(tool, data, None, cwd=action.cwd, workspace=action.workspace, env=env)
+            result.commands.extend(inner.commands)
+            result.hosts.extend(inner.hosts)
+            result.facts.extend(inner.facts)
+            result.paths.extend(inner.paths)
+            return _with_content(result, action)
         for ref in result.paths:
             result.facts.extend(path_facts(ref, env, action.workspace))
+    return _with_content(result, action)
+
+
+def _with_content(result: Analysis, action: Action) -> Analysis:
     result.facts.extend(content_facts(action))
     return result
