@@ -105,7 +105,7 @@ def _key_role(key: str, value: str) -> str:
         return "url"
     if k in SQL_KEYS:
         return "sql" if looks_like_sql(v) else ""
-    if looks_like_sql(v) and ";" in v or (looks_like_sql(v) and k not in ("q", "text", "body", "title", "message")
+    if (looks_like_sql(v) and ";" in v) or (looks_like_sql(v) and k not in ("q", "text", "body", "title", "message")
                                          and any(w in v.upper() for w in (" FROM ", " TABLE ", " INTO ", " SET "))):
         return "sql"
     if k in SHELL_KEYS:

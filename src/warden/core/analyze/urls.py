@@ -80,7 +80,7 @@ def is_metadata_host(host: str) -> bool:
 
 def is_internal_host(host: str) -> bool:
     h = host.lower().strip("[]").rstrip(".")
-    if h in ("localhost",) or h.endswith(INTERNAL_SUFFIXES) or "." not in h and not _ip(h):
+    if h in ("localhost",) or h.endswith(INTERNAL_SUFFIXES) or ("." not in h and not _ip(h)):
         return True
     ip = _ip(h)
     if ip is None:
