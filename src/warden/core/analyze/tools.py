@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from warden.core.action import Action
 from warden.core.analyze import AnalysisEnv
-from warden.core.analyze.paths import bulk_read_facts, path_facts, resolve_path
+from warden.core.analyze.paths import path_facts, resolve_path
 from warden.core.analyze.secrets import content_facts
 from warden.core.facts import Access, Analysis, Fact, PathRef
 
@@ -51,11 +51,13 @@ def analyze_tool(action: Action, env: AnalysisEnv) -> Analysis:
             raw = data.get("file_path") or data.get("notebook_path") or ""
             result.paths.append(_path_ref(str(raw), _FILE_TOOLS[tool], action, env))
         elif tool in _SEARCH_TOOLS:
-            raw = data.get("path") or action.cwd or "."
+            from warden.core.analyze.trees import glob_root, search_facts
+
+            raw = glob_root(data, action.cwd) if tool == "Glob" else (data.get("path") or action.cwd or ".")
             ref = _path_ref(str(raw), Access.READ, action, env)
             result.paths.append(ref)
-            if tool == "Grep":  # reads the contents of every file below: ~ or / reach credential stores
-                result.facts.extend(bulk_read_facts(ref, env))
+            # judged by the tree: Grep reads the contents of every file below, Glob and LS list names
+            result.facts.extend(search_facts(tool, data, ref, env))
         elif tool == "WebFetch":
             from warden.core.analyze.urls import url_facts
 
