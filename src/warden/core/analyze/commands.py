@@ -109,6 +109,9 @@ def analyze_invocation(inv: Invocation, session: Session) -> list[Cmd]:
         handler(cmd)
     if program in OPTION_FILES or program in OPTION_FILES_2:
         option_files(cmd)
+    from warden.core.analyze.specs_engine import apply_specs
+
+    apply_specs(cmd)  # program knowledge kept as data (specs/programs/*.yaml)
     if program in ("echo", "printf", "print"):
         from warden.core.analyze.system import echo_secret
 
