@@ -109,15 +109,31 @@ def analyze_invocation(inv: Invocation, session: Session) -> list[Cmd]:
         handler(cmd)
     if program in OPTION_FILES or program in OPTION_FILES_2:
         option_files(cmd)
-    from warden.core.analyze.specs_engine import apply_specs
+    from warden.core.analyze.guards import SERVERS, file_server, guard_facts
+    from warden.core.analyze.specs_engine import apply_specs, runner_target
 
     apply_specs(cmd)  # program knowledge kept as data (specs/programs/*.yaml)
+    guard_facts(cmd)
+    tool, tool_args = runner_target(cmd)
+    if tool in SERVERS:
+        file_server(cmd, tool, tool_args)
+    from warden.core.analyze import implicit
+
+    if program == "npm":
+        implicit.npm_pkg_set(cmd)
+    elif program in ("pip", "pip3"):
+        implicit.pip_config_set(cmd)
+    implicit.runner_facts(cmd)
+    implicit.foreign_facts(cmd)
+    implicit.note_foreign(cmd)
     if program in ("echo", "printf", "print"):
         from warden.core.analyze.system import echo_secret
 
         echo_secret(cmd)
     if cmd.out.taint == frozenset() and cmd.out.text is None and cmd.inv.stdin is not None:
         _default_out(cmd)
+    if session.implicit:
+        implicit.note_content(cmd)
     return results
 
 

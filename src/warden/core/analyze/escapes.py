@@ -129,9 +129,12 @@ def _awk(cmd: Cmd) -> None:
             i += 2
             continue
         if a in ("-f", "--file") and i + 1 < len(args):
+            from warden.core.analyze.implicit import code_from_descriptor
+
             has_f = True
-            cmd.path(args[i + 1], Access.READ)
-            escape(cmd, "an awk script file")
+            if not code_from_descriptor(cmd, args[i + 1]):
+                cmd.path(args[i + 1], Access.READ)
+                escape(cmd, "an awk script file")
             i += 2
             continue
         if a in ("-e", "--source") and i + 1 < len(args):
@@ -401,6 +404,10 @@ def _make(cmd: Cmd) -> None:
             if "$(shell" in v:
                 cmd.opaque("make --eval runs $(shell ...)")
         v = _value(args, i, ("-f", "--file", "--makefile"))
+        from warden.core.analyze.implicit import code_from_descriptor
+
+        if v is not None and code_from_descriptor(cmd, v):
+            continue
         if v is not None:
             for ref in cmd.path(v, Access.EXEC):
                 if not ref.in_workspace:

@@ -92,6 +92,11 @@ def script_file(cmd: Cmd, raw: str, index: int | None = None) -> None:
     if raw in ("/dev/stdin", "-", "/proc/self/fd/0", "/dev/fd/0"):
         stdin_code(cmd, "shell" if cmd.program in SHELLS or cmd.program in (".", "source") else cmd.program)
         return
+    if raw.startswith(("/dev/fd/", "/proc/self/fd/")):
+        from warden.core.analyze.implicit import code_from_descriptor
+
+        code_from_descriptor(cmd, raw)  # `bash /dev/fd/3 3< <(curl ...)`
+        return
     refs = cmd.path(raw, Access.EXEC)
     if not refs:
         cmd.opaque(f"{cmd.program} runs a script whose path is computed at run time")
@@ -292,7 +297,15 @@ def _python_module(cmd: Cmd, module: str, rest: list[str]) -> None:
     elif module in ("pytest", "py.test"):
         cmd.nested(["pytest", *rest], via="python -m")
     elif module in ("http.server", "SimpleHTTPServer", "smtpd", "pyftpdlib", "uploadserver"):
-        cmd.fact("net.listen", f"python -m {module} serves files over the network")
+        from warden.core.analyze.guards import serve_root
+
+        bind = next((rest[i + 1] for i, a in enumerate(rest[:-1]) if a in ("-b", "--bind")), "")
+        if bind in ("127.0.0.1", "localhost", "::1"):
+            cmd.fact("net.local", f"python -m {module} serves files to this machine only")
+        else:
+            cmd.fact("net.listen", f"python -m {module} serves files over the network")
+        root = next((rest[i + 1] for i, a in enumerate(rest[:-1]) if a in ("-d", "--directory")), None)
+        serve_root(cmd, root)
     elif module == "twine":
         cmd.nested(["twine", *rest], via="python -m")
     elif module == "base64" and ("-d" in rest or "--decode" in rest):

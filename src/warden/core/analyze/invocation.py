@@ -121,6 +121,10 @@ class Cmd:
         for ref in refs:
             if ref not in self.info.paths:
                 self.info.paths.append(ref)
+            if access == Access.WRITE:
+                from warden.core.analyze.implicit import note_write
+
+                note_write(self, ref.path)
             if op:
                 from warden.core.analyze.paths import critical_facts
 

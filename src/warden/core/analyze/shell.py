@@ -68,6 +68,8 @@ class Session:
         self.functions: dict[str, Any] = {}
         self.calling: list[str] = []
         self.downloads: set[str] = set()  # files written by network commands in this action
+        self.implicit: dict[str, Any] = {}  # files other tools run implicitly, written in this action
+        self.foreign: set[str] = set()  # directories holding freshly cloned or downloaded code
         self.links: dict[str, str] = {}  # symlinks created in this action: link path -> target path
         self.arrays: dict[str, list[str]] = {}
         self.commands: list[CommandInfo] = []

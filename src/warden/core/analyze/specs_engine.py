@@ -176,12 +176,19 @@ def _all_local(words: list[str]) -> bool:
 RUNNERS = frozenset({"npx", "pnpx", "bunx"})  # run a project tool by name: `npx lerna publish`
 
 
-def apply_specs(cmd: Cmd) -> None:
+def runner_target(cmd: Cmd) -> tuple[str, list[str]]:
+    """(tool, its arguments): the program itself, or what ``npx``/``pnpx``/``bunx`` runs."""
     name, args = posixpath.basename(cmd.program), cmd.args
     if name in RUNNERS:
         rest = [a for a in args if not a.startswith("-")]
         if rest:
-            name, args = rest[0].split("@", 1)[0] if not rest[0].startswith("@") else rest[0], args[args.index(rest[0]) + 1:]
+            tool = rest[0].split("@", 1)[0] if not rest[0].startswith("@") else rest[0]
+            return tool, args[args.index(rest[0]) + 1:]
+    return name, args
+
+
+def apply_specs(cmd: Cmd) -> None:
+    name, args = runner_target(cmd)
     spec = load_specs().get(name)
     if spec is None:
         return
