@@ -246,6 +246,9 @@ def _interpreter(cmd: Cmd) -> None:
         break
     rest = args[i:]
     if lang == "deno" and rest and rest[0] in ("run", "test", "task", "fmt", "lint", "check", "bench", "compile"):
+        if rest[0] == "run" and "-" in rest[1:]:
+            stdin_code(cmd, "javascript")  # `deno run -`: the program comes from stdin
+            return
         rest = [a for a in rest[1:] if not a.startswith("-")]
         if not rest:
             return

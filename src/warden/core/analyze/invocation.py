@@ -55,7 +55,9 @@ class Invocation:
 
 
 def show(arg: str) -> str:
-    return arg.replace(UNKNOWN, "⟨?⟩")
+    from warden.core.analyze.words import NAME
+
+    return arg.replace(UNKNOWN, "⟨?⟩").replace(NAME, "⟨name⟩")
 
 
 @dataclass

@@ -164,6 +164,8 @@ def _all_local(words: list[str]) -> bool:
     hosts = 0
     for w in words:
         h = w.split("://", 1)[1] if "://" in w else w
+        for prefix in ("TCP:", "TCP4:", "TCP6:", "UDP:", "tcp:", "udp:"):  # socat address forms
+            h = h.removeprefix(prefix)
         h = h.split("/", 1)[0].rsplit("@", 1)[-1]
         if ":" not in h and "://" not in w:
             continue
