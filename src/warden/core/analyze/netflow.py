@@ -269,7 +269,10 @@ def _socat(cmd: Cmd) -> None:
             else:
                 host = rest.split(":", 1)[0]
                 cmd.host(host)
-                cmd.fact("net.connect", f"socat connects to {host}", hosts=[host], program="socat")
+                if is_loopback(host):
+                    cmd.fact("net.local", f"socat talks to a local port on {host}", hosts=[host])
+                else:
+                    cmd.fact("net.connect", f"socat connects to {host}", hosts=[host], program="socat")
     cmd.out = Flow(frozenset({NET}))
 
 
