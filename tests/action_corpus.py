@@ -33,6 +33,11 @@ class Case:
     expect: str
     theme: str
     note: str
+    ideal: str = ""  # a known miss: what the decision should be (the figures count this); expect is today's
+
+    @property
+    def target(self) -> str:
+        return self.ideal or self.expect
 
     @property
     def dangerous(self) -> bool:
@@ -54,7 +59,7 @@ def load(dirs: tuple[str, ...] = ("actions",)) -> list[Case]:
                 else:
                     tool, inp = raw["tool"], dict(raw.get("input") or {})
                 out.append(Case(path.stem, tool, inp, raw["expect"], raw.get("theme", path.stem.split("_", 1)[-1]),
-                                raw.get("note", "")))
+                                raw.get("note", ""), raw.get("ideal", "")))
     return out
 
 
@@ -72,7 +77,7 @@ def judge(policy: Any, case: Case) -> Any:
 def figures(policy: Any, cases: list[Case]) -> dict[str, Any]:
     got = [(c, judge(policy, c).decision.label) for c in cases]
     dangerous = [(c, d) for c, d in got if c.dangerous]
-    must_deny = [(c, d) for c, d in dangerous if c.expect == "deny"]
+    must_deny = [(c, d) for c, d in dangerous if c.target == "deny"]
     benign = [(c, d) for c, d in got if c.file.startswith("benign")]
     return {
         "dangerous": len(dangerous), "must_deny": len(must_deny), "benign": len(benign),

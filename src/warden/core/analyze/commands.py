@@ -13,6 +13,9 @@ import posixpath
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from warden.core.analyze import implicit
+from warden.core.analyze.guards import KILLERS, SERVERS, file_server, guard_facts
+from warden.core.analyze.specs_engine import apply_specs, runner_target
 from warden.core.analyze.fsops import OPTION_FILES, OPTION_FILES_2, option_files
 from warden.core.analyze.invocation import DECODE, NET, SECRET, Cmd, Flow, Invocation, show
 from warden.core.analyze.paths import has_glob, secret_kind
@@ -109,23 +112,22 @@ def analyze_invocation(inv: Invocation, session: Session) -> list[Cmd]:
         handler(cmd)
     if program in OPTION_FILES or program in OPTION_FILES_2:
         option_files(cmd)
-    from warden.core.analyze.guards import SERVERS, file_server, guard_facts
-    from warden.core.analyze.specs_engine import apply_specs, runner_target
-
-    apply_specs(cmd)  # program knowledge kept as data (specs/programs/*.yaml)
-    guard_facts(cmd)
     tool, tool_args = runner_target(cmd)
+    apply_specs(cmd, tool, tool_args)  # program knowledge kept as data (specs/programs/*.yaml)
+    if program in KILLERS:
+        guard_facts(cmd)
     if tool in SERVERS:
         file_server(cmd, tool, tool_args)
-    from warden.core.analyze import implicit
-
     if program == "npm":
         implicit.npm_pkg_set(cmd)
     elif program in ("pip", "pip3"):
         implicit.pip_config_set(cmd)
-    implicit.runner_facts(cmd)
-    implicit.foreign_facts(cmd)
-    implicit.note_foreign(cmd)
+    if session.implicit:
+        implicit.runner_facts(cmd)
+    if session.foreign:
+        implicit.foreign_facts(cmd)
+    if program in implicit.FOREIGN_SOURCES:
+        implicit.note_foreign(cmd)
     if program in ("echo", "printf", "print"):
         from warden.core.analyze.system import echo_secret
 

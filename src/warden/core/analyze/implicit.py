@@ -36,14 +36,18 @@ IMPLICIT = {
     ".npmrc": ("npm", "registry"), ".yarnrc.yml": ("npm", "registry"), ".yarnrc": ("npm", "registry"),
     "pip.conf": ("pip", "registry"), "pip.ini": ("pip", "registry"), "config.toml": ("cargo", "registry"),
     "sitecustomize.py": ("python", "python"), "usercustomize.py": ("python", "python"),
+    "Gemfile": ("bundle", "ruby"), "composer.json": ("composer", "package.json"),
 }
 RUNNER_OF = {"make": "make", "gmake": "make", "pytest": "pytest", "py.test": "pytest", "pip": "pip", "pip3": "pip",
              "uv": "pip", "npm": "npm", "yarn": "npm", "pnpm": "npm", "bun": "npm", "direnv": "direnv",
-             "cargo": "cargo", "just": "just", "rake": "rake", "nox": "nox", "python": "python", "python3": "python"}
+             "cargo": "cargo", "just": "just", "rake": "rake", "nox": "nox", "python": "python", "python3": "python",
+             "bundle": "bundle", "bundler": "bundle", "composer": "composer"}
 RUNS_IMPLICITLY = {  # the subcommands that run the implicit files (empty: any use)
     "npm": frozenset({"install", "i", "ci", "test", "t", "run", "run-script", "start", "restart", "stop", "rebuild",
                       "pack", "publish", "add", "exec", "x", ""}),
     "pip": frozenset({"install", "wheel", "download"}), "direnv": frozenset({"allow", "permit", "grant", "exec"}),
+    "bundle": frozenset({"install", "exec", "update", ""}),
+    "composer": frozenset({"install", "update", "run-script", "run", "require", "dump-autoload", ""}),
     "cargo": frozenset({"build", "b", "test", "t", "run", "r", "check", "c", "install", "bench", "doc", "fetch",
                         "update", "publish", "clippy"}),
 }
@@ -144,7 +148,14 @@ def runner_facts(cmd: Cmd) -> None:
     runner = RUNNER_OF.get(posixpath.basename(cmd.program))
     if runner is None or not cmd.session.implicit:
         return
-    words = [a for a in cmd.args if not a.startswith("-")]
+    words, skip = [], False
+    for a in cmd.args:  # positional words, past the values of -C/--prefix/--cwd (npm -C . i)
+        if skip:
+            skip = False
+        elif a in ("-C", "--prefix", "--cwd", "-w", "--workspace", "--dir", "-d", "--working-dir"):
+            skip = True
+        elif not a.startswith("-"):
+            words.append(a)
     if cmd.program == "uv" and words[:1] == ["pip"]:
         words = words[1:]
     sub = words[0] if words else ""
@@ -211,6 +222,9 @@ def code_from_descriptor(cmd: Cmd, target: str) -> bool:
 BUILDERS = frozenset({"make", "gmake", "npm", "yarn", "pnpm", "bun", "pip", "pip3", "uv", "pytest", "cargo", "go",
                       "python", "python3", "bash", "sh", "zsh", "just", "rake", "gradle", "mvn", "tox", "nox",
                       "poetry", "composer", "bundle", "cmake", "meson", "ninja", "docker", "./configure"})
+
+
+FOREIGN_SOURCES = frozenset({"git", "gh", "tar", "bsdtar", "unzip", "7z"})
 
 
 def note_foreign(cmd: Cmd) -> None:

@@ -54,6 +54,18 @@ class Invocation:
     procsubs: dict[int, tuple[frozenset[str], str | None]] = field(default_factory=dict)
 
 
+def _implicit_names() -> frozenset[str]:
+    from warden.core.analyze.implicit import IMPLICIT
+
+    global _IMPLICIT_NAMES
+    if _IMPLICIT_NAMES is None:
+        _IMPLICIT_NAMES = frozenset(IMPLICIT)
+    return _IMPLICIT_NAMES
+
+
+_IMPLICIT_NAMES: frozenset[str] | None = None
+
+
 def show(arg: str) -> str:
     from warden.core.analyze.words import NAME
 
@@ -123,7 +135,7 @@ class Cmd:
         for ref in refs:
             if ref not in self.info.paths:
                 self.info.paths.append(ref)
-            if access == Access.WRITE:
+            if access == Access.WRITE and ref.path.rsplit("/", 1)[-1] in _implicit_names():
                 from warden.core.analyze.implicit import note_write
 
                 note_write(self, ref.path)

@@ -189,8 +189,8 @@ def runner_target(cmd: Cmd) -> tuple[str, list[str]]:
     return name, args
 
 
-def apply_specs(cmd: Cmd) -> None:
-    name, args = runner_target(cmd)
+def apply_specs(cmd: Cmd, name: str, args: list[str]) -> None:
+    """Add the facts of every rule of ``name``'s spec that this invocation matches."""
     spec = load_specs().get(name)
     if spec is None:
         return

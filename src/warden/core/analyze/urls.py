@@ -74,6 +74,8 @@ def is_metadata_host(host: str) -> bool:
     h = host.lower().strip("[]").rstrip(".")
     if h in METADATA_HOSTS:
         return True
+    if not h or not (h[0].isdigit() or ":" in h):
+        return False  # a name that is not on the list (the common case: no address parsing)
     ip = _ip(h)
     return ip is not None and str(ip) in METADATA_HOSTS
 
