@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from warden.core.analyze.words import UNKNOWN
+from warden.core.analyze.words import NAME, UNKNOWN
 from warden.core.facts import Access, CommandInfo, Fact, PathRef
 
 if TYPE_CHECKING:
@@ -67,8 +67,8 @@ _IMPLICIT_NAMES: frozenset[str] | None = None
 
 
 def show(arg: str) -> str:
-    from warden.core.analyze.words import NAME
-
+    if UNKNOWN not in arg and NAME not in arg:
+        return arg
     return arg.replace(UNKNOWN, "⟨?⟩").replace(NAME, "⟨name⟩")
 
 
