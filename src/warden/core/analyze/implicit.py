@@ -160,6 +160,8 @@ def runner_facts(cmd: Cmd) -> None:
         words = words[1:]
     sub = words[0] if words else ""
     allowed = RUNS_IMPLICITLY.get(runner)
+    if cmd.program in ("yarn", "pnpm", "bun") and sub not in ("add", "remove", "info", "why", "list", "outdated"):
+        allowed = None  # `yarn NAME` runs the package.json script NAME
     if allowed is not None and sub not in allowed:
         return
     if runner == "python" and not cmd.args:
@@ -185,6 +187,10 @@ def npm_pkg_set(cmd: Cmd) -> None:
 
 
 def pip_config_set(cmd: Cmd) -> None:
+    if any(a == "--editor" or a.startswith("--editor=") for a in cmd.args) and "config" in cmd.args:
+        from warden.core.analyze.escapes import escape
+
+        escape(cmd, "pip config --editor runs the editor it names")
     args = [a for a in cmd.args if not a.startswith("-")]
     if len(args) >= 3 and args[0] == "config" and args[1] == "set" and any(
             k in args[2] for k in ("index-url", "extra-index-url", "trusted-host", "find-links")):
