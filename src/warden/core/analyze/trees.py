@@ -10,6 +10,7 @@ credential tree, or inside a credential location, that is ``secret.tree_list`` (
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from warden.core.analyze import AnalysisEnv
@@ -44,7 +45,7 @@ def _head(pattern: str) -> str:
     return "/".join(parts) or ("/" if pattern.startswith("/") else ".")
 
 
-def search_facts(tool: str, data: dict[str, Any], ref: PathRef, env: AnalysisEnv) -> list[Fact]:
+def search_facts(tool: str, data: Mapping[str, Any], ref: PathRef, env: AnalysisEnv) -> list[Fact]:
     facts: list[Fact] = []
     tree = credentials_under(ref.path, env)
     in_store = bool(secret_kind(ref.path, env))
@@ -66,7 +67,7 @@ def search_facts(tool: str, data: dict[str, Any], ref: PathRef, env: AnalysisEnv
     return facts
 
 
-def glob_root(data: dict[str, Any], cwd: str) -> str:
+def glob_root(data: Mapping[str, Any], cwd: str) -> str:
     """The directory a Glob call really starts from: ``path`` joined with the pattern's literal head."""
     pattern = str(data.get("pattern") or "")
     base = str(data.get("path") or cwd or ".")

@@ -136,7 +136,7 @@ class Effects:
             self.cmd.opaque(f"{self.via} runs a command built at run time")
             self.computed_exec = True
             return
-        argv = [text(a) if text(a) is not None else UNKNOWN for a in v]
+        argv: list[str] = [t if (t := text(a)) is not None else UNKNOWN for a in v]
         if argv[0].startswith(UNKNOWN):
             self.cmd.opaque(f"{self.via} runs a program computed at run time")
             self.computed_exec = True

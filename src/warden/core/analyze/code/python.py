@@ -208,9 +208,9 @@ class _Py:
             base = self.eval(node.func.value)
             attr = node.func.attr
             if isinstance(base, PathVal) and attr in _PATH_METHODS:
-                effect, *pos = _PATH_METHODS[attr].split()
+                method_effect, *positions = _PATH_METHODS[attr].split()
                 mode = text(args[0]) if args else text(self.eval(kw.get("mode")))
-                apply(self.fx, effect, tuple(int(p) for p in pos), [base, *args],
+                apply(self.fx, method_effect, tuple(int(p) for p in positions), [base, *args],
                       writes=bool(mode and any(m in mode for m in _WRITE_MODES)))
                 return
             if attr in ("connect", "connect_ex") and args:
@@ -226,10 +226,8 @@ class _Py:
             return
         effect, pos = spec
         mode = text(args[1]) if len(args) > 1 else text(self.eval(kw.get("mode")))
-        upload = any(k in kw for k in ("data", "json", "files")) or (
+        upload = any(k in kw for k in ("data", "json", "files")) or bool(
             fn == "requests.request" and args and text(args[0]) in ("POST", "PUT", "PATCH", "DELETE"))
-        if effect == "argv" and "shell" in kw and isinstance(args[0] if args else None, list):
-            effect = "argv"
         if fn in ("open", "io.open", "codecs.open") and node.args and isinstance(node.args[0], ast.Name):
             for v in self.all_values(node.args[0].id):
                 apply(self.fx, effect, pos, [v, *args[1:]], writes=bool(mode and any(m in mode for m in _WRITE_MODES)))

@@ -47,29 +47,17 @@ ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", "'": "'", '"': '"', "$": "$", "`": 
 
 @cache
 def _parser(family: str, ts_flavour: bool = False) -> Any:
+    import importlib
+
     import tree_sitter as ts
 
-    if family == "javascript" and not ts_flavour:
-        import tree_sitter_javascript as g
-
-        lang = g.language()
-    elif family == "javascript":
-        import tree_sitter_typescript as g
-
-        lang = g.language_typescript()
-    elif family == "ruby":
-        import tree_sitter_ruby as g
-
-        lang = g.language()
-    elif family == "php":
-        import tree_sitter_php as g
-
-        lang = g.language_php()
-    else:
-        import tree_sitter_lua as g
-
-        lang = g.language()
-    return ts.Parser(ts.Language(lang))
+    # (module, function) per grammar; the typescript and php wheels ship several languages each
+    module, func = {("javascript", False): ("tree_sitter_javascript", "language"),
+                    ("javascript", True): ("tree_sitter_typescript", "language_typescript"),
+                    ("ruby", False): ("tree_sitter_ruby", "language"),
+                    ("php", False): ("tree_sitter_php", "language_php"),
+                    ("lua", False): ("tree_sitter_lua", "language")}[(family, ts_flavour)]
+    return ts.Parser(ts.Language(getattr(importlib.import_module(module), func)()))
 
 
 class _TS:
@@ -391,7 +379,8 @@ class _TS:
                     self.names[self.txt(alias if alias is not None else name)] = Mod(f"{mod}.{self.txt(name)}")
 
     def walk_small(self, node: Any) -> list[Any]:
-        out, stack = [], [node]
+        out: list[Any] = []
+        stack = [node]
         while stack and len(out) < 256:
             n = stack.pop()
             out.append(n)
