@@ -124,7 +124,7 @@ def analyze_invocation(inv: Invocation, session: Session) -> list[Cmd]:
         implicit.npm_pkg_set(cmd)
     elif program in ("pip", "pip3"):
         implicit.pip_config_set(cmd)
-    if session.implicit:
+    if program in implicit.RUNNER_OF:
         implicit.runner_facts(cmd)
     if session.foreign:
         implicit.foreign_facts(cmd)

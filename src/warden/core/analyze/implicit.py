@@ -143,10 +143,22 @@ def _run_content(cmd: Cmd, w: Written) -> None:
         cmd.fact("exec.implicit_run", f"{via}", path=w.path)
 
 
+RUNNER_FILES = {runner: sorted(name for name, (r, _) in IMPLICIT.items() if r == runner)
+                for runner in set(RUNNER_OF.values())}
+
+
 def runner_facts(cmd: Cmd) -> None:
-    """This program runs implicit files: any written earlier in this command are judged now."""
+    """This program runs implicit files: any written earlier in this command are judged now.
+
+    ``exec.implicit_runner`` (info, ``data: {runner, files}``) is the other half of the session hook:
+    a control loop that remembers ``exec.implicit_write`` of a Makefile can match ``make`` later.
+    """
     runner = RUNNER_OF.get(posixpath.basename(cmd.program))
-    if runner is None or not cmd.session.implicit:
+    if runner is None:
+        return
+    cmd.fact("exec.implicit_runner", f"{cmd.program} runs files it finds ({', '.join(RUNNER_FILES[runner])})",
+             runner=runner, files=RUNNER_FILES[runner])
+    if not cmd.session.implicit:
         return
     words, skip = [], False
     for a in cmd.args:  # positional words, past the values of -C/--prefix/--cwd (npm -C . i)
@@ -253,6 +265,7 @@ def note_foreign(cmd: Cmd) -> None:
     if target:
         for ref in cmd.session.resolve(target, Access.WRITE) or []:
             cmd.session.foreign.add(ref.path)
+            cmd.fact("exec.foreign_source", f"{ref.path} now holds code from outside the project", path=ref.path)
 
 
 def _from_download(cmd: Cmd) -> bool:

@@ -339,9 +339,15 @@ class Session:
         dest = single(target, ctx)
         if op in (">&", "<&", ">&-", "<&-") and (dest.isdigit() or dest == "-"):
             return None
-        acc.append((op, dest, frozenset(ctx.taint)))
+        taint = frozenset(ctx.taint)
+        code = None
+        if target.type == "process_substitution" and target.id in self._subst:
+            # `3< <(curl ...)`: the descriptor carries what the substitution prints
+            code, sub_taint = self._subst[target.id]
+            taint |= sub_taint - {DYNAMIC} if code is not None else sub_taint
+        acc.append((op, dest, taint))
         if op in ("<",):
-            return Flow(frozenset(ctx.taint), None, dest)
+            return Flow(taint, code, None if code is not None else dest)
         return None
 
     def _heredoc_line(self, node: Any, via: tuple[str, ...], depth: int) -> Flow:
