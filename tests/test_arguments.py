@@ -74,7 +74,8 @@ def test_sql_bounds():
 
 def test_urls():
     assert {f.kind for f in url_facts("http://2852039166/latest/meta-data/")[1]} == {"net.metadata"}  # 169.254.169.254
-    assert "net.internal" in {f.kind for f in url_facts("http://0177.0.0.1:8080/")[1]}
+    assert "net.local" in {f.kind for f in url_facts("http://0177.0.0.1:8080/")[1]}  # octal 127.0.0.1
+    assert "net.internal" in {f.kind for f in url_facts("http://0xa000001/")[1]}  # hex 10.0.0.1
     assert "secret.in_url" in {f.kind for f in url_facts("https://u:p4ssw0rd@h.example/")[1]}
     assert {f.kind for f in url_facts("https://docs.rs/serde/latest/serde/")[1]} == {"net.public_read"}
     assert url_facts("https://shop.example.com/cart?item=3")[1] == []  # public but not documentation: asks

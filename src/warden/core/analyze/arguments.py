@@ -47,6 +47,9 @@ DELETE_VERBS = ("delete", "remove", "drop", "destroy", "purge", "truncate", "era
 EXEC_VERBS = ("execute", "exec", "run", "eval", "evaluate", "invoke", "call", "spawn", "shell", "terminal", "start")
 # Facts from arguments that do not stop a read-only verdict (they describe, not act)
 HARMLESS_KINDS = frozenset({"db.read", "net.public_read", "path.outside_workspace", "tool.verb"})
+# Browser tools (playwright, puppeteer MCP servers): looking at a page is a read when every URL
+# they are given is this machine's dev server or public documentation
+BROWSE_VERBS = ("browser", "navigate", "goto", "screenshot", "snapshot", "visit", "render", "capture")
 
 
 def tool_verb(tool: str) -> str:
@@ -227,6 +230,11 @@ def analyze_arguments(tool: str, args: Mapping[str, Any], schema: Mapping[str, A
     sql_only_reads = w.saw_sql and all(f.kind == "db.read" for f in w.result.facts if f.kind.startswith("db."))
     clean = all(f.kind in HARMLESS_KINDS for f in w.result.facts) and not w.saw_shell and not any(
         p.access != Access.READ for p in w.result.paths)
-    if clean and (read_name or (sql_only_reads and verb in ("query", "execute", "run", "other", "sql"))):
+    browse = tool_verb(tool) in BROWSE_VERBS and any(f.kind in ("net.local", "net.public_read")
+                                                     for f in w.result.facts) and all(
+        f.kind in HARMLESS_KINDS or f.kind == "net.local" for f in w.result.facts) and not w.saw_shell
+    if browse:
+        w.fact(Fact("tool.read_only", f"{tool} looks at this machine's pages or public documentation"))
+    elif clean and (read_name or (sql_only_reads and verb in ("query", "execute", "run", "other", "sql"))):
         w.fact(Fact("tool.read_only", f"{tool} only reads (by its name and arguments)"))
     return w.result

@@ -35,14 +35,17 @@ CREDENTIAL_PARAMS = frozenset({
     "refresh_token", "id_token", "session", "sessionid", "aws_secret_access_key", "jwt", "bearer", "code",
 })
 DOC_HOST_PREFIXES = ("docs.", "doc.", "developer.", "developers.", "learn.", "wiki.", "help.", "support.", "guide.",
-                     "manual.", "reference.", "devdocs.", "api-docs.", "documentation.", "book.", "handbook.", "blog.")
+                     "manual.", "reference.", "devdocs.", "api-docs.", "documentation.", "book.", "handbook.", "blog.",
+                     "registry.")
 DOC_HOST_SUFFIXES = (".readthedocs.io", ".readthedocs.org", ".github.io", ".gitbook.io", ".gitlab.io", ".netlify.app",
                      ".pages.dev", ".rtfd.io", ".mintlify.app")
 DOC_PATH_WORDS = ("/docs", "/doc/", "/documentation", "/reference", "/guide", "/manual", "/tutorial", "/learn",
                   "/wiki", "/blog", "/api/", "/handbook", "/faq", "/getting-started", "/quickstart", "/issues/",
                   "/pull/", "/discussions/", "/releases", "/changelog", "/questions/", "/en/", "/en-us/", "/latest/",
                   "/stable/", "/book/", "/spec", "/rfc", "/library/", "/packages/", "/package/", "/project/",
-                  "/crates/", "/readme")
+                  "/crates/", "/readme", "/blob/", "/tree/", "/guides/", "/articles/", "/posts/", "/post/", "/@",
+                  "/tutorials/", "/examples/", "/api-reference", "/cli/", "/concepts/", "/how-to", "/howto", "/man/",
+                  "/news/", "/changelog", "/docs-", "/pkg/", "/gems/", "/modules/")
 DOC_PATH_ENDINGS = (".html", ".htm", ".md", ".txt", ".rst", ".pdf", "/")
 MAX_PLAIN_VALUE = 40
 
@@ -91,6 +94,14 @@ def is_internal_host(host: str) -> bool:
                 or ip.is_multicast or (ip.version == 4 and ip in ipaddress.IPv4Network("100.64.0.0/10")))
 
 
+def _loopback(host: str) -> bool:
+    h = host.lower().strip("[]")
+    if h in ("localhost", "::1") or h.endswith(".localhost"):
+        return True
+    ip = _ip(h) if h[:1].isdigit() or h.startswith("0x") else None
+    return ip is not None and ip.is_loopback
+
+
 def _dense(value: str) -> bool:
     """Long, unbroken and alphabet-mixed: looks like encoded data rather than words."""
     v = unquote(value)
@@ -119,6 +130,8 @@ def url_facts(url: str, where: str = "") -> tuple[str, list[Fact]]:
     if is_metadata_host(host):
         facts.append(Fact("net.metadata", f"a cloud instance-metadata endpoint, which hands out the machine's "
                           f"credentials{at}: {host}", {"host": host}))
+    elif host and _loopback(host):
+        facts.append(Fact("net.local", f"this machine{at}: {host}", {"host": host}))
     elif host and is_internal_host(host):
         facts.append(Fact("net.internal", f"an internal or local address{at}: {host}", {"host": host}))
     if password or (parts.username and ":" in (parts.netloc.split("@")[0] if "@" in parts.netloc else "")):
