@@ -293,7 +293,7 @@ def run_sandboxed(
         detail = (err or b"").decode("utf-8", "replace").strip()
         raise SandboxUnavailable(why + (f"\nbwrap said: {detail}" if detail else ""))
 
-    violations = [f"created protected path {p} (removed)" for p in _mounts.check_absent_protected(prepared.mounts)]
+    violations = _mounts.post_run_violations(prepared.mounts, workspace)
     rc = EXIT_TIMEOUT if timed_out else proc.returncode
     if rc < 0:
         rc = 128 - rc
