@@ -41,6 +41,7 @@ _SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", 
 _ENV_WALK_DEPTH = 4
 _ENV_WALK_MAX_ENTRIES = 20_000
 _GLOB_MAX = 1000
+_RUN_BYTES = 16 * 1024 * 1024  # /run holds only the proxy socket and relay
 _PROC_KNOBS = ("/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs", "/proc/acpi")
 
 
@@ -132,6 +133,7 @@ def plan_mounts(
     read_only: list[str],
     masked: list[str],
     env: Mapping[str, str] | None = None,
+    tmpfs_bytes: int = 0,
 ) -> MountPlan:
     """Build the bubblewrap file-system arguments. Paths in the profile lists are already expanded."""
     ws = os.path.realpath(workspace)
@@ -150,7 +152,12 @@ def plan_mounts(
     for knob in _PROC_KNOBS:
         if os.path.exists(knob):
             a += ["--ro-bind", knob, knob]
-    a += ["--tmpfs", "/tmp", "--tmpfs", "/run"]
+    # Sized: tmpfs pages are memory that RLIMIT_AS never sees (a memory cgroup, when there is one,
+    # counts them too). /dev/shm is part of bubblewrap's unsized /dev tmpfs unless covered here.
+    size = [str(tmpfs_bytes)] if tmpfs_bytes else []
+    a += [*(["--size", *size] if size else []), "--tmpfs", "/tmp",
+          *(["--size", *size] if size else []), "--tmpfs", "/dev/shm",
+          "--size", str(_RUN_BYTES), "--tmpfs", "/run"]
 
     writable_roots = [ws]
     for p in writable:
