@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import run_warden
+from warden_cli import run_warden
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -7,7 +7,7 @@ import json
 import os
 
 import pytest
-from conftest import run_warden
+from warden_cli import run_warden
 
 
 def _plant(path, kind: str) -> None:

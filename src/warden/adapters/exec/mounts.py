@@ -225,10 +225,13 @@ def plan_mounts(
     secrets += list(masked)
     if warden_home:
         secrets.append(warden_home)  # audit log and keys: invisible, not just read-only
+    # Every live Warden daemon's socket directory (other WARDEN_HOMEs, other users): a sandboxed
+    # process must not ask a daemon to decide or to record reports in its audit log.
+    secrets += [d for d in daemon_socket_dirs() if not any(_under(w, d) for w in plan.writable)]
     for p in dict.fromkeys(secrets):
         real = os.path.realpath(p)
-        if not os.path.exists(real) or real in plan.masked:
-            continue
+        if not os.path.exists(real) or any(_under(real, m) for m in plan.masked):
+            continue  # already hidden (itself, or inside a masked directory such as $WARDEN_HOME)
         if real == "/" or (home and real == home) or any(_under(w, real) for w in plan.writable):
             raise MountError(f"cannot mask {real}: it contains the workspace or a writable path")
         if _under(real, "/tmp") and not in_writable(real):
@@ -243,6 +246,23 @@ def plan_mounts(
                                         [p for p in plan.pinned if p not in plan.placeholders])
     plan.git_dirs_before = os.path.isdir(os.path.join(ws, ".git"))
     return plan
+
+
+def daemon_socket_dirs(table: str = "/proc/net/unix") -> list[str]:
+    """Directories of the listening Warden daemon sockets the kernel knows in this network namespace."""
+    try:
+        with open(table, encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()[1:]
+    except OSError:
+        return []
+    dirs = []
+    for line in lines:
+        parts = line.split(None, 7)
+        if len(parts) == 8 and parts[7].startswith("/"):
+            base = os.path.basename(parts[7])
+            if base.startswith("hookd-") and base.endswith(".sock"):
+                dirs.append(os.path.dirname(parts[7]))
+    return list(dict.fromkeys(dirs))
 
 
 def _pin_ancestors(plan: MountPlan, path: str, ws: str) -> None:
