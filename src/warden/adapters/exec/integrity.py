@@ -8,44 +8,43 @@ moved aside to ``<path>.warden-rejected`` and the original content put back.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 
-_MAX_COPY = 1024 * 1024  # files up to this size are kept in memory for a restore
-_MAX_HASH = 8 * 1024 * 1024
+_MAX_COPY = 1024 * 1024  # files up to this size are kept (and compared byte for byte) for a restore
 _MAX_ENTRIES = 2000
 
-Fingerprint = tuple[int, int, str]  # (device, inode, content digest)
+# (device, inode, what the content is): compared for equality. No hashes (hashlib costs `warden exec`
+# more than the check itself): small files are kept whole; larger ones and directory entries are
+# described by size, mtime and *ctime*, which no unprivileged process can set back.
+Fingerprint = tuple[int, int, object]
 
 
-def _digest(path: str) -> tuple[str, bytes | None]:
+def _digest(path: str) -> tuple[object, bytes | None]:
     st = os.lstat(path)
     if stat.S_ISLNK(st.st_mode):
-        return "link:" + os.readlink(path), None
+        return ("link", os.readlink(path)), None
     if stat.S_ISREG(st.st_mode):
-        with open(path, "rb") as f:
-            data = f.read(_MAX_HASH + 1)
-        keep = data if len(data) <= _MAX_COPY else None
-        return "file:" + hashlib.sha256(data).hexdigest(), keep
+        if st.st_size <= _MAX_COPY:
+            with open(path, "rb") as f:
+                data = f.read(_MAX_COPY + 1)
+            return ("file", data), data
+        return ("big", st.st_size, st.st_mtime_ns, st.st_ctime_ns), None
     if stat.S_ISDIR(st.st_mode):
-        h = hashlib.sha256()
-        count = 0
+        entries: list[tuple[object, ...]] = []
         for top, dirs, files in os.walk(path):
             dirs.sort()
             for name in sorted(files) + dirs:
-                count += 1
-                if count > _MAX_ENTRIES:
-                    return "dir:" + h.hexdigest() + ":truncated", None
+                if len(entries) >= _MAX_ENTRIES:
+                    return ("dir", tuple(entries), "truncated"), None
                 full = os.path.join(top, name)
                 try:
                     est = os.lstat(full)
                 except OSError:
                     continue
-                h.update(f"{os.path.relpath(full, path)}\0{est.st_mode}\0{est.st_size}\0{est.st_mtime_ns}\0"
-                         f"{est.st_ino}\n".encode())
-        return "dir:" + h.hexdigest(), None
-    return f"other:{st.st_mode}", None
+                entries.append((full, est.st_mode, est.st_size, est.st_mtime_ns, est.st_ctime_ns, est.st_ino))
+        return ("dir", tuple(entries)), None
+    return ("other", st.st_mode), None
 
 
 class Snapshot:

@@ -229,6 +229,8 @@ def plan_mounts(
     # process must not ask a daemon to decide or to record reports in its audit log.
     secrets += [d for d in daemon_socket_dirs() if not any(_under(w, d) for w in plan.writable)]
     for p in dict.fromkeys(secrets):
+        if not os.path.lexists(p):
+            continue  # most catalogue entries are absent: one lstat, not a realpath walk
         real = os.path.realpath(p)
         if not os.path.exists(real) or any(_under(real, m) for m in plan.masked):
             continue  # already hidden (itself, or inside a masked directory such as $WARDEN_HOME)
