@@ -90,7 +90,9 @@ def install(agent: str, project: bool, user: bool, local: bool, directory: str |
 
     \b
     Merges hook entries for PreToolUse, PostToolUse, UserPromptSubmit, SessionStart,
-    SessionEnd and Stop into the settings file, keeping every other setting and hook. Running
+    SessionEnd, Stop and PermissionRequest (queued approvals wait there) into the settings
+    file, and adds the `warden` MCP server (for `claude -p --permission-prompt-tool
+    mcp__warden__approve`) to the project's .mcp.json, keeping every other setting and hook. Running
     it again changes nothing; a file that existed is backed up first
     (settings.json.warden-backup-<time>).
     \b
@@ -106,9 +108,13 @@ def install(agent: str, project: bool, user: bool, local: bool, directory: str |
         change = installer.install(path, command)
     except (installer.SettingsError, OSError) as exc:
         fail(str(exc), "nothing was changed")
+    mcp_path, mcp_changed = _install_mcp(user, directory)
     if as_json:
-        emit_json(change.to_json())
+        emit_json({**change.to_json(), "mcp_config": mcp_path, "mcp_changed": mcp_changed})
         return
+    if mcp_changed:
+        click.echo(f"Added the `warden` MCP server (headless approvals: --permission-prompt-tool "
+                   f"mcp__warden__approve) to {mcp_path}")
     if not change.changed:
         click.echo(f"Warden's hooks are already installed in {path}; nothing changed.")
         return
@@ -119,6 +125,23 @@ def install(agent: str, project: bool, user: bool, local: bool, directory: str |
     click.echo("  Claude Code picks the hooks up at its next start; check with `/hooks` inside Claude Code.")
     if not os.environ.get("WARDEN_HOME") and sys.stdout.isatty():
         click.echo("  Decisions are recorded under ~/.warden; `warden audit verify` checks the log.")
+
+
+def _install_mcp(user: bool, directory: str | None) -> tuple[str | None, bool]:
+    """The project's .mcp.json gets the `warden` approval server (not for --user installs)."""
+    if user:
+        return None, False
+    import shlex
+
+    from warden.integrations.agents.claude_code_install import warden_command
+    from warden.integrations.agents.claude_code_mcp import install_mcp
+
+    exe = shlex.split(warden_command())[0]
+    try:
+        return install_mcp(os.path.abspath(directory or os.getcwd()), exe)
+    except (ValueError, OSError) as exc:
+        fail(str(exc), "the hooks were installed; the MCP server was not")
+    return None, False
 
 
 @click.command()

@@ -32,8 +32,13 @@ EVENTS: dict[str, str | None] = {
     "SessionStart": None,
     "SessionEnd": None,
     "Stop": None,
+    "PermissionRequest": "*",
 }
 HOOK_TIMEOUT = 30  # seconds; Warden's own deadline (8 s) answers first, failing closed
+# A queued approval waits in the PermissionRequest hook (in its own process, not the daemon) for
+# up to its `expires`; Warden's deadline there ends the wait with a deny before Claude Code's timeout.
+APPROVAL_DEADLINE = 1800
+APPROVAL_TIMEOUT = APPROVAL_DEADLINE + 60
 _OURS = re.compile(r"""(^|[/\s'"])warden['"]?\s+hook\s+claude-code(\s|$)""")
 BACKUP_SUFFIX = ".warden-backup-"
 
@@ -149,7 +154,11 @@ def _with_ours(data: dict[str, Any], command: str) -> dict[str, Any]:
         group: dict[str, Any] = {}
         if matcher is not None:
             group["matcher"] = matcher
-        group["hooks"] = [{"type": "command", "command": command, "timeout": HOOK_TIMEOUT}]
+        if event == "PermissionRequest":
+            group["hooks"] = [{"type": "command", "command": f"{command} --deadline {APPROVAL_DEADLINE} --no-daemon",
+                               "timeout": APPROVAL_TIMEOUT}]
+        else:
+            group["hooks"] = [{"type": "command", "command": command, "timeout": HOOK_TIMEOUT}]
         existing = hooks.get(event)
         if existing is not None and not isinstance(existing, list):
             raise SettingsError(f"hooks.{event} must be a list; fix it by hand first")
