@@ -257,8 +257,7 @@ def _taint_from_output(gw: Any, payload: Mapping[str, Any]) -> None:
     session = payload.get("session_id")
     if not isinstance(session, str) or not session:
         return
-    response = payload.get("tool_response")
-    text = response if isinstance(response, str) else _json(response).decode("utf-8", "replace")
+    text = "\n".join(_strings(payload.get("tool_response")))
     action = Action(tool=str(payload.get("tool_name", "")), input={}, session=session)
     for origin in origins_after(action, text, time.time()):
         try:
@@ -268,6 +267,21 @@ def _taint_from_output(gw: Any, payload: Mapping[str, Any]) -> None:
                                 "origin": origin.to_json()}])
         except Exception:
             pass  # the next decision reads the taint; an unreadable store denies there
+
+
+def _strings(value: Any, limit: int = 2000) -> list[str]:
+    """The text leaves of a tool response (not its JSON: escapes would hide phrase boundaries)."""
+    out: list[str] = []
+    stack = [value]
+    while stack and len(out) < limit:
+        v = stack.pop()
+        if isinstance(v, str):
+            out.append(v)
+        elif isinstance(v, dict):
+            stack.extend(reversed(list(v.values())))
+        elif isinstance(v, list):
+            stack.extend(reversed(v))
+    return out
 
 
 def _decision_id(gw: Any, tool_use_id: str) -> str:
