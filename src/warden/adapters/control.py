@@ -97,7 +97,16 @@ def make_gate(store: Any, redact: Callable[[str], str], audit_store: Any = None)
         return build_card(action, analysis, verdict, redact=redact, old_text=_old_text(action),
                           session_prompt=prompt, recent=recent, taint=taint)
 
-    return Gate(store=store, now=time.time(), new_id=new_id, card=card)
+    def reviewer(card_: Mapping[str, Any], settings: Mapping[str, Any]) -> Any:
+        from warden.adapters.reviewer import review
+        from warden.core.review.autoreview import ReviewerSettings
+
+        conf = ReviewerSettings.from_settings(settings)
+        if conf is None:
+            raise ValueError("settings.reviewer needs url and model")
+        return review(card_, conf)
+
+    return Gate(store=store, now=time.time(), new_id=new_id, card=card, reviewer=reviewer)
 
 
 def audit_events(events: list[dict[str, Any]], decision_id: str, redact: Callable[[str], str],

@@ -44,6 +44,8 @@ class Gate:
     card: Card | None = None
     decision_id: str = ""  # the audit id the decision will be recorded under (requests point to it)
     events: list[dict[str, Any]] = field(default_factory=list)
+    # the auto-review tier: (card, settings.reviewer) -> ReviewOutcome; I/O lives in the adapter
+    reviewer: Callable[[Mapping[str, Any], Mapping[str, Any]], Any] | None = None
 
     def _event(self, op: str, action: Action, **data: Any) -> None:
         self.events.append({"op": op, "session": action.session, "tool": action.tool,
@@ -71,6 +73,8 @@ class Gate:
             verdict = self._limits(policy, action, verdict)
         if verdict.decision is not Decision.DENY:
             verdict = self._loop(policy, action, verdict)
+        if verdict.decision is Decision.ASK:
+            verdict = self._review(policy, action, analysis, verdict)
         if verdict.decision is Decision.ASK:
             verdict = self._approval(policy, action, analysis, verdict)
         if verdict.decision is not Decision.DENY:
@@ -116,6 +120,38 @@ class Gate:
             why = f"loop breaker: the same action {n} times in a row in this session"
             self._event("loop.break", action, count=n, effect=effect.label)
             verdict = _escalate(verdict, effect, "warden.loop-breaker", why, "")
+        return verdict
+
+    # -- auto-review ----------------------------------------------------------------------------------
+    def _review(self, policy: Any, action: Action, analysis: Analysis, verdict: Verdict) -> Verdict:
+        settings = (policy.settings or {}).get("reviewer")
+        if self.reviewer is None or not settings:
+            return verdict
+        from warden.core.review.autoreview import eligible
+
+        ok, why = eligible(policy, verdict)
+        if not ok:
+            if any(getattr(r, "review", None) == "auto" for r in policy.rules
+                   if r.id in {m.id for m in verdict.rules}):
+                self._event("review.skipped", action, why=why)
+            return verdict
+        card = dict(self.card(action, analysis, verdict)) if self.card else {}
+        try:
+            outcome = self.reviewer(card, settings)
+        except Exception as exc:  # a broken reviewer is an escalation, never an approval
+            from warden.core.review.autoreview import ReviewOutcome
+
+            outcome = ReviewOutcome(False, f"the reviewer failed ({type(exc).__name__}); a person decides",
+                                    str(settings.get("model", "")), error=str(exc))
+        self._event("review.approve" if outcome.approved else "review.escalate", action, review=outcome.to_json())
+        if outcome.approved:
+            verdict.decision = Decision.ALLOW
+            verdict.reason = (f"auto-approved by the reviewer {outcome.model} ({outcome.risk} risk: {outcome.reason}); "
+                              f"it asked because: {verdict.reason}")
+            verdict.facts.append(Fact("review.approved", outcome.reason, {"model": outcome.model, "risk": outcome.risk}))
+        else:
+            verdict.reason = f"{verdict.reason} (the reviewer escalated to a person: {outcome.reason})"
+            verdict.facts.append(Fact("review.escalated", outcome.reason, {"model": outcome.model}))
         return verdict
 
     # -- approvals ----------------------------------------------------------------------------------

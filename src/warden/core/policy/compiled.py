@@ -44,7 +44,7 @@ class Subject:
 
 
 # Bumped whenever the compiled classes change shape: cached pickles of another format are recompiled.
-FORMAT = 3
+FORMAT = 5
 
 
 @dataclass(slots=True)
@@ -141,6 +141,7 @@ class CompiledRule:
     matcher: Matcher
     approval: dict[str, Any] | None = None  # {route, approvers, roles, quorum, expires_s, grant}
     limit: Any = None  # warden.core.control.limits.LimitSpec
+    review: str | None = None  # "auto": the reviewer model may resolve this rule's asks
 
 
 @dataclass(slots=True)
@@ -150,6 +151,7 @@ class CompiledPolicy:
     default_source: str
     settings: dict[str, Any] = field(default_factory=dict)
     sandbox: dict[str, Any] = field(default_factory=dict)
+    models: dict[str, Any] = field(default_factory=dict)  # merged `models:` sections (core.model.policy)
     sources: list[dict[str, str]] = field(default_factory=list)  # [{layer, path, digest}]
     digest: str = ""
     disabled: list[dict[str, str]] = field(default_factory=list)  # [{id, by}] for `policy show`

@@ -190,6 +190,7 @@ def compile_policy(sources: list[LayerSource], *, check_examples: bool = True) -
     default_source = "warden built-in fallback"
     settings: dict[str, Any] = {}
     sandbox: dict[str, Any] = {}
+    model_sections: list[tuple[str, dict[str, Any]]] = []
     for src, model, lines in parsed:
         lower_locked = src.layer != "managed"
         if model.disable:
@@ -215,6 +216,11 @@ def compile_policy(sources: list[LayerSource], *, check_examples: bool = True) -
                 warnings.append(f"{src.path}: `{key}` ignored: locked by the managed policy")
                 continue
             target.update(value.model_dump(exclude_unset=True))
+        if model.models is not None:
+            if lower_locked and "models" in locked and src.layer != "builtin":
+                warnings.append(f"{src.path}: `models` ignored: locked by the managed policy")
+            else:
+                model_sections.append((src.path, model.models.model_dump(exclude_unset=True)))
         for i, rule in enumerate(model.rules):
             where = f"{src.path}:{lines.get(i, 0)}"
             if rule.id in seen_ids:
@@ -233,6 +239,7 @@ def compile_policy(sources: list[LayerSource], *, check_examples: bool = True) -
     if problems:
         raise PolicyLoadError(problems)
 
+    from warden.core.model.policy import merge_sections
     from warden.core.policy.model import Sandbox, Settings
 
     settings = Settings().model_dump() | settings
@@ -248,7 +255,7 @@ def compile_policy(sources: list[LayerSource], *, check_examples: bool = True) -
         approval, limit = _control_fields(rule)
         compiled_rules.append(
             CompiledRule(rule.id, Decision.parse(rule.effect), rule.reason.strip(), f"{src.path}:{parsed_line(parsed, src, i)}", src.layer, matcher,
-                         approval, limit)
+                         approval, limit, rule.review)
         )
     if problems:
         raise PolicyLoadError(problems)
@@ -260,6 +267,7 @@ def compile_policy(sources: list[LayerSource], *, check_examples: bool = True) -
         default_source=default_source,
         settings=settings,
         sandbox=sandbox,
+        models=merge_sections(model_sections) if model_sections else {},
         sources=[{"layer": s.layer, "path": s.path, "digest": hashlib.sha256(s.text.encode("utf-8", "surrogatepass")).hexdigest()} for s in sources],
         digest=_digest(sources),
         disabled=disabled,

@@ -115,8 +115,18 @@ class Rule(MatchSpec):
     examples: Examples | None = None
     approval: Approval | None = Field(None, description="effect: ask only: route, approvers, quorum, expires, grant.")
     limit: RuleLimit | None = Field(None, description="A budget: `10/session` or {max, per, on_exceed}.")
+    review: Literal["auto"] | None = Field(
+        None, description="effect: ask only: the reviewer model (settings.reviewer) may approve it or escalate "
+        "to a person (docs/review.md).")
 
     _limit = field_validator("limit", mode="before")(_limit_shorthand)
+
+    @field_validator("review")
+    @classmethod
+    def _review_ask_only(cls, v: str | None, info: Any) -> str | None:
+        if v is not None and info.data.get("effect") != "ask":
+            raise ValueError("`review: auto` only applies to rules with effect: ask (a deny is never reviewed away)")
+        return v
 
     @field_validator("approval")
     @classmethod
@@ -154,6 +164,16 @@ class LoopBreaker(_Strict):
     effect: Literal["ask", "deny"] = "ask"
 
 
+class Reviewer(_Strict):
+    """The auto-review tier's model: any OpenAI-compatible chat endpoint."""
+
+    url: str = Field(pattern=r"^https?://", description="Base URL, e.g. http://127.0.0.1:8000/v1 (vLLM, Ollama).")
+    model: str = Field(min_length=1, description="The model name the endpoint serves.")
+    api_key_env: str | None = Field(None, description="Environment variable holding the API key (never the key).")
+    timeout_s: float = Field(10.0, gt=0, le=120, description="No answer by then: a person decides.")
+    max_risk: Literal["low", "medium"] = Field("low", description="The highest risk the reviewer may approve.")
+
+
 class Settings(_Strict):
     protected_branches: StrList = Field(
         default_factory=lambda: ["main", "master"], description="Branches that force-push/deletion rules guard."
@@ -165,9 +185,60 @@ class Settings(_Strict):
         None, description="Escalate the same action repeated this many times in a row in one session.")
     trusted_mcp: StrList = Field(
         default_factory=list, description="MCP servers whose results do not taint the session.")
+    reviewer: Reviewer | None = Field(None, description="The reviewer model for rules with `review: auto`.")
 
 
-LOCKABLE = ("default", "disable", "settings", "sandbox")
+class ModelApproval(_Strict):
+    provider: StrList = Field(default_factory=lambda: ["*"], description="Upstream names (globs), e.g. anthropic.")
+    model: StrList = Field(default_factory=lambda: ["*"], description="Model ids (globs), e.g. claude-sonnet-*.")
+    actor: ActorMatch | None = Field(None, description="Who may use it (id / agent / role globs); anyone if absent.")
+
+    _l = field_validator("provider", "model", mode="before")(_listify)
+
+
+class ModelBudget(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", description="Name shown when the budget runs out.")
+    per: Literal["actor", "agent", "session", "all"] = Field("actor", description="Whose use is counted together.")
+    window: Literal["session", "day", "month", "total"] = Field("month", description="When the count starts again.")
+    tokens: int | None = Field(None, ge=1, description="Input + output tokens allowed in the window.")
+    cost_usd: float | None = Field(None, gt=0, description="Cost allowed in the window (prices below).")
+
+
+class ModelPrice(_Strict):
+    input: float = Field(0, ge=0, description="USD per million input tokens.")
+    output: float = Field(0, ge=0, description="USD per million output tokens.")
+
+
+class ModelIntent(_Strict):
+    record_plan: bool = Field(True, description="Record the model's plan/reasoning text (redacted, bounded).")
+    max_chars: int = Field(4000, ge=0, le=8000, description="How much of the instruction and plan to keep.")
+
+
+class ModelLoop(_Strict):
+    repeat: int = Field(20, ge=2, description="The same request this many times in a row in a session is refused.")
+
+
+class Models(_Strict):
+    """What the model gateway enforces (`warden model-gateway`, docs/model-gateway.md)."""
+
+    allow: list[ModelApproval] | None = Field(
+        None, description="Approved models; when given, every other model is refused. Each layer that lists "
+        "approved models must approve a request.")
+    budgets: list[ModelBudget] = Field(default_factory=list)
+    prices: dict[str, ModelPrice] = Field(default_factory=dict, description="Model glob -> price per million tokens.")
+    intent: ModelIntent | None = None
+    loop: ModelLoop | None = None
+
+    @field_validator("budgets")
+    @classmethod
+    def _limit_given(cls, v: list[ModelBudget]) -> list[ModelBudget]:
+        for b in v:
+            if b.tokens is None and b.cost_usd is None:
+                raise ValueError(f"budget {b.id!r} needs tokens: or cost_usd:")
+        return v
+
+
+LOCKABLE = ("default", "disable", "settings", "sandbox", "models")
 
 
 class PolicyFile(_Strict):
@@ -176,7 +247,8 @@ class PolicyFile(_Strict):
     settings: Settings | None = None
     sandbox: Sandbox | None = None
     disable: StrList = Field(default_factory=list, description="Rule ids of lower layers to switch off.")
-    lock: list[Literal["default", "disable", "settings", "sandbox"]] = Field(
+    models: Models | None = Field(None, description="Approved models, budgets and intent recording for the model gateway.")
+    lock: list[Literal["default", "disable", "settings", "sandbox", "models"]] = Field(
         default_factory=list, description="Managed layer only: what lower layers may not change."
     )
     rules: list[Rule] = Field(default_factory=list)
