@@ -86,6 +86,8 @@ class StateStore(Protocol):
 
     # limits, loop breaker, tasks
     def hit(self, key: str, expires_at: float, now: float) -> int: ...  # atomic increment -> new count
+    def count(self, keys: list[tuple[str, float]], repeat: tuple[str, str] | None,
+              now: float) -> tuple[list[int], int]: ...  # several increments + the loop repeat, one transaction
     def counters(self, now: float) -> list[tuple[str, int, float]]: ...
     def repeat(self, session: str, digest: str) -> int: ...  # consecutive identical actions so far
     def next_task(self, session: str) -> int: ...
