@@ -206,7 +206,8 @@ class SqlStateStore:
                 refused = ApprovalError(EXPIRED, f"request {request_id} expired; nothing was granted. The agent "
                                                  "must retry the action to make a new request")
             else:
-                if policy_digest is not None and policy_digest != req.policy_digest and req.status == PENDING:
+                changed = policy_digest is not None and policy_digest != req.policy_digest
+                if approve and changed and req.status == PENDING:  # a deny is always safe to record
                     raise ApprovalError("policy-changed", f"the policy changed since request {request_id} was "
                                                           "made; nothing was granted. The agent must retry")
                 updated = apply_vote(req, who, approve, reason, now, grant)
