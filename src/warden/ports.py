@@ -78,6 +78,8 @@ class StateStore(Protocol):
                   now: float) -> Any | None: ...  # the Grant used (a once grant is consumed), or None
     def grants(self, *, active_at: float | None = None) -> list[Any]: ...
     def wait_request(self, request_id: str, timeout: float) -> Any | None: ...  # blocks until decided
+    def listen(self) -> None: ...  # start receiving change notifications
+    def wait_for_change(self, timeout: float) -> None: ...  # blocks until some change (or timeout)
 
     # kill switch
     def kill(self, switch: Any) -> int: ...  # KillSwitch -> number of grants/requests revoked

@@ -105,6 +105,11 @@ class SqlStateStore:
     def listen(self) -> None:
         """Start receiving change notifications (idempotent)."""
 
+    def wait_for_change(self, timeout: float) -> None:
+        """Block until another process changes the state (or ``timeout``); call :meth:`listen` first."""
+        self.listen()
+        self._wait_change(timeout)
+
     def close(self) -> None:
         raise NotImplementedError
 
