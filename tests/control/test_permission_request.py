@@ -74,3 +74,11 @@ def test_native_asks_are_left_to_claude_codes_dialog(warden_home: Path, workspac
     _hook(pre, env, workspace)
     answer = _hook(perm, env, workspace)
     assert answer.returncode == 0 and answer.stdout == b""
+
+
+def test_session_start_tells_the_model_about_a_kill_switch(warden_home: Path, workspace: Path) -> None:
+    env = {**os.environ, "WARDEN_HOME": str(warden_home)}
+    assert run_warden("kill", "--all", "--reason", "incident 42", env=env).returncode == 0
+    start = {"hook_event_name": "SessionStart", "session_id": "s-k", "cwd": str(workspace), "source": "startup"}
+    context = json.loads(_hook(start, env, workspace).stdout)["hookSpecificOutput"]["additionalContext"]
+    assert context.startswith("WARDEN KILL SWITCH") and "incident 42" in context

@@ -387,7 +387,8 @@ def _kill_notice(gw: Any, payload: Mapping[str, Any]) -> str:
         kills = gw.state().kills()
     except Exception as exc:
         return f"WARDEN: the kill-switch state cannot be read ({exc}), so every tool call is denied."
-    actor = payload.get("actor") if isinstance(payload.get("actor"), Mapping) else {}
+    raw = payload.get("actor")
+    actor: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
     k = kill_matches_ids(kills, agent=str(actor.get("agent") or "claude-code"), session=str(payload.get("session_id", "")),
                          actor=str(actor.get("id") or ""))
     if k is None:
