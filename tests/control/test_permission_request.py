@@ -82,3 +82,15 @@ def test_session_start_tells_the_model_about_a_kill_switch(warden_home: Path, wo
     start = {"hook_event_name": "SessionStart", "session_id": "s-k", "cwd": str(workspace), "source": "startup"}
     context = json.loads(_hook(start, env, workspace).stdout)["hookSpecificOutput"]["additionalContext"]
     assert context.startswith("WARDEN KILL SWITCH") and "incident 42" in context
+
+
+def test_a_queued_call_that_ran_anyway_is_audited_as_a_bypass(warden_home: Path, workspace: Path) -> None:
+    (workspace / "warden.yaml").write_text(POLICY)
+    env = {**os.environ, "WARDEN_HOME": str(warden_home)}
+    pre, _ = _payloads(workspace, "git push origin bypass")
+    _hook(pre, env, workspace)
+    post = {**pre, "hook_event_name": "PostToolUse", "tool_response": {"stdout": "pushed", "stderr": ""}}
+    assert _hook(post, env, workspace).returncode == 0
+    events = [json.loads(x) for x in run_warden("audit", "query", "--kind", "control", "--json", env=env)
+              .stdout.decode().splitlines()]
+    assert any(e["op"] == "approval.bypassed" and e["tool_use_id"] == "toolu_1" for e in events)

@@ -228,6 +228,7 @@ def _post_tool_use(gw: Any, payload: dict[str, Any]) -> tuple[int, bytes, bytes]
     redact = gw.redactor()
     changed: list[str] = []
     _taint_from_output(gw, payload)
+    _queue_bypass(gw, payload)
     response = _redact_tree(payload.get("tool_response"), redact, "", changed)
     if getattr(gw, "audit", True):
         from warden.core.audit import outcome_event
@@ -267,6 +268,26 @@ def _taint_from_output(gw: Any, payload: Mapping[str, Any]) -> None:
                                 "origin": origin.to_json()}])
         except Exception:
             pass  # the next decision reads the taint; an unreadable store denies there
+
+
+def _queue_bypass(gw: Any, payload: Mapping[str, Any]) -> None:
+    """A queued call that ran while its request was still pending went around the queue (a dialog
+    answered by the user, a hook not installed): say so loudly in the audit log."""
+    tool_use_id = payload.get("tool_use_id")
+    if not isinstance(tool_use_id, str) or not tool_use_id:
+        return
+    try:
+        req = gw.state().find_request(tool_use_id=tool_use_id)
+        if req is None or req.status != "pending":
+            return
+        gw.record_control([{"op": "approval.bypassed", "session": req.session, "tool": req.tool,
+                            "tool_use_id": tool_use_id, "actor": {"id": req.actor, "agent": req.agent},
+                            "request": req.id, "rule": req.rule_id,
+                            "error": "the tool ran while its approval request was pending: the queue was "
+                                     "bypassed (is Warden's PermissionRequest hook installed? `warden doctor`)"}],
+                           str((req.card or {}).get("decision_id", "")))
+    except Exception:
+        pass  # detection only; the decision itself was recorded
 
 
 def _strings(value: Any, limit: int = 2000) -> list[str]:
