@@ -327,13 +327,26 @@ def _permission_request(gw: Any, payload: dict[str, Any], opts: Mapping[str, Any
 
     request = find_for_payload(gw, payload)
     if request is None or request.status not in ("pending", "approved"):
-        return 0, b"", b""
+        return _native_dialog(gw, payload)
     budget = max(0.0, float(opts.get("deadline") or 8.0) - 1.5)
     answer = wait_and_answer(gw, request, budget, via="claude-code PermissionRequest")
     decision: dict[str, Any] = {"behavior": "allow" if answer.allow else "deny"}
     if not answer.allow:
         decision["message"] = _clip(answer.message)
     return 0, _json({"hookSpecificOutput": {"hookEventName": "PermissionRequest", "decision": decision}}), b""
+
+
+def _native_dialog(gw: Any, payload: dict[str, Any]) -> tuple[int, bytes, bytes]:
+    """Not Warden's queue: Claude Code's own dialog answers. Where the native-approval recorder
+    (``claude_code_approval``, the nosilent work) is present, it links the dialog to the ask."""
+    try:
+        from warden.integrations.agents.claude_code_approval import (  # type: ignore[import-not-found,unused-ignore]
+            permission_request as record_dialog,
+        )
+    except ImportError:
+        return 0, b"", b""
+    answer: tuple[int, bytes, bytes] = record_dialog(gw, payload)
+    return answer
 
 
 # --- UserPromptSubmit -----------------------------------------------------------------------
