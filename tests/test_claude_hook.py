@@ -180,8 +180,11 @@ def test_daemon_answers_like_the_in_process_path(project: Path, warden_home: Pat
             assert a.returncode == b.returncode == c.returncode == 0
             assert json.loads(a.stdout) == json.loads(b.stdout) == json.loads(c.stdout)
         # An edited policy applies on the very next call, daemon or not.
+        # (a host the built-in public-documentation rule does not cover: only the project rule allows it)
+        (project / "warden.yaml").write_text(POLICY.replace('"docs.python.org"', '"docs.python.org", "status.example.com"'))
+        fetch = pre("WebFetch", {"url": "https://status.example.com/v1/ping", "prompt": "p"}, project)
+        assert answer(hook(fetch, project, env=env))["permissionDecision"] == "allow"
         (project / "warden.yaml").write_text(POLICY.replace("docs.python.org", "nothing.invalid"))
-        fetch = pre("WebFetch", {"url": "https://docs.python.org/3/", "prompt": "p"}, project)
         assert answer(hook(fetch, project, env=env))["permissionDecision"] == "ask"
         assert sock.exists()
     finally:

@@ -555,9 +555,14 @@ def otel_export(db: str | None, home: str | None, follow: bool, linger: float, i
 @click.command("evidence")
 @_db_option
 @_home_option
-@click.option("--session", required=True, help="The session whose evidence to bundle.")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="Zip file to write.")
-def evidence(db: str | None, home: str | None, session: str, out: str) -> None:
+@click.option("--session", help="The session whose evidence to bundle.")
+@click.option("--out", "out", type=click.Path(dir_okay=False), help="Zip file to write (with --inventory: the report).")
+@click.option("--inventory", "inventory_paths", multiple=True, type=click.Path(exists=True, file_okay=False),
+              help="Instead of a session pack: join the Agent Action BOM of these checkouts with the audit log "
+                   "(per path: what happened, who approved, what validation ran). Repeatable.")
+@click.option("--json", "as_json", is_flag=True, help="With --inventory: JSON instead of Markdown.")
+def evidence(db: str | None, home: str | None, session: str | None, out: str | None,
+             inventory_paths: tuple[str, ...], as_json: bool) -> None:
     """Bundle one session's evidence into a zip an auditor can check without trusting you.
 
     The pack holds the session's events, the chain records from its first event to a freshly
@@ -569,7 +574,15 @@ def evidence(db: str | None, home: str | None, session: str, out: str) -> None:
       warden evidence --session 4f1c2e... --out incident-42.zip
       unzip incident-42.zip -d pack && warden audit verify --file pack/records.jsonl \\
           --public-key "$(cat pack/public_key.txt)"
+      warden evidence --inventory . --out evidence.md     the action map joined with the log
     """
+    if inventory_paths:
+        from warden.cli.inventory import evidence_report
+
+        evidence_report(list(inventory_paths), db=db, home=home, out=out, as_json=as_json)
+        return
+    if not session or not out:
+        raise click.UsageError("give --session SESSION and --out FILE (or --inventory PATH for the action map)")
     from warden.adapters.evidence import build_pack
 
     store = _open(db, home, keys="require")

@@ -377,18 +377,42 @@ def classify(ref: PathRef, env: AnalysisEnv, workspace: str) -> list[Fact]:
     return facts
 
 
+def credentials_under(path: str, env: AnalysisEnv) -> str:
+    """A catalogued credential location inside the tree at ``path`` (``~/.config`` holds ``~/.config/gh``), or ''.
+
+    Judges the tree, not the path string: a directory is as sensitive as what it contains.
+    """
+    from warden.core.credentials import credential_locations_under
+
+    tree = path.rstrip("/") or "/"
+    for loc in credential_locations_under(tree, home_of(env), env.env):
+        if loc != tree and (tree == "/" or loc.startswith(tree + "/")):
+            return loc
+    return ""
+
+
 def bulk_read_facts(ref: PathRef, env: AnalysisEnv) -> list[Fact]:
     """A recursive read of a tree that holds catalogued credential locations (``grep -r x ~``, ``tar cz /``)."""
     if tree_holds_credentials(ref.path, home_of(env), env.env):
-        return [Fact("secret.bulk_read", f"reads everything under {ref.path}, credential locations included",
-                     {"path": ref.path})]
+        inside = credentials_under(ref.path, env)
+        return [Fact("secret.bulk_read", f"reads everything under {ref.path}, credential locations included"
+                     + (f" ({inside})" if inside else ""), {"path": ref.path})]
     return []
 
 
 def critical_facts(ref: PathRef, env: AnalysisEnv, workspace: str, op: str) -> list[Fact]:
-    """``fs.critical`` when a destructive operation (delete, wipe, recursive chmod) hits a critical path."""
+    """``fs.critical`` when a destructive operation (delete, wipe, recursive chmod) hits a critical path.
+
+    Deleting a tree that holds credential locations (``rm -rf ~/.config``) deletes those credentials:
+    that is ``secret.write``, like deleting the credential file itself.
+    """
     if is_critical(ref.path, env, workspace):
         return [Fact("fs.critical", f"{op} of a critical path: {ref.path}", {"path": ref.path, "op": op})]
+    if op in ("delete", "move") and not ref.in_workspace:
+        inside = credentials_under(ref.path, env)
+        if inside and not secret_kind(ref.path, env):
+            return [Fact("secret.write", f"{op} of {ref.path} removes the credential locations in it ({inside})",
+                         {"path": ref.path})]
     return []
 
 
