@@ -143,6 +143,22 @@ class Gateway:
             action = replace(action, workspace=self.workspace_for(action.cwd))
         return action
 
+    def with_identity(self, action: Action, policy: Any = None) -> Action:
+        """Fill who acts and where from the machine (docs/identity.md); what the action says wins."""
+        from dataclasses import fields, replace
+
+        from warden.adapters.identity import local_actor, local_context
+        from warden.core.action import Actor
+
+        where = action.cwd or action.workspace or self.cwd
+        named = (getattr(policy, "settings", None) or {}).get("environments") or {}
+        context = {**local_context(self.environ, where, named), **action.context}
+        found = local_actor(self.environ, where)
+        actor = action.actor
+        filled: dict[str, Any] = {f.name: found[f.name] for f in fields(Actor)
+                                  if f.name in found and not getattr(actor, f.name)}
+        return replace(action, actor=replace(actor, **filled), context=context)
+
     def decide_payload(self, payload: Any) -> Verdict:
         try:
             action = self.normalize(payload)
@@ -164,9 +180,10 @@ class Gateway:
             verdict = Verdict.fail_closed(
                 str(exc), reason=f"denied: the policy could not be loaded, so nothing is allowed until it is fixed: {exc}"
             )
-            self._try_record(action, verdict, started, None)
+            self._try_record(self.with_identity(action), verdict, started, None)
             return verdict
         try:
+            action = self.with_identity(action, policy)
             flow = decision_flow(policy, action, self.analysis_env)
             step = next(flow)
             error = None

@@ -102,6 +102,11 @@ class Settings(_Strict):
     ask_fallback: Effect = Field(
         "deny", description="What adapters that cannot ask a human do with an ask (deny or allow)."
     )
+    environments: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="Environment name -> {VARIABLE: glob}: the first whose variables all match names "
+        "context.environment (before the built-in ci / local).",
+    )
 
 
 LOCKABLE = ("default", "disable", "settings", "sandbox")
