@@ -107,8 +107,10 @@ rules:
 """
 
 
-def test_publish_only_from_a_policy_named_environment(repo: Path):
-    (repo / "warden.yaml").write_text(PUBLISH_ON_CI_ONLY)
+def test_publish_only_from_a_policy_named_environment(repo: Path, warden_home: Path):
+    # the user's own layer: a project file naming environments is loosening, inert until trusted
+    warden_home.mkdir(parents=True, exist_ok=True)
+    (warden_home / "policy.yaml").write_text(PUBLISH_ON_CI_ONLY)
     assert hook_pre(repo, "npm publish")["permissionDecision"] == "deny"
     # CI, but not a release tag: still not the named environment
     assert hook_pre(repo, "npm publish", GITHUB_ACTIONS="true", GITHUB_REF_NAME="main")["permissionDecision"] == "deny"

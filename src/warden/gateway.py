@@ -80,8 +80,11 @@ class Gateway:
             from warden.adapters.policy_files import discover, load_compiled
 
             try:
+                from warden.adapters.trust import trusted_paths
+
                 sources = discover(workspace, policy_file=self.policy_file, environ=self.environ)
-                cached = load_compiled(sources, self.home)
+                explicit = self.policy_file or self.environ.get("WARDEN_POLICY")
+                cached = load_compiled(sources, self.home, trusted_paths(sources, self.home, explicit))
                 self._policy_texts[cached.digest] = {path: text for _, path, text in sources}
             except Exception as exc:  # remembered so a broken policy denies quickly and consistently
                 cached = exc

@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "install": "warden.cli.hook:install",
     "uninstall": "warden.cli.hook:uninstall",
     "exec": "warden.cli.exec:exec_command",
+    "trust": "warden.cli.trust:trust",
 }
 
 

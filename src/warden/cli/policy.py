@@ -20,6 +20,7 @@ def policy() -> None:
       warden policy test tests.yaml           run a suite of action -> expected decision cases
       warden policy show                      the effective merged policy and each rule's origin
       warden policy doc [FILE]                the rules as a Markdown table
+      warden policy template managed          a documented managed-policy template
       warden policy schema > warden.schema.json   JSON Schema for editor completion
     """
 
@@ -181,6 +182,7 @@ def show(policy_file: str | None, cwd: str | None, as_json: bool) -> None:
                   for r in p.rules],
         "disabled": p.disabled,
         "warnings": p.warnings,
+        "untrusted": getattr(p, "untrusted", []),
     }
     if as_json:
         emit_json(data)
@@ -223,6 +225,20 @@ def doc(file: str | None) -> None:
         click.echo(rules_markdown(_read_text(path), path), nl=False)
     except PolicyLoadError as exc:
         fail(f"the policy does not load: {exc}", "run `warden policy validate FILE`")
+
+
+@policy.command()
+@click.argument("kind", type=click.Choice(["managed"]), default="managed")
+def template(kind: str) -> None:
+    """Print a documented policy template: `managed` (lock, trusted projects, required rules).
+
+    \b
+      warden policy template managed | sudo tee /etc/warden/managed.yaml
+    docs/managed-policy.md explains each field.
+    """
+    from warden.adapters.policy_files import BUILTIN
+
+    click.echo((BUILTIN.parent / f"{kind}-template.yaml").read_text(encoding="utf-8"), nl=False)
 
 
 @policy.command()

@@ -109,7 +109,7 @@ class Settings(_Strict):
     )
 
 
-LOCKABLE = ("default", "disable", "settings", "sandbox")
+LOCKABLE = ("default", "disable", "settings", "sandbox", "trust")
 
 
 class PolicyFile(_Strict):
@@ -118,7 +118,12 @@ class PolicyFile(_Strict):
     settings: Settings | None = None
     sandbox: Sandbox | None = None
     disable: StrList = Field(default_factory=list, description="Rule ids of lower layers to switch off.")
-    lock: list[Literal["default", "disable", "settings", "sandbox"]] = Field(
-        default_factory=list, description="Managed layer only: what lower layers may not change."
+    lock: list[Literal["default", "disable", "settings", "sandbox", "trust"]] = Field(
+        default_factory=list, description="Managed layer only: what lower layers may not change "
+        "(`trust`: `warden trust` cannot make a project's loosening take effect)."
+    )
+    trusted_projects: StrList = Field(
+        default_factory=list, description="Managed layer only: globs on project policy paths whose loosening "
+        "applies without `warden trust`.",
     )
     rules: list[Rule] = Field(default_factory=list)
