@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_warden
+from warden_cli import run_warden
 
 POLICY = """\
 version: 1
@@ -196,7 +196,7 @@ def test_dead_daemon_socket_falls_back_to_in_process(project: Path, warden_home:
         # A stale socket file with nobody listening: the hook still answers, correctly.
         import socket
 
-        from warden.adapters.claude_code import socket_path
+        from warden.integrations.daemon.client import socket_path
 
         path = socket_path({"WARDEN_HOME": str(warden_home)})
         s = socket.socket(socket.AF_UNIX)
@@ -233,7 +233,7 @@ def test_unresponsive_daemon_fails_closed(project: Path, warden_home: Path):
     import socket
     import threading
 
-    from warden.adapters.claude_code import socket_path
+    from warden.integrations.daemon.client import socket_path
 
     path = socket_path({"WARDEN_HOME": str(warden_home)})
     os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
@@ -294,6 +294,7 @@ def test_hot_path_stays_lean(project: Path, warden_home: Path):
         client = _imported_modules(project, env=env)
         # Served by the daemon: not even JSON or typing is imported by the hook process.
         assert not {"json", "typing", "warden.gateway", *heavy} & client, client
-        assert "warden.adapters.claude_code" in client
+        assert "warden.integrations.hook" in client
+        assert "warden.integrations.agents.claude_code" not in client
     finally:
         _stop_daemons(warden_home)

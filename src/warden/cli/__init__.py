@@ -12,13 +12,13 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if len(args) >= 2 and args[0] == "hook" and args[1] == "claude-code":
+    if len(args) >= 2 and args[0] == "hook" and not args[1].startswith("-"):
         try:
-            from warden.adapters.claude_code import hook_main
-        except Exception as exc:  # fail closed: exit 2 blocks the tool in Claude Code
+            from warden.integrations.hook import main as hook_main
+        except Exception as exc:  # fail closed: exit 2 blocks the tool in every agent that has hooks
             print(f"warden: hook unavailable ({exc}); blocking to stay safe", file=sys.stderr)
             return 2
-        return hook_main(args[2:])
+        return hook_main(args[1], args[2:])
     if args and args[0] == "decide":
         from warden.cli.decide_stream import fast_main
 

@@ -55,13 +55,13 @@ def _via_daemon(payload: Any, policy_file: str | None, cwd: str | None, audit: b
     """One verdict from the warm daemon (same Gateway code, engine already loaded), or None."""
     import os
 
-    from warden.adapters import decide_client
+    from warden.integrations.daemon import decide as daemon_decide
 
-    if not isinstance(payload, dict) or not decide_client.enabled(os.environ):
+    if not isinstance(payload, dict) or not daemon_decide.enabled(os.environ):
         return None
     if not audit:
         os.environ["WARDEN_AUDIT"] = "0"  # the daemon decides with this process's environment
-    answer = decide_client.ask(payload, os.environ, cwd or os.getcwd(), policy_file)
+    answer = daemon_decide.ask(payload, os.environ, cwd or os.getcwd(), policy_file)
     if answer is None:
         return None
     if "error" in answer:

@@ -75,7 +75,7 @@ def run_exec(command: list[str], *, policy_file: str | None = None, profile: str
     gw: Any = None
     verdict = None
     if not json_explain:
-        from warden.adapters.decide_client import daemon_gateway
+        from warden.integrations.daemon.decide import daemon_gateway
 
         gw = daemon_gateway(cwd, policy_file, os.environ)
         if gw is not None:

@@ -1,7 +1,7 @@
 """`warden hook claude-code`, `warden install claude-code`, `warden uninstall claude-code`.
 
 The hook itself never goes through click: ``warden.cli.main`` dispatches ``warden hook
-claude-code`` straight to :func:`warden.adapters.claude_code.hook_main`. The click command here
+AGENT`` straight to :func:`warden.integrations.hook.main`. The click command here
 exists for ``--help`` and for the rare invocation through ``python -m warden.cli.app``.
 """
 
@@ -49,13 +49,13 @@ def claude_code_hook(ctx: click.Context) -> None:
     Exit codes: 0 answered (the decision is in the JSON); 2 blocked because Warden could not
     decide safely (the reason is on stderr). See docs/claude-code.md.
     """
-    from warden.adapters.claude_code import hook_main
+    from warden.integrations.hook import main as hook_main
 
-    raise SystemExit(hook_main(list(ctx.args)))
+    raise SystemExit(hook_main("claude-code", list(ctx.args)))
 
 
 def _scope_path(project: bool, user: bool, local: bool, directory: str | None):
-    from warden.adapters.claude_settings import settings_path
+    from warden.integrations.agents.claude_code_install import settings_path
 
     if sum((project, user, local)) > 1:
         fail("choose one of --project, --user or --local")
@@ -99,12 +99,12 @@ def install(agent: str, project: bool, user: bool, local: bool, directory: str |
       warden install claude-code --user       all projects (~/.claude/settings.json)
       warden uninstall claude-code            remove exactly Warden's entries again
     """
-    from warden.adapters import claude_settings
+    from warden.integrations.agents import claude_code_install as installer
 
     path = _scope_path(project, user, local, directory)
     try:
-        change = claude_settings.install(path, command)
-    except (claude_settings.SettingsError, OSError) as exc:
+        change = installer.install(path, command)
+    except (installer.SettingsError, OSError) as exc:
         fail(str(exc), "nothing was changed")
     if as_json:
         emit_json(change.to_json())
@@ -138,12 +138,12 @@ def uninstall(
       warden uninstall claude-code
       warden uninstall claude-code --user
     """
-    from warden.adapters import claude_settings
+    from warden.integrations.agents import claude_code_install as installer
 
     path = _scope_path(project, user, local, directory)
     try:
-        change = claude_settings.uninstall(path)
-    except (claude_settings.SettingsError, OSError) as exc:
+        change = installer.uninstall(path)
+    except (installer.SettingsError, OSError) as exc:
         fail(str(exc), "nothing was changed")
     if as_json:
         emit_json(change.to_json())

@@ -1,18 +1,32 @@
 """Claude Code's hook protocol: one hook event in, (exit code, stdout, stderr) out.
 
-Runs inside the hook daemon or, without one, in the hook process; the lean entry point is
-:mod:`warden.adapters.claude_code`. docs/claude-code.md describes each event's handling.
+Event -> what Warden does (docs/claude-code.md has the full story):
+
+* ``PreToolUse``: the Gateway's verdict becomes ``permissionDecision`` allow / ask / deny with a
+  reason that says what was found and what would be allowed instead.
+* ``PostToolUse``: secrets in the tool's output are replaced through ``updatedToolOutput`` before
+  the model sees them; the outcome is recorded.
+* ``UserPromptSubmit``: a prompt carrying a secret is blocked.
+* ``SessionStart`` / ``SessionEnd`` / ``Stop``: session boundaries are recorded; SessionStart
+  hands the model a one-paragraph summary of the policy.
+
+Fail closed: Claude Code lets a tool run when a hook exits 1, crashes or times out, so every
+internal error exits 2 with the reason on stderr. PostToolUse is the exception that proves the
+rule: there exit 2 would not stop the output reaching the model, so a failure *withholds* the
+output instead.
+
+Runs inside the daemon or, without one, in the hook process; the lean entry point is the
+agent-neutral :mod:`warden.integrations.hook` (``warden hook claude-code``).
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from typing import Any
 
-from warden.adapters.claude_code import MAX_STDIN, HookDeadline, event_of
+from warden.integrations.daemon.client import MAX_BODY as MAX_STDIN
 
 _ACTOR = {"agent": "claude-code"}
 MAX_REASON = 2000  # Claude Code caps hook output at 10,000 characters; reasons stay well under
@@ -26,7 +40,7 @@ def respond(
     environ: Mapping[str, str],
     cwd: str,
     opts: Mapping[str, Any],
-    pool: RecorderPool | None = None,
+    pool: Any = None,
     state: dict[str, str] | None = None,
 ) -> tuple[int, bytes, bytes]:
     """One hook event in, (exit code, stdout, stderr) out. Never raises except HookDeadline.
@@ -64,93 +78,32 @@ def respond(
             if pool is not None:
                 pool.take_back(gw, healthy=answer is not None and answer[0] == 0 and b"audit" not in answer[1])
             gw.close()
-    except HookDeadline:
-        raise
-    except Exception as exc:
+    except Exception as exc:  # the hook runner's HookDeadline is a BaseException and passes through
         return failure(event, f"internal error: {type(exc).__name__}: {exc}")
 
 
-class RecorderPool:
-    """Daemon only: audit recorders kept open between events (opening one costs milliseconds).
+SESSION_EVENTS = ("SessionStart", "SessionEnd", "Stop", "SubagentStop")
 
-    A recorder is reused only for the same audit destination and only while the database file is
-    the same file (a rotated or deleted log gets a fresh connection). One that was in use when an
-    event failed closed, or mentioned the audit log, is closed rather than reused; recorders are
-    also recycled every ``max_uses`` events.
+
+def event_of(raw: bytes) -> str:
+    """The event name for a failure answer when the payload could not be (fully) handled.
+
+    Reads the first ``"hook_event_name": "..."`` (Claude Code writes it before ``tool_input``, so
+    a tool input cannot smuggle in another name) and accepts only known names.
     """
-
-    def __init__(self, max_uses: int = 200) -> None:
-        self.max_uses = max_uses
-        self._items: dict[tuple[str, ...], tuple[Any, Any, int]] = {}  # key -> (identity, recorder, uses)
-
-    @staticmethod
-    def _key(gw: Any) -> tuple[str, ...]:
-        env = gw.environ
-        otel = tuple(f"{k}={v}" for k, v in sorted(env.items()) if k.startswith("OTEL_"))
-        return (str(gw.home), env.get("WARDEN_AUDIT_DB", ""), *otel)
-
-    @staticmethod
-    def _identity(gw: Any) -> Any:
-        import os
-
-        target = gw.environ.get("WARDEN_AUDIT_DB") or os.path.join(str(gw.home), "audit.db")
-        if "://" in target:
-            return target
-        try:
-            st = os.stat(target)
-        except OSError:
-            return None
-        return (st.st_dev, st.st_ino)
-
-    def lend(self, gw: Any) -> None:
-        key = self._key(gw)
-        item = self._items.pop(key, None)
-        if item is None:
-            return
-        identity, recorder, uses = item
-        if identity is None or identity != self._identity(gw) or uses >= self.max_uses:
-            _close_quietly(recorder)
-            return
-        gw._recorder = recorder  # Gateway's seam: an already open recorder
-        self._lent = (key, uses)
-
-    def take_back(self, gw: Any, *, healthy: bool) -> None:
-        recorder = getattr(gw, "_recorder", None)
-        key, uses = getattr(self, "_lent", (self._key(gw), 0))
-        self._lent = (self._key(gw), 0)
-        if recorder is None or not healthy:
-            return  # gw.close() closes it
-        gw._recorder = None
-        old = self._items.pop(key, None)
-        if old is not None:
-            _close_quietly(old[1])
-        self._items[key] = (self._identity(gw), recorder, uses + 1)
-
-    @contextmanager
-    def borrowed(self, gw: Any) -> Iterator[dict[str, bool]]:
-        """Lend a pooled recorder to ``gw`` for one request; set ``["healthy"] = True`` to keep it.
-
-        An unhealthy recorder is not returned to the pool, and ``gw`` is closed either way.
-        """
-        outcome = {"healthy": False}
-        self.lend(gw)
-        try:
-            yield outcome
-        finally:
-            self.take_back(gw, healthy=outcome["healthy"])
-            gw.close()
-
-    def close(self) -> None:
-        for _identity, recorder, _uses in self._items.values():
-            _close_quietly(recorder)
-        self._items.clear()
-
-
-def _close_quietly(recorder: Any) -> None:
-    try:
-        recorder.close()
-    except Exception:
-        pass  # a recorder that cannot close has already written what it will write
+    key = b'"hook_event_name"'
+    at = raw.find(key, 0, 65536)
+    if at < 0:
+        return ""
+    rest = raw[at + len(key): at + len(key) + 64].lstrip(b" \t\r\n")
+    if not rest.startswith(b":"):
+        return ""
+    rest = rest[1:].lstrip(b" \t\r\n")
+    if not rest.startswith(b'"'):
+        return ""
+    name = rest[1:].split(b'"', 1)[0].decode("ascii", "replace")
+    known = ("PreToolUse", "PostToolUse", "UserPromptSubmit", *SESSION_EVENTS)
+    return name if name in known else ""
 
 
 def failure(event: str, why: str) -> tuple[int, bytes, bytes]:

@@ -1,16 +1,17 @@
-"""A per-user hook daemon, so a Claude Code hook costs little more than starting Python.
+"""The warm per-user daemon, so a hook, `warden decide` or `warden exec` costs little more than
+starting Python.
 
-Why: every tool call starts ``warden hook claude-code``. Importing the policy engine, the shell
-parser and the audit store costs several times the interpreter's own start-up. The daemon keeps
-them imported; the hook process only forwards its stdin, environment and cwd over a Unix socket
-and copies the answer back. The client side (:func:`warden.adapters.claude_code.ask_daemon`)
-imports nothing but ``_socket``.
+Why: every agent tool call starts a hook process. Importing the policy engine, the shell parser
+and the audit store costs several times the interpreter's own start-up. The daemon keeps them
+imported; the calling process only forwards its stdin, environment and cwd over a Unix socket and
+copies the answer back (:mod:`warden.integrations.daemon.client`, which imports nothing but
+``_socket``). The daemon is agent-neutral: a hook request names its agent and the agent module
+answers it (:func:`warden.integrations.hook.run_with_deadline`).
 
 Correctness does not depend on the daemon:
-* The daemon answers with exactly :func:`warden.adapters.claude_code.respond`, the same function
-  the in-process path runs, with the caller's environment and cwd. Policy files are re-read and
-  digested on every request (the compiled policy comes from the digest-keyed cache), so an edited
-  policy applies on the next call.
+* The daemon answers with exactly the function the in-process path runs, with the caller's
+  environment and cwd. Policy files are re-read and digested on every request (the compiled
+  policy comes from the digest-keyed cache), so an edited policy applies on the next call.
 * No daemon, a refused connection, or a daemon built from other code (it checks its source files'
   stamps on every request and answers ``STALE``) -> the caller answers in-process and starts a
   fresh daemon in the background for next time.
@@ -29,13 +30,14 @@ import os
 import sys
 from typing import Any
 
-from warden.adapters.claude_code import MAGIC, MAX_STDIN
+from warden.integrations.daemon.client import DECIDE, HOOK, MAGIC, MAX_BODY, REPORT
+from warden.integrations.daemon.pool import RecorderPool
 
 # --- server ----------------------------------------------------------------------------------
 
 
 def _code_stamp() -> tuple[tuple[str, int], ...]:
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # src/warden
     stamp = []
     for dirpath, _dirs, files in os.walk(root):
         for name in files:
@@ -72,7 +74,7 @@ def _read_request(conn: Any) -> tuple[str, dict[str, str], list[str], bytes]:
     line, _, rest = bytes(buf).partition(b"\n")
     buf = bytearray(rest)
     n_cwd, n_env, n_argv, n_raw = (int(x) for x in line.split())
-    if min(n_cwd, n_env, n_argv, n_raw) < 0 or n_raw > MAX_STDIN + 1 or n_env > 8 * 1024 * 1024:
+    if min(n_cwd, n_env, n_argv, n_raw) < 0 or n_raw > MAX_BODY + 1 or n_env > 8 * 1024 * 1024:
         raise ValueError("request too large")
     cwd = os.fsdecode(_read_exact(conn, n_cwd, buf))
     env_b = _read_exact(conn, n_env, buf)
@@ -92,7 +94,7 @@ def serve(path: str) -> int:
     import socket
     import threading
 
-    from warden.adapters import claude_code
+    from warden.integrations import hook
 
     directory = os.path.dirname(path)
     os.makedirs(directory, mode=0o700, exist_ok=True)
@@ -119,8 +121,6 @@ def serve(path: str) -> int:
     my_inode = os.stat(path).st_ino
     stamp = _code_stamp()
     stamp_checked = _now()
-    from warden.adapters.claude_protocol import RecorderPool
-
     pool = RecorderPool()
     idle_limit = float(os.environ.get("WARDEN_HOOKD_IDLE") or 900)
     last = _now()
@@ -158,7 +158,7 @@ def serve(path: str) -> int:
             if argv[:1] == [REPORT]:  # a sandbox run/egress report to record as an outcome
                 _send(conn, _reply(*_report(raw, environ, cwd, pool)))
                 continue
-            if argv[:1] == [DECIDE]:  # a plain decision for `warden exec` (see decide_client)
+            if argv[:1] == [DECIDE]:  # a plain decision (`warden exec`/`decide`, see daemon.decide)
                 watchdog = threading.Timer(DECIDE_DEADLINE + 2.0, os._exit, args=(3,))
                 watchdog.daemon = True
                 watchdog.start()
@@ -167,10 +167,14 @@ def serve(path: str) -> int:
                 finally:
                     watchdog.cancel()
                 continue
+            if argv[:1] != [HOOK] or len(argv) < 2 or argv[1] not in hook.AGENTS:
+                _send(conn, _reply(2, b"", b"warden: the daemon got a request it does not know; blocking\n"))
+                continue
+            agent = argv[1]
             try:
-                opts = claude_code.parse_args(argv, environ)
+                opts = hook.parse_args(argv[2:], environ)
             except ValueError as exc:
-                _send(conn, _reply(2, b"", f"warden hook claude-code: {exc}\n".encode()))
+                _send(conn, _reply(2, b"", f"warden hook {agent}: {exc}\n".encode()))
                 continue
             deadline = opts["deadline"]
             # A request stuck past its deadline (in C code that ignores signals) ends the daemon;
@@ -179,7 +183,7 @@ def serve(path: str) -> int:
             watchdog.daemon = True
             watchdog.start()
             try:
-                code, out, err = claude_code.run_with_deadline(raw, environ, cwd, opts, deadline, pool)
+                code, out, err = hook.run_with_deadline(agent, raw, environ, cwd, opts, deadline, pool)
             finally:
                 watchdog.cancel()
             _send(conn, _reply(code, out, err))
@@ -190,11 +194,10 @@ def serve(path: str) -> int:
     return 0
 
 
-DECIDE = "--decide"
 DECIDE_DEADLINE = 8.0
 
 
-def _decide(raw: bytes, environ: dict[str, str], cwd: str, args: list[str], pool: Any) -> tuple[int, bytes, bytes]:
+def _decide(raw: bytes, environ: dict[str, str], cwd: str, args: list[str], pool: RecorderPool) -> tuple[int, bytes, bytes]:
     """Decide one action payload with the caller's environment; the verdict plus what the caller
     needs to act on it (the workspace's sandbox section, the recorded decision id, and which of its
     environment variables hold credentials)."""
@@ -222,10 +225,7 @@ def _decide(raw: bytes, environ: dict[str, str], cwd: str, args: list[str], pool
         return 0, json.dumps(out).encode(), b""
 
 
-REPORT = "--record-report"
-
-
-def _report(raw: bytes, environ: dict[str, str], cwd: str, pool: Any) -> tuple[int, bytes, bytes]:
+def _report(raw: bytes, environ: dict[str, str], cwd: str, pool: RecorderPool) -> tuple[int, bytes, bytes]:
     """Record a sandbox run or egress report as an outcome linked to its decision."""
     import json
 
@@ -270,6 +270,6 @@ def _now() -> float:
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        sys.stderr.write("usage: python -m warden.adapters.claude_hookd SOCKET_PATH (started by the hook)\n")
+        sys.stderr.write("usage: python -m warden.integrations.daemon.server SOCKET_PATH (started by the hook)\n")
         raise SystemExit(2)
     raise SystemExit(serve(sys.argv[1]))

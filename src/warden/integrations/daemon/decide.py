@@ -1,7 +1,7 @@
 """Decisions from the warm daemon, for per-command callers such as `warden exec`.
 
 Importing the policy engine, the shell parser, the secrets engine and the audit store costs
-several times the interpreter's start-up; the hook daemon (:mod:`warden.adapters.claude_hookd`)
+several times the interpreter's start-up; the warm daemon (:mod:`warden.integrations.daemon.server`)
 keeps them loaded. :class:`DaemonGateway` offers the part of :class:`warden.gateway.Gateway` that
 `warden exec` uses, deciding through the daemon and opening a local gateway only for the rarer
 steps (recording an approval, proxy egress events). No daemon, or a stale one: ``None`` from
@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from warden.adapters.environment import find_workspace, flag_on
+from warden.integrations.daemon import client
 
 DEADLINE = 8.0
 class _Policy:
@@ -71,12 +72,10 @@ class DaemonGateway:
 
     def record_report(self, report: Mapping[str, Any]) -> str:
         """Record a sandbox report through the daemon; locally if it is gone."""
-        from warden.adapters.claude_code import ask_daemon
-        from warden.adapters.claude_hookd import REPORT
         from warden.adapters.exec.report import outcome_from_report
 
         raw = json.dumps({"report": dict(report), "decision_id": self.last_decision_id}, default=str).encode()
-        result = ask_daemon(raw, self.environ, self.cwd, [REPORT], DEADLINE)
+        result = client.ask(raw, self.environ, self.cwd, [client.REPORT], DEADLINE)
         if result is None:
             return self.record(outcome_from_report(dict(report), self.last_decision_id or "", self.redactor()))
         code, out, err = result
@@ -94,11 +93,8 @@ def enabled(environ: Mapping[str, str]) -> bool:
 
 def ask(payload: dict[str, Any], environ: Mapping[str, str], cwd: str, policy_file: str | None) -> dict | None:
     """The daemon's answer: {"verdict", "sandbox", "decision_id"}, {"error"}, or None (decide locally)."""
-    from warden.adapters.claude_code import ask_daemon
-    from warden.adapters.claude_hookd import DECIDE
-
-    argv = [DECIDE, "--policy", policy_file] if policy_file else [DECIDE]
-    result = ask_daemon(json.dumps(payload).encode(), environ, cwd, argv, DEADLINE)
+    argv = [client.DECIDE, "--policy", policy_file] if policy_file else [client.DECIDE]
+    result = client.ask(json.dumps(payload).encode(), environ, cwd, argv, DEADLINE)
     if result is None:
         return None
     code, out, err = result
