@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_warden
+from warden_cli import run_warden
 
 # Identity must come from the machine, not from whatever the test runner's CI sets.
 CLEAN = {"CI": "", "GITHUB_ACTIONS": "", "GITLAB_CI": "", "BUILDKITE": "", "CIRCLECI": "", "JENKINS_URL": "",
