@@ -53,7 +53,7 @@ def _found(program: str, path: str | None) -> bool:
 
 def run_exec(command: list[str], *, policy_file: str | None = None, profile: str = "default",
              workspace: str | None = None, no_sandbox: bool = False, json_explain: bool = False,
-             yes: bool = False) -> int:
+             yes: bool = False, grant: str = "") -> int:
     from warden.adapters.exec import EXIT_NOT_FOUND, EXIT_REFUSED, EXIT_SETUP
     from warden.adapters.exec.profile import ProfileError, parse_sandbox_section
     from warden.core.action import Action, Actor
@@ -108,7 +108,15 @@ def run_exec(command: list[str], *, policy_file: str | None = None, profile: str
         _say(f"denied by policy: {verdict.reason}" + (f" [{rules}]" if rules else ""),
              "see why with `warden explain " + shlex.quote(action.input["command"]) + "`")
         return EXIT_REFUSED
-    if verdict.decision is Decision.ASK:
+    if verdict.decision is Decision.ASK and grant:
+        from warden.adapters.exec.grants import redeem
+        from warden.adapters.policy_files import warden_home
+
+        if redeem(warden_home(os.environ), grant, action.input["command"]) is None:
+            _say("the approval grant for this command is unknown, used, expired or for another command",
+                 "grants come from Warden's Claude Code hook, once per approved command")
+            return EXIT_REFUSED
+    elif verdict.decision is Decision.ASK:
         if not (yes and sys.stdin.isatty() and sys.stderr.isatty()):
             _say(f"the policy asks for approval: {verdict.reason}",
                  "a human can approve at a terminal with `warden exec --yes -- ...`; "
@@ -213,7 +221,7 @@ def _explain(command: list[str], verdict: Any, ws: str, cwd: str, profile: str, 
 
 
 _FLAGS = {"--no-sandbox": "no_sandbox", "--json-explain": "json_explain", "--yes": "yes"}
-_VALUES = {"--policy": "policy_file", "--profile": "profile", "--workspace": "workspace"}
+_VALUES = {"--policy": "policy_file", "--profile": "profile", "--workspace": "workspace", "--grant": "grant"}
 
 
 def fast_main(args: list[str]) -> int | None:

@@ -454,7 +454,7 @@ def run_unsandboxed(argv: Sequence[str], *, cwd: str | None = None, env: Mapping
     return SandboxResult(returncode=128 - rc if rc < 0 else rc, stdout=out, stderr=err, timed_out=timed_out)
 
 
-def wrap_for_claude(command: str, workspace: str, profile: str = "default") -> str:
+def wrap_for_claude(command: str, workspace: str, profile: str = "default", grant: str = "") -> str:
     """A shell command that runs ``command`` under ``warden exec`` (Claude Code sandbox mode).
 
     Uses this interpreter's absolute path so the rewrite does not depend on the agent's PATH, and
@@ -462,5 +462,5 @@ def wrap_for_claude(command: str, workspace: str, profile: str = "default") -> s
     """
     shell = "/bin/bash" if os.path.exists("/bin/bash") else "/bin/sh"
     parts = [sys.executable, "-m", "warden", "exec", "--profile", profile, "--workspace", workspace,
-             "--", shell, "-c", command]
+             *(["--grant", grant] if grant else []), "--", shell, "-c", command]
     return shlex.join(parts)
