@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "uninstall": "warden.cli.hook:uninstall",
     "exec": "warden.cli.exec:exec_command",
     "trust": "warden.cli.trust:trust",
+    "doctor": "warden.cli.doctor:doctor",
 }
 
 
