@@ -177,6 +177,7 @@ def _audit_sink(gw: Any) -> Any:
 def _sandboxed(command: list[str], chosen: Any, ws: str, cwd: str, gw: Any) -> int:
     from warden.adapters.exec import EXIT_SETUP, SandboxUnavailable, run_sandboxed
     from warden.adapters.exec.mounts import MountError
+    from warden.adapters.exec.profile import ProfileError
 
     try:
         result = run_sandboxed(command, chosen, ws, cwd=cwd, audit=_audit_sink(gw),
@@ -184,11 +185,19 @@ def _sandboxed(command: list[str], chosen: Any, ws: str, cwd: str, gw: Any) -> i
     except MountError as exc:
         _say(str(exc), "adjust the profile in the policy or pass --workspace DIR")
         return EXIT_SETUP
+    except ProfileError as exc:
+        _say(str(exc), "fix the sandbox profile in the policy (docs/sandbox.md)")
+        return EXIT_SETUP
     except SandboxUnavailable as exc:
         _say(f"the sandbox is unavailable, so the command did not run: {exc}")
         return EXIT_SETUP
     for v in result.violations:
         _say(f"blocked: {v}")
+    denied = [e for e in result.egress if e.get("decision") == "deny"]
+    for e in denied[:5]:
+        _say(f"blocked network connection to {e.get('host')}:{e.get('port')}: {e.get('reason')}")
+    if len(denied) > 5:
+        _say(f"... and {len(denied) - 5} more blocked connections (`warden audit query --tool sandbox.egress`)")
     if result.timed_out:
         _say(f"killed after the wall-clock limit ({chosen.limits.wall_seconds} s)")
     if result.audit_error:

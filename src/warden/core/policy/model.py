@@ -85,6 +85,11 @@ class SandboxProfile(_Strict):
     masked: StrList = Field(default_factory=list, description="Extra secret paths hidden from the sandbox.")
     network: Literal["none", "proxy"] = "none"
     allow_domains: StrList = Field(default_factory=list, description="Egress allowlist when network: proxy.")
+    allow_private: StrList = Field(
+        default_factory=list, description="Allowlisted hosts (globs) or CIDRs that may resolve to private addresses "
+        "(internal registries); metadata endpoints stay refused.")
+    upstream_proxy: str = Field("", description="http://HOST:PORT of a corporate proxy to go through, or `env` "
+                                "($HTTPS_PROXY).")
     env_allow: StrList = Field(default_factory=list, description="Extra environment variables to keep.")
     limits: Limits = Field(default_factory=Limits)
 
