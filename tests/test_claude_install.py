@@ -39,8 +39,10 @@ def _warden_home(warden_home: Path) -> Path:
 
 
 def runs(entry: dict) -> str:
-    """The warden program an installed hook command runs."""
-    return entry["command"].split(" hook claude-code || ")[0].rsplit("; ", 1)[-1]
+    """The warden program an installed hook command runs (after its is-it-installed check)."""
+    import re
+
+    return re.search(r"\}; (\S+) hook claude-code", entry["command"]).group(1)
 
 
 @pytest.fixture

@@ -92,14 +92,16 @@ def install(agent: str, project: bool, user: bool, local: bool, directory: str |
     """Install Warden's hooks into Claude Code's settings.
 
     \b
-    Merges hook entries for PreToolUse, PermissionRequest, PostToolUse, UserPromptSubmit,
-    SessionStart, SessionEnd and Stop into the settings file, keeping every other setting and
-    hook. Running it again changes nothing; a file that existed is backed up first, under
-    $WARDEN_HOME/backups (never into the committed .claude/ directory).
+    Merges hook entries for PreToolUse, PostToolUse, UserPromptSubmit, SessionStart,
+    SessionEnd, Stop and PermissionRequest (queued approvals wait there; other asks are recorded
+    as approvals) into the settings file, and adds the `warden` MCP server (for `claude -p
+    --permission-prompt-tool mcp__warden__approve`) to the project's .mcp.json, keeping every
+    other setting and hook. Running it again changes nothing; a file that existed is backed up
+    first, under $WARDEN_HOME/backups (never into the committed .claude/ directory).
     
     The hook command fails closed: where `warden` is missing or broken, Claude Code blocks every
-    tool call with a message saying how to install Warden. Project settings name `warden` on
-    PATH, so the committed file works on every teammate's machine.
+    tool call with a message saying how to install Warden. Project settings (and .mcp.json) name
+    `warden` on PATH, so the committed files work on every teammate's machine.
     \b
     Examples:
       warden install claude-code              this project (.claude/settings.json)
@@ -114,9 +116,13 @@ def install(agent: str, project: bool, user: bool, local: bool, directory: str |
         change = installer.install(path, command, portable=portable)
     except (installer.SettingsError, OSError) as exc:
         fail(str(exc), "nothing was changed")
+    mcp_path, mcp_changed = _install_mcp(user, directory)
     if as_json:
-        emit_json(change.to_json())
+        emit_json({**change.to_json(), "mcp_config": mcp_path, "mcp_changed": mcp_changed})
         return
+    if mcp_changed:
+        click.echo(f"Added the `warden` MCP server (headless approvals: --permission-prompt-tool "
+                   f"mcp__warden__approve) to {mcp_path}")
     if not change.changed:
         click.echo(f"Warden's hooks are already installed in {path}; nothing changed.")
         return
@@ -130,6 +136,23 @@ def install(agent: str, project: bool, user: bool, local: bool, directory: str |
                    f"add {Path(sys.executable).parent} to PATH (or install Warden with pipx)", err=True)
     if not os.environ.get("WARDEN_HOME") and sys.stdout.isatty():
         click.echo("  Decisions are recorded under ~/.warden; `warden audit verify` checks the log.")
+
+
+def _install_mcp(user: bool, directory: str | None) -> tuple[str | None, bool]:
+    """The project's .mcp.json gets the `warden` approval server (not for --user installs)."""
+    if user:
+        return None, False
+    import shlex
+
+    from warden.integrations.agents.claude_code_install import warden_command
+    from warden.integrations.agents.claude_code_mcp import install_mcp
+
+    exe = shlex.split(warden_command(portable=True))[0]  # .mcp.json is committed: `warden` on PATH
+    try:
+        return install_mcp(os.path.abspath(directory or os.getcwd()), exe)
+    except (ValueError, OSError) as exc:
+        fail(str(exc), "the hooks were installed; the MCP server was not")
+    return None, False
 
 
 @click.command()

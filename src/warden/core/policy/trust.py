@@ -9,7 +9,8 @@ layers (built-in, user) decide, and says so with ``file:line`` and the fix:
 * a ``default`` more permissive than the lower layers' default;
 * an allow rule that shadows a lower ask or deny (it matches one of that rule's own examples);
 * settings that loosen: ``ask_fallback: allow``, fewer ``protected_branches``, any
-  ``environments`` (naming environments decides which context rules fire);
+  ``environments`` (naming environments decides which context rules fire), ``trusted_mcp``
+  (results that would not taint) or ``reviewer`` (a model that approves asks);
 * sandbox settings that loosen: ``allow_unsandboxed: true``, ``claude_code: false``, any
   ``profiles`` (a profile can make paths writable or open the network).
 
@@ -60,8 +61,9 @@ def settings_loosening(new: dict[str, Any], current: dict[str, Any]) -> list[str
         before = set(current.get("protected_branches") or ["main", "master"])
         if not before <= set(new["protected_branches"]):
             out.append("protected_branches")
-    if new.get("environments"):
-        out.append("environments")
+    for key in ("environments", "trusted_mcp", "reviewer"):  # which contexts fire, what taints, who approves
+        if new.get(key):
+            out.append(key)
     return out
 
 

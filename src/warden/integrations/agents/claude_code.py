@@ -80,7 +80,7 @@ def respond(
         try:
             if pool is not None:
                 pool.lend(gw)
-            answer = handler(gw, payload)
+            answer = handler(gw, payload, opts) if handler is _permission_request else handler(gw, payload)
             return answer
         finally:
             if pool is not None:
@@ -110,7 +110,7 @@ def event_of(raw: bytes) -> str:
     if not rest.startswith(b'"'):
         return ""
     name = rest[1:].split(b'"', 1)[0].decode("ascii", "replace")
-    known = ("PreToolUse", "PermissionRequest", "PostToolUse", "UserPromptSubmit", *SESSION_EVENTS)
+    known = ("PreToolUse", "PostToolUse", "UserPromptSubmit", "PermissionRequest", *SESSION_EVENTS)
     return name if name in known else ""
 
 
@@ -256,6 +256,7 @@ def _redact_tree(value: Any, redact: Any, path: str, changed: list[str]) -> Any:
 def _post_tool_use(gw: Any, payload: dict[str, Any]) -> tuple[int, bytes, bytes]:
     redact = gw.redactor()
     changed: list[str] = []
+    _taint_from_output(gw, payload)
     response = _redact_tree(payload.get("tool_response"), redact, "", changed)
     if getattr(gw, "audit", True):
         from warden.core.audit import outcome_event
@@ -279,6 +280,27 @@ def _post_tool_use(gw: Any, payload: dict[str, Any]) -> tuple[int, bytes, bytes]
     return 0, _json(out), b""
 
 
+def _taint_from_output(gw: Any, payload: Mapping[str, Any]) -> None:
+    """Tool output that reads like a prompt injection marks the session (its origin is kept)."""
+    from warden.core.action import Action
+    from warden.core.control.taint import origins_after
+
+    session = payload.get("session_id")
+    if not isinstance(session, str) or not session:
+        return
+    response = payload.get("tool_response")
+    text = response if isinstance(response, str) else _json(response).decode("utf-8", "replace")
+    action = Action(tool=str(payload.get("tool_name", "")), input={}, session=session)
+    for origin in origins_after(action, text, time.time()):
+        try:
+            gw.state().add_taint(session, origin)
+            gw.record_control([{"op": "taint", "session": session, "tool": action.tool,
+                                "tool_use_id": str(payload.get("tool_use_id", "")), "actor": _ACTOR,
+                                "origin": origin.to_json()}])
+        except Exception:
+            pass  # the next decision reads the taint; an unreadable store denies there
+
+
 def _decision(gw: Any, tool_use_id: str) -> dict[str, Any] | None:
     """This call's PreToolUse decision event, linking the outcome (and approval) to it (best effort)."""
     if not tool_use_id:
@@ -291,6 +313,26 @@ def _decision(gw: Any, tool_use_id: str) -> dict[str, Any] | None:
     return found if isinstance(found, dict) else None
 
 
+# --- PermissionRequest (queued approvals, interactive) ---------------------------------------
+
+
+def _permission_request(gw: Any, payload: dict[str, Any], opts: Mapping[str, Any]) -> tuple[int, bytes, bytes]:
+    """A queued request waits here for another person (up to its expiry, within the hook's deadline);
+    an ask that is not Warden's queue gets no answer, so Claude Code shows its own dialog."""
+    from warden.integrations.agents.approval_wait import find_for_payload, wait_and_answer
+
+    request = find_for_payload(gw, payload)
+    if request is None or request.status not in ("pending", "approved"):
+        # not Warden's queue: Claude Code shows its own dialog; link it to the ask for the approval record
+        return permission_request(gw, payload)
+    budget = max(0.0, float(opts.get("deadline") or 8.0) - 1.5)
+    answer = wait_and_answer(gw, request, budget, via="claude-code PermissionRequest")
+    decision: dict[str, Any] = {"behavior": "allow" if answer.allow else "deny"}
+    if not answer.allow:
+        decision["message"] = _clip(answer.message)
+    return 0, _json({"hookSpecificOutput": {"hookEventName": "PermissionRequest", "decision": decision}}), b""
+
+
 # --- UserPromptSubmit -----------------------------------------------------------------------
 
 
@@ -299,6 +341,7 @@ def _user_prompt_submit(gw: Any, payload: dict[str, Any]) -> tuple[int, bytes, b
     if not isinstance(prompt, str):
         return failure("UserPromptSubmit", "the prompt is missing or not text")
     redacted = gw.redactor()(prompt)
+    _next_task(gw, payload)
     verdict = gw.decide_payload(payload)  # records the decision; secret.* facts come from analysis
     carries_secret = redacted != prompt or any(f.kind.startswith("secret") for f in verdict.facts)
     if carries_secret or verdict.decision.label == "deny":
@@ -307,6 +350,16 @@ def _user_prompt_submit(gw: Any, payload: dict[str, Any]) -> tuple[int, bytes, b
                   "refer to it by name (for example $API_TOKEN) instead.")
         return 0, _json({"decision": "block", "reason": _clip(reason)}), b""
     return 0, b"", b""
+
+
+def _next_task(gw: Any, payload: Mapping[str, Any]) -> None:
+    """Each user prompt starts a new task: limits with a `/task` window count from here."""
+    session = payload.get("session_id")
+    if isinstance(session, str) and session:
+        try:
+            gw.state().next_task(session)
+        except Exception:
+            pass  # a `/task` limit then counts on in the previous task: stricter, never looser
 
 
 # --- Session boundaries ---------------------------------------------------------------------
@@ -338,9 +391,29 @@ def _session(gw: Any, payload: dict[str, Any]) -> tuple[int, bytes, bytes]:
         return failure(event, f"the audit log could not record {event}: {exc}")
     if policy is None:
         return 0, b"", b""
-    out = {"hookSpecificOutput": {"hookEventName": "SessionStart",
-                                  "additionalContext": policy_summary(policy, payload)}}
+    context = policy_summary(policy, payload)
+    killed = _kill_notice(gw, payload)
+    if killed:
+        context = killed + " " + context
+    out = {"hookSpecificOutput": {"hookEventName": "SessionStart", "additionalContext": _clip(context, 3000)}}
     return 0, _json(out), b""
+
+
+def _kill_notice(gw: Any, payload: Mapping[str, Any]) -> str:
+    """A kill switch in scope, said up front: every tool call of this session will be denied."""
+    from warden.core.control.kill import kill_matches_ids
+
+    try:
+        kills = gw.state().kills()
+    except Exception as exc:
+        return f"WARDEN: the kill-switch state cannot be read ({exc}), so every tool call is denied."
+    actor = payload.get("actor") if isinstance(payload.get("actor"), Mapping) else {}
+    k = kill_matches_ids(kills, agent=str(actor.get("agent") or "claude-code"), session=str(payload.get("session_id", "")),
+                         actor=str(actor.get("id") or ""))
+    if k is None:
+        return ""
+    return (f"WARDEN KILL SWITCH: {k.label} was stopped by {k.by}: {k.reason}. Every tool call is denied until "
+            "someone runs `warden resume`; tell the user and stop.")
 
 
 def policy_summary(policy: Any, payload: Mapping[str, Any]) -> str:
@@ -399,9 +472,9 @@ def _conditional(rule: Any) -> bool:
     return bound(matcher) or bound(getattr(matcher, "unless", None))
 
 
-_HANDLERS = {
+_HANDLERS: dict[str, Any] = {
     "PreToolUse": _pre_tool_use,
-    "PermissionRequest": permission_request,
+    "PermissionRequest": _permission_request,
     "PostToolUse": _post_tool_use,
     "UserPromptSubmit": _user_prompt_submit,
     "SessionStart": _session,

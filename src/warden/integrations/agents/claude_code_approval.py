@@ -5,7 +5,8 @@ Claude Code does not tell hooks what the human answered, so the answer is read o
 * ``PermissionRequest`` fires when Claude Code shows its permission dialog (interactive sessions).
   :func:`permission_request` links the prompt to Warden's ask decision and leaves the answer to the
   human (no decision output); it notes that a dialog was shown, so the approval says ``via`` it.
-  It is the one place a queued-approval router plugs in (answering allow/deny here).
+  Warden's own approval queue (``_permission_request`` in the agent module) answers first when the
+  ask was routed there; this handles every other ask.
 * The tool's ``PostToolUse`` means the human approved: :func:`approved_after_tool` records
   ``approval`` (granted) linked to the decision, before the outcome event.
 * An ask still unanswered when the turn ends (``Stop``) or the session ends was refused (or never
@@ -57,9 +58,13 @@ def _asks(gw: Any, session: str) -> list[dict[str, Any]]:
 
 
 def _answered(gw: Any, session: str) -> set[str]:
+    """Decisions already answered here, or routed to Warden's approval queue (its control events are
+    the record there: another person approves, not the one at Claude Code's prompt)."""
     from warden.adapters.store.base import Filters
 
-    return {str(e.get("decision_id", "")) for e in _store(gw).query(Filters(session=session, kind="approval"))}
+    store = _store(gw)
+    return {str(e.get("decision_id", "")) for kind in ("approval", "control")
+            for e in store.query(Filters(session=session, kind=kind))} - {""}
 
 
 def permission_request(gw: Any, payload: dict[str, Any]) -> tuple[int, bytes, bytes]:

@@ -33,18 +33,22 @@ from typing import Any
 # event -> matcher (None: the event takes no matcher)
 EVENTS: dict[str, str | None] = {
     "PreToolUse": "*",
-    "PermissionRequest": "*",
     "PostToolUse": "*",
     "UserPromptSubmit": None,
     "SessionStart": None,
     "SessionEnd": None,
     "Stop": None,
+    "PermissionRequest": "*",
 }
 # Where a failing hook must not block: exit 2 on Stop means "keep going", which would loop the agent.
 NON_BLOCKING = ("Stop", "SessionEnd")
 INSTALL_HINT = ("install it (pipx install warden, or `make install` in a Warden checkout and put its .venv/bin on "
                 "PATH), or remove the hooks with `warden uninstall claude-code`")
 HOOK_TIMEOUT = 30  # seconds; Warden's own deadline (8 s) answers first, failing closed
+# A queued approval waits in the PermissionRequest hook (in its own process, not the daemon) for
+# up to its `expires`; Warden's deadline there ends the wait with a deny before Claude Code's timeout.
+APPROVAL_DEADLINE = 1800
+APPROVAL_TIMEOUT = APPROVAL_DEADLINE + 60
 _OURS = re.compile(r"""(^|[/\s'"])warden['"]?\s+hook\s+claude-code(\s|$)""")
 BACKUP_SUFFIX = ".warden-backup-"
 
@@ -94,7 +98,7 @@ def warden_command(portable: bool = False) -> str:
     return shlex.quote(str(Path(found).resolve())) if found else "warden"
 
 
-def hook_command(warden: str, blocking: bool = True) -> str:
+def hook_command(warden: str, blocking: bool = True, args: str = "") -> str:
     """A shell command that runs ``WARDEN hook claude-code`` and fails closed without it.
 
     Missing or not executable: exit 2 (Claude Code blocks the call and shows the message). Any
@@ -106,7 +110,7 @@ def hook_command(warden: str, blocking: bool = True) -> str:
     broken = f"Warden blocked this: warden hook claude-code failed; run warden doctor, or {INSTALL_HINT}"
     probe = f"command -v {warden} >/dev/null 2>&1" if warden == "warden" else f"[ -x {warden} ]"
     return (f"{probe} || {{ echo {shlex.quote(missing)} >&2; exit {code}; }}; "
-            f"{warden} hook claude-code || {{ rc=$?; [ $rc -eq 2 ] && exit 2; "
+            f"{warden} hook claude-code{' ' + args if args else ''} || {{ rc=$?; [ $rc -eq 2 ] && exit 2; "
             f"echo {shlex.quote(broken)} \"(exit $rc)\" >&2; exit {code}; }}")
 
 
@@ -176,8 +180,12 @@ def _with_ours(data: dict[str, Any], warden: str) -> dict[str, Any]:
         group: dict[str, Any] = {}
         if matcher is not None:
             group["matcher"] = matcher
-        command = hook_command(warden, blocking=event not in NON_BLOCKING)
-        group["hooks"] = [{"type": "command", "command": command, "timeout": HOOK_TIMEOUT}]
+        if event == "PermissionRequest":  # a queued approval waits here, in its own process
+            command = hook_command(warden, True, f"--deadline {APPROVAL_DEADLINE} --no-daemon")
+            group["hooks"] = [{"type": "command", "command": command, "timeout": APPROVAL_TIMEOUT}]
+        else:
+            command = hook_command(warden, blocking=event not in NON_BLOCKING)
+            group["hooks"] = [{"type": "command", "command": command, "timeout": HOOK_TIMEOUT}]
         existing = hooks.get(event)
         if existing is not None and not isinstance(existing, list):
             raise SettingsError(f"hooks.{event} must be a list; fix it by hand first")
