@@ -273,7 +273,7 @@ def _post_tool_use(gw: Any, payload: dict[str, Any]) -> tuple[int, bytes, bytes]
         ))
     if not changed:
         return 0, b"", b""
-    note = (f"Warden replaced secrets in this tool output ({', '.join(changed[:5])}) with redaction markers; "
+    note = (f"Warden replaced secrets or personal data in this tool output ({', '.join(changed[:5])}) with redaction markers; "
             "the real values are not available to you. Refer to them by name (e.g. an environment variable).")
     out = {"hookSpecificOutput": {"hookEventName": "PostToolUse", "updatedToolOutput": response,
                                   "additionalContext": note}}
