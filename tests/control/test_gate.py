@@ -53,7 +53,9 @@ rules:
 def gw(tmp_path: Path, workspace: Path):
     (workspace / "warden.yaml").write_text(POLICY)
     home = tmp_path / "wh"
-    g = Gateway(cwd=str(workspace), policy_file=None, home=home, environ={"HOME": str(tmp_path)}, audit=True)
+    # named explicitly: the user chose it, so its loosening (disable:) applies (a found warden.yaml is untrusted)
+    g = Gateway(cwd=str(workspace), policy_file=str(workspace / "warden.yaml"), home=home, environ={"HOME": str(tmp_path)},
+                audit=True)
     yield g
     g.close()
 

@@ -120,19 +120,22 @@ def discover(
     return found
 
 
-def cache_key(sources: list[tuple[str, str, str]]) -> str:
+def cache_key(sources: list[tuple[str, str, str]], trusted: frozenset[str] | None = None) -> str:
     from warden.core.policy.compiled import FORMAT
 
     h = hashlib.sha256(f"warden-cache {__version__} format {FORMAT}\n".encode())
     for layer, path, text in sources:
         h.update(f"{layer}\0{path}\0".encode())
         h.update(text.encode("utf-8", "surrogatepass"))
+    h.update(("trusted\0" + "\0".join(sorted(trusted)) if trusted is not None else "all-trusted").encode())
     return h.hexdigest()
 
 
-def load_compiled(sources: list[tuple[str, str, str]], home: Path | None):
-    """Compiled policy from the cache, or compile (raising PolicyLoadError) and cache it."""
-    key = cache_key(sources)
+def load_compiled(sources: list[tuple[str, str, str]], home: Path | None, trusted: frozenset[str] | None = None):
+    """Compiled policy from the cache, or compile (raising PolicyLoadError) and cache it.
+
+    ``trusted``: the project files whose loosening may take effect (see warden.adapters.trust)."""
+    key = cache_key(sources, trusted)
     cache_file = home / "cache" / f"policy-{key[:32]}.pickle" if home is not None else None
     if cache_file is not None:
         try:
@@ -142,7 +145,7 @@ def load_compiled(sources: list[tuple[str, str, str]], home: Path | None):
             pass  # missing or stale cache: compile below
     from warden.core.policy.load import LayerSource, compile_policy
 
-    policy = compile_policy([LayerSource(*s) for s in sources])
+    policy = compile_policy([LayerSource(*s) for s in sources], trusted=trusted)
     if cache_file is not None:
         try:
             cache_file.parent.mkdir(parents=True, exist_ok=True)

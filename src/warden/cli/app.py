@@ -39,6 +39,8 @@ COMMANDS: dict[str, str] = {
     "review": "warden.cli.review:review",
     "triage": "warden.cli.triage:triage",
     "mcp": "warden.cli.mcp:mcp",
+    "trust": "warden.cli.trust:trust",
+    "doctor": "warden.cli.doctor:doctor",
 }
 
 

@@ -17,9 +17,11 @@ from warden.cli.common import policy_option
               help="Run without bubblewrap; refused unless the policy sets sandbox.allow_unsandboxed: true.")
 @click.option("--json-explain", is_flag=True, help="Print the decision and the sandbox plan as JSON; run nothing.")
 @click.option("--yes", is_flag=True, help="Approve an `ask` verdict yourself; accepted only from a human at a terminal.")
+@click.option("--grant", default="", metavar="TOKEN",
+              help="A one-time grant from Warden's Claude Code hook: the human approved this `ask` there.")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
 def exec_command(policy_file: str | None, profile: str, workspace: str | None, no_sandbox: bool,
-                 json_explain: bool, yes: bool, command: tuple[str, ...]) -> None:
+                 json_explain: bool, yes: bool, grant: str, command: tuple[str, ...]) -> None:
     """Decide COMMAND through the policy, then run it inside a bubblewrap sandbox.
 
     \b
@@ -51,4 +53,5 @@ def exec_command(policy_file: str | None, profile: str, workspace: str | None, n
     from warden.cli.exec_run import run_exec
 
     raise SystemExit(run_exec(list(command), policy_file=policy_file, profile=profile, workspace=workspace,
-                              no_sandbox=no_sandbox, json_explain=json_explain, yes=yes))
+                              no_sandbox=no_sandbox, json_explain=json_explain, yes=yes,
+                              grant=grant))

@@ -99,6 +99,12 @@ def _push(cmd: Cmd, args: list[str]) -> None:
     remote = positional[0] if positional else ""
     branches: list[str] = []
     deleted: list[str] = []
+    # A push without a refspec goes to the current branch (push.default simple/current), unless it
+    # runs in another repository (-C, --git-dir), whose branch Warden does not know.
+    current = "" if getattr(cmd, "other_repo", False) else cmd.session.env.branch
+    implicit = len(positional) <= 1 and bool(current) and not (delete or mirror or every)
+    if implicit:
+        branches.append(current)
     for ref in positional[1:]:
         if ref.startswith("+"):
             force = True
@@ -120,6 +126,9 @@ def _push(cmd: Cmd, args: list[str]) -> None:
     if force:
         cmd.fact("git.force_push", f"force-pushes {shown}: rewrites remote history", remote=remote,
                  branches=branches, branch=branches[0] if branches else "")
+        if implicit:
+            cmd.fact("git.force_push_current", f"force-pushes the current branch {current} (no refspec)",
+                     branch=current)
         if mirror or every or any(is_protected(b) for b in branches):
             cmd.fact("git.force_push_protected", f"force-pushes protected branch {shown}", branches=branches)
     elif any(is_protected(b) for b in branches):
@@ -192,6 +201,8 @@ def _git(cmd: Cmd) -> None:
         if git_dir and posixpath.basename(git_dir.rstrip("/")) != ".git":
             # git runs the hooks and config-named programs (fsmonitor, pager) of that directory
             escape(cmd, f"--git-dir {git_dir} (git runs that directory's hooks and config commands)")
+        if a in ("-C", "--git-dir", "--work-tree") or a.startswith(("--git-dir=", "--work-tree=")):
+            cmd.other_repo = True  # type: ignore[attr-defined]  # its current branch is not the one we know
         if a in ("-C", "--git-dir", "--work-tree") and i + 1 < len(args):
             cmd.path(args[i + 1], Access.READ)
             if a in ("-C", "--work-tree"):

@@ -35,6 +35,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from warden.core.action import ACTOR_DETAILS
 from warden.core.audit.redact import basic_redact
 from warden.core.civil import civil_from_days
 
@@ -143,7 +144,8 @@ def _action_fields(action: Any) -> dict[str, Any]:
         "cwd": s("cwd"),
         "workspace": s("workspace"),
         "actor": {"id": str(actor.get("id", "")), "agent": str(actor.get("agent", "")),
-                  "roles": [str(r) for r in actor.get("roles", []) or []][:32]},
+                  "roles": [str(r) for r in actor.get("roles", []) or []][:32],
+                  **{k: str(actor[k]) for k in ACTOR_DETAILS if actor.get(k)}},
         "context": a.get("context") if isinstance(a.get("context"), Mapping) else {},
         "tool_input": a.get("tool_input", {}),
         "extra": {k: v for k, v in a.items() if k not in _ACTION_KEYS},

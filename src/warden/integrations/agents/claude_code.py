@@ -3,12 +3,15 @@
 Event -> what Warden does (docs/claude-code.md has the full story):
 
 * ``PreToolUse``: the Gateway's verdict becomes ``permissionDecision`` allow / ask / deny with a
-  reason that says what was found and what would be allowed instead.
+  reason that says what was found and what would be allowed instead; in sandbox mode an allowed
+  or asked Bash command comes back as ``updatedInput`` running under ``warden exec``.
+* ``PermissionRequest``: links Claude Code's permission dialog to Warden's ask (see
+  :mod:`warden.integrations.agents.claude_code_approval`).
 * ``PostToolUse``: secrets in the tool's output are replaced through ``updatedToolOutput`` before
-  the model sees them; the outcome is recorded.
+  the model sees them; the outcome is recorded, and an approval when the call had been asked.
 * ``UserPromptSubmit``: a prompt carrying a secret is blocked.
-* ``SessionStart`` / ``SessionEnd`` / ``Stop``: session boundaries are recorded; SessionStart
-  hands the model a one-paragraph summary of the policy.
+* ``SessionStart`` / ``SessionEnd`` / ``Stop``: session boundaries are recorded (asks left
+  unanswered become refused approvals); SessionStart hands the model a summary of the policy.
 
 Fail closed: Claude Code lets a tool run when a hook exits 1, crashes or times out, so every
 internal error exits 2 with the reason on stderr. PostToolUse is the exception that proves the
@@ -26,6 +29,11 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from warden.integrations.agents.claude_code_approval import (
+    approved_after_tool,
+    permission_request,
+    refused_at_turn_end,
+)
 from warden.integrations.daemon.client import MAX_BODY as MAX_STDIN
 
 _ACTOR = {"agent": "claude-code"}
@@ -129,10 +137,26 @@ def _gateway(payload: dict[str, Any], environ: Mapping[str, str], cwd: str, opts
     project = environ.get("CLAUDE_PROJECT_DIR")
     if project and not payload.get("workspace"):
         payload["workspace"] = project
-    payload.setdefault("actor", {"agent": "claude-code"})
+    payload.setdefault("actor", {"agent": "claude-code", "agent_version": claude_version(payload)})
     return Gateway.from_env(
         cwd=str(payload.get("cwd") or cwd), policy_file=opts.get("policy"), environ=environ, audit=True
     )
+
+
+def claude_version(payload: Mapping[str, Any]) -> str:
+    """Claude Code's version as its transcript records it (every entry carries ``"version"``)."""
+    import re
+
+    path = payload.get("transcript_path")
+    if not isinstance(path, str) or not path:
+        return ""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(65536)
+    except OSError:
+        return ""  # no transcript yet (the first event of a session)
+    found = re.search(rb'"version"\s*:\s*"([0-9][0-9A-Za-z.+-]{0,40})"', head)
+    return found.group(1).decode() if found else ""
 
 
 def _json(obj: Any) -> bytes:
@@ -157,8 +181,13 @@ def _pre_tool_use(gw: Any, payload: dict[str, Any]) -> tuple[int, bytes, bytes]:
     verdict = gw.decide_payload(payload)
     decision = verdict.decision.label
     reason = _explain(verdict, payload)
-    out = {"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": decision,
-                                  "permissionDecisionReason": reason}}
+    out: dict[str, Any] = {"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": decision,
+                                                  "permissionDecisionReason": reason}}
+    from warden.integrations.agents.claude_code_sandbox import sandboxed_input
+
+    rewritten = sandboxed_input(gw, payload, decision)
+    if rewritten is not None:
+        out["hookSpecificOutput"]["updatedInput"] = rewritten
     return 0, _json(out), b""
 
 
@@ -235,10 +264,12 @@ def _post_tool_use(gw: Any, payload: dict[str, Any]) -> tuple[int, bytes, bytes]
 
         summary = response if isinstance(response, str) else _json(response).decode("utf-8")
         tool_use_id = str(payload.get("tool_use_id", ""))
+        decision = _decision(gw, tool_use_id)
+        approved_after_tool(gw, payload, decision)  # it ran after an ask: the human approved
         gw.record(outcome_event(
             tool=str(payload.get("tool_name", "")), started_at=time.time(),
             status="redacted" if changed else "completed", tool_use_id=tool_use_id,
-            session=str(payload.get("session_id", "")), decision_id=_decision_id(gw, tool_use_id),
+            session=str(payload.get("session_id", "")), decision_id=str((decision or {}).get("id", "")),
             output=summary, actor=_ACTOR, redact=redact,
         ))
     if not changed:
@@ -305,16 +336,16 @@ def _strings(value: Any, limit: int = 2000) -> list[str]:
     return out
 
 
-def _decision_id(gw: Any, tool_use_id: str) -> str:
-    """The audit id of this call's PreToolUse decision, linking the outcome to it (best effort)."""
+def _decision(gw: Any, tool_use_id: str) -> dict[str, Any] | None:
+    """This call's PreToolUse decision event, linking the outcome (and approval) to it (best effort)."""
     if not tool_use_id:
-        return ""
+        return None
     try:
         finder = getattr(gw, "find_decision", None) or gw._open_recorder().find_decision
         found = finder(tool_use_id)
     except Exception:
-        return ""  # an unlinked outcome is still evidence; the decision itself was recorded
-    return str((found or {}).get("id", "")) if isinstance(found, dict) else ""
+        return None  # an unlinked outcome is still evidence; the decision itself was recorded
+    return found if isinstance(found, dict) else None
 
 
 # --- PermissionRequest (queued approvals, interactive) ---------------------------------------
@@ -395,6 +426,8 @@ def _session(gw: Any, payload: dict[str, Any]) -> tuple[int, bytes, bytes]:
         policy = gw.policy  # a broken policy raises here: better to say so at session start
         details.append(f"policy={getattr(policy, 'digest', '')}")
     try:
+        if getattr(gw, "audit", True) and event in ("Stop", "SubagentStop", "SessionEnd"):
+            refused_at_turn_end(gw, payload)  # asks that neither ran nor were answered: refused
         if getattr(gw, "audit", True):
             from warden.core.audit import session_event
 
@@ -440,9 +473,11 @@ def policy_summary(policy: Any, payload: Mapping[str, Any]) -> str:
     order = {"managed": 0, "cli": 1, "project": 1, "user": 2, "builtin": 3}
     rules.sort(key=lambda r: order.get(str(getattr(r, "layer", "builtin")), 3))
 
-    def reasons(effect: str, limit: int) -> list[str]:
+    def reasons(effect: str, limit: int, conditional: bool = False) -> list[str]:
         seen: list[str] = []
         for r in rules:
+            if _conditional(r) != conditional:
+                continue
             label = getattr(getattr(r, "effect", None), "label", "")
             # the first clause is the what; the rest (the why, the instead) is in each denial
             reason = " ".join(str(getattr(r, "reason", "")).split()).split(";")[0].rstrip(".")
@@ -460,12 +495,29 @@ def policy_summary(policy: Any, payload: Mapping[str, Any]) -> str:
     denied = reasons("deny", 10)
     if denied:
         parts.append("Always denied: " + "; ".join(denied) + ".")
+    bound = [f"{e}: {x}" for e in ("allow", "deny") for x in reasons(e, 5, conditional=True)]
+    if bound:
+        parts.append("Only for some users, agents, branches or environments (the condition decides, not the "
+                     "command alone): " + "; ".join(bound) + ".")
     parts.append(f"Anything else needs approval or follows the default ({default}).")
+    untrusted = list(getattr(policy, "untrusted", []) or [])
+    if untrusted:
+        parts.append(f"The project's own policy ({untrusted[0]['path']}) tries to loosen these rules in "
+                     f"{len(untrusted)} place(s); that is ignored until the user reviews it and runs `warden trust`.")
     parts.append(f"Work inside {workspace}, run commands directly (no eval, `bash -c`, decoded or piped-in "
                  "scripts), and do not read, print or write credentials: secrets in tool output are redacted "
                  "and prompts carrying secrets are blocked. A denial's reason says what would be allowed "
                  "instead; do not retry the same action in another form.")
     return _clip(" ".join(parts), 2500)
+
+
+def _conditional(rule: Any) -> bool:
+    """A rule bound to who acts or where (actor, agent, role, context), itself or through ``unless``."""
+    def bound(m: Any) -> bool:
+        return m is not None and bool(getattr(m, "context", ()) or getattr(m, "actor_ids", None)
+                                      or getattr(m, "agents", None) or getattr(m, "roles", None))
+    matcher = getattr(rule, "matcher", None)
+    return bound(matcher) or bound(getattr(matcher, "unless", None))
 
 
 _HANDLERS: dict[str, Any] = {
