@@ -31,7 +31,6 @@ from typing import Any
 
 from warden.integrations.agents.claude_code_approval import (
     approved_after_tool,
-    permission_request,
     refused_at_turn_end,
 )
 from warden.integrations.daemon.client import MAX_BODY as MAX_STDIN
