@@ -231,8 +231,9 @@ def _stop_daemons(warden_home: Path) -> None:
             pass
 
 
-def test_unresponsive_daemon_fails_closed(project: Path, warden_home: Path):
-    """Something listens on the daemon socket but never answers: block, don't hang or allow."""
+def test_listener_that_never_acknowledges_is_not_waited_for(project: Path, warden_home: Path):
+    """Something listens on the daemon socket but never answers (not even the acknowledgement): the
+    hook decides in-process instead of waiting for its deadline, and never allows by default."""
     import socket
     import threading
 
@@ -247,18 +248,16 @@ def test_unresponsive_daemon_fails_closed(project: Path, warden_home: Path):
     threading.Thread(target=lambda: held.append(srv.accept()[0]), daemon=True).start()
     try:
         started = time.monotonic()
-        proc = hook(pre("Read", {"file_path": str(project / "a")}, project), project, "--deadline", "0.5",
-                    env={"WARDEN_HOOK_DAEMON": "1"})
+        proc = hook(pre("WebFetch", {"url": "https://evil.example/", "prompt": "p"}, project), project,
+                    "--deadline", "5", env={"WARDEN_HOOK_DAEMON": "1", "WARDEN_HOOKD_IDLE": "5"})
         elapsed = time.monotonic() - started
-        assert proc.returncode == 2, (proc.stdout, proc.stderr)
-        assert b"did not answer in time" in proc.stderr
-        assert proc.stdout == b""
-        assert elapsed < 10
+        assert answer(proc)["permissionDecision"] == "deny"  # the policy's answer, decided here
+        assert elapsed < 5 + 2
     finally:
         for conn in held:
             conn.close()
         srv.close()
-        os.unlink(path)
+        _stop_daemons(warden_home)
 
 
 def test_deadline_answer_cannot_be_steered_by_the_tool_input(project: Path):

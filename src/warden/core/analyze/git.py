@@ -10,6 +10,8 @@ default as the policy setting ``protected_branches``.
 
 from __future__ import annotations
 
+import posixpath
+
 import fnmatch
 
 from warden.core.analyze.escapes import escape
@@ -185,6 +187,11 @@ def _git(cmd: Cmd) -> None:
             continue
         if a.startswith("--config-env"):
             escape(cmd, "--config-env (a config value from the environment)")
+        git_dir = args[i + 1] if a == "--git-dir" and i + 1 < len(args) else (
+            a.split("=", 1)[1] if a.startswith("--git-dir=") else "")
+        if git_dir and posixpath.basename(git_dir.rstrip("/")) != ".git":
+            # git runs the hooks and config-named programs (fsmonitor, pager) of that directory
+            escape(cmd, f"--git-dir {git_dir} (git runs that directory's hooks and config commands)")
         if a in ("-C", "--git-dir", "--work-tree") and i + 1 < len(args):
             cmd.path(args[i + 1], Access.READ)
             if a in ("-C", "--work-tree"):

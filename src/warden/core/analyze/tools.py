@@ -49,9 +49,19 @@ def analyze_tool(action: Action, env: AnalysisEnv) -> Analysis:
 
         result.facts.extend(shell_change_facts(result, action.workspace))
     elif action.is_mcp:
+        from warden.core.analyze.arguments import analyze_arguments
         from warden.core.analyze.mcp_args import analyze_mcp
 
+        # two views of one call (merged from two branches; to be folded into one analyzer): the MCP
+        # gateway's (server identity, definitions, mcp.* facts) and the generic argument analysis
+        # (shell strings, SQL, paths, URLs by shape; tool.* facts). Strictest wins over their rules.
         result = analyze_mcp(action, env)
+        inner = analyze_arguments(action.tool, action.input, None, cwd=action.cwd, workspace=action.workspace,
+                                  env=env)
+        result.commands.extend(c for c in inner.commands if c not in result.commands)
+        result.hosts.extend(h for h in inner.hosts if h not in result.hosts)
+        result.paths.extend(p for p in inner.paths if p not in result.paths)
+        result.facts.extend(f for f in inner.facts if f not in result.facts)
     else:
         result = Analysis()
         if tool in _FILE_TOOLS:
