@@ -82,8 +82,11 @@ class Gateway:
             from warden.adapters.policy_files import discover, load_compiled
 
             try:
+                from warden.adapters.trust import trusted_paths
+
                 sources = discover(workspace, policy_file=self.policy_file, environ=self.environ)
-                cached = load_compiled(sources, self.home)
+                explicit = self.policy_file or self.environ.get("WARDEN_POLICY")
+                cached = load_compiled(sources, self.home, trusted_paths(sources, self.home, explicit))
                 self._policy_texts[cached.digest] = {path: text for _, path, text in sources}
             except Exception as exc:  # remembered so a broken policy denies quickly and consistently
                 cached = exc
@@ -191,6 +194,22 @@ class Gateway:
             action = replace(action, workspace=self.workspace_for(action.cwd))
         return action
 
+    def with_identity(self, action: Action, policy: Any = None) -> Action:
+        """Fill who acts and where from the machine (docs/identity.md); what the action says wins."""
+        from dataclasses import fields, replace
+
+        from warden.adapters.identity import local_actor, local_context
+        from warden.core.action import Actor
+
+        where = action.cwd or action.workspace or self.cwd
+        named = (getattr(policy, "settings", None) or {}).get("environments") or {}
+        context = {**local_context(self.environ, where, named), **action.context}
+        found = local_actor(self.environ, where)
+        actor = action.actor
+        filled: dict[str, Any] = {f.name: found[f.name] for f in fields(Actor)
+                                  if f.name in found and not getattr(actor, f.name)}
+        return replace(action, actor=replace(actor, **filled), context=context)
+
     def decide_payload(self, payload: Any) -> Verdict:
         try:
             action = self.normalize(payload)
@@ -224,9 +243,10 @@ class Gateway:
             verdict = Verdict.fail_closed(
                 str(exc), reason=f"denied: the policy could not be loaded, so nothing is allowed until it is fixed: {exc}"
             )
-            self._try_record(action, verdict, started, None)
+            self._try_record(self.with_identity(action), verdict, started, None)
             return verdict
         try:
+            action = self.with_identity(action, policy)
             from warden.core.audit import new_id
 
             gate = self._gate()

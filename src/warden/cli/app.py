@@ -38,6 +38,9 @@ COMMANDS: dict[str, str] = {
     "status": "warden.cli.control:status",
     "review": "warden.cli.review:review",
     "triage": "warden.cli.triage:triage",
+    "mcp": "warden.cli.mcp:mcp",
+    "trust": "warden.cli.trust:trust",
+    "doctor": "warden.cli.doctor:doctor",
 }
 
 

@@ -8,7 +8,9 @@ exists for ``--help`` and for the rare invocation through ``python -m warden.cli
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+from pathlib import Path
 
 import click
 
@@ -81,8 +83,9 @@ def _with_scope(fn):
 @click.command()
 @click.argument("agent", type=click.Choice(AGENTS))
 @_with_scope
-@click.option("--command", "command", default=None, metavar="CMD",
-              help="Hook command to write (default: this installation's absolute `warden hook claude-code`).")
+@click.option("--command", "command", default=None, metavar="PROGRAM",
+              help="The warden program the hooks run (default: `warden` on PATH for --project, whose settings "
+                   "are committed; this installation's absolute path for --user and --local).")
 @json_option
 def install(agent: str, project: bool, user: bool, local: bool, directory: str | None, command: str | None,
             as_json: bool) -> None:
@@ -90,11 +93,15 @@ def install(agent: str, project: bool, user: bool, local: bool, directory: str |
 
     \b
     Merges hook entries for PreToolUse, PostToolUse, UserPromptSubmit, SessionStart,
-    SessionEnd, Stop and PermissionRequest (queued approvals wait there) into the settings
-    file, and adds the `warden` MCP server (for `claude -p --permission-prompt-tool
-    mcp__warden__approve`) to the project's .mcp.json, keeping every other setting and hook. Running
-    it again changes nothing; a file that existed is backed up first
-    (settings.json.warden-backup-<time>).
+    SessionEnd, Stop and PermissionRequest (queued approvals wait there; other asks are recorded
+    as approvals) into the settings file, and adds the `warden` MCP server (for `claude -p
+    --permission-prompt-tool mcp__warden__approve`) to the project's .mcp.json, keeping every
+    other setting and hook. Running it again changes nothing; a file that existed is backed up
+    first, under $WARDEN_HOME/backups (never into the committed .claude/ directory).
+    
+    The hook command fails closed: where `warden` is missing or broken, Claude Code blocks every
+    tool call with a message saying how to install Warden. Project settings (and .mcp.json) name
+    `warden` on PATH, so the committed files work on every teammate's machine.
     \b
     Examples:
       warden install claude-code              this project (.claude/settings.json)
@@ -104,8 +111,9 @@ def install(agent: str, project: bool, user: bool, local: bool, directory: str |
     from warden.integrations.agents import claude_code_install as installer
 
     path = _scope_path(project, user, local, directory)
+    portable = not (user or local)
     try:
-        change = installer.install(path, command)
+        change = installer.install(path, command, portable=portable)
     except (installer.SettingsError, OSError) as exc:
         fail(str(exc), "nothing was changed")
     mcp_path, mcp_changed = _install_mcp(user, directory)
@@ -122,7 +130,10 @@ def install(agent: str, project: bool, user: bool, local: bool, directory: str |
     if change.backup:
         click.echo(f"  backup of the previous file: {change.backup}")
     click.echo(f"  events: {', '.join(change.added)}")
-    click.echo("  Claude Code picks the hooks up at its next start; check with `/hooks` inside Claude Code.")
+    click.echo("  Claude Code picks the hooks up at its next start; check with `warden doctor`.")
+    if portable and not command and shutil.which("warden") is None:
+        click.echo("  warning: `warden` is not on PATH here, so these hooks block every tool call until it is; "
+                   f"add {Path(sys.executable).parent} to PATH (or install Warden with pipx)", err=True)
     if not os.environ.get("WARDEN_HOME") and sys.stdout.isatty():
         click.echo("  Decisions are recorded under ~/.warden; `warden audit verify` checks the log.")
 
@@ -136,7 +147,7 @@ def _install_mcp(user: bool, directory: str | None) -> tuple[str | None, bool]:
     from warden.integrations.agents.claude_code_install import warden_command
     from warden.integrations.agents.claude_code_mcp import install_mcp
 
-    exe = shlex.split(warden_command())[0]
+    exe = shlex.split(warden_command(portable=True))[0]  # .mcp.json is committed: `warden` on PATH
     try:
         return install_mcp(os.path.abspath(directory or os.getcwd()), exe)
     except (ValueError, OSError) as exc:

@@ -3,12 +3,15 @@
 Event -> what Warden does (docs/claude-code.md has the full story):
 
 * ``PreToolUse``: the Gateway's verdict becomes ``permissionDecision`` allow / ask / deny with a
-  reason that says what was found and what would be allowed instead.
+  reason that says what was found and what would be allowed instead; in sandbox mode an allowed
+  or asked Bash command comes back as ``updatedInput`` running under ``warden exec``.
+* ``PermissionRequest``: links Claude Code's permission dialog to Warden's ask (see
+  :mod:`warden.integrations.agents.claude_code_approval`).
 * ``PostToolUse``: secrets in the tool's output are replaced through ``updatedToolOutput`` before
-  the model sees them; the outcome is recorded.
+  the model sees them; the outcome is recorded, and an approval when the call had been asked.
 * ``UserPromptSubmit``: a prompt carrying a secret is blocked.
-* ``SessionStart`` / ``SessionEnd`` / ``Stop``: session boundaries are recorded; SessionStart
-  hands the model a one-paragraph summary of the policy.
+* ``SessionStart`` / ``SessionEnd`` / ``Stop``: session boundaries are recorded (asks left
+  unanswered become refused approvals); SessionStart hands the model a summary of the policy.
 
 Fail closed: Claude Code lets a tool run when a hook exits 1, crashes or times out, so every
 internal error exits 2 with the reason on stderr. PostToolUse is the exception that proves the
@@ -26,6 +29,10 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from warden.integrations.agents.claude_code_approval import (
+    approved_after_tool,
+    refused_at_turn_end,
+)
 from warden.integrations.daemon.client import MAX_BODY as MAX_STDIN
 
 _ACTOR = {"agent": "claude-code"}
@@ -129,10 +136,26 @@ def _gateway(payload: dict[str, Any], environ: Mapping[str, str], cwd: str, opts
     project = environ.get("CLAUDE_PROJECT_DIR")
     if project and not payload.get("workspace"):
         payload["workspace"] = project
-    payload.setdefault("actor", {"agent": "claude-code"})
+    payload.setdefault("actor", {"agent": "claude-code", "agent_version": claude_version(payload)})
     return Gateway.from_env(
         cwd=str(payload.get("cwd") or cwd), policy_file=opts.get("policy"), environ=environ, audit=True
     )
+
+
+def claude_version(payload: Mapping[str, Any]) -> str:
+    """Claude Code's version as its transcript records it (every entry carries ``"version"``)."""
+    import re
+
+    path = payload.get("transcript_path")
+    if not isinstance(path, str) or not path:
+        return ""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(65536)
+    except OSError:
+        return ""  # no transcript yet (the first event of a session)
+    found = re.search(rb'"version"\s*:\s*"([0-9][0-9A-Za-z.+-]{0,40})"', head)
+    return found.group(1).decode() if found else ""
 
 
 def _json(obj: Any) -> bytes:
@@ -157,8 +180,13 @@ def _pre_tool_use(gw: Any, payload: dict[str, Any]) -> tuple[int, bytes, bytes]:
     verdict = gw.decide_payload(payload)
     decision = verdict.decision.label
     reason = _explain(verdict, payload)
-    out = {"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": decision,
-                                  "permissionDecisionReason": reason}}
+    out: dict[str, Any] = {"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": decision,
+                                                  "permissionDecisionReason": reason}}
+    from warden.integrations.agents.claude_code_sandbox import sandboxed_input
+
+    rewritten = sandboxed_input(gw, payload, decision)
+    if rewritten is not None:
+        out["hookSpecificOutput"]["updatedInput"] = rewritten
     return 0, _json(out), b""
 
 
@@ -228,16 +256,19 @@ def _post_tool_use(gw: Any, payload: dict[str, Any]) -> tuple[int, bytes, bytes]
     redact = gw.redactor()
     changed: list[str] = []
     _taint_from_output(gw, payload)
+    _queue_bypass(gw, payload)
     response = _redact_tree(payload.get("tool_response"), redact, "", changed)
     if getattr(gw, "audit", True):
         from warden.core.audit import outcome_event
 
         summary = response if isinstance(response, str) else _json(response).decode("utf-8")
         tool_use_id = str(payload.get("tool_use_id", ""))
+        decision = _decision(gw, tool_use_id)
+        approved_after_tool(gw, payload, decision)  # it ran after an ask: the human approved
         gw.record(outcome_event(
             tool=str(payload.get("tool_name", "")), started_at=time.time(),
             status="redacted" if changed else "completed", tool_use_id=tool_use_id,
-            session=str(payload.get("session_id", "")), decision_id=_decision_id(gw, tool_use_id),
+            session=str(payload.get("session_id", "")), decision_id=str((decision or {}).get("id", "")),
             output=summary, actor=_ACTOR, redact=redact,
         ))
     if not changed:
@@ -257,8 +288,7 @@ def _taint_from_output(gw: Any, payload: Mapping[str, Any]) -> None:
     session = payload.get("session_id")
     if not isinstance(session, str) or not session:
         return
-    response = payload.get("tool_response")
-    text = response if isinstance(response, str) else _json(response).decode("utf-8", "replace")
+    text = "\n".join(_strings(payload.get("tool_response")))
     action = Action(tool=str(payload.get("tool_name", "")), input={}, session=session)
     for origin in origins_after(action, text, time.time()):
         try:
@@ -270,16 +300,51 @@ def _taint_from_output(gw: Any, payload: Mapping[str, Any]) -> None:
             pass  # the next decision reads the taint; an unreadable store denies there
 
 
-def _decision_id(gw: Any, tool_use_id: str) -> str:
-    """The audit id of this call's PreToolUse decision, linking the outcome to it (best effort)."""
+def _queue_bypass(gw: Any, payload: Mapping[str, Any]) -> None:
+    """A queued call that ran while its request was still pending went around the queue (a dialog
+    answered by the user, a hook not installed): say so loudly in the audit log."""
+    tool_use_id = payload.get("tool_use_id")
+    if not isinstance(tool_use_id, str) or not tool_use_id:
+        return
+    try:
+        req = gw.state().find_request(tool_use_id=tool_use_id)
+        if req is None or req.status != "pending":
+            return
+        gw.record_control([{"op": "approval.bypassed", "session": req.session, "tool": req.tool,
+                            "tool_use_id": tool_use_id, "actor": {"id": req.actor, "agent": req.agent},
+                            "request": req.id, "rule": req.rule_id,
+                            "error": "the tool ran while its approval request was pending: the queue was "
+                                     "bypassed (is Warden's PermissionRequest hook installed? `warden doctor`)"}],
+                           str((req.card or {}).get("decision_id", "")))
+    except Exception:
+        pass  # detection only; the decision itself was recorded
+
+
+def _strings(value: Any, limit: int = 2000) -> list[str]:
+    """The text leaves of a tool response (not its JSON: escapes would hide phrase boundaries)."""
+    out: list[str] = []
+    stack = [value]
+    while stack and len(out) < limit:
+        v = stack.pop()
+        if isinstance(v, str):
+            out.append(v)
+        elif isinstance(v, dict):
+            stack.extend(reversed(list(v.values())))
+        elif isinstance(v, list):
+            stack.extend(reversed(v))
+    return out
+
+
+def _decision(gw: Any, tool_use_id: str) -> dict[str, Any] | None:
+    """This call's PreToolUse decision event, linking the outcome (and approval) to it (best effort)."""
     if not tool_use_id:
-        return ""
+        return None
     try:
         finder = getattr(gw, "find_decision", None) or gw._open_recorder().find_decision
         found = finder(tool_use_id)
     except Exception:
-        return ""  # an unlinked outcome is still evidence; the decision itself was recorded
-    return str((found or {}).get("id", "")) if isinstance(found, dict) else ""
+        return None  # an unlinked outcome is still evidence; the decision itself was recorded
+    return found if isinstance(found, dict) else None
 
 
 # --- PermissionRequest (queued approvals, interactive) ---------------------------------------
@@ -292,13 +357,26 @@ def _permission_request(gw: Any, payload: dict[str, Any], opts: Mapping[str, Any
 
     request = find_for_payload(gw, payload)
     if request is None or request.status not in ("pending", "approved"):
-        return 0, b"", b""
+        return _native_dialog(gw, payload)
     budget = max(0.0, float(opts.get("deadline") or 8.0) - 1.5)
     answer = wait_and_answer(gw, request, budget, via="claude-code PermissionRequest")
     decision: dict[str, Any] = {"behavior": "allow" if answer.allow else "deny"}
     if not answer.allow:
         decision["message"] = _clip(answer.message)
     return 0, _json({"hookSpecificOutput": {"hookEventName": "PermissionRequest", "decision": decision}}), b""
+
+
+def _native_dialog(gw: Any, payload: dict[str, Any]) -> tuple[int, bytes, bytes]:
+    """Not Warden's queue: Claude Code's own dialog answers. Where the native-approval recorder
+    (``claude_code_approval``, the nosilent work) is present, it links the dialog to the ask."""
+    try:
+        from warden.integrations.agents.claude_code_approval import (  # type: ignore[import-not-found,unused-ignore]
+            permission_request as record_dialog,
+        )
+    except ImportError:
+        return 0, b"", b""
+    answer: tuple[int, bytes, bytes] = record_dialog(gw, payload)
+    return answer
 
 
 # --- UserPromptSubmit -----------------------------------------------------------------------
@@ -347,6 +425,8 @@ def _session(gw: Any, payload: dict[str, Any]) -> tuple[int, bytes, bytes]:
         policy = gw.policy  # a broken policy raises here: better to say so at session start
         details.append(f"policy={getattr(policy, 'digest', '')}")
     try:
+        if getattr(gw, "audit", True) and event in ("Stop", "SubagentStop", "SessionEnd"):
+            refused_at_turn_end(gw, payload)  # asks that neither ran nor were answered: refused
         if getattr(gw, "audit", True):
             from warden.core.audit import session_event
 
@@ -373,7 +453,8 @@ def _kill_notice(gw: Any, payload: Mapping[str, Any]) -> str:
         kills = gw.state().kills()
     except Exception as exc:
         return f"WARDEN: the kill-switch state cannot be read ({exc}), so every tool call is denied."
-    actor = payload.get("actor") if isinstance(payload.get("actor"), Mapping) else {}
+    raw = payload.get("actor")
+    actor: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
     k = kill_matches_ids(kills, agent=str(actor.get("agent") or "claude-code"), session=str(payload.get("session_id", "")),
                          actor=str(actor.get("id") or ""))
     if k is None:
@@ -391,9 +472,11 @@ def policy_summary(policy: Any, payload: Mapping[str, Any]) -> str:
     order = {"managed": 0, "cli": 1, "project": 1, "user": 2, "builtin": 3}
     rules.sort(key=lambda r: order.get(str(getattr(r, "layer", "builtin")), 3))
 
-    def reasons(effect: str, limit: int) -> list[str]:
+    def reasons(effect: str, limit: int, conditional: bool = False) -> list[str]:
         seen: list[str] = []
         for r in rules:
+            if _conditional(r) != conditional:
+                continue
             label = getattr(getattr(r, "effect", None), "label", "")
             # the first clause is the what; the rest (the why, the instead) is in each denial
             reason = " ".join(str(getattr(r, "reason", "")).split()).split(";")[0].rstrip(".")
@@ -411,12 +494,29 @@ def policy_summary(policy: Any, payload: Mapping[str, Any]) -> str:
     denied = reasons("deny", 10)
     if denied:
         parts.append("Always denied: " + "; ".join(denied) + ".")
+    bound = [f"{e}: {x}" for e in ("allow", "deny") for x in reasons(e, 5, conditional=True)]
+    if bound:
+        parts.append("Only for some users, agents, branches or environments (the condition decides, not the "
+                     "command alone): " + "; ".join(bound) + ".")
     parts.append(f"Anything else needs approval or follows the default ({default}).")
+    untrusted = list(getattr(policy, "untrusted", []) or [])
+    if untrusted:
+        parts.append(f"The project's own policy ({untrusted[0]['path']}) tries to loosen these rules in "
+                     f"{len(untrusted)} place(s); that is ignored until the user reviews it and runs `warden trust`.")
     parts.append(f"Work inside {workspace}, run commands directly (no eval, `bash -c`, decoded or piped-in "
                  "scripts), and do not read, print or write credentials: secrets in tool output are redacted "
                  "and prompts carrying secrets are blocked. A denial's reason says what would be allowed "
                  "instead; do not retry the same action in another form.")
     return _clip(" ".join(parts), 2500)
+
+
+def _conditional(rule: Any) -> bool:
+    """A rule bound to who acts or where (actor, agent, role, context), itself or through ``unless``."""
+    def bound(m: Any) -> bool:
+        return m is not None and bool(getattr(m, "context", ()) or getattr(m, "actor_ids", None)
+                                      or getattr(m, "agents", None) or getattr(m, "roles", None))
+    matcher = getattr(rule, "matcher", None)
+    return bound(matcher) or bound(getattr(matcher, "unless", None))
 
 
 _HANDLERS: dict[str, Any] = {

@@ -4,10 +4,16 @@ Merging rules, chosen so a user's own configuration is never disturbed:
 * Warden's entries are recognised by their command (``... warden hook claude-code ...``); nothing
   else is ever touched, reordered or reformatted beyond JSON re-serialisation.
 * Installing twice is a no-op; installing from another path replaces the old Warden entries.
-* Every write is atomic, and a file that existed is first copied to a timestamped backup
-  (``settings.json.warden-backup-YYYYmmddTHHMMSS``).
+* Every write is atomic, and a file that existed is first copied to a timestamped backup under
+  ``$WARDEN_HOME/backups/claude-code/`` (never beside the file: ``.claude/`` is committed).
 * Uninstall removes exactly Warden's entries; when what remains equals a backup taken at install
   time, that backup's bytes are restored, so unrelated settings come back byte for byte.
+
+The hook command fails closed on its own: Claude Code lets a tool run when a hook command is
+missing or exits 1, so the installed command checks that ``warden`` exists and turns any failure of
+it into exit 2 with a message that says how to install Warden. A project's settings are committed,
+so they name ``warden`` on ``PATH`` (portable across machines); user and local settings stay on this
+machine and name this installation's absolute path.
 """
 
 from __future__ import annotations
@@ -34,6 +40,10 @@ EVENTS: dict[str, str | None] = {
     "Stop": None,
     "PermissionRequest": "*",
 }
+# Where a failing hook must not block: exit 2 on Stop means "keep going", which would loop the agent.
+NON_BLOCKING = ("Stop", "SessionEnd")
+INSTALL_HINT = ("install it (pipx install warden, or `make install` in a Warden checkout and put its .venv/bin on "
+                "PATH), or remove the hooks with `warden uninstall claude-code`")
 HOOK_TIMEOUT = 30  # seconds; Warden's own deadline (8 s) answers first, failing closed
 # A queued approval waits in the PermissionRequest hook (in its own process, not the daemon) for
 # up to its `expires`; Warden's deadline there ends the wait with a deny before Claude Code's timeout.
@@ -73,19 +83,35 @@ def settings_path(scope: str, project_dir: str | None = None, environ: dict[str,
     return Path(project_dir or os.getcwd()) / ".claude" / "settings.json"
 
 
-def warden_command() -> str:
-    """Absolute command for the hook: this installation's ``warden`` script."""
+def warden_command(portable: bool = False) -> str:
+    """The ``warden`` to run: by name on PATH when ``portable`` (committed settings), else this
+    installation's absolute console script."""
+    if portable:
+        return "warden"
     candidates = [Path(sys.executable).parent / "warden"]
     if sys.argv and sys.argv[0]:
         candidates.append(Path(sys.argv[0]))
     for c in candidates:
         if c.name == "warden" and c.is_file() and os.access(c, os.X_OK):
-            return f"{shlex.quote(str(c.resolve()))} hook claude-code"
+            return shlex.quote(str(c.resolve()))
     found = shutil.which("warden")
-    if found:
-        return f"{shlex.quote(str(Path(found).resolve()))} hook claude-code"
-    # No console script (running from source): the interpreter can still reach the module.
-    return f"{shlex.quote(sys.executable)} -m warden hook claude-code"
+    return shlex.quote(str(Path(found).resolve())) if found else "warden"
+
+
+def hook_command(warden: str, blocking: bool = True, args: str = "") -> str:
+    """A shell command that runs ``WARDEN hook claude-code`` and fails closed without it.
+
+    Missing or not executable: exit 2 (Claude Code blocks the call and shows the message). Any
+    exit other than 0 and 2 (a crash, a broken install): exit 2 as well. ``blocking=False`` (Stop,
+    SessionEnd) warns with exit 1 instead, which Claude Code shows without looping the agent.
+    """
+    code = 2 if blocking else 1
+    missing = f"Warden blocked this: {warden} is not installed on this machine (or not on PATH); {INSTALL_HINT}"
+    broken = f"Warden blocked this: warden hook claude-code failed; run warden doctor, or {INSTALL_HINT}"
+    probe = f"command -v {warden} >/dev/null 2>&1" if warden == "warden" else f"[ -x {warden} ]"
+    return (f"{probe} || {{ echo {shlex.quote(missing)} >&2; exit {code}; }}; "
+            f"{warden} hook claude-code{' ' + args if args else ''} || {{ rc=$?; [ $rc -eq 2 ] && exit 2; "
+            f"echo {shlex.quote(broken)} \"(exit $rc)\" >&2; exit {code}; }}")
 
 
 def is_ours(hook: Any) -> bool:
@@ -147,17 +173,18 @@ def _strip(data: dict[str, Any]) -> tuple[dict[str, Any], int]:
     return out, removed
 
 
-def _with_ours(data: dict[str, Any], command: str) -> dict[str, Any]:
+def _with_ours(data: dict[str, Any], warden: str) -> dict[str, Any]:
     out = dict(data)
     hooks = dict(out.get("hooks") or {})
     for event, matcher in EVENTS.items():
         group: dict[str, Any] = {}
         if matcher is not None:
             group["matcher"] = matcher
-        if event == "PermissionRequest":
-            group["hooks"] = [{"type": "command", "command": f"{command} --deadline {APPROVAL_DEADLINE} --no-daemon",
-                               "timeout": APPROVAL_TIMEOUT}]
+        if event == "PermissionRequest":  # a queued approval waits here, in its own process
+            command = hook_command(warden, True, f"--deadline {APPROVAL_DEADLINE} --no-daemon")
+            group["hooks"] = [{"type": "command", "command": command, "timeout": APPROVAL_TIMEOUT}]
         else:
+            command = hook_command(warden, blocking=event not in NON_BLOCKING)
             group["hooks"] = [{"type": "command", "command": command, "timeout": HOOK_TIMEOUT}]
         existing = hooks.get(event)
         if existing is not None and not isinstance(existing, list):
@@ -191,15 +218,28 @@ def _write_atomic(path: Path, data: bytes, mode: int | None) -> None:
         raise
 
 
+def backup_dir(path: Path, environ: dict[str, str] | None = None) -> Path:
+    """Backups of one settings file live under $WARDEN_HOME, keyed by the file's real path."""
+    import hashlib
+
+    from warden.adapters.policy_files import warden_home
+
+    tag = hashlib.sha256(os.path.realpath(path).encode()).hexdigest()[:16]
+    return warden_home(environ) / "backups" / "claude-code" / tag
+
+
 def _backup(path: Path, raw: bytes) -> Path:
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
-    backup = path.with_name(f"{path.name}{BACKUP_SUFFIX}{stamp}")
+    where = backup_dir(path)
+    where.mkdir(parents=True, exist_ok=True)
+    (where / "SOURCE").write_text(os.path.realpath(path) + "\n")
+    backup = where / f"{path.name}{BACKUP_SUFFIX}{stamp}"
     n = 1
     while backup.exists():
         if backup.read_bytes() == raw:
             return backup
         n += 1
-        backup = path.with_name(f"{path.name}{BACKUP_SUFFIX}{stamp}-{n}")
+        backup = where / f"{path.name}{BACKUP_SUFFIX}{stamp}-{n}"
     backup.write_bytes(raw)
     return backup
 
@@ -211,11 +251,12 @@ def _mode(path: Path) -> int | None:
         return None
 
 
-def install(path: Path, command: str | None = None) -> Change:
-    command = command or warden_command()
+def install(path: Path, warden: str | None = None, *, portable: bool = False) -> Change:
+    """``warden``: the program the hooks run (default: see :func:`warden_command`)."""
+    warden = warden or warden_command(portable)
     data, raw = _load(path)
     base, removed = _strip(data)
-    new = _with_ours(base, command)
+    new = _with_ours(base, warden)
     if new == data:
         return Change(path, False, None, list(EVENTS), 0)
     backup = _backup(path, raw) if raw is not None else None
@@ -242,7 +283,7 @@ def uninstall(path: Path) -> Change:
 
 
 def _backups(path: Path) -> list[Path]:
-    return sorted(path.parent.glob(f"{path.name}{BACKUP_SUFFIX}*"), reverse=True)
+    return sorted(backup_dir(path).glob(f"{path.name}{BACKUP_SUFFIX}*"), reverse=True)
 
 
 def _matching_backup(path: Path, content: dict[str, Any]) -> bytes | None:
