@@ -594,7 +594,7 @@ def evidence(db: str | None, home: str | None, session: str | None, out: str | N
 
         evidence_report(list(inventory_paths), db=db, home=home, out=out, as_json=as_json)
         return
-    if not session or not out:
+    if session is None or not out:
         raise click.UsageError("give --session SESSION and --out FILE (or --inventory PATH for the action map)")
     from warden.adapters.evidence import build_pack
 
