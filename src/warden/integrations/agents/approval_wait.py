@@ -32,6 +32,12 @@ def find_for_payload(gw: Any, payload: dict[str, Any]) -> Any | None:
         if found is not None:
             return found
     action = gw.normalize({**payload, "hook_event_name": "PreToolUse"})
+    try:
+        policy = gw.policy_for(action.workspace or gw.workspace_for(action.cwd))
+    except Exception:
+        policy = None
+    # the same identity the decision put on the action, so the digest is the one the request has
+    action = gw.with_identity(action, policy)
     return store.find_request(action_digest=action_digest(action))
 
 
