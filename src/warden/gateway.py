@@ -95,6 +95,11 @@ class Gateway:
             raise cached
         return cached
 
+    def use_policy(self, workspace: str, policy: Any) -> None:
+        """Decide for this workspace with an already compiled policy (the inventory compiles each
+        distinct set of policy texts once, however many checkouts share it)."""
+        self._policies[workspace] = policy
+
     @property
     def policy(self):
         return self.policy_for(self.workspace_for(self.cwd))
@@ -216,6 +221,18 @@ class Gateway:
             self._try_record(payload, verdict, time.time(), None)
             return verdict
         return self.decide(action)
+
+    def judge_payload(self, payload: Any) -> Verdict:
+        """What the policy alone says about an action that is not happening (the inventory's probes):
+        approvals, limits, taint and the kill switch are neither consulted nor counted, nothing is recorded."""
+        from warden.core.flow import decide as policy_decide
+
+        try:
+            action = self.normalize(payload)
+            policy = self.policy_for(action.workspace or self.workspace_for(action.cwd))
+        except Exception as exc:
+            return Verdict.fail_closed(str(exc))
+        return self._without_secrets(policy_decide(policy, action, self.analysis_env))
 
     def decide(self, action: Action) -> Verdict:
         self._t0 = time.perf_counter()

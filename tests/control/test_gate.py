@@ -145,3 +145,21 @@ def test_unreadable_state_fails_closed(gw, tmp_path: Path) -> None:
     gw._state = UnavailableState("state.db is corrupt")
     v = bash(gw, "ls")
     assert v.decision.label == "deny" and "kill-switch state cannot be read" in v.reason
+
+
+def test_unwritable_counters_fail_closed(gw) -> None:
+    class CountsBroken:
+        def __init__(self, real):
+            self.real = real
+
+        def __getattr__(self, name):
+            return getattr(self.real, name)
+
+        def count(self, *a, **k):
+            from warden.ports import StateError
+
+            raise StateError("state.db is read-only")
+
+    gw._state = CountsBroken(gw.state())
+    v = bash(gw, "pip install requests")
+    assert v.decision.label == "deny" and "cannot be counted" in v.reason and "read-only" in v.reason

@@ -50,7 +50,9 @@ Each event in events.jsonl has "hash"; it appears in records.jsonl at the same "
 
 
 def build_pack(store: SqlAuditStore, session: str, out: Path) -> dict[str, Any]:
-    events = store.query(Filters(session=session))
+    if not session or not session.strip():  # an empty filter would select every session
+        raise StoreError("an evidence pack needs a session id; an empty one would bundle every session")
+    events = store.query(Filters(session=session))  # re-checked against the hashed bodies by query()
     if not events:
         raise StoreError(f"no events recorded for session {session!r}; find sessions with "
                          "`warden audit query --since 1d --json | jq -r .session | sort -u`")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import stat
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -40,14 +41,52 @@ def warden_home(environ: Mapping[str, str] | None = None) -> Path:
 
 
 def _read(path: Path) -> str:
+    """The policy text. Opened non-blocking and checked on the open descriptor, so a FIFO swapped in
+    after the check cannot hang the hook, and anything but a regular file is an error."""
     try:
-        data = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         raise PolicyFileError(f"cannot read policy {path}: {exc.strerror or exc}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise PolicyFileError(_not_a_file(path))
+        with os.fdopen(fd, "rb") as fh:
+            fd = -1
+            data = fh.read()
+    except OSError as exc:
+        raise PolicyFileError(f"cannot read policy {path}: {exc.strerror or exc}") from None
+    finally:
+        if fd >= 0:
+            os.close(fd)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise PolicyFileError(f"policy {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+
+
+def _not_a_file(path: Path) -> str:
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return (f"policy {path} is a symlink to {os.readlink(path)!r}, which does not exist: its rules cannot be "
+                "loaded, so everything is denied; fix the link or remove it")
+    kind = ("a directory" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else
+            "a socket" if stat.S_ISSOCK(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "not a regular file")
+    return f"policy {path} is {kind}: its rules cannot be loaded, so everything is denied; replace it with a YAML file"
+
+
+def _present(path: Path) -> bool:
+    """Is there a policy at ``path``? Absent: no. A regular file: yes. Anything else that exists (a
+    directory, FIFO, dangling symlink...) is an error: silently skipping it would drop its deny rules."""
+    if not os.path.lexists(path):
+        return False
+    try:
+        if stat.S_ISREG(os.stat(path).st_mode):
+            return True
+    except OSError:
+        pass
+    raise PolicyFileError(_not_a_file(path))
 
 
 def discover(
@@ -57,24 +96,24 @@ def discover(
     environ = os.environ if environ is None else environ
     found = [("builtin", "builtin:recommended.yaml", _read(BUILTIN))]
     user = warden_home(environ) / "policy.yaml"
-    if user.is_file():
+    if _present(user):
         found.append(("user", str(user), _read(user)))
     explicit = policy_file or environ.get("WARDEN_POLICY")
     if explicit:
         p = Path(explicit)
-        if not p.is_file():
+        if not _present(p):
             origin = "--policy" if policy_file else "$WARDEN_POLICY"
             raise PolicyFileError(f"{origin} names {explicit}, which does not exist; fix the path or unset it")
         found.append(("project", str(p), _read(p)))
     elif workspace:
         for name in PROJECT_NAMES:
             p = Path(workspace) / name
-            if p.is_file():
+            if _present(p):
                 found.append(("project", str(p), _read(p)))
                 break
     managed_env = environ.get("WARDEN_MANAGED_POLICY")
     managed = Path(managed_env or DEFAULT_MANAGED)
-    if managed.is_file():
+    if _present(managed):
         found.append(("managed", str(managed), _read(managed)))
     elif managed_env:
         raise PolicyFileError(f"$WARDEN_MANAGED_POLICY names {managed_env}, which does not exist")

@@ -18,6 +18,8 @@ DEFAULT_LIMITS: dict[str, int] = {
     "memory_mb": 4096,
     "processes": 512,
     "wall_seconds": 1800,
+    "tmp_mb": 1024,  # each of the private /tmp and /dev/shm (tmpfs: memory RLIMIT_AS does not count)
+    "file_mb": 16384,  # RLIMIT_FSIZE: the largest file any sandboxed process may write, workspace included
 }
 # A profile may raise limits, but not to absurd values that amount to "no limit" by typo.
 _LIMIT_MAX: dict[str, int] = {
@@ -25,6 +27,8 @@ _LIMIT_MAX: dict[str, int] = {
     "memory_mb": 1024 * 1024,
     "processes": 1_000_000,
     "wall_seconds": 7 * 24 * 3600,
+    "tmp_mb": 1024 * 1024,
+    "file_mb": 1024 * 1024 * 1024,
 }
 _PROFILE_KEYS = {"writable", "read_only", "masked", "network", "allow_domains", "allow_private", "upstream_proxy",
                  "env_allow", "limits"}
@@ -47,6 +51,13 @@ class Limits(NamedTuple):
     memory_mb: int = DEFAULT_LIMITS["memory_mb"]
     processes: int = DEFAULT_LIMITS["processes"]
     wall_seconds: int = DEFAULT_LIMITS["wall_seconds"]
+    tmp_mb: int = DEFAULT_LIMITS["tmp_mb"]
+    file_mb: int = DEFAULT_LIMITS["file_mb"]
+
+    @property
+    def tmpfs_bytes(self) -> int:
+        """Size of each private tmpfs: never above memory_mb, which tmpfs pages would otherwise escape."""
+        return min(self.tmp_mb, self.memory_mb) * 1024 * 1024
 
 
 class Profile(NamedTuple):

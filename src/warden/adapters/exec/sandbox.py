@@ -175,7 +175,7 @@ def prepare(
 
     plan = _mounts.plan_mounts(workspace=workspace, home=home, warden_home=warden_home,
                                writable=exp(profile.writable), read_only=exp(profile.read_only),
-                               masked=exp(profile.masked), env=env)
+                               masked=exp(profile.masked), env=env, tmpfs_bytes=profile.limits.tmpfs_bytes)
     kept, removed = scrub_env(env, profile.env_allow, flagged=secret_env)
     kept["TMPDIR"] = "/tmp"
     kept["WARDEN_SANDBOX"] = profile.name  # informative only: never trusted as proof of confinement
@@ -301,7 +301,7 @@ def run_sandboxed(
         detail = (err or b"").decode("utf-8", "replace").strip()
         raise SandboxUnavailable(why + (f"\nbwrap said: {detail}" if detail else ""))
 
-    violations = [f"created protected path {p} (removed)" for p in _mounts.check_absent_protected(prepared.mounts)]
+    violations = _mounts.post_run_violations(prepared.mounts, workspace)
     rc = EXIT_TIMEOUT if timed_out else proc.returncode
     if rc < 0:
         rc = 128 - rc

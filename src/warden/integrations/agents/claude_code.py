@@ -31,7 +31,6 @@ from typing import Any
 
 from warden.integrations.agents.claude_code_approval import (
     approved_after_tool,
-    permission_request,
     refused_at_turn_end,
 )
 from warden.integrations.daemon.client import MAX_BODY as MAX_STDIN
@@ -257,6 +256,7 @@ def _post_tool_use(gw: Any, payload: dict[str, Any]) -> tuple[int, bytes, bytes]
     redact = gw.redactor()
     changed: list[str] = []
     _taint_from_output(gw, payload)
+    _queue_bypass(gw, payload)
     response = _redact_tree(payload.get("tool_response"), redact, "", changed)
     if getattr(gw, "audit", True):
         from warden.core.audit import outcome_event
@@ -288,8 +288,7 @@ def _taint_from_output(gw: Any, payload: Mapping[str, Any]) -> None:
     session = payload.get("session_id")
     if not isinstance(session, str) or not session:
         return
-    response = payload.get("tool_response")
-    text = response if isinstance(response, str) else _json(response).decode("utf-8", "replace")
+    text = "\n".join(_strings(payload.get("tool_response")))
     action = Action(tool=str(payload.get("tool_name", "")), input={}, session=session)
     for origin in origins_after(action, text, time.time()):
         try:
@@ -299,6 +298,41 @@ def _taint_from_output(gw: Any, payload: Mapping[str, Any]) -> None:
                                 "origin": origin.to_json()}])
         except Exception:
             pass  # the next decision reads the taint; an unreadable store denies there
+
+
+def _queue_bypass(gw: Any, payload: Mapping[str, Any]) -> None:
+    """A queued call that ran while its request was still pending went around the queue (a dialog
+    answered by the user, a hook not installed): say so loudly in the audit log."""
+    tool_use_id = payload.get("tool_use_id")
+    if not isinstance(tool_use_id, str) or not tool_use_id:
+        return
+    try:
+        req = gw.state().find_request(tool_use_id=tool_use_id)
+        if req is None or req.status != "pending":
+            return
+        gw.record_control([{"op": "approval.bypassed", "session": req.session, "tool": req.tool,
+                            "tool_use_id": tool_use_id, "actor": {"id": req.actor, "agent": req.agent},
+                            "request": req.id, "rule": req.rule_id,
+                            "error": "the tool ran while its approval request was pending: the queue was "
+                                     "bypassed (is Warden's PermissionRequest hook installed? `warden doctor`)"}],
+                           str((req.card or {}).get("decision_id", "")))
+    except Exception:
+        pass  # detection only; the decision itself was recorded
+
+
+def _strings(value: Any, limit: int = 2000) -> list[str]:
+    """The text leaves of a tool response (not its JSON: escapes would hide phrase boundaries)."""
+    out: list[str] = []
+    stack = [value]
+    while stack and len(out) < limit:
+        v = stack.pop()
+        if isinstance(v, str):
+            out.append(v)
+        elif isinstance(v, dict):
+            stack.extend(reversed(list(v.values())))
+        elif isinstance(v, list):
+            stack.extend(reversed(v))
+    return out
 
 
 def _decision(gw: Any, tool_use_id: str) -> dict[str, Any] | None:
@@ -323,14 +357,26 @@ def _permission_request(gw: Any, payload: dict[str, Any], opts: Mapping[str, Any
 
     request = find_for_payload(gw, payload)
     if request is None or request.status not in ("pending", "approved"):
-        # not Warden's queue: Claude Code shows its own dialog; link it to the ask for the approval record
-        return permission_request(gw, payload)
+        return _native_dialog(gw, payload)
     budget = max(0.0, float(opts.get("deadline") or 8.0) - 1.5)
     answer = wait_and_answer(gw, request, budget, via="claude-code PermissionRequest")
     decision: dict[str, Any] = {"behavior": "allow" if answer.allow else "deny"}
     if not answer.allow:
         decision["message"] = _clip(answer.message)
     return 0, _json({"hookSpecificOutput": {"hookEventName": "PermissionRequest", "decision": decision}}), b""
+
+
+def _native_dialog(gw: Any, payload: dict[str, Any]) -> tuple[int, bytes, bytes]:
+    """Not Warden's queue: Claude Code's own dialog answers. Where the native-approval recorder
+    (``claude_code_approval``, the nosilent work) is present, it links the dialog to the ask."""
+    try:
+        from warden.integrations.agents.claude_code_approval import (  # type: ignore[import-not-found,unused-ignore]
+            permission_request as record_dialog,
+        )
+    except ImportError:
+        return 0, b"", b""
+    answer: tuple[int, bytes, bytes] = record_dialog(gw, payload)
+    return answer
 
 
 # --- UserPromptSubmit -----------------------------------------------------------------------
@@ -407,7 +453,8 @@ def _kill_notice(gw: Any, payload: Mapping[str, Any]) -> str:
         kills = gw.state().kills()
     except Exception as exc:
         return f"WARDEN: the kill-switch state cannot be read ({exc}), so every tool call is denied."
-    actor = payload.get("actor") if isinstance(payload.get("actor"), Mapping) else {}
+    raw = payload.get("actor")
+    actor: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
     k = kill_matches_ids(kills, agent=str(actor.get("agent") or "claude-code"), session=str(payload.get("session_id", "")),
                          actor=str(actor.get("id") or ""))
     if k is None:
