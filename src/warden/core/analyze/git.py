@@ -196,13 +196,13 @@ def _git(cmd: Cmd) -> None:
             continue
         if a.startswith("--config-env"):
             escape(cmd, "--config-env (a config value from the environment)")
-        if a in ("-C", "--git-dir", "--work-tree") or a.startswith(("--git-dir=", "--work-tree=")):
-            cmd.other_repo = True  # type: ignore[attr-defined]  # its current branch is not the one we know
         git_dir = args[i + 1] if a == "--git-dir" and i + 1 < len(args) else (
             a.split("=", 1)[1] if a.startswith("--git-dir=") else "")
         if git_dir and posixpath.basename(git_dir.rstrip("/")) != ".git":
             # git runs the hooks and config-named programs (fsmonitor, pager) of that directory
             escape(cmd, f"--git-dir {git_dir} (git runs that directory's hooks and config commands)")
+        if a in ("-C", "--git-dir", "--work-tree") or a.startswith(("--git-dir=", "--work-tree=")):
+            cmd.other_repo = True  # type: ignore[attr-defined]  # its current branch is not the one we know
         if a in ("-C", "--git-dir", "--work-tree") and i + 1 < len(args):
             cmd.path(args[i + 1], Access.READ)
             if a in ("-C", "--work-tree"):
