@@ -7,6 +7,8 @@ Kept in step with the analyzers by tests/test_policy_lint.py (it lists what to a
 from __future__ import annotations
 
 KNOWN_KINDS: frozenset[str] = frozenset({
+    # SQL, URLs, tool arguments, program specs, implicit and foreign code (issue 12); MCP proxy (issue 15)
+    "db.exec", "db.privilege", "db.read", "db.schema", "db.unparsed", "db.write", "exec.foreign_code", "exec.foreign_source", "exec.implicit_run", "exec.implicit_runner", "exec.implicit_write", "mcp.args_truncated", "mcp.poison", "mcp.poisoned", "mcp.unknown", "net.encoded_query", "net.file_url", "net.internal", "net.metadata", "net.public_read", "net.scheme", "program.unknown_use", "program.read_only", "vcs.guard_off", "secret.in_url", "secret.tree_list", "tool.args_too_deep", "tool.args_too_large", "tool.destructive", "tool.read_only", "tool.shell_arg", "tool.verb",
     "ci.workflow_write", "cloud.credentials", "cloud.delete", "cloud.destroy", "cloud.exec", "cloud.mutate",
     "cloud.read", "container.delete", "container.exec", "container.host_mount", "container.privileged",
     "container.run", "db.connect", "db.destroy", "db.dump", "db.exec", "db.local", "db.mutate",
