@@ -12,9 +12,11 @@ import sys
 
 import click
 
-from warden.cli.common import emit_json, fail, json_option
+from typing import Any
 
-AGENTS = ("claude-code",)
+from warden.cli.common import emit_json, fail, json_option
+from warden.integrations.agents.hookfile import SettingsError
+
 
 
 @click.group()
@@ -22,51 +24,81 @@ def hook() -> None:
     """Agent hook entry points (run by the agent, not by you).
 
     \b
-    Claude Code runs `warden hook claude-code` for every tool call, prompt and session
-    boundary once `warden install claude-code` has written its settings. Test one by hand:
+    Each agent runs `warden hook AGENT` for every tool call, prompt and session boundary
+    once `warden install AGENT` has written its hook configuration. Test one by hand:
       echo '{"hook_event_name":"PreToolUse","tool_name":"Bash",
              "tool_input":{"command":"rm -rf ~"},"cwd":"'"$PWD"'"}' | warden hook claude-code
     """
 
 
-@hook.command(
-    "claude-code",
-    context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []},
-    add_help_option=False,
-)
-@click.pass_context
-def claude_code_hook(ctx: click.Context) -> None:
-    """Answer one Claude Code hook event: JSON on stdin, Claude Code's hook protocol on stdout.
+_HOOK_HELP = """Answer one {title} hook event: JSON on stdin, {title}'s hook protocol on stdout.
 
     \b
     Options:
-      --deadline SECONDS   answer (fail closed, exit 2) within this time; default 8, or
+      --deadline SECONDS   answer (fail closed) within this time; default 8, or
                            $WARDEN_HOOK_DEADLINE
-      --no-daemon          decide in this process; the hook daemon is skipped
+      --no-daemon          decide in this process; the warm daemon is skipped
                            ($WARDEN_HOOK_DAEMON=0 does the same)
       --policy FILE        policy file for the project layer
     \b
-    Exit codes: 0 answered (the decision is in the JSON); 2 blocked because Warden could not
-    decide safely (the reason is on stderr). See docs/claude-code.md.
+    Every failure is answered in the form that blocks in {title} ({blocks}), with
+    the reason on stderr. See {doc}.
     """
-    from warden.integrations.hook import main as hook_main
 
-    raise SystemExit(hook_main("claude-code", list(ctx.args)))
+# agent -> (title, its blocking form, docs page)
+_HOOKS = {
+    "claude-code": ("Claude Code", "exit 2", "docs/claude-code.md"),
+    "codex": ("Codex", "exit 2, or a block for PostToolUse", "docs/agents.md"),
+}
 
 
-def _scope_path(project: bool, user: bool, local: bool, directory: str | None):
-    from warden.integrations.agents.claude_code_install import settings_path
+def _hook_command(agent: str, title: str, blocks: str, doc: str) -> click.Command:
+    @click.pass_context
+    def run(ctx: click.Context) -> None:
+        from warden.integrations.hook import main as hook_main
 
+        raise SystemExit(hook_main(agent, list(ctx.args)))
+
+    return click.Command(
+        agent, callback=run, help=_HOOK_HELP.format(title=title, blocks=blocks, doc=doc), add_help_option=False,
+        context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []},
+    )
+
+
+for _agent, (_title, _blocks, _doc) in _HOOKS.items():
+    hook.add_command(_hook_command(_agent, _title, _blocks, _doc))
+
+
+# agent -> its installer module (each offers SCOPES, SCOPE_HELP, NEXT_STEP, install, uninstall)
+INSTALLERS = {
+    "claude-code": "warden.integrations.agents.claude_code_install",
+    "codex": "warden.integrations.agents.codex_install",
+}
+
+
+AGENTS = tuple(INSTALLERS)  # the same names as warden.integrations.hook.AGENTS (a test pins it)
+
+
+def _installer(agent: str) -> Any:
+    import importlib
+
+    return importlib.import_module(INSTALLERS[agent])
+
+
+def _scope(agent: str, project: bool, user: bool, local: bool) -> str:
     if sum((project, user, local)) > 1:
         fail("choose one of --project, --user or --local")
     scope = "user" if user else "local" if local else "project"
-    return settings_path(scope, directory)
+    scopes = _installer(agent).SCOPES
+    if scope not in scopes:
+        fail(f"{agent} has no {scope} scope", f"use one of: {', '.join('--' + s for s in scopes)}")
+    return scope
 
 
 _scope_options = [
-    click.option("--project", is_flag=True, help="This project: <dir>/.claude/settings.json (the default)."),
-    click.option("--user", is_flag=True, help="Every project: ~/.claude/settings.json ($CLAUDE_CONFIG_DIR)."),
-    click.option("--local", is_flag=True, help="Uncommitted: <dir>/.claude/settings.local.json."),
+    click.option("--project", is_flag=True, help="This project (the default): e.g. <dir>/.claude/settings.json."),
+    click.option("--user", is_flag=True, help="Every project of this user: e.g. ~/.claude/settings.json."),
+    click.option("--local", is_flag=True, help="Uncommitted project settings (Claude Code: settings.local.json)."),
     click.option("--dir", "directory", type=click.Path(file_okay=False), default=None,
                  help="Project directory (default: the current directory)."),
 ]
@@ -78,45 +110,59 @@ def _with_scope(fn):
     return fn
 
 
+def _report(agent: str, changes: list[Any]) -> dict[str, Any]:
+    """The first file's change at the top level (the shape `--json` always had) plus every file."""
+    head = changes[0].to_json()
+    return {**head, "agent": agent, "changed": any(c.changed for c in changes),
+            "files": [c.to_json() for c in changes]}
+
+
 @click.command()
 @click.argument("agent", type=click.Choice(AGENTS))
 @_with_scope
 @click.option("--command", "command", default=None, metavar="CMD",
-              help="Hook command to write (default: this installation's absolute `warden hook claude-code`).")
+              help="Hook command to write (default: this installation's absolute `warden hook AGENT`).")
+@click.option("--trust-project", is_flag=True,
+              help="Codex: also record that Codex trusts the project (it ignores an untrusted project's .codex/).")
 @json_option
 def install(agent: str, project: bool, user: bool, local: bool, directory: str | None, command: str | None,
-            as_json: bool) -> None:
-    """Install Warden's hooks into Claude Code's settings.
+            trust_project: bool, as_json: bool) -> None:
+    """Install Warden's hooks into an agent's configuration.
 
     \b
-    Merges hook entries for PreToolUse, PostToolUse, UserPromptSubmit, SessionStart,
-    SessionEnd and Stop into the settings file, keeping every other setting and hook. Running
-    it again changes nothing; a file that existed is backed up first
-    (settings.json.warden-backup-<time>).
+    Merges Warden's hook entries into the agent's hooks file, keeping every other setting and
+    hook; where the agent skips hooks it does not trust (Codex), the trust record is written too.
+    Running it again changes nothing; a file that existed is backed up first
+    (NAME.warden-backup-<time>), and `warden uninstall` restores it byte for byte.
+    See docs/agents.md for what each agent's hooks can and cannot do.
     \b
     Examples:
       warden install claude-code              this project (.claude/settings.json)
       warden install claude-code --user       all projects (~/.claude/settings.json)
+      warden install codex --user             ~/.codex/hooks.json + trust records in config.toml
       warden uninstall claude-code            remove exactly Warden's entries again
     """
-    from warden.integrations.agents import claude_code_install as installer
-
-    path = _scope_path(project, user, local, directory)
+    installer = _installer(agent)
+    scope = _scope(agent, project, user, local)
     try:
-        change = installer.install(path, command)
-    except (installer.SettingsError, OSError) as exc:
+        changes = installer.install(scope, directory, command, dict(os.environ), trust_project=trust_project)
+    except (SettingsError, OSError) as exc:
         fail(str(exc), "nothing was changed")
     if as_json:
-        emit_json(change.to_json())
+        emit_json(_report(agent, changes))
         return
-    if not change.changed:
-        click.echo(f"Warden's hooks are already installed in {path}; nothing changed.")
+    if not any(c.changed for c in changes):
+        click.echo(f"Warden's hooks are already installed in {changes[0].path}; nothing changed.")
         return
-    click.echo(f"Installed Warden's Claude Code hooks in {path}")
-    if change.backup:
-        click.echo(f"  backup of the previous file: {change.backup}")
-    click.echo(f"  events: {', '.join(change.added)}")
-    click.echo("  Claude Code picks the hooks up at its next start; check with `/hooks` inside Claude Code.")
+    for change in changes:
+        if not change.changed:
+            continue
+        click.echo(f"Installed Warden's {agent} hooks in {change.path}")
+        if change.backup:
+            click.echo(f"  backup of the previous file: {change.backup}")
+        if change.added:
+            click.echo(f"  events: {', '.join(change.added)}")
+    click.echo(f"  {installer.NEXT_STEP}")
     if not os.environ.get("WARDEN_HOME") and sys.stdout.isatty():
         click.echo("  Decisions are recorded under ~/.warden; `warden audit verify` checks the log.")
 
@@ -128,7 +174,7 @@ def install(agent: str, project: bool, user: bool, local: bool, directory: str |
 def uninstall(
     agent: str, project: bool, user: bool, local: bool, directory: str | None, as_json: bool
 ) -> None:
-    """Remove exactly Warden's hook entries from Claude Code's settings.
+    """Remove exactly Warden's hook entries from an agent's configuration.
 
     \b
     Other settings and other hooks stay as they are; when the result equals the file as it
@@ -138,19 +184,21 @@ def uninstall(
       warden uninstall claude-code
       warden uninstall claude-code --user
     """
-    from warden.integrations.agents import claude_code_install as installer
-
-    path = _scope_path(project, user, local, directory)
+    installer = _installer(agent)
+    scope = _scope(agent, project, user, local)
     try:
-        change = installer.uninstall(path)
-    except (installer.SettingsError, OSError) as exc:
+        changes = installer.uninstall(scope, directory, dict(os.environ))
+    except (SettingsError, OSError) as exc:
         fail(str(exc), "nothing was changed")
     if as_json:
-        emit_json(change.to_json())
+        emit_json(_report(agent, changes))
         return
-    if not change.changed:
-        click.echo(f"No Warden hooks in {path}; nothing changed.")
-    elif change.deleted_file:
-        click.echo(f"Removed {change.removed} Warden hook entries; {path} held nothing else and was deleted.")
-    else:
-        click.echo(f"Removed {change.removed} Warden hook entries from {path}.")
+    if not any(c.changed for c in changes):
+        click.echo(f"No Warden hooks in {changes[0].path}; nothing changed.")
+    for change in changes:
+        if not change.changed:
+            continue
+        if change.deleted_file:
+            click.echo(f"Removed {change.removed} Warden hook entries; {change.path} held nothing else and was deleted.")
+        else:
+            click.echo(f"Removed {change.removed} Warden hook entries from {change.path}.")

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 # agent name (as in `warden hook NAME`) -> the module that speaks its protocol
 AGENTS: dict[str, str] = {
     "claude-code": "warden.integrations.agents.claude_code",
+    "codex": "warden.integrations.agents.codex",
 }
 DEFAULT_DEADLINE = 8.0  # seconds; the installed hook timeout is 30 s (Claude Code's default is 60 s)
 MAX_STDIN = client.MAX_BODY

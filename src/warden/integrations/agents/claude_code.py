@@ -22,91 +22,32 @@ agent-neutral :mod:`warden.integrations.hook` (``warden hook claude-code``).
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Mapping
 from typing import Any
 
-from warden.integrations.daemon.client import MAX_BODY as MAX_STDIN
+from warden.integrations.agents import common
+from warden.integrations.agents.common import Answer, HookGateway, RecorderLender
 
-_ACTOR = {"agent": "claude-code"}
-MAX_REASON = 2000  # Claude Code caps hook output at 10,000 characters; reasons stay well under
-
-
-# ------------------------------------------------------------------------------------------
-
-
-def respond(
-    raw: bytes,
-    environ: Mapping[str, str],
-    cwd: str,
-    opts: Mapping[str, Any],
-    pool: Any = None,
-    state: dict[str, str] | None = None,
-) -> tuple[int, bytes, bytes]:
-    """One hook event in, (exit code, stdout, stderr) out. Never raises except HookDeadline.
-
-    ``pool`` (the daemon's) keeps audit recorders open between events; without it every event
-    opens and closes its own.
-    """
-    event = event_of(raw)
-    try:
-        if len(raw) > MAX_STDIN:
-            return failure(event, f"the hook event is larger than {MAX_STDIN} bytes")
-        try:
-            payload = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            return failure(event, f"the hook event on stdin is not valid JSON ({exc})")
-        if not isinstance(payload, dict):
-            return failure(event, f"the hook event must be a JSON object, got {type(payload).__name__}")
-        name = payload.get("hook_event_name")
-        if not isinstance(name, str) or not name:
-            return failure("", "the hook event has no hook_event_name")
-        event = name
-        if state is not None:
-            state["event"] = event
-        handler = _HANDLERS.get(event)
-        if handler is None:
-            return 0, b"", b""  # an event Warden does not take part in (Notification, PreCompact...)
-        gw = _gateway(payload, environ, cwd, opts)
-        answer: tuple[int, bytes, bytes] | None = None
-        try:
-            if pool is not None:
-                pool.lend(gw)
-            answer = handler(gw, payload)
-            return answer
-        finally:
-            if pool is not None:
-                pool.take_back(gw, healthy=answer is not None and answer[0] == 0 and b"audit" not in answer[1])
-            gw.close()
-    except Exception as exc:  # the hook runner's HookDeadline is a BaseException and passes through
-        return failure(event, f"internal error: {type(exc).__name__}: {exc}")
-
-
+AGENT = "claude-code"
+SETTINGS = "Claude Code's settings"
 SESSION_EVENTS = ("SessionStart", "SessionEnd", "Stop", "SubagentStop")
+# Events Claude Code may send that carry nothing for policy (Warden does not install them).
+IGNORED = frozenset({"Notification", "PreCompact", "PostCompact", "SubagentStart", "PermissionRequest",
+                     "PostToolUseFailure", "InstructionsLoaded", "ConfigChange"})
+MAX_REASON = common.MAX_REASON
+
+
+def respond(raw: bytes, environ: Mapping[str, str], cwd: str, opts: Mapping[str, Any],
+            pool: RecorderLender | None = None, state: dict[str, str] | None = None) -> Answer:
+    """One hook event in, (exit code, stdout, stderr) out (see :func:`common.respond`)."""
+    return common.respond(PROTOCOL, raw, environ, cwd, opts, pool, state)
 
 
 def event_of(raw: bytes) -> str:
-    """The event name for a failure answer when the payload could not be (fully) handled.
-
-    Reads the first ``"hook_event_name": "..."`` (Claude Code writes it before ``tool_input``, so
-    a tool input cannot smuggle in another name) and accepts only known names.
-    """
-    key = b'"hook_event_name"'
-    at = raw.find(key, 0, 65536)
-    if at < 0:
-        return ""
-    rest = raw[at + len(key): at + len(key) + 64].lstrip(b" \t\r\n")
-    if not rest.startswith(b":"):
-        return ""
-    rest = rest[1:].lstrip(b" \t\r\n")
-    if not rest.startswith(b'"'):
-        return ""
-    name = rest[1:].split(b'"', 1)[0].decode("ascii", "replace")
-    known = ("PreToolUse", "PostToolUse", "UserPromptSubmit", *SESSION_EVENTS)
-    return name if name in known else ""
+    return common.event_named(raw, ("PreToolUse", "PostToolUse", "UserPromptSubmit", *SESSION_EVENTS))
 
 
-def failure(event: str, why: str) -> tuple[int, bytes, bytes]:
+def failure(event: str, why: str) -> Answer:
     """Fail closed, in the way that actually closes for this event."""
     message = f"Warden blocked this because it could not decide safely: {why}"
     if event == "PostToolUse":
@@ -121,32 +62,15 @@ def failure(event: str, why: str) -> tuple[int, bytes, bytes]:
     return 2, b"", (message + "\n").encode()
 
 
-def _gateway(payload: dict[str, Any], environ: Mapping[str, str], cwd: str, opts: Mapping[str, Any]) -> Any:
-    """The one integration point with the policy engine and audit log (warden.gateway)."""
-    from warden.gateway import Gateway
-
-    # Claude Code tells hooks the project root; commands may `cd` away from it, the workspace stays.
-    project = environ.get("CLAUDE_PROJECT_DIR")
-    if project and not payload.get("workspace"):
-        payload["workspace"] = project
-    payload.setdefault("actor", {"agent": "claude-code"})
-    return Gateway.from_env(
-        cwd=str(payload.get("cwd") or cwd), policy_file=opts.get("policy"), environ=environ, audit=True
-    )
-
-
-def _json(obj: Any) -> bytes:
-    return json.dumps(obj, ensure_ascii=False).encode("utf-8")
-
-
-def _clip(text: str, limit: int = MAX_REASON) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _with_actor(payload: dict[str, Any]) -> dict[str, Any]:
+    payload.setdefault("actor", common.actor(AGENT))
+    return payload
 
 
 # --- PreToolUse -----------------------------------------------------------------------------
 
 
-def _pre_tool_use(gw: Any, payload: dict[str, Any]) -> tuple[int, bytes, bytes]:
+def _pre_tool_use(gw: HookGateway, payload: dict[str, Any]) -> Answer:
     from warden.core.action import KNOWN_TOOLS
 
     tool = payload.get("tool_name")
@@ -154,127 +78,37 @@ def _pre_tool_use(gw: Any, payload: dict[str, Any]) -> tuple[int, bytes, bytes]:
         # A Claude Code tool Warden does not model (Agent, TodoWrite, ...): no opinion, so Claude
         # Code's own permission rules decide. Its inner tool calls still come through this hook.
         return 0, b"", b""
-    verdict = gw.decide_payload(payload)
-    decision = verdict.decision.label
-    reason = _explain(verdict, payload)
-    out = {"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": decision,
-                                  "permissionDecisionReason": reason}}
-    return 0, _json(out), b""
-
-
-def _explain(verdict: Any, payload: Mapping[str, Any]) -> str:
-    """What was decided, what was found, and what would be allowed instead."""
-    label = verdict.decision.label
-    head = {"allow": "Warden allowed this", "ask": "Warden asks for approval",
-            "deny": "Warden denied this"}[label]
-    text = f"{head}: {verdict.reason}"
-    if label == "allow":
-        return _clip(text)
-    kinds = sorted({f.kind for f in verdict.facts})
-    if kinds:
-        text += f". Found: {', '.join(kinds[:8])}"
-    instead = _instead(kinds, payload)
-    if instead:
-        text += f". Instead: {instead}"
-    return _clip(text)
-
-
-# fact-kind prefixes -> what would be allowed instead (the fact vocabulary is docs/facts.md)
-_INSTEAD: tuple[tuple[tuple[str, ...], str], ...] = (
-    (("exec.opaque", "exec.escape", "exec.env_inject", "shell.parse_error", "shell.too_complex",
-      "flow.decoded_exec", "flow.remote_exec", "shell.binary"),
-     "run the command itself, directly (not through eval, `bash -c`, decoded, piped-in or downloaded "
-     "scripts), so Warden can see what runs"),
-    (("path.outside_workspace", "fs.write_outside", "fs.critical", "fs.unresolved_target",
-      "fs.workspace_root_delete"),
-     "keep file changes to specific paths inside the workspace ({workspace})"),
-    (("guard.",), "leave Claude Code's settings and Warden's policy and state to the user"),
-    (("secret.",), "refer to credentials by name (an environment variable the tool reads itself) instead "
-                   "of reading, printing or writing them"),
-    (("git.",), "use a non-destructive git command (no force push or history rewrite on shared branches)"),
-    (("flow.exfil", "net.", "host."), "fetch only from hosts the policy allows, and send no local data out"),
-    (("pkg.",), "ask the user to install or publish packages"),
-    (("priv.", "sys.", "persist."), "avoid sudo and system-wide changes; ask the user to make them"),
-)
-
-
-def _instead(kinds: list[str], payload: Mapping[str, Any]) -> str:
-    workspace = payload.get("workspace") or payload.get("cwd") or "the workspace"
-    hints = [hint.format(workspace=workspace) for prefixes, hint in _INSTEAD
-             if any(k.startswith(prefixes) for k in kinds)]
-    if not hints:
-        hints.append("ask the user to run it, or to adjust the policy (`warden explain` shows why)")
-    return "; ".join(hints)
+    verdict = gw.decide_payload(_with_actor(payload))
+    out = {"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": verdict.decision.label,
+                                  "permissionDecisionReason": common.explain(verdict, payload, SETTINGS)}}
+    return 0, common.dumps(out), b""
 
 
 # --- PostToolUse ----------------------------------------------------------------------------
 
 
-def _redact_tree(value: Any, redact: Any, path: str, changed: list[str]) -> Any:
-    if isinstance(value, str):
-        new = redact(value)
-        if new != value:
-            changed.append(path or "$")
-        return new
-    if isinstance(value, list):
-        return [_redact_tree(v, redact, f"{path}[{i}]", changed) for i, v in enumerate(value)]
-    if isinstance(value, dict):
-        return {k: _redact_tree(v, redact, f"{path}.{k}" if path else str(k), changed)
-                for k, v in value.items()}
-    return value
-
-
-def _post_tool_use(gw: Any, payload: dict[str, Any]) -> tuple[int, bytes, bytes]:
-    redact = gw.redactor()
+def _post_tool_use(gw: HookGateway, payload: dict[str, Any]) -> Answer:
     changed: list[str] = []
-    response = _redact_tree(payload.get("tool_response"), redact, "", changed)
-    if getattr(gw, "audit", True):
-        from warden.core.audit import outcome_event
-
-        summary = response if isinstance(response, str) else _json(response).decode("utf-8")
-        tool_use_id = str(payload.get("tool_use_id", ""))
-        gw.record(outcome_event(
-            tool=str(payload.get("tool_name", "")), started_at=time.time(),
-            status="redacted" if changed else "completed", tool_use_id=tool_use_id,
-            session=str(payload.get("session_id", "")), decision_id=_decision_id(gw, tool_use_id),
-            output=summary, actor=_ACTOR, redact=redact,
-        ))
+    response = common.redact_tree(payload.get("tool_response"), gw.redactor(), "", changed)
+    common.record_outcome(gw, AGENT, tool=str(payload.get("tool_name", "")), response=response, changed=changed,
+                          tool_use_id=str(payload.get("tool_use_id", "")), session=str(payload.get("session_id", "")))
     if not changed:
         return 0, b"", b""
-    note = (f"Warden replaced secrets in this tool output ({', '.join(changed[:5])}) with redaction markers; "
-            "the real values are not available to you. Refer to them by name (e.g. an environment variable).")
     out = {"hookSpecificOutput": {"hookEventName": "PostToolUse", "updatedToolOutput": response,
-                                  "additionalContext": note}}
-    return 0, _json(out), b""
-
-
-def _decision_id(gw: Any, tool_use_id: str) -> str:
-    """The audit id of this call's PreToolUse decision, linking the outcome to it (best effort)."""
-    if not tool_use_id:
-        return ""
-    try:
-        finder = getattr(gw, "find_decision", None) or gw._open_recorder().find_decision
-        found = finder(tool_use_id)
-    except Exception:
-        return ""  # an unlinked outcome is still evidence; the decision itself was recorded
-    return str((found or {}).get("id", "")) if isinstance(found, dict) else ""
+                                  "additionalContext": common.REDACTION_NOTE.format(where=", ".join(changed[:5]))}}
+    return 0, common.dumps(out), b""
 
 
 # --- UserPromptSubmit -----------------------------------------------------------------------
 
 
-def _user_prompt_submit(gw: Any, payload: dict[str, Any]) -> tuple[int, bytes, bytes]:
+def _user_prompt_submit(gw: HookGateway, payload: dict[str, Any]) -> Answer:
     prompt = payload.get("prompt")
     if not isinstance(prompt, str):
         return failure("UserPromptSubmit", "the prompt is missing or not text")
-    redacted = gw.redactor()(prompt)
-    verdict = gw.decide_payload(payload)  # records the decision; secret.* facts come from analysis
-    carries_secret = redacted != prompt or any(f.kind.startswith("secret") for f in verdict.facts)
-    if carries_secret or verdict.decision.label == "deny":
-        why = ("it contains what looks like a secret" if carries_secret else verdict.reason)
-        reason = (f"Warden blocked this prompt: {why}. Secrets must not be sent to the model; remove it and "
-                  "refer to it by name (for example $API_TOKEN) instead.")
-        return 0, _json({"decision": "block", "reason": _clip(reason)}), b""
+    reason = common.prompt_block_reason(gw, _with_actor(payload), prompt)
+    if reason:
+        return 0, common.dumps({"decision": "block", "reason": reason}), b""
     return 0, b"", b""
 
 
@@ -284,9 +118,9 @@ def _user_prompt_submit(gw: Any, payload: dict[str, Any]) -> tuple[int, bytes, b
 _PHASES = {"SessionStart": "start", "SessionEnd": "end", "Stop": "stop", "SubagentStop": "stop"}
 
 
-def _session(gw: Any, payload: dict[str, Any]) -> tuple[int, bytes, bytes]:
+def _session(gw: HookGateway, payload: dict[str, Any]) -> Answer:
     event = str(payload.get("hook_event_name"))
-    details = [f"claude-code {event}", f"cwd={payload.get('cwd', '')}"]
+    details = [f"{AGENT} {event}", f"cwd={payload.get('cwd', '')}"]
     for key in ("source", "reason", "permission_mode", "stop_hook_active"):
         if isinstance(payload.get(key), (str, bool)):
             details.append(f"{key}={payload[key]}")
@@ -295,64 +129,24 @@ def _session(gw: Any, payload: dict[str, Any]) -> tuple[int, bytes, bytes]:
         policy = gw.policy  # a broken policy raises here: better to say so at session start
         details.append(f"policy={getattr(policy, 'digest', '')}")
     try:
-        if getattr(gw, "audit", True):
-            from warden.core.audit import session_event
-
-            gw.record(session_event(phase=_PHASES[event], session=str(payload.get("session_id", "")),
-                                    started_at=time.time(), actor=_ACTOR, detail=" ".join(details),
-                                    redact=gw.redactor()))
+        common.record_session(gw, AGENT, phase=_PHASES[event], session=str(payload.get("session_id", "")),
+                              detail=" ".join(details))
     except Exception as exc:
         return failure(event, f"the audit log could not record {event}: {exc}")
     if policy is None:
         return 0, b"", b""
     out = {"hookSpecificOutput": {"hookEventName": "SessionStart",
-                                  "additionalContext": policy_summary(policy, payload)}}
-    return 0, _json(out), b""
+                                  "additionalContext": common.policy_summary(policy, payload)}}
+    return 0, common.dumps(out), b""
 
 
-def policy_summary(policy: Any, payload: Mapping[str, Any]) -> str:
-    """One paragraph the model reads at session start, so it wastes fewer turns on denials."""
-    workspace = payload.get("workspace") or payload.get("cwd") or "the project directory"
-    rules = list(getattr(policy, "rules", []))
+policy_summary = common.policy_summary  # re-exported: tests and docs refer to it here
 
-    # Site rules first (managed, project, user): they are what this model cannot guess.
-    order = {"managed": 0, "cli": 1, "project": 1, "user": 2, "builtin": 3}
-    rules.sort(key=lambda r: order.get(str(getattr(r, "layer", "builtin")), 3))
-
-    def reasons(effect: str, limit: int) -> list[str]:
-        seen: list[str] = []
-        for r in rules:
-            label = getattr(getattr(r, "effect", None), "label", "")
-            # the first clause is the what; the rest (the why, the instead) is in each denial
-            reason = " ".join(str(getattr(r, "reason", "")).split()).split(";")[0].rstrip(".")
-            reason = reason if len(reason) <= 110 else reason[:109] + "…"
-            if label == effect and reason and reason not in seen:
-                seen.append(reason)
-        return seen[:limit]
-
-    default = getattr(getattr(policy, "default", None), "label", "ask")
-    digest = str(getattr(policy, "digest", ""))[:12] or "unknown"
-    parts = [f"Warden checks every tool call in this session against a security policy (digest {digest})."]
-    allowed = reasons("allow", 5)
-    if allowed:
-        parts.append("Allowed without asking: " + "; ".join(allowed) + ".")
-    denied = reasons("deny", 10)
-    if denied:
-        parts.append("Always denied: " + "; ".join(denied) + ".")
-    parts.append(f"Anything else needs approval or follows the default ({default}).")
-    parts.append(f"Work inside {workspace}, run commands directly (no eval, `bash -c`, decoded or piped-in "
-                 "scripts), and do not read, print or write credentials: secrets in tool output are redacted "
-                 "and prompts carrying secrets are blocked. A denial's reason says what would be allowed "
-                 "instead; do not retry the same action in another form.")
-    return _clip(" ".join(parts), 2500)
-
-
-_HANDLERS = {
-    "PreToolUse": _pre_tool_use,
-    "PostToolUse": _post_tool_use,
-    "UserPromptSubmit": _user_prompt_submit,
-    "SessionStart": _session,
-    "SessionEnd": _session,
-    "Stop": _session,
-    "SubagentStop": _session,
-}
+PROTOCOL = common.AgentProtocol(
+    agent=AGENT,
+    handlers={"PreToolUse": _pre_tool_use, "PostToolUse": _post_tool_use, "UserPromptSubmit": _user_prompt_submit,
+              **dict.fromkeys(SESSION_EVENTS, _session)},
+    failure=failure,
+    ignored_events=IGNORED,
+    workspace_env="CLAUDE_PROJECT_DIR",  # Claude Code tells hooks the project root
+)
