@@ -147,6 +147,7 @@ PROTOCOL = common.AgentProtocol(
     handlers={"PreToolUse": _pre_tool_use, "PostToolUse": _post_tool_use, "UserPromptSubmit": _user_prompt_submit,
               **dict.fromkeys(SESSION_EVENTS, _session)},
     failure=failure,
+    event_of=event_of,
     ignored_events=IGNORED,
     workspace_env="CLAUDE_PROJECT_DIR",  # Claude Code tells hooks the project root
 )

@@ -272,6 +272,7 @@ PROTOCOL = common.AgentProtocol(
               "UserPromptSubmit": _user_prompt_submit, "SessionStart": _session, "SessionEnd": _session,
               "Stop": _session},
     failure=failure,
+    event_of=event_of,
     ignored_events=IGNORED,
     prepare=_prepare,
 )

@@ -240,6 +240,51 @@ def installed_version(environ: Mapping[str, str]) -> str:
     return match.group(1) if match else ""
 
 
+def live_hook_status(exe: str, environ: Mapping[str, str], cwd: str, timeout: float = 30.0) -> list[dict[str, Any]]:
+    """Codex's own view of the hooks it would run in ``cwd`` (``codex app-server``, ``hooks/list``):
+    each with ``key``, ``command``, ``source`` and ``trustStatus`` (trusted/untrusted/modified/managed).
+    Raises RuntimeError when Codex cannot be asked."""
+    requests = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"clientInfo": {"name": "warden-doctor",
+                                                                                      "version": "1"}}},
+        {"jsonrpc": "2.0", "method": "initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "hooks/list", "params": {"cwds": [cwd]}},
+    ]
+    try:
+        proc = subprocess.Popen([exe, "app-server"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, cwd=cwd, env=dict(environ), text=True)
+    except OSError as exc:
+        raise RuntimeError(f"cannot start `codex app-server`: {exc}") from None
+    try:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write("".join(json.dumps(r) + "\n" for r in requests))
+        proc.stdin.flush()
+        import selectors
+        import time
+
+        deadline = time.monotonic() + timeout
+        sel = selectors.DefaultSelector()
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        while time.monotonic() < deadline:
+            if not sel.select(timeout=max(0.0, deadline - time.monotonic())):
+                break
+            line = proc.stdout.readline()
+            if not line:
+                break
+            try:
+                msg = json.loads(line)
+            except ValueError:
+                continue
+            if msg.get("id") == 2:
+                if "error" in msg:
+                    raise RuntimeError(f"codex app-server: {msg['error']}")
+                return [h for entry in msg["result"]["data"] for h in entry.get("hooks", [])]
+        raise RuntimeError("`codex app-server` did not list its hooks in time")
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 def doctor_checks(environ: Mapping[str, str] | None = None, project_dir: str | None = None,
                   *, probe_binary: bool = True) -> list[Check]:
     """Findings for every state in which Codex would run without Warden's hooks, silently."""
@@ -294,6 +339,7 @@ def doctor_checks(environ: Mapping[str, str] | None = None, project_dir: str | N
         checks.append(Check(AGENT, "codex.hooks", "error", "Warden's hooks are not installed for Codex "
                             "(neither the user's nor this project's hooks.json)", "run `warden install codex --user`"))
     if probe_binary:
+        checks.extend(_live_checks(environ, project_dir))
         version = installed_version(environ)
         if not version:
             checks.append(Check(AGENT, "codex.binary", "warn", "no `codex` on PATH (nothing to guard yet)",
@@ -306,3 +352,25 @@ def doctor_checks(environ: Mapping[str, str] | None = None, project_dir: str | N
         else:
             checks.append(Check(AGENT, "codex.version", "ok", f"codex {version} (tested with {TESTED_VERSION})"))
     return checks
+
+
+def _live_checks(environ: Mapping[str, str], project_dir: str | None) -> list[Check]:
+    """Ask Codex itself which of Warden's hooks it would run (the authoritative answer)."""
+    exe = shutil.which("codex", path=environ.get("PATH"))
+    if not exe:
+        return []
+    cwd = os.path.abspath(project_dir or os.getcwd())
+    try:
+        hooks = live_hook_status(exe, {**environ, "CODEX_HOME": str(codex_home(environ))}, cwd)
+    except RuntimeError as exc:
+        return [Check(AGENT, "codex.hooks.live", "warn", f"could not ask Codex which hooks it runs: {exc}")]
+    ours = [h for h in hooks if SPEC.is_ours({"command": h.get("command")})]
+    skipped = [f"{h.get('eventName')} ({h.get('trustStatus')})" for h in ours
+               if h.get("trustStatus") not in ("trusted", "managed") or h.get("enabled") is False]
+    if not ours:
+        return [Check(AGENT, "codex.hooks.live", "error", f"Codex lists none of Warden's hooks for {cwd}",
+                      "run `warden install codex --user`")]
+    if skipped:
+        return [Check(AGENT, "codex.hooks.live", "error", f"Codex would skip Warden's hooks: {', '.join(skipped)}",
+                      "run `warden install codex` again, or trust them in Codex's /hooks screen")]
+    return [Check(AGENT, "codex.hooks.live", "ok", f"Codex runs {len(ours)} Warden hooks for {cwd}")]

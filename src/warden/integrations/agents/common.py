@@ -58,6 +58,7 @@ class AgentProtocol:
     agent: str  # the actor recorded in the audit log ("codex")
     handlers: Mapping[str, Handler]
     failure: Callable[[str, str], Answer]  # (event, why) -> the answer that blocks for that event
+    event_of: Callable[[bytes], str]  # the event named in a payload that could not be parsed
     ignored_events: frozenset[str] = frozenset()  # events answered with "no opinion"
     workspace_env: str = ""  # environment variable naming the project root, when the agent sets one
     event_key: str = "hook_event_name"
@@ -73,11 +74,12 @@ def respond(
     opts: Mapping[str, Any],
     pool: RecorderLender | None = None,
     state: dict[str, str] | None = None,
-    event: str = "",
+    given: str = "",
 ) -> Answer:
     """One hook event in, (exit code, stdout, stderr) out. Never raises except the runner's
-    HookDeadline (a BaseException). ``event`` is given when the agent names it outside the payload
+    HookDeadline (a BaseException). ``given`` is the event name when the agent names it outside the payload
     (Copilot's per-event hook commands); otherwise it is read from the payload."""
+    event = given or proto.event_of(raw)
     try:
         if len(raw) > MAX_BODY:
             return proto.failure(event, f"the hook event is larger than {MAX_BODY} bytes")
@@ -87,7 +89,7 @@ def respond(
             return proto.failure(event, f"the hook event on stdin is not valid JSON ({exc})")
         if not isinstance(payload, dict):
             return proto.failure(event, f"the hook event must be a JSON object, got {type(payload).__name__}")
-        if not event:
+        if not given:
             name = payload.get(proto.event_key)
             if not isinstance(name, str) or not name:
                 return proto.failure("", f"the hook event has no {proto.event_key}")
