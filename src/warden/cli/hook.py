@@ -49,6 +49,7 @@ _HOOK_HELP = """Answer one {title} hook event: JSON on stdin, {title}'s hook pro
 _HOOKS = {
     "claude-code": ("Claude Code", "exit 2", "docs/claude-code.md"),
     "codex": ("Codex", "exit 2, or a block for PostToolUse", "docs/agents.md"),
+    "gemini": ("Gemini CLI", "exit 2 with the deny JSON; never another non-zero exit", "docs/agents.md"),
 }
 
 
@@ -73,6 +74,7 @@ for _agent, (_title, _blocks, _doc) in _HOOKS.items():
 INSTALLERS = {
     "claude-code": "warden.integrations.agents.claude_code_install",
     "codex": "warden.integrations.agents.codex_install",
+    "gemini": "warden.integrations.agents.gemini_install",
 }
 
 

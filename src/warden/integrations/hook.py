@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 AGENTS: dict[str, str] = {
     "claude-code": "warden.integrations.agents.claude_code",
     "codex": "warden.integrations.agents.codex",
+    "gemini": "warden.integrations.agents.gemini",
 }
 DEFAULT_DEADLINE = 8.0  # seconds; the installed hook timeout is 30 s (Claude Code's default is 60 s)
 MAX_STDIN = client.MAX_BODY
@@ -79,6 +80,8 @@ def main(agent: str, argv: list[str]) -> int:
         sys.stderr.write(f"warden: cannot read the hook event on stdin ({exc}); blocking to stay safe\n")
         return 2
     cwd = _safe_cwd()
+    # Whether a human can answer a prompt: a daemon (no terminal of its own) cannot tell.
+    os.environ["WARDEN_HOOK_TTY"] = "1" if _has_terminal() else "0"
     if opts["daemon"] and flag_on(environ, "WARDEN_HOOK_DAEMON"):
         try:
             answer = client.ask(raw, environ, cwd, [client.HOOK, agent, *argv], deadline)
@@ -105,6 +108,15 @@ def _emit(code: int, out: bytes, err: bytes) -> int:
     except Exception:
         return 2
     return code
+
+
+def _has_terminal() -> bool:
+    try:
+        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+    except OSError:
+        return False
+    os.close(fd)
+    return True
 
 
 def _safe_cwd() -> str:

@@ -28,6 +28,9 @@ class HookGateway(Protocol):
     audit: bool
     last_decision_id: str | None
 
+    @property
+    def environ(self) -> Mapping[str, str]: ...
+
     def decide_payload(self, payload: Any) -> Verdict: ...
 
     def record(self, event: Mapping[str, Any]) -> str: ...
@@ -227,11 +230,11 @@ def _instead(kinds: list[str], payload: Mapping[str, Any], settings: str) -> str
     return "; ".join(hints)
 
 
-def approval_hint(gw: HookGateway, verdict: Verdict) -> str:
-    """For agents without a native ask: how the user approves, naming the recorded decision."""
+def approval_hint(gw: HookGateway, verdict: Verdict, why: str = "this agent cannot ask for it from a hook") -> str:
+    """Where an ask cannot become a prompt: why, and the recorded decision the user can act on."""
     ref = gw.last_decision_id or "recorded in `warden audit query`"
-    return (f"This needs a human's approval, which this agent cannot ask for in its hook, so Warden "
-            f"denied it for now (decision {ref}). Ask the user to approve it or to run it themselves.")
+    return (f"This needs a human's approval and {why}, so Warden denied it for now (decision {ref}). "
+            "Ask the user to approve it or to run it themselves.")
 
 
 # --- output redaction and records ------------------------------------------------------------
