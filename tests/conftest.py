@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-WARDEN = str(Path(sys.executable).parent / "warden")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from warden_cli import ROOT, WARDEN, run_warden  # noqa: E402,F401  (re-exported for older imports)
+
 # Commands started by tests may start the per-user decision daemon; let those exit soon after.
 os.environ.setdefault("WARDEN_HOOKD_IDLE", "10")
 
@@ -27,15 +27,6 @@ def workspace(tmp_path):
     ws = tmp_path / "project"
     (ws / ".git").mkdir(parents=True)
     return ws
-
-
-def run_warden(*args: str, input: bytes | str | None = None, env: dict | None = None, cwd=None,
-               timeout: float = 60) -> subprocess.CompletedProcess:
-    if isinstance(input, str):
-        input = input.encode()
-    full_env = dict(os.environ)
-    full_env.update(env or {})
-    return subprocess.run([WARDEN, *args], input=input, capture_output=True, env=full_env, cwd=cwd, timeout=timeout)
 
 
 @pytest.fixture

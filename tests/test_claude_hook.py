@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_warden
+from warden_cli import run_warden
 
 POLICY = """\
 version: 1

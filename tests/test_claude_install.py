@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import WARDEN, run_warden
+from warden_cli import WARDEN, run_warden
 
 ORIGINAL = (
     '{\n    "model": "claude-sonnet-4-5",\n    "permissions": {"allow": ["Bash(npm test)"], "deny": []},\n'

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import run_warden
+from warden_cli import run_warden
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import run_warden
+from warden_cli import run_warden
 
 
 def _lines(proc):

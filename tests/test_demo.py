@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import run_warden
+from warden_cli import run_warden
 
 
 def test_demo_tour_shows_every_decision_and_a_verified_log(warden_home):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import run_warden
+from warden_cli import run_warden
 
 from warden.adapters.policy_files import BUILTIN
 from warden.cli.policy_doc import rules_markdown

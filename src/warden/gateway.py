@@ -15,6 +15,7 @@ from typing import Any
 
 from warden.core.action import Action, ActionError, action_from_payload
 from warden.core.analyze import AnalysisEnv
+from warden.core.credentials import credential_variables
 from warden.core.decision import Verdict
 from warden.core.flow import decision_flow
 
@@ -45,7 +46,7 @@ class Gateway:
             home=user_home,
             warden_home=str(home),
             realpath=os.path.realpath,
-            env={"HOME": user_home},
+            env={"HOME": user_home, **credential_variables(self.environ)},
         )
 
     @classmethod

@@ -12,22 +12,9 @@ from warden.adapters.store import Filters, open_store
 from warden.core.decision import Decision
 from warden.ports import AuditStore
 
-PG = "postgresql://postgres@127.0.0.1:5432/test"
+from pg_util import PG, pg_down
 
-
-def _pg_reason() -> str | None:
-    try:
-        import psycopg
-    except ImportError:
-        return "psycopg not installed"
-    try:
-        psycopg.connect(PG, connect_timeout=3).close()
-    except psycopg.Error as exc:
-        return f"PostgreSQL not reachable at {PG}: {str(exc).strip().splitlines()[0]}"
-    return None
-
-
-_PG_DOWN = _pg_reason()
+_PG_DOWN = pg_down()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

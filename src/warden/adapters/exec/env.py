@@ -12,22 +12,17 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable, Iterable, Mapping
 
+from warden.core.credentials import catalogue
+
 # Plain substring and prefix tests rather than regexes: this runs on every `warden exec`, and
-# compiling patterns would cost more than scanning a few dozen variables.
-_NAME_PARTS = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASSPHRASE", "CREDENTIAL", "APIKEY", "API_KEY",
-               "ACCESSKEY", "ACCESS_KEY", "PRIVATEKEY", "PRIVATE_KEY", "AUTH", "COOKIE", "SESSIONKEY",
-               "SESSION_KEY", "SIGNING_KEY", "CLIENT_KEY", "CONNECTION_STRING", "CONNECTIONSTRING", "DATABASE_URL")
-_NAME_SUFFIXES = ("_KEY", "_PAT", "_DSN", "_PWD")
-_NAME_PREFIXES = ("AWS_", "AZURE_", "GOOGLE_APPLICATION_CREDENTIALS", "GCP_", "VAULT_", "NPM_CONFIG__AUTH",
-                  "KUBECONFIG", "OP_SESSION", "HF_", "HUGGING_FACE", "OPENAI_", "ANTHROPIC_", "GH_", "GITHUB_",
-                  "GITLAB_", "SLACK_", "STRIPE_", "TWILIO_", "SENTRY_", "CLOUDFLARE_")
-_SOCKET_NAMES = frozenset({"SSH_AUTH_SOCK", "SSH_AGENT_PID", "GPG_AGENT_INFO", "DBUS_SESSION_BUS_ADDRESS",
-                           "DOCKER_HOST", "KRB5CCNAME", "XDG_RUNTIME_DIR", "KEY"})
-# Harmless names that the rules above would catch.
-_NAME_OK = frozenset({"GITHUB_WORKSPACE", "GITHUB_ACTIONS", "GITHUB_REF", "GITHUB_REF_NAME", "GITHUB_SHA",
-                      "GITHUB_REPOSITORY", "GITHUB_RUN_ID", "GITHUB_EVENT_NAME", "GITHUB_WORKFLOW", "GITHUB_JOB",
-                      "GITHUB_SERVER_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_CA_BUNDLE",
-                      "AUTHOR", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_AUTHOR_DATE"})
+# compiling patterns would cost more than scanning a few dozen variables. The name rules are the
+# catalogue's (warden/core/credentials.json), like the file locations the sandbox masks.
+_NAMES = catalogue().env_names
+_NAME_PARTS = _NAMES.parts
+_NAME_SUFFIXES = _NAMES.suffixes
+_NAME_PREFIXES = _NAMES.prefixes
+_SOCKET_NAMES = _NAMES.exact
+_NAME_OK = _NAMES.ok
 # (prefix, minimum length of the token body after it, allowed body characters)
 _ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 _TOKEN = _ALNUM | frozenset("_-")

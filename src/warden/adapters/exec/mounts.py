@@ -14,7 +14,11 @@ Paths are resolved on the host with realpath first, so a symlink planted in the 
 
 from __future__ import annotations
 
+import glob
 import os
+from collections.abc import Mapping
+
+from warden.core.credentials import catalogue, credential_env_files
 
 # Relative to the workspace root. `.vscode` joins the brief's list: tasks.json can run commands.
 # Relative to the workspace root: what would let a command run code *outside* the sandbox later
@@ -23,10 +27,11 @@ import os
 PROTECTED_DIRS = (".git/hooks", ".claude", ".cursor", ".vscode", ".warden", ".github/workflows")
 PROTECTED_FILES = (".git/config", ".git/config.worktree", ".mcp.json", "warden.yaml", ".envrc")
 PROTECTED = PROTECTED_DIRS + PROTECTED_FILES
-# Relative to $HOME.
-SECRET_HOME = (".ssh", ".aws", ".config/gh", ".netrc", ".docker", ".kube", ".gnupg",
-               ".config/gcloud", ".azure", ".git-credentials", ".npmrc", ".pypirc")
-ENV_TEMPLATES = (".example", ".sample", ".template", ".dist")
+# Credential locations: the one catalogue (warden/core/credentials.json) the policy also uses.
+_CAT = catalogue()
+SECRET_HOME = _CAT.home_paths  # relative to $HOME
+# System locations worth a mask: /dev, /proc, /run and /tmp are fresh inside the sandbox already.
+SECRET_SYSTEM = tuple(p for p in _CAT.system_paths if not p.startswith(("/dev/", "/proc/", "/run/", "/tmp/")))
 # The .env* walk is bounded: deep trees (node_modules, venvs) are skipped and the count capped.
 _SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache",
                         ".pytest_cache", "target", "dist", "build", ".cache"})
@@ -77,8 +82,6 @@ def expand(entry: str, workspace: str, home: str) -> list[str]:
         path = os.path.join(workspace, entry)
     path = os.path.normpath(path)
     if any(ch in path for ch in "*?["):
-        import glob
-
         return sorted(glob.glob(path, recursive=True))[:_GLOB_MAX]
     return [path]
 
@@ -101,7 +104,7 @@ def _find_env_files(workspace: str) -> list[str]:
                 if entry.is_dir(follow_symlinks=False):
                     if depth < _ENV_WALK_DEPTH and entry.name not in _SKIP_DIRS:
                         stack.append((entry.path, depth + 1))
-                elif entry.name.startswith(".env") and not entry.name.endswith(ENV_TEMPLATES):
+                elif _CAT.is_env_file_name(entry.name):
                     # A directory named .env is usually a virtualenv, so only files (or links) count.
                     if os.path.isfile(entry.path):
                         found.append(entry.path)
@@ -118,6 +121,7 @@ def plan_mounts(
     writable: list[str],
     read_only: list[str],
     masked: list[str],
+    env: Mapping[str, str] | None = None,
 ) -> MountPlan:
     """Build the bubblewrap file-system arguments. Paths in the profile lists are already expanded."""
     ws = os.path.realpath(workspace)
@@ -190,6 +194,11 @@ def plan_mounts(
             plan.read_only.append(real)
 
     secrets = [os.path.join(home, rel) for rel in SECRET_HOME] if home else []
+    secrets += SECRET_SYSTEM  # /etc/shadow and friends: readable when Warden runs as root
+    for pattern in _CAT.system_patterns:
+        if not pattern.startswith(("/dev/", "/proc/", "/run/", "/tmp/")):
+            secrets += glob.glob(pattern)[:_GLOB_MAX]
+    secrets += credential_env_files(env or {})  # GOOGLE_APPLICATION_CREDENTIALS, KUBECONFIG, PGPASSFILE...
     secrets += _find_env_files(ws)
     for root in plan.writable[1:]:
         secrets += _find_env_files(root)

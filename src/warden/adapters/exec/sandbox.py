@@ -174,7 +174,7 @@ def prepare(
 
     plan = _mounts.plan_mounts(workspace=workspace, home=home, warden_home=warden_home,
                                writable=exp(profile.writable), read_only=exp(profile.read_only),
-                               masked=exp(profile.masked))
+                               masked=exp(profile.masked), env=env)
     kept, removed = scrub_env(env, profile.env_allow, flagged=secret_env)
     kept["TMPDIR"] = "/tmp"
     kept["WARDEN_SANDBOX"] = profile.name  # informative only: never trusted as proof of confinement

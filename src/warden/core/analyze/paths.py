@@ -12,6 +12,7 @@ from __future__ import annotations
 import posixpath
 
 from warden.core.analyze import AnalysisEnv
+from warden.core.credentials import catalogue, credential_env_files, tree_holds_credentials
 from warden.core.facts import Access, Fact, PathRef
 
 
@@ -82,38 +83,18 @@ CRITICAL_DIRS = frozenset({
 })
 SYSTEM_ROOTS = ("/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/boot", "/opt",
                 "/var", "/sys", "/proc", "/srv", "/root", "/snap", "/System", "/Library", "/nix")
-# Secret locations relative to the home directory (prefix match on path components).
-HOME_SECRETS = (
-    ".ssh", ".aws", ".config/gh", ".netrc", ".docker/config.json", ".kube/config", ".kube", ".gnupg",
-    ".git-credentials", ".config/gcloud", ".azure", ".password-store", ".vault-token", ".pgpass", ".my.cnf",
-    ".terraform.d/credentials.tfrc.json", ".config/hub", ".cargo/credentials", ".cargo/credentials.toml",
-    ".gem/credentials", ".local/share/keyrings", ".npmrc", ".pypirc", ".config/op", ".oci", ".bash_history",
-    ".zsh_history", ".python_history", ".psql_history", ".mysql_history", ".node_repl_history",
-    ".config/Bitwarden", ".claude/.credentials.json", ".codex/auth.json", ".config/rclone/rclone.conf",
-    ".s3cfg", ".boto", ".config/doctl", ".fly", ".config/heroku", ".heroku", ".config/gh-copilot",
-    ".mozilla", ".config/google-chrome", ".config/chromium", ".config/BraveSoftware",
-    "Library/Keychains", "Library/Application Support/Google/Chrome", ".local/share/password-store",
-)
-# Inside .ssh only the public halves and host lists are not secret.
-SSH_PUBLIC_SUFFIXES = (".pub",)
-SSH_PUBLIC_NAMES = frozenset({"known_hosts", "known_hosts.old"})
-SYSTEM_SECRETS = (
-    "/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-", "/etc/sudoers", "/etc/sudoers.d",
-    "/etc/ssl/private", "/etc/kubernetes/admin.conf", "/etc/kubernetes/pki", "/var/run/secrets", "/run/secrets",
-    "/etc/security/opasswd", "/etc/master.passwd", "/var/lib/sss", "/etc/krb5.keytab",
-    "/dev/mem", "/dev/kmem", "/proc/kcore",
-)
-# Basenames that hold credentials wherever they are.
-SECRET_NAMES = frozenset({
-    ".env", ".envrc.local", "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "id_ecdsa_sk", "id_ed25519_sk",
-    ".git-credentials", ".netrc", "_netrc", ".npmrc", ".pypirc", ".pgpass", ".htpasswd", "credentials.json",
-    "client_secret.json", "service-account.json", "terraform.tfstate", "terraform.tfstate.backup",
-    "secrets.yaml", "secrets.yml", "secrets.json", ".vault-token", "master.key", "credentials.yml.enc",
-    "wallet.dat", ".boto", ".s3cfg",
-})
-SECRET_SUFFIXES = (".pem", ".key", ".p12", ".pfx", ".jks", ".keystore", ".kdbx", ".gpg", ".asc", ".ovpn")
-PUBLIC_KEY_HINTS = (".pub", "cert.pem", "chain.pem", "fullchain.pem", "ca.pem", "cacert.pem", "ca-bundle.pem")
-ENV_EXAMPLES = (".example", ".sample", ".template", ".dist", ".defaults", ".tpl")
+# Credential locations come from the one catalogue (warden/core/credentials.json), shared with the
+# sandbox masks and the environment scrub.
+_CAT = catalogue()
+HOME_SECRETS = _CAT.home_paths  # relative to the home directory (prefix match on path components)
+# Inside .ssh only the public halves, host lists and client config are not secret.
+SSH_PUBLIC_SUFFIXES = tuple(p for p in _CAT.home[0].public if p.startswith("."))
+SSH_PUBLIC_NAMES = frozenset(p for p in _CAT.home[0].public if not p.startswith("."))
+SYSTEM_SECRETS = _CAT.system_paths
+SECRET_NAMES = _CAT.names  # basenames that hold credentials wherever they are
+SECRET_SUFFIXES = _CAT.suffixes
+PUBLIC_KEY_HINTS = _CAT.public_hints
+ENV_EXAMPLES = _CAT.env_templates
 
 # Agent configuration and guards: changing them changes what the agent may do.
 WORKSPACE_GUARDS = (".claude", ".cursor", ".mcp.json", "warden.yaml", "warden.yml", ".warden", ".codex",
@@ -275,7 +256,7 @@ def secret_kind(path: str, env: AnalysisEnv, where: _Where | None = None) -> str
     """What secret a path holds ("ssh private key", ".env file"...), or ''."""
     base = posixpath.basename(path).rstrip("*?")
     if "/.ssh/" in path or path.endswith("/.ssh"):
-        if base.endswith(SSH_PUBLIC_SUFFIXES) or base in SSH_PUBLIC_NAMES or base == "config":
+        if base.endswith(SSH_PUBLIC_SUFFIXES) or base in SSH_PUBLIC_NAMES:
             return ""
         if path.rstrip("/").endswith("/.ssh"):
             return "ssh directory"
@@ -289,8 +270,10 @@ def secret_kind(path: str, env: AnalysisEnv, where: _Where | None = None) -> str
         return f"process {base}"
     if base in SECRET_NAMES:
         return base
-    if base.startswith(".env.") and not base.endswith(ENV_EXAMPLES):
+    if _CAT.is_env_file_name(base):
         return ".env file"
+    if env.env and path in credential_env_files(env.env):
+        return "a file a credential variable names"
     if base.endswith(SECRET_SUFFIXES) and not base.endswith(PUBLIC_KEY_HINTS):
         return f"key file ({base})"
     if "/etc/ssh/ssh_host_" in path and not base.endswith(".pub"):
@@ -338,7 +321,9 @@ def classify(ref: PathRef, env: AnalysisEnv, workspace: str) -> list[Fact]:
     if secret:
         # the project's own .env and key files are the project's to edit; a credential store is not,
         # even when the workspace is the home directory
-        store = "secret" in where.home or "secret" in where.abs or "/.ssh" in path
+        # (~/.env is catalogued for the sandbox masks, but with the home as workspace it is the project's)
+        store = ("secret" in where.home and not _CAT.is_env_file_name(where.home["secret"])) or \
+            "secret" in where.abs or "/.ssh" in path
         if writes and (store or not ref.in_workspace):
             add("secret.write", f"{access.value} of a credential location ({secret}): {path}")
         elif access == Access.READ:
@@ -393,10 +378,8 @@ def classify(ref: PathRef, env: AnalysisEnv, workspace: str) -> list[Fact]:
 
 
 def bulk_read_facts(ref: PathRef, env: AnalysisEnv) -> list[Fact]:
-    """A recursive read of a tree that holds credential locations (``grep -r x ~``, ``tar cz /``)."""
-    home = home_of(env)
-    if ref.path in ("/", "/home", "/root", home, "/etc", "/proc", "/var", "/run", "/opt", "/srv") or (
-            is_within(home, ref.path) and ref.path != home):
+    """A recursive read of a tree that holds catalogued credential locations (``grep -r x ~``, ``tar cz /``)."""
+    if tree_holds_credentials(ref.path, home_of(env), env.env):
         return [Fact("secret.bulk_read", f"reads everything under {ref.path}, credential locations included",
                      {"path": ref.path})]
     return []

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from warden.core.action import Action
 from warden.core.analyze import AnalysisEnv
-from warden.core.analyze.paths import path_facts, resolve_path
+from warden.core.analyze.paths import bulk_read_facts, path_facts, resolve_path
 from warden.core.analyze.secrets import content_facts
 from warden.core.facts import Access, Analysis, Fact, PathRef
 
@@ -52,7 +52,10 @@ def analyze_tool(action: Action, env: AnalysisEnv) -> Analysis:
             result.paths.append(_path_ref(str(raw), _FILE_TOOLS[tool], action, env))
         elif tool in _SEARCH_TOOLS:
             raw = data.get("path") or action.cwd or "."
-            result.paths.append(_path_ref(str(raw), Access.READ, action, env))
+            ref = _path_ref(str(raw), Access.READ, action, env)
+            result.paths.append(ref)
+            if tool == "Grep":  # reads the contents of every file below: ~ or / reach credential stores
+                result.facts.extend(bulk_read_facts(ref, env))
         elif tool == "WebFetch":
             host = host_of(str(data.get("url", "")))
             result.hosts.append(host)
