@@ -7,7 +7,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from conftest import run_warden
+from warden_cli import run_warden
 
 E2E_BIN = Path(__file__).resolve().parent.parent / "e2e" / "node_modules" / ".bin"
 SECRET = "ghp_" + "R8bQ2vX9kL4mN7pT1wZ5yC3dF6gH0jK2sA8e"

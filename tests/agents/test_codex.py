@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from agent_helpers import POLICY, SECRET, cli, hook
-from conftest import run_warden
+from warden_cli import run_warden
 
 from warden.integrations.agents import codex_install
 
