@@ -50,6 +50,7 @@ _HOOKS = {
     "claude-code": ("Claude Code", "exit 2", "docs/claude-code.md"),
     "codex": ("Codex", "exit 2, or a block for PostToolUse", "docs/agents.md"),
     "gemini": ("Gemini CLI", "exit 2 with the deny JSON; never another non-zero exit", "docs/agents.md"),
+    "copilot": ("Copilot CLI", "exit 2 with the deny JSON; postToolUse withholds the result", "docs/agents.md"),
 }
 
 
@@ -75,6 +76,7 @@ INSTALLERS = {
     "claude-code": "warden.integrations.agents.claude_code_install",
     "codex": "warden.integrations.agents.codex_install",
     "gemini": "warden.integrations.agents.gemini_install",
+    "copilot": "warden.integrations.agents.copilot_install",
 }
 
 
@@ -125,7 +127,8 @@ def _report(agent: str, changes: list[Any]) -> dict[str, Any]:
 @click.option("--command", "command", default=None, metavar="CMD",
               help="Hook command to write (default: this installation's absolute `warden hook AGENT`).")
 @click.option("--trust-project", is_flag=True,
-              help="Codex: also record that Codex trusts the project (it ignores an untrusted project's .codex/).")
+              help="Codex, Copilot: also record that the agent trusts the project (both silently skip the hooks of "
+                   "a project they do not trust).")
 @json_option
 def install(agent: str, project: bool, user: bool, local: bool, directory: str | None, command: str | None,
             trust_project: bool, as_json: bool) -> None:

@@ -42,11 +42,12 @@ AGENTS: dict[str, str] = {
     "claude-code": "warden.integrations.agents.claude_code",
     "codex": "warden.integrations.agents.codex",
     "gemini": "warden.integrations.agents.gemini",
+    "copilot": "warden.integrations.agents.copilot",
 }
 DEFAULT_DEADLINE = 8.0  # seconds; the installed hook timeout is 30 s (Claude Code's default is 60 s)
 MAX_STDIN = client.MAX_BODY
 
-USAGE = """usage: warden hook {agent} [--deadline SECONDS] [--no-daemon] [--policy FILE]
+USAGE = """usage: warden hook {agent} [--deadline SECONDS] [--no-daemon] [--policy FILE] [--event NAME]
 Reads one {agent} hook event (JSON) on stdin and answers in {agent}'s hook protocol.
 Installed by `warden install {agent}`; see docs/agents.md."""
 
@@ -140,6 +141,9 @@ def parse_args(argv: list[str], environ: Mapping[str, str]) -> dict[str, Any]:
         elif arg == "--deadline" or arg.startswith("--deadline="):
             value = arg.split("=", 1)[1] if "=" in arg else next(it, "")
             opts["deadline"] = _positive(value, "--deadline")
+        elif arg == "--event" or arg.startswith("--event="):
+            # agents that run one configured command per event without naming it in the payload
+            opts["event"] = arg.split("=", 1)[1] if "=" in arg else next(it, "")
         elif arg == "--policy" or arg.startswith("--policy="):
             value = arg.split("=", 1)[1] if "=" in arg else next(it, "")
             if not value:

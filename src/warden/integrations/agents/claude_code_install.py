@@ -15,7 +15,7 @@ SPEC = HookSpec(
     # event -> matcher (None: the event takes no matcher)
     events={"PreToolUse": "*", "PostToolUse": "*", "UserPromptSubmit": None, "SessionStart": None,
             "SessionEnd": None, "Stop": None},
-    handler=lambda command: {"type": "command", "command": command, "timeout": HOOK_TIMEOUT},
+    handler=lambda command, _event: {"type": "command", "command": command, "timeout": HOOK_TIMEOUT},
 )
 
 

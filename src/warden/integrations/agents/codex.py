@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 from collections.abc import Mapping
 from typing import Any
 
@@ -122,21 +121,6 @@ def _prepare(payload: dict[str, Any], environ: Mapping[str, str]) -> str | None:
 # --- tool calls -> actions ------------------------------------------------------------------------
 
 
-def patch_files(patch: str) -> list[tuple[str, str, str]]:
-    """(operation, path, added text) per file in a Codex ``*** Begin Patch`` envelope."""
-    files: list[tuple[str, str, list[str]]] = []
-    for line in patch.splitlines():
-        for op, marker in (("add", "*** Add File: "), ("update", "*** Update File: "),
-                           ("delete", "*** Delete File: "), ("move", "*** Move to: ")):
-            if line.startswith(marker):
-                files.append((op, line[len(marker):].strip(), []))
-                break
-        else:
-            if files and line.startswith("+"):
-                files[-1][2].append(line[1:])
-    return [(op, path, "\n".join(added)) for op, path, added in files]
-
-
 def actions(payload: Mapping[str, Any]) -> list[dict[str, Any]] | None:
     """The Warden action payloads one Codex tool call amounts to; None: a tool Warden has no
     opinion on. Raises ValueError when the call cannot be understood (the caller blocks)."""
@@ -162,17 +146,7 @@ def actions(payload: Mapping[str, Any]) -> list[dict[str, Any]] | None:
                                  None)
         if patch is None:
             raise ValueError("apply_patch without a patch")
-        files = patch_files(patch)
-        if not files:
-            raise ValueError("apply_patch names no file")
-        out = []
-        for op, path, added in files:
-            full = path if os.path.isabs(path) else os.path.join(cwd, path)
-            if op == "delete":
-                out.append(one("Bash", {"command": f"rm -f -- {shlex.quote(full)}"}))
-            else:
-                out.append(one("Write", {"file_path": full, "content": added}))
-        return out
+        return common.patch_actions(patch, cwd, one)
     if tool == "view_image":
         image = args.get("path")
         if not isinstance(image, str):

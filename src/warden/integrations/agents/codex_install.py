@@ -38,7 +38,7 @@ SPEC = HookSpec(
     agent=AGENT,
     events={"PreToolUse": "", "PermissionRequest": "", "PostToolUse": "", "UserPromptSubmit": None,
             "SessionStart": None, "Stop": None},
-    handler=lambda command: {"type": "command", "command": command, "timeout": HOOK_TIMEOUT},
+    handler=lambda command, _event: {"type": "command", "command": command, "timeout": HOOK_TIMEOUT},
     first=False,
 )
 SCOPES = ("project", "user")

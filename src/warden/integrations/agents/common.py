@@ -182,6 +182,40 @@ def decide_all(gw: HookGateway, payloads: list[dict[str, Any]]) -> tuple[Verdict
     return worst
 
 
+def patch_files(patch: str) -> list[tuple[str, str, str]]:
+    """(operation, path, added text) per file in a Codex ``*** Begin Patch`` envelope."""
+    files: list[tuple[str, str, list[str]]] = []
+    for line in patch.splitlines():
+        for op, marker in (("add", "*** Add File: "), ("update", "*** Update File: "),
+                           ("delete", "*** Delete File: "), ("move", "*** Move to: ")):
+            if line.startswith(marker):
+                files.append((op, line[len(marker):].strip(), []))
+                break
+        else:
+            if files and line.startswith("+"):
+                files[-1][2].append(line[1:])
+    return [(op, path, "\n".join(added)) for op, path, added in files]
+
+
+def patch_actions(patch: str, cwd: str, one: Callable[[str, dict[str, Any]], dict[str, Any]]) -> list[dict[str, Any]]:
+    """A patch as the writes it makes: each added or updated file a Write of its added lines, each
+    deleted file an ``rm``. Raises ValueError when the patch names no file."""
+    import os
+    import shlex
+
+    files = patch_files(patch)
+    if not files:
+        raise ValueError("the patch names no file")
+    out = []
+    for op, path, added in files:
+        full = path if os.path.isabs(path) else os.path.join(cwd, path)
+        if op == "delete":
+            out.append(one("Bash", {"command": f"rm -f -- {shlex.quote(full)}"}))
+        else:
+            out.append(one("Write", {"file_path": full, "content": added}))
+    return out
+
+
 # --- reasons -------------------------------------------------------------------------------
 
 

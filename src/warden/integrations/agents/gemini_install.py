@@ -29,7 +29,7 @@ HOOK_NAME = "warden"
 SPEC = HookSpec(
     agent=AGENT,
     events={"BeforeTool": "*", "AfterTool": "*", "BeforeAgent": None, "SessionStart": None, "SessionEnd": None},
-    handler=lambda command: {"name": HOOK_NAME, "type": "command", "command": command, "timeout": HOOK_TIMEOUT_MS},
+    handler=lambda command, _event: {"name": HOOK_NAME, "type": "command", "command": command, "timeout": HOOK_TIMEOUT_MS},
 )
 SCOPES = ("project", "user")
 SCOPE_HELP = {"project": "<dir>/.gemini/settings.json (used only in folders Gemini trusts).",

@@ -42,7 +42,7 @@ class HookSpec:
 
     agent: str  # as in `warden hook AGENT`
     events: Mapping[str, str | None]  # event -> matcher (None: the event takes no matcher)
-    handler: Callable[[str], dict[str, Any]]  # command -> one hook handler object
+    handler: Callable[[str, str], dict[str, Any]]  # (command, event) -> one hook handler object
     grouped: bool = True  # event -> [{matcher, hooks: [handler]}]; False: event -> [handler]
     first: bool = True  # Warden's entry goes first; False appends (keeps others' positions stable)
     command_key: str = "command"  # the handler field holding the command line
@@ -158,7 +158,7 @@ def with_ours(data: dict[str, Any], spec: HookSpec, command: str) -> dict[str, A
     out = {**spec.top, **data}
     hooks = dict(out.get("hooks") or {})
     for event, matcher in spec.events.items():
-        entry: dict[str, Any] = spec.handler(command)
+        entry: dict[str, Any] = spec.handler(command, event)
         if spec.grouped:
             group: dict[str, Any] = {}
             if matcher is not None:
