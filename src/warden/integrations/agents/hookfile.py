@@ -155,7 +155,7 @@ def strip(data: dict[str, Any], spec: HookSpec) -> tuple[dict[str, Any], int]:
 
 
 def with_ours(data: dict[str, Any], spec: HookSpec, command: str) -> dict[str, Any]:
-    out = {**spec.top, **data}
+    out = {**spec.top, **data} if not data else dict(data)  # format keys only for a file Warden creates
     hooks = dict(out.get("hooks") or {})
     for event, matcher in spec.events.items():
         entry: dict[str, Any] = spec.handler(command, event)
