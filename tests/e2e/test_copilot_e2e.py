@@ -97,8 +97,8 @@ def test_audit_log_verifies_and_names_copilot(session):
 
 
 def test_uninstall_takes_back_the_hooks_and_the_trust(session):
-    out = session.warden("uninstall", "copilot", "--project", "--json").stdout
+    session.warden("uninstall", "copilot", "--project")
     assert not (session.workspace / ".github" / "hooks" / "warden.json").exists()
     config = (session.home / ".copilot" / "config.json")
-    assert str(session.workspace) not in (config.read_text() if config.exists() else ""), (config.read_text(), sorted(
-        p.name for p in config.parent.iterdir()))
+    # Copilot migrated the file (trusted_folders -> trustedFolders) meanwhile; Warden's entry still goes
+    assert str(session.workspace) not in (config.read_text() if config.exists() else "")

@@ -51,6 +51,7 @@ _HOOKS = {
     "codex": ("Codex", "exit 2, or a block for PostToolUse", "docs/agents.md"),
     "gemini": ("Gemini CLI", "exit 2 with the deny JSON; never another non-zero exit", "docs/agents.md"),
     "copilot": ("Copilot CLI", "exit 2 with the deny JSON; postToolUse withholds the result", "docs/agents.md"),
+    "cursor": ("Cursor", "exit 2 with the deny JSON", "docs/agents.md"),
 }
 
 
@@ -77,6 +78,7 @@ INSTALLERS = {
     "codex": "warden.integrations.agents.codex_install",
     "gemini": "warden.integrations.agents.gemini_install",
     "copilot": "warden.integrations.agents.copilot_install",
+    "cursor": "warden.integrations.agents.cursor_install",
 }
 
 

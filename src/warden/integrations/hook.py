@@ -43,6 +43,7 @@ AGENTS: dict[str, str] = {
     "codex": "warden.integrations.agents.codex",
     "gemini": "warden.integrations.agents.gemini",
     "copilot": "warden.integrations.agents.copilot",
+    "cursor": "warden.integrations.agents.cursor",
 }
 DEFAULT_DEADLINE = 8.0  # seconds; the installed hook timeout is 30 s (Claude Code's default is 60 s)
 MAX_STDIN = client.MAX_BODY
