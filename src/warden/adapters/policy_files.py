@@ -16,6 +16,7 @@ import hashlib
 import os
 import pickle
 import tempfile
+from typing import Any
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -91,9 +92,26 @@ def cache_key(sources: list[tuple[str, str, str]]) -> str:
     return h.hexdigest()
 
 
+_IN_MEMORY: dict[str, Any] = {}  # key -> compiled policy, for long-lived processes (the daemon)
+_IN_MEMORY_MAX = 16
+
+
 def load_compiled(sources: list[tuple[str, str, str]], home: Path | None):
-    """Compiled policy from the cache, or compile (raising PolicyLoadError) and cache it."""
+    """Compiled policy from the cache, or compile (raising PolicyLoadError) and cache it.
+
+    The key digests every source text (and Warden's version), so a policy kept in memory is
+    exactly the one the files describe now; the daemon saves the unpickling on every event."""
     key = cache_key(sources)
+    if key in _IN_MEMORY:
+        return _IN_MEMORY[key]
+    policy = _load_or_compile(key, sources, home)
+    if len(_IN_MEMORY) >= _IN_MEMORY_MAX:
+        _IN_MEMORY.pop(next(iter(_IN_MEMORY)))
+    _IN_MEMORY[key] = policy
+    return policy
+
+
+def _load_or_compile(key: str, sources: list[tuple[str, str, str]], home: Path | None):
     cache_file = home / "cache" / f"policy-{key[:32]}.pickle" if home is not None else None
     if cache_file is not None:
         try:
