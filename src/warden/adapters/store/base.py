@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from warden.adapters.store.keyring import AuditKeys, check_signature
+from warden.ports import AuditStore
 from warden.core.audit import (
     ChainVerifier,
     Checkpoint,
@@ -73,7 +74,9 @@ class Filters:
     until: str | None = None
 
 
-class SqlAuditStore:
+class SqlAuditStore(AuditStore):
+    """The :class:`~warden.ports.AuditStore` port over SQL (SQLite and PostgreSQL subclasses)."""
+
     ph = "?"
     location = ""
 
