@@ -87,13 +87,21 @@ class ResponsesServer:
         return {"type": "message", "id": f"msg_{n}", "role": "assistant", "status": "completed",
                 "content": [{"type": "output_text", "text": call.text, "annotations": []}]}
 
+    _USAGE = {"input_tokens": 10, "input_tokens_details": {"cached_tokens": 0}, "output_tokens": 5,
+              "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": 15}
+
+    def _response(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The whole response at once, for clients that do not stream (the OpenAI Agents SDK)."""
+        return {"id": f"resp_{next(self._ids)}", "object": "response", "created_at": 0, "status": "completed",
+                "model": str(body.get("model") or "gpt-5"), "output": [self._item(self._step(body))],
+                "usage": self._USAGE, "parallel_tool_calls": True, "tool_choice": "auto", "tools": []}
+
     def _events(self, body: dict[str, Any]) -> list[bytes]:
         item = self._item(self._step(body))
         rid = f"resp_{next(self._ids)}"
         model = str(body.get("model") or "gpt-5")
         base = {"id": rid, "object": "response", "model": model, "output": []}
-        usage = {"input_tokens": 10, "input_tokens_details": {"cached_tokens": 0}, "output_tokens": 5,
-                 "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": 15}
+        usage = self._USAGE
         events = [
             ("response.created", {"type": "response.created", "response": {**base, "status": "in_progress"}}),
             ("response.output_item.added", {"type": "response.output_item.added", "output_index": 0,
@@ -149,6 +157,9 @@ class ResponsesServer:
                     server.requests.append(body)
                 if not self.path.split("?")[0].endswith("/responses"):
                     self._json(404, {"error": {"message": f"not scripted: {self.path}"}})
+                    return
+                if not body.get("stream"):
+                    self._json(200, server._response(body))
                     return
                 self.send_response(200)
                 self.send_header("content-type", "text/event-stream")
