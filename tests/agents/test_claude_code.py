@@ -51,3 +51,23 @@ def test_bad_input_fails_closed_in_claude_code_form(project: Path, name: str, ra
 def test_events_warden_does_not_install_get_no_opinion(project: Path):
     proc = hook("claude-code", {"hook_event_name": "Notification", "message": "hi", "cwd": str(project)}, project)
     assert (proc.returncode, proc.stdout) == (0, b"")
+
+
+def test_every_agent_has_a_hook_module_an_installer_and_doctor_checks():
+    import importlib
+
+    from warden.cli.hook import AGENTS as CLI_AGENTS
+    from warden.integrations.agents import INSTALLERS, doctor_checks
+    from warden.integrations.hook import AGENTS
+
+    assert set(AGENTS) == set(INSTALLERS) == set(CLI_AGENTS) == {"claude-code", "codex", "copilot", "gemini", "cursor"}
+    for agent, module in AGENTS.items():
+        protocol = importlib.import_module(module)
+        assert callable(protocol.respond) and callable(protocol.failure) and callable(protocol.event_of)
+        installer = importlib.import_module(INSTALLERS[agent])
+        assert "project" in installer.SCOPES and callable(installer.install) and callable(installer.uninstall)
+    # the doctor entry point runs every agent's checks (Claude Code's come from `warden doctor` itself)
+    checks = doctor_checks(environ={"HOME": "/nonexistent", "PATH": "/nonexistent"}, project_dir="/nonexistent",
+                           probe_binary=False)
+    assert {c.agent for c in checks} == {"codex", "copilot", "gemini", "cursor"}
+    assert all(c.status in ("ok", "warn", "error") and (c.status == "ok" or c.fix) for c in checks)

@@ -15,6 +15,7 @@ import click
 from typing import Any
 
 from warden.cli.common import emit_json, fail, json_option
+from warden.integrations.agents import INSTALLERS
 from warden.integrations.agents.hookfile import SettingsError
 
 
@@ -70,16 +71,6 @@ def _hook_command(agent: str, title: str, blocks: str, doc: str) -> click.Comman
 
 for _agent, (_title, _blocks, _doc) in _HOOKS.items():
     hook.add_command(_hook_command(_agent, _title, _blocks, _doc))
-
-
-# agent -> its installer module (each offers SCOPES, SCOPE_HELP, NEXT_STEP, install, uninstall)
-INSTALLERS = {
-    "claude-code": "warden.integrations.agents.claude_code_install",
-    "codex": "warden.integrations.agents.codex_install",
-    "gemini": "warden.integrations.agents.gemini_install",
-    "copilot": "warden.integrations.agents.copilot_install",
-    "cursor": "warden.integrations.agents.cursor_install",
-}
 
 
 AGENTS = tuple(INSTALLERS)  # the same names as warden.integrations.hook.AGENTS (a test pins it)
