@@ -241,3 +241,15 @@ def test_the_real_codex_trusts_what_warden_installed(codex_home, project):
     assert {h["source"] for h in ours} == {"user", "project"}
     # the user's own hook was not disturbed (same position, so still whatever it was)
     assert any(h["command"] == "/usr/local/bin/lint-hook" for h in listed)
+
+
+def test_doctor_warns_about_a_codex_binary_newer_than_tested(tmp_path: Path, codex_home):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "codex"
+    fake.write_text("#!/bin/sh\necho 'codex-cli 0.999.0'\n")
+    fake.chmod(0o755)
+    env = {"CODEX_HOME": str(codex_home), "PATH": str(bin_dir)}
+    version = {c.name: c for c in codex_install.doctor_checks(env, str(tmp_path))}["codex.version"]
+    assert version.status == "warn" and "0.999.0 is newer than 0.171.0" in version.detail
+    assert "WARDEN_UNTESTED_AGENTS=codex" in version.fix

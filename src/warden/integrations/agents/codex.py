@@ -220,24 +220,10 @@ _PHASES = {"SessionStart": "start", "SessionEnd": "end", "Stop": "stop"}
 
 def _session(gw: HookGateway, payload: dict[str, Any]) -> Answer:
     event = str(payload.get("hook_event_name"))
-    details = [f"{AGENT} {event}", f"cwd={payload.get('cwd', '')}"]
-    for key in ("source", "model", "permission_mode"):
-        if isinstance(payload.get(key), str):
-            details.append(f"{key}={payload[key]}")
-    policy = None
-    if event == "SessionStart":
-        policy = gw.policy  # a broken policy raises here: better to say so at session start
-        details.append(f"policy={getattr(policy, 'digest', '')}")
-    try:
-        common.record_session(gw, AGENT, phase=_PHASES[event], session=str(payload.get("session_id", "")),
-                              detail=" ".join(details))
-    except Exception as exc:
-        return failure(event, f"the audit log could not record {event}: {exc}")
-    if policy is None:
-        return 0, b"", b""
-    out = {"hookSpecificOutput": {"hookEventName": "SessionStart",
-                                  "additionalContext": common.policy_summary(policy, payload)}}
-    return 0, common.dumps(out), b""
+    summary = (lambda text: {"hookSpecificOutput": {"hookEventName": "SessionStart", "additionalContext": text}}) \
+        if event == "SessionStart" else None
+    return common.session_answer(gw, AGENT, payload, event=event, phase=_PHASES[event], failure=failure,
+                                 keys=("source", "model", "permission_mode"), summary=summary)
 
 
 PROTOCOL = common.AgentProtocol(

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from warden.integrations.agents import hookfile
-from warden.integrations.agents.checks import Check, newer_than
+from warden.integrations.agents.checks import Check, binary_version, version_checks
 from warden.integrations.agents.hookfile import Change, HookSpec, SettingsError
 
 AGENT = "codex"
@@ -227,19 +227,6 @@ def _read(path: Path) -> str:
 # --- doctor --------------------------------------------------------------------------------------
 
 
-def installed_version(environ: Mapping[str, str]) -> str:
-    exe = shutil.which("codex", path=environ.get("PATH"))
-    if not exe:
-        return ""
-    try:
-        out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=20,
-                             env={**environ, "CODEX_HOME": str(codex_home(environ))}).stdout
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    match = re.search(r"(\d+\.\d+\.\d+)", out)
-    return match.group(1) if match else ""
-
-
 def live_hook_status(exe: str, environ: Mapping[str, str], cwd: str, timeout: float = 30.0) -> list[dict[str, Any]]:
     """Codex's own view of the hooks it would run in ``cwd`` (``codex app-server``, ``hooks/list``):
     each with ``key``, ``command``, ``source`` and ``trustStatus`` (trusted/untrusted/modified/managed).
@@ -340,17 +327,8 @@ def doctor_checks(environ: Mapping[str, str] | None = None, project_dir: str | N
                             "(neither the user's nor this project's hooks.json)", "run `warden install codex --user`"))
     if probe_binary:
         checks.extend(_live_checks(environ, project_dir))
-        version = installed_version(environ)
-        if not version:
-            checks.append(Check(AGENT, "codex.binary", "warn", "no `codex` on PATH (nothing to guard yet)",
-                                "install @openai/codex, or ignore this if Codex is not used here"))
-        elif newer_than(version, TESTED_VERSION):
-            checks.append(Check(AGENT, "codex.version", "warn",
-                                f"codex {version} is newer than {TESTED_VERSION}, the version Warden was tested "
-                                "with; its hooks fail closed until accepted",
-                                "upgrade Warden, or set WARDEN_UNTESTED_AGENTS=codex after checking docs/agents.md"))
-        else:
-            checks.append(Check(AGENT, "codex.version", "ok", f"codex {version} (tested with {TESTED_VERSION})"))
+        version = binary_version("codex", environ, {"CODEX_HOME": str(codex_home(environ))})
+        checks.extend(version_checks(AGENT, "codex", version, TESTED_VERSION, refuses_newer=True))
     return checks
 
 

@@ -329,6 +329,27 @@ def record_session(gw: HookGateway, agent: str, *, phase: str, session: str, det
                             detail=detail, redact=gw.redactor()))
 
 
+def session_answer(gw: HookGateway, agent: str, payload: Mapping[str, Any], *, event: str, phase: str,
+                   keys: Iterable[str], failure: Callable[[str, str], Answer],
+                   summary: Callable[[str], Mapping[str, Any]] | None = None) -> Answer:
+    """Record a session boundary; with ``summary`` (session start), also hand the model the policy
+    summary in the agent's own output shape. A broken policy or audit log fails closed here."""
+    details = [f"{agent} {event}", f"cwd={payload.get('cwd', '')}"]
+    details += [f"{k}={payload[k]}" for k in keys if isinstance(payload.get(k), (str, bool))]
+    policy = None
+    if summary is not None:
+        policy = gw.policy  # a broken policy raises here: better to say so at session start
+        details.append(f"policy={getattr(policy, 'digest', '')}")
+    try:
+        record_session(gw, agent, phase=phase, session=str(payload.get("session_id") or payload.get("sessionId") or ""),
+                       detail=" ".join(details))
+    except Exception as exc:
+        return failure(event, f"the audit log could not record {event}: {exc}")
+    if summary is None or policy is None:
+        return 0, b"", b""
+    return 0, dumps(summary(policy_summary(policy, payload))), b""
+
+
 def prompt_block_reason(gw: HookGateway, payload: dict[str, Any], prompt: str) -> str | None:
     """Why a prompt must not reach the model (it carries a secret, or the policy denies it), or None."""
     redacted = gw.redactor()(prompt)

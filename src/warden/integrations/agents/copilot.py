@@ -202,23 +202,10 @@ def _user_prompt_submitted(gw: HookGateway, payload: dict[str, Any]) -> Answer:
 
 
 def _session(gw: HookGateway, payload: dict[str, Any], event: str) -> Answer:
-    details = [f"{AGENT} {event}", f"cwd={payload.get('cwd', '')}"]
-    for key in ("source", "reason", "stopReason"):
-        if isinstance(payload.get(key), str):
-            details.append(f"{key}={payload[key]}")
-    policy = None
-    if event == "sessionStart":
-        policy = gw.policy
-        details.append(f"policy={getattr(policy, 'digest', '')}")
+    summary = (lambda text: {"additionalContext": text}) if event == "sessionStart" else None
     phase = {"sessionStart": "start", "sessionEnd": "end", "agentStop": "stop"}[event]
-    try:
-        common.record_session(gw, AGENT, phase=phase, session=str(payload.get("sessionId", "")),
-                              detail=" ".join(details))
-    except Exception as exc:
-        return failure(event, f"the audit log could not record {event}: {exc}")
-    if policy is None:
-        return 0, b"", b""
-    return 0, common.dumps({"additionalContext": common.policy_summary(policy, payload)}), b""
+    return common.session_answer(gw, AGENT, payload, event=event, phase=phase, failure=failure,
+                                 keys=("source", "reason", "stopReason"), summary=summary)
 
 
 PROTOCOL = common.AgentProtocol(

@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import shutil
-import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from warden.integrations.agents import hookfile
-from warden.integrations.agents.checks import Check, newer_than
+from warden.integrations.agents.checks import Check, binary_version, version_checks
 from warden.integrations.agents.hookfile import Change, HookSpec, SettingsError
 
 AGENT = "copilot"
@@ -161,19 +158,6 @@ def uninstall(scope: str, directory: str | None, environ: dict[str, str] | None 
     return changes
 
 
-def installed_version(environ: Mapping[str, str]) -> str:
-    exe = shutil.which("copilot", path=environ.get("PATH"))
-    if not exe:
-        return ""
-    try:
-        out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=30,
-                             env={**environ, "COPILOT_AUTO_UPDATE": "false"}).stdout
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    match = re.search(r"(\d+\.\d+\.\d+)", out)
-    return match.group(1) if match else ""
-
-
 def doctor_checks(environ: Mapping[str, str] | None = None, project_dir: str | None = None,
                   *, probe_binary: bool = True) -> list[Check]:
     environ = dict(os.environ) if environ is None else dict(environ)
@@ -215,13 +199,6 @@ def doctor_checks(environ: Mapping[str, str] | None = None, project_dir: str | N
         checks.append(Check(AGENT, "copilot.hooks", "error", "Warden's hooks are not installed for Copilot CLI",
                             "run `warden install copilot --user`"))
     if probe_binary:
-        version = installed_version(environ)
-        if not version:
-            checks.append(Check(AGENT, "copilot.binary", "warn", "no `copilot` on PATH (nothing to guard yet)"))
-        elif newer_than(version, TESTED_VERSION):
-            checks.append(Check(AGENT, "copilot.version", "warn", f"copilot {version} is newer than "
-                                f"{TESTED_VERSION}; its hooks fail closed until accepted",
-                                "upgrade Warden, or set WARDEN_UNTESTED_AGENTS=copilot after checking docs/agents.md"))
-        else:
-            checks.append(Check(AGENT, "copilot.version", "ok", f"copilot {version} (tested with {TESTED_VERSION})"))
+        version = binary_version("copilot", environ, {"COPILOT_AUTO_UPDATE": "false"})
+        checks.extend(version_checks(AGENT, "copilot", version, TESTED_VERSION, refuses_newer=True))
     return checks

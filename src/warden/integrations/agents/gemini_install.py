@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import shutil
-import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from warden.integrations.agents import hookfile
-from warden.integrations.agents.checks import Check, newer_than
+from warden.integrations.agents.checks import Check, binary_version, version_checks
 from warden.integrations.agents.hookfile import Change, HookSpec, SettingsError
 
 AGENT = "gemini"
@@ -84,18 +81,6 @@ def uninstall(scope: str, directory: str | None, environ: dict[str, str] | None 
     return [hookfile.uninstall(settings_path(scope, directory, environ), SPEC)]
 
 
-def installed_version(environ: Mapping[str, str]) -> str:
-    exe = shutil.which("gemini", path=environ.get("PATH"))
-    if not exe:
-        return ""
-    try:
-        out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=30, env=dict(environ)).stdout
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    match = re.search(r"(\d+\.\d+\.\d+)", out)
-    return match.group(1) if match else ""
-
-
 def _switched_off(settings: Mapping[str, Any], where: Path) -> list[Check]:
     config = settings.get("hooksConfig") or {}
     out = []
@@ -144,12 +129,6 @@ def doctor_checks(environ: Mapping[str, str] | None = None, project_dir: str | N
         checks.append(Check(AGENT, "gemini.hooks", "error", "Warden's hooks are not installed for Gemini CLI",
                             "run `warden install gemini --user`"))
     if probe_binary:
-        version = installed_version(environ)
-        if not version:
-            checks.append(Check(AGENT, "gemini.binary", "warn", "no `gemini` on PATH (nothing to guard yet)"))
-        elif newer_than(version, TESTED_VERSION):
-            checks.append(Check(AGENT, "gemini.version", "warn", f"gemini {version} is newer than {TESTED_VERSION}, "
-                                "the version Warden was tested with", "check docs/agents.md, or upgrade Warden"))
-        else:
-            checks.append(Check(AGENT, "gemini.version", "ok", f"gemini {version} (tested with {TESTED_VERSION})"))
+        version = binary_version("gemini", environ, None)
+        checks.extend(version_checks(AGENT, "gemini", version, TESTED_VERSION, refuses_newer=False))
     return checks
