@@ -9,10 +9,11 @@ those get a plain text answer. Every body is recorded for the tests to inspect.
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from scripted_http import ScriptedServer
 
 
 @dataclass
@@ -29,34 +30,15 @@ def _parts(body: dict[str, Any]) -> list[dict[str, Any]]:
             if isinstance(p, dict)]
 
 
-class GeminiServer:
+class GeminiServer(ScriptedServer):
     def __init__(self, script: list[Call], final_text: str = "All scripted steps are done.") -> None:
         self.script = list(script)
         self.final_text = final_text
-        self.requests: list[dict[str, Any]] = []
-        self.raw_bodies: list[bytes] = []
-        self.paths: list[str] = []
-        self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        super().__init__()
 
     @property
     def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> GeminiServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-
-    def all_request_text(self) -> str:
-        with self._lock:
-            return "\n".join(b.decode("utf-8", "replace") for b in self.raw_bodies)
+        return self.address
 
     def tool_outputs(self) -> list[str]:
         """The text of every functionResponse the CLI sent back, in order, deduplicated."""
@@ -83,53 +65,17 @@ class GeminiServer:
                 "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 5, "totalTokenCount": 15},
                 "modelVersion": "gemini-2.5-flash"}
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, fmt: str, *args: Any) -> None:
-                pass
-
-            def _json(self, status: int, obj: Any) -> None:
-                data = json.dumps(obj).encode()
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_GET(self) -> None:
-                with server._lock:
-                    server.paths.append("GET " + self.path)
-                self._json(200, {})
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                try:
-                    body = json.loads(raw or b"{}")
-                except ValueError:
-                    body = {}
-                body = body if isinstance(body, dict) else {}
-                with server._lock:
-                    server.paths.append("POST " + self.path)
-                    server.raw_bodies.append(raw)
-                    server.requests.append(body)
-                path = self.path.split("?")[0]
-                if path.endswith(":countTokens"):
-                    self._json(200, {"totalTokens": 10})
-                    return
-                reply = server._reply(body)
-                if ":streamGenerateContent" not in path:
-                    self._json(200, reply)
-                    return
-                data = f"data: {json.dumps(reply)}\r\n\r\n".encode()
-                self.send_response(200)
-                self.send_header("content-type", "text/event-stream")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        return Handler
+    def answer(self, handler: BaseHTTPRequestHandler, path: str, body: dict[str, Any]) -> None:
+        if path.endswith(":countTokens"):
+            self.send_json(handler, 200, {"totalTokens": 10})
+            return
+        reply = self._reply(body)
+        if ":streamGenerateContent" not in path:
+            self.send_json(handler, 200, reply)
+            return
+        data = f"data: {json.dumps(reply)}\r\n\r\n".encode()
+        handler.send_response(200)
+        handler.send_header("content-type", "text/event-stream")
+        handler.send_header("content-length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)

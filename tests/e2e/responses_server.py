@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import itertools
 import json
-import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from scripted_http import ScriptedServer
 
 
 @dataclass
@@ -30,37 +31,18 @@ class Call:
     text: str = ""
 
 
-class ResponsesServer:
+class ResponsesServer(ScriptedServer):
     def __init__(self, script: list[Call], final_text: str = "All scripted steps are done.") -> None:
         self.script = list(script)
         self.final_text = final_text
-        self.requests: list[dict[str, Any]] = []
-        self.raw_bodies: list[bytes] = []
-        self.paths: list[str] = []
         self._ids = itertools.count(1)
-        self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        super().__init__()
 
     @property
     def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}/v1"
-
-    def __enter__(self) -> ResponsesServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        return f"{self.address}/v1"
 
     # --- what tests inspect ------------------------------------------------------------------
-    def all_request_text(self) -> str:
-        with self._lock:
-            return "\n".join(b.decode("utf-8", "replace") for b in self.raw_bodies)
-
     def tool_outputs(self) -> list[str]:
         """Every function_call_output the CLI sent back, in order, deduplicated."""
         seen: list[str] = []
@@ -118,57 +100,19 @@ class ResponsesServer:
         ]
         return [f"event: {name}\ndata: {json.dumps(data)}\n\n".encode() for name, data in events]
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, fmt: str, *args: Any) -> None:
-                pass
-
-            def _json(self, status: int, obj: Any) -> None:
-                data = json.dumps(obj).encode()
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_GET(self) -> None:
-                with server._lock:
-                    server.paths.append("GET " + self.path)
-                if self.path.split("?")[0].endswith("/models"):
-                    self._json(200, {"object": "list", "data": [{"id": "gpt-5.4", "object": "model"}]})
-                    return
-                self._json(200, {})
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                try:
-                    body = json.loads(raw or b"{}")
-                except ValueError:
-                    body = {}
-                body = body if isinstance(body, dict) else {}
-                with server._lock:
-                    server.paths.append("POST " + self.path)
-                    server.raw_bodies.append(raw)
-                    server.requests.append(body)
-                if not self.path.split("?")[0].endswith("/responses"):
-                    self._json(404, {"error": {"message": f"not scripted: {self.path}"}})
-                    return
-                if not body.get("stream"):
-                    self._json(200, server._response(body))
-                    return
-                self.send_response(200)
-                self.send_header("content-type", "text/event-stream")
-                self.send_header("cache-control", "no-cache")
-                self.send_header("connection", "close")
-                self.end_headers()
-                for chunk in server._events(body):
-                    self.wfile.write(chunk)
-                self.wfile.flush()
-                self.close_connection = True
-
-        return Handler
+    def answer(self, handler: BaseHTTPRequestHandler, path: str, body: dict[str, Any]) -> None:
+        if not path.endswith("/responses"):
+            self.send_json(handler, 404, {"error": {"message": f"not scripted: {path}"}})
+            return
+        if not body.get("stream"):
+            self.send_json(handler, 200, self._response(body))
+            return
+        handler.send_response(200)
+        handler.send_header("content-type", "text/event-stream")
+        handler.send_header("cache-control", "no-cache")
+        handler.send_header("connection", "close")
+        handler.end_headers()
+        for chunk in self._events(body):
+            handler.wfile.write(chunk)
+        handler.wfile.flush()
+        handler.close_connection = True
