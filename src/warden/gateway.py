@@ -41,6 +41,7 @@ class Gateway:
         self.last_decision_id: str | None = None  # id of the last recorded decision, for approvals
         self._recorder: Any = None
         self._recorder_error: str | None = None
+        self._state: Any = None  # the control loop's StateStore, opened on first use
         user_home = self.environ.get("HOME") or str(Path.home())
         self.analysis_env = AnalysisEnv(
             home=user_home,
@@ -111,8 +112,37 @@ class Gateway:
     def record(self, event: Mapping[str, Any]) -> str:
         return self._open_recorder().record(dict(event))
 
-    def _record_decision(self, action: Any, verdict: Verdict, started: float, policy: Any) -> None:
-        from warden.core.audit import decision_event
+    # -- control state ----------------------------------------------------------------------
+    def state(self) -> Any:
+        """The StateStore (approvals, grants, kills, counters, taint); a stand-in that raises when broken."""
+        if self._state is None:
+            from warden.adapters.control import open_state_or_stand_in
+
+            self._state = open_state_or_stand_in(self.home, self.environ)
+        return self._state
+
+    def _gate(self) -> Any:
+        from warden.adapters.control import make_gate
+
+        audit_store = None
+        if self.audit:
+            try:
+                audit_store = self._open_recorder().store
+            except Exception:
+                audit_store = None
+        return make_gate(self.state(), self.redactor(), audit_store)
+
+    def record_control(self, events: list[dict[str, Any]], decision_id: str = "") -> None:
+        """Audit control-loop events (requests, votes, kills, limits, taint); raises when they cannot be."""
+        if not events or not self.audit:
+            return
+        from warden.adapters.control import audit_events
+
+        self._open_recorder().record_many(audit_events(events, decision_id, self.redactor(), time.time()))
+
+    def _record_decision(self, action: Any, verdict: Verdict, started: float, policy: Any,
+                         control: list[dict[str, Any]] | None = None, decision_id: str = "") -> None:
+        from warden.core.audit import decision_event, new_id
 
         digest = getattr(policy, "digest", "")
         event = decision_event(
@@ -124,8 +154,14 @@ class Gateway:
             duration_ms=(time.perf_counter() - self._t0) * 1000.0,
             redact=self.redactor(),
             policy_texts=self._policy_texts.get(digest),
+            decision_id=decision_id or new_id(),
         )
-        self.last_decision_id = self.record(event)
+        events: list[Mapping[str, Any]] = [event]
+        if control:
+            from warden.adapters.control import audit_events
+
+            events += audit_events(control, event["id"], self.redactor(), started)
+        self.last_decision_id = self._open_recorder().record_many(events)[0]
 
     def redactor(self):
         """text -> text with secrets replaced by keyed markers (used for audit events)."""
@@ -168,12 +204,16 @@ class Gateway:
             self._try_record(action, verdict, started, None)
             return verdict
         try:
-            flow = decision_flow(policy, action, self.analysis_env)
+            from warden.core.audit import new_id
+
+            gate = self._gate()
+            gate.decision_id = new_id()
+            flow = decision_flow(policy, action, self.analysis_env, gate)
             step = next(flow)
             error = None
             if self.audit:
                 try:
-                    self._record_decision(step.action, step.verdict, started, policy)
+                    self._record_decision(step.action, step.verdict, started, policy, gate.events, gate.decision_id)
                 except Exception as exc:
                     error = f"{type(exc).__name__}: {exc}"
             try:
@@ -211,6 +251,9 @@ class Gateway:
             pass  # already a deny; the log failure must not turn it into a crash
 
     def close(self) -> None:
+        if self._state is not None:
+            self._state.close()
+            self._state = None
         if self._recorder is not None:
             self._recorder.close()
             self._recorder = None

@@ -267,3 +267,30 @@ def test_unknown_otel_mode_is_a_clear_error(home: Path) -> None:
         assert isinstance(rec.telemetry, BackgroundExport)  # the default keeps hooks free of the SDK
     with pytest.raises(AuditError, match="WARDEN_OTEL_MODE must be one of"):
         open_recorder(str(home), {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9", "WARDEN_OTEL_MODE": "fast"})
+
+
+def test_model_requests_are_chat_spans_in_the_sessions_trace(receiver: Receiver, home: Path) -> None:
+    """The hook's execute_tool span and the gateway's chat span, written by different processes,
+    land in one trace under the session's invoke_agent span."""
+    from warden.core.audit import model_event, session_event
+
+    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url, "WARDEN_OTEL_MODE": "inline"}
+    rec = open_recorder(str(home), env)
+    rec.record(session_event(phase="start", session="conv-9", started_at=1_700_000_000.0,
+                             actor={"id": "dev", "agent": "claude-code"}))
+    rec.record(model_event(started_at=1_700_000_001.0, session="conv-9", actor={"id": "dev", "agent": "claude-code"},
+                           api="anthropic", provider="anthropic", model="claude-sonnet-4-5", decision="allow",
+                           tool_calls=[{"id": "toolu_1", "name": "Bash"}], input_tokens=120, output_tokens=7,
+                           latency_ms=12.5))
+    rec.close()
+    rec = open_recorder(str(home), env)  # another process: the hook
+    rec.record(make_decision(1, session="conv-9"))
+    rec.close()
+    spans = {span.name: span for _, span in receiver.spans}
+    root, chat, tool = spans["invoke_agent claude-code"], spans["chat claude-sonnet-4-5"], spans["execute_tool Bash"]
+    assert chat.trace_id == tool.trace_id == root.trace_id
+    assert chat.parent_span_id == tool.parent_span_id == root.span_id
+    a = attrs(chat)
+    assert a["gen_ai.operation.name"] == "chat" and a["gen_ai.usage.input_tokens"] == 120
+    assert a["warden.tool_call_ids"] == ["toolu_1"] and a["gen_ai.conversation.id"] == "conv-9"
+    assert chat.end_time_unix_nano - chat.start_time_unix_nano == 12_500_000

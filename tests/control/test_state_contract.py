@@ -195,3 +195,12 @@ def test_wait_request_wakes_on_a_vote_from_another_connection(store, state_url) 
     other.close()
     assert got.status == APPROVED
     assert waited < 2.0  # woken by the notification, well before the 5 s timeout
+
+
+def test_an_approver_may_narrow_the_grant_but_not_widen_it(store) -> None:
+    store.create_request(req(grant="duration:1800"))
+    with pytest.raises(ApprovalError) as exc:
+        store.vote("ap-1", Principal("bob"), True, "", NOW + 1, grant="session")
+    assert exc.value.code == "grant-too-wide"
+    r, g = store.vote("ap-1", Principal("bob"), True, "", NOW + 1, grant="once")
+    assert r.grant == "once" and g.scope == "once"

@@ -125,6 +125,7 @@ class ModelServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out as separate writes
 
             def log_message(self, fmt: str, *args: Any) -> None:  # keep test output quiet
                 pass

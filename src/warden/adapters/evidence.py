@@ -65,10 +65,12 @@ def build_pack(store: SqlAuditStore, session: str, out: Path) -> dict[str, Any]:
     digests = sorted({(e.get("policy") or {}).get("digest", "") for e in events} - {""})
     policies = {d: store.policy_texts(d) for d in digests}
     approvals = [e for e in events if e.get("kind") == "approval"]
+    per_decision = approvals_per_decision(events)
 
     files: dict[str, str] = {
         "events.jsonl": "".join(json.dumps(e, ensure_ascii=False, sort_keys=True) + "\n" for e in events),
         "approvals.json": json.dumps(approvals, indent=2, ensure_ascii=False),
+        "approvals_by_decision.json": json.dumps(per_decision, indent=2, ensure_ascii=False),
         "records.jsonl": "".join(json.dumps(r.to_json(), ensure_ascii=False) + "\n" for r in records)
         + json.dumps({"checkpoint": cp.to_json()}) + "\n",
         "verification.json": json.dumps({"log": full.to_json(), "proof": proof.to_json(),
@@ -99,6 +101,40 @@ def build_pack(store: SqlAuditStore, session: str, out: Path) -> dict[str, Any]:
     os.replace(tmp, out)
     return {"events": len(events), "verified": full.ok and proof.ok, "policies": len(policies),
             "checkpoint": cp.to_json()}
+
+
+APPROVAL_OPS = ("approval.request", "approval.vote", "approval.refused", "approval.expired", "approval.answered",
+                "grant.use", "grant.error")
+
+
+def approvals_per_decision(events: list[dict[str, Any]]) -> dict[str, Any]:
+    """decision id -> the decision in brief and every approval step tied to it (request, votes with the
+    approvers' identities, refusals, expiry, the grant that allowed it)."""
+    out: dict[str, Any] = {}
+    decisions = {e.get("id"): e for e in events if e.get("kind") == "decision"}
+    for ev in events:
+        if ev.get("kind") == "approval" or (ev.get("kind") == "control" and ev.get("op") in APPROVAL_OPS):
+            did = str(ev.get("decision_id") or "")
+            if not did:
+                continue
+            entry = out.setdefault(did, {"decision": None, "steps": []})
+            d = decisions.get(did)
+            if d is not None and entry["decision"] is None:
+                inp = d.get("input") or {}
+                entry["decision"] = {"seq": d.get("seq"), "tool": d.get("tool"),
+                                     "subject": inp.get("command") or inp.get("file_path") or inp.get("url") or "",
+                                     "result": (d.get("result") or {}).get("decision")}
+            data = ev.get("data") or {}
+            entry["steps"].append({
+                "seq": ev.get("seq"), "timestamp": ev.get("timestamp"),
+                "step": ev.get("op") if ev.get("kind") == "control" else "approval",
+                "request": data.get("request") if isinstance(data.get("request"), str)
+                else (data.get("request") or {}).get("id", "") if isinstance(data.get("request"), dict) else "",
+                "approver": data.get("approver") or (ev.get("approver") or {}).get("id", ""),
+                "vote": data.get("vote"), "code": data.get("code"), "granted": ev.get("granted"),
+                "reason": data.get("reason") or (ev.get("result") or {}).get("reason", ""),
+            })
+    return out
 
 
 def _html(session: str, events: list[dict[str, Any]], approvals: list[dict[str, Any]],

@@ -21,6 +21,8 @@ Only imported when ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or ``..._TRACES_ENDPOINT``) 
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -36,6 +38,7 @@ from opentelemetry.sdk.metrics.export import (
 )
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExportResult
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
@@ -69,6 +72,24 @@ def _ns(timestamp: str) -> int | None:
     return int(dt.replace(tzinfo=UTC).timestamp() * 1_000_000) * 1000
 
 
+class _Ids(RandomIdGenerator):
+    """Random ids, except for a session's root span, whose ids are derived from the session."""
+
+    def __init__(self) -> None:
+        self._forced = threading.local()
+
+    def force(self, trace_id: int | None, span_id: int | None) -> None:
+        self._forced.ids = (trace_id, span_id)
+
+    def generate_trace_id(self) -> int:
+        forced = getattr(self._forced, "ids", (None, None))[0]
+        return forced if forced is not None else super().generate_trace_id()
+
+    def generate_span_id(self) -> int:
+        forced = getattr(self._forced, "ids", (None, None))[1]
+        return forced if forced is not None else super().generate_span_id()
+
+
 class _Collect(SpanProcessor):
     """Keeps ended spans until :meth:`Telemetry.export_pending` ships them (outbox mode)."""
 
@@ -92,7 +113,8 @@ class Telemetry:
         self._collect: _Collect | None = None
         self._metric_reader: InMemoryMetricReader | None = None
         if traces_endpoint:
-            self._tracer_provider = TracerProvider(resource=resource)
+            self._ids = _Ids()
+            self._tracer_provider = TracerProvider(resource=resource, id_generator=self._ids)
             self._span_exporter = OTLPSpanExporter(endpoint=traces_endpoint, headers=headers, timeout=timeout_s)
             if outbox:
                 self._collect = _Collect()
@@ -136,12 +158,79 @@ class Telemetry:
 
     def emit(self, event: Mapping[str, Any]) -> None:
         """Export one recorded event; never raises (telemetry must not change a decision)."""
-        if event.get("kind") != "decision":
+        emit = {"decision": self._emit_decision, "model": self._emit_model, "session": self._emit_session}.get(
+            str(event.get("kind")))
+        if emit is None:
             return
         try:
-            self._emit_decision(event)
+            emit(event)
         except Exception:  # noqa: BLE001 — telemetry must never change a decision
             self.dropped += 1
+
+    # One trace per agent session: tool spans (hooks) and chat spans (model gateway) come from
+    # different processes, so they find their common parent, the session's `invoke_agent` span,
+    # by deriving its ids from the session id.
+    @staticmethod
+    def _session_ids(session: str) -> tuple[int, int]:
+        digest = hashlib.sha256(f"warden-session:{session}".encode()).digest()
+        return int.from_bytes(digest[:16], "big") or 1, int.from_bytes(digest[16:24], "big") or 1
+
+    def _session_context(self, session: str) -> Any:
+        if not session:
+            return None
+        from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags, set_span_in_context
+
+        trace_id, span_id = self._session_ids(session)
+        parent = SpanContext(trace_id, span_id, is_remote=True, trace_flags=TraceFlags(TraceFlags.SAMPLED))
+        return set_span_in_context(NonRecordingSpan(parent))
+
+    def _emit_session(self, ev: Mapping[str, Any]) -> None:
+        session = str(ev.get("session") or "")
+        if self._tracer_provider is None or ev.get("phase") != "start" or not session:
+            return
+        trace_id, span_id = self._session_ids(session)
+        agent = str(ev.get("agent") or "")
+        self._ids.force(trace_id, span_id)
+        try:
+            start = _ns(str(ev.get("timestamp", "")))
+            span = self._tracer.start_span(f"invoke_agent {agent or 'agent'}", kind=SpanKind.INTERNAL, attributes={
+                "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": agent,
+                "gen_ai.conversation.id": session}, start_time=start)
+            span.end(end_time=start)
+        finally:
+            self._ids.force(None, None)
+
+    def _emit_model(self, ev: Mapping[str, Any]) -> None:
+        if self._tracer_provider is None:
+            return
+        usage = ev.get("usage") or {}
+        model = str(ev.get("model") or "")
+        attrs: dict[str, Any] = {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.request.model": model,
+            "gen_ai.provider.name": str(ev.get("provider") or ""),
+            "gen_ai.usage.input_tokens": int(usage.get("input_tokens") or 0),
+            "gen_ai.usage.output_tokens": int(usage.get("output_tokens") or 0),
+            "warden.decision": str((ev.get("result") or {}).get("decision", "")),
+            "warden.event_id": str(ev.get("id", "")),
+        }
+        calls = [str(c.get("id", "")) for c in ev.get("tool_calls") or [] if isinstance(c, Mapping)]
+        if calls:
+            attrs["warden.tool_call_ids"] = calls
+        if ev.get("session"):
+            attrs["gen_ai.conversation.id"] = str(ev["session"])
+        agent = str(ev.get("agent") or "")
+        if agent:
+            attrs["gen_ai.agent.name"] = agent
+        start = _ns(str(ev.get("timestamp", "")))
+        span = self._tracer.start_span(f"chat {model}", kind=SpanKind.CLIENT, attributes=attrs, start_time=start,
+                                       context=self._session_context(str(ev.get("session") or "")))
+        if ev.get("error"):
+            span.set_status(Status(StatusCode.ERROR, str(ev["error"])[:256]))
+        end = None
+        if start is not None and isinstance(ev.get("latency_ms"), (int, float)):
+            end = start + int(float(ev["latency_ms"]) * 1_000_000)
+        span.end(end_time=end)
 
     def _emit_decision(self, ev: Mapping[str, Any]) -> None:
         result = ev.get("result") or {}
@@ -175,7 +264,8 @@ class Telemetry:
         if self._tracer_provider is not None:
             start = _ns(str(ev.get("timestamp", "")))
             span = self._tracer.start_span(f"execute_tool {tool}", kind=SpanKind.INTERNAL, attributes=attrs,
-                                           start_time=start)
+                                           start_time=start,
+                                           context=self._session_context(str(ev.get("session") or "")))
             if result.get("error"):
                 span.set_status(Status(StatusCode.ERROR, str(result["error"])[:256]))
             end = None

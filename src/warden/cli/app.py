@@ -28,6 +28,13 @@ COMMANDS: dict[str, str] = {
     "install": "warden.cli.hook:install",
     "uninstall": "warden.cli.hook:uninstall",
     "exec": "warden.cli.exec:exec_command",
+    "model-gateway": "warden.cli.model_gateway:model_gateway",
+    "approvals": "warden.cli.approvals:approvals",
+    "kill": "warden.cli.control:kill",
+    "resume": "warden.cli.control:resume",
+    "status": "warden.cli.control:status",
+    "review": "warden.cli.review:review",
+    "triage": "warden.cli.triage:triage",
 }
 
 

@@ -71,7 +71,8 @@ def _filter_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--decision", type=click.Choice(["allow", "ask", "deny"]), help="Only this decision."),
         click.option("--tool", help="Only this tool (Bash, Read, mcp__server__tool, ...)."),
         click.option("--rule", help="Only events where this rule id matched."),
-        click.option("--kind", type=click.Choice(["decision", "approval", "outcome", "session", "error"]),
+        click.option("--kind", type=click.Choice(["decision", "approval", "outcome", "session", "error", "model",
+                                                 "control"]),
                      help="Only this event kind."),
         click.option("--tool-use-id", "tool_use_id", help="Only events about this tool call."),
         click.option("--since", help="From this time: RFC 3339, a date, or an age like 30m, 2h, 7d."),
@@ -102,6 +103,10 @@ def _line(ev: dict[str, Any]) -> str:
         detail = f"{out.get('status', '')} {ev.get('tool', '')} exit={out.get('exit_code')}"
     elif kind == "session":
         detail = f"{ev.get('phase', '')} {ev.get('detail', '')}"
+    elif kind == "control":
+        data = ev.get("data") or {}
+        detail = f"{ev.get('op', '')} " + " ".join(f"{k}={data[k]}" for k in ("request", "code", "approver", "rule",
+                                                                             "scope", "value", "count") if data.get(k))
     else:
         detail = f"{ev.get('where', '')}: {ev.get('error', '')}"
     return f"{ev.get('seq', ''):>7} {str(ev.get('timestamp', ''))[:19]} {kind:8} {str(ev.get('session', ''))[:12]:12} {detail}"

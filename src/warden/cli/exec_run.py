@@ -108,6 +108,11 @@ def run_exec(command: list[str], *, policy_file: str | None = None, profile: str
         _say(f"denied by policy: {verdict.reason}" + (f" [{rules}]" if rules else ""),
              "see why with `warden explain " + shlex.quote(action.input["command"]) + "`")
         return EXIT_REFUSED
+    if verdict.decision is Decision.ASK and verdict.approval:
+        # The rule routes to Warden's queue: another person approves; a terminal waits for it.
+        verdict = _wait_for_queue(gw, action, verdict)
+        if verdict.decision is not Decision.ALLOW:
+            return EXIT_REFUSED
     if verdict.decision is Decision.ASK:
         if not (yes and sys.stdin.isatty() and sys.stderr.isatty()):
             _say(f"the policy asks for approval: {verdict.reason}",
@@ -135,9 +140,47 @@ def run_exec(command: list[str], *, policy_file: str | None = None, profile: str
     if not _found(command[0], os.environ.get("PATH")):
         _say(f"{command[0]}: command not found")
         return EXIT_NOT_FOUND
-    if no_sandbox:
-        return _unsandboxed(command, cwd, settings, chosen)
-    return _sandboxed(command, chosen, ws, cwd, gw)
+    from warden.cli.exec_watch import KillWatch
+
+    with KillWatch(action) as watch:
+        if watch.refusal:
+            _say(watch.refusal)
+            return EXIT_REFUSED
+        if no_sandbox:
+            return _unsandboxed(command, cwd, settings, chosen)
+        return _sandboxed(command, chosen, ws, cwd, gw)
+
+
+def _wait_for_queue(gw: Any, action: Any, verdict: Any) -> Any:
+    """A queued ask: at a terminal, wait for the approval and decide again (which uses the grant)."""
+    from warden.core.decision import Decision
+
+    rid = verdict.approval["id"]
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        _say(f"the policy asks for approval: {verdict.reason}",
+             f"retry after approval: another person runs `warden approvals approve {rid}`")
+        return verdict
+    _say(f"waiting for approval of request {rid} (`warden approvals show {rid}`); Ctrl-C stops waiting")
+    import time
+
+    from warden.gateway import Gateway
+
+    local = Gateway.from_env(cwd=action.cwd)
+    try:
+        store = local.state()
+        req = store.wait_request(rid, max(0.0, verdict.approval.get("expires_at", 0) - time.time()))
+    except KeyboardInterrupt:
+        _say("stopped waiting; nothing ran")
+        return verdict
+    finally:
+        local.close()
+    if req is None or req.status != "approved":
+        _say(f"request {rid} is {req.status if req else 'gone'}; nothing ran")
+        return verdict
+    again = gw.decide(action)
+    if again.decision is not Decision.ALLOW:
+        _say(f"not allowed after the approval: {again.reason}")
+    return again
 
 
 def _unsandboxed(command: list[str], cwd: str, settings: Any, chosen: Any) -> int:

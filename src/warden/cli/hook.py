@@ -130,6 +130,9 @@ def install(agent: str, project: bool, user: bool, local: bool, directory: str |
     \b
     Merges Warden's hook entries into the agent's hooks file, keeping every other setting and
     hook; where the agent skips hooks it does not trust (Codex), the trust record is written too.
+    Claude Code also gets a PermissionRequest hook (queued approvals wait there) and, for a
+    project, the `warden` MCP server in .mcp.json (for `claude -p --permission-prompt-tool
+    mcp__warden__approve`).
     Running it again changes nothing; a file that existed is backed up first
     (NAME.warden-backup-<time>), and `warden uninstall` restores it byte for byte.
     See docs/agents.md for what each agent's hooks can and cannot do.
@@ -146,9 +149,16 @@ def install(agent: str, project: bool, user: bool, local: bool, directory: str |
         changes = installer.install(scope, directory, command, dict(os.environ), trust_project=trust_project)
     except (SettingsError, OSError) as exc:
         fail(str(exc), "nothing was changed")
+    mcp_path, mcp_changed = _install_mcp(user, directory) if agent == "claude-code" else (None, False)
     if as_json:
-        emit_json(_report(agent, changes))
+        report = _report(agent, changes)
+        if agent == "claude-code":
+            report.update({"mcp_config": mcp_path, "mcp_changed": mcp_changed})
+        emit_json(report)
         return
+    if mcp_changed:
+        click.echo(f"Added the `warden` MCP server (headless approvals: --permission-prompt-tool "
+                   f"mcp__warden__approve) to {mcp_path}")
     if not any(c.changed for c in changes):
         click.echo(f"Warden's hooks are already installed in {changes[0].path}; nothing changed.")
         return
@@ -163,6 +173,23 @@ def install(agent: str, project: bool, user: bool, local: bool, directory: str |
     click.echo(f"  {installer.NEXT_STEP}")
     if not os.environ.get("WARDEN_HOME") and sys.stdout.isatty():
         click.echo("  Decisions are recorded under ~/.warden; `warden audit verify` checks the log.")
+
+
+def _install_mcp(user: bool, directory: str | None) -> tuple[str | None, bool]:
+    """The project's .mcp.json gets the `warden` approval server (not for --user installs)."""
+    if user:
+        return None, False
+    import shlex
+
+    from warden.integrations.agents.claude_code_install import warden_command
+    from warden.integrations.agents.claude_code_mcp import install_mcp
+
+    exe = shlex.split(warden_command())[0]
+    try:
+        return install_mcp(os.path.abspath(directory or os.getcwd()), exe)
+    except (ValueError, OSError) as exc:
+        fail(str(exc), "the hooks were installed; the MCP server was not")
+    return None, False
 
 
 @click.command()

@@ -38,6 +38,12 @@ def _matches(rule: Any) -> str:
         parts.append("actor: " + ", ".join(f"{k}={v}" for k, v in rule.actor.model_dump(exclude_none=True).items()))
     if rule.context:
         parts.append("context: " + ", ".join(f"{k}={v}" for k, v in rule.context.items()))
+    if rule.tainted is not None:
+        parts.append("in a tainted session" if rule.tainted else "in an untainted session")
+    if rule.limit is not None:
+        parts.append(f"limit: {rule.limit.max} per {rule.limit.per}, then {rule.limit.on_exceed}")
+    if rule.approval is not None and rule.approval.route == "queue":
+        parts.append(f"approval: queue (quorum {rule.approval.quorum}, grant {rule.approval.grant})")
     if rule.unless:
         parts.append("unless: " + ", ".join(f"{k}={v}" for k, v in rule.unless.model_dump(exclude_none=True).items()))
     return "; ".join(parts)

@@ -45,6 +45,7 @@ class Action:
     tool_use_id: str = ""
     actor: Actor = field(default_factory=Actor)
     context: Mapping[str, str] = field(default_factory=dict)  # environment, branch, ...
+    tainted: bool = False  # set by the control loop (never from the payload): untrusted content entered
 
     @property
     def is_mcp(self) -> bool:

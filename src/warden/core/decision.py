@@ -59,6 +59,7 @@ class Verdict:
     facts: list[Fact] = field(default_factory=list)
     error: str | None = None
     policy_digest: str = ""
+    approval: dict[str, Any] | None = None  # a queued approval request: {id, status, expires_at, ...}
 
     @classmethod
     def fail_closed(cls, error: str, *, reason: str | None = None) -> Verdict:
@@ -76,4 +77,6 @@ class Verdict:
             out["error"] = self.error
         if self.policy_digest:
             out["policy_digest"] = self.policy_digest
+        if self.approval is not None:
+            out["approval"] = dict(self.approval)
         return out

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from dataclasses import dataclass
+from typing import Any
 
 from warden.core.action import Action
 from warden.core.analyze import AnalysisEnv, analyze
@@ -24,19 +25,27 @@ class Record:
     verdict: Verdict
 
 
-def decide(policy: CompiledPolicy, action: Action, env: AnalysisEnv) -> Verdict:
-    """Analyze and evaluate; never raises (an internal error is a deny that says so)."""
+def decide(policy: CompiledPolicy, action: Action, env: AnalysisEnv, control: Any = None) -> Verdict:
+    """Analyze and evaluate; never raises (an internal error is a deny that says so).
+
+    ``control`` (a :class:`warden.core.control.gate.Gate`) adds the stateful checks: kill switch,
+    taint, limits, loop breaker and approvals.
+    """
     try:
         analysis = analyze(action, env)
-        return evaluate(policy, action, analysis, home=env.env.get("HOME") or env.home)
+        home = env.env.get("HOME") or env.home
+        if control is not None:
+            return control.decide(policy, action, analysis, lambda a: evaluate(policy, a, analysis, home=home))
+        return evaluate(policy, action, analysis, home=home)
     except Exception as exc:  # fail closed with the error as the reason
         verdict = Verdict.fail_closed(f"internal error while deciding: {type(exc).__name__}: {exc}")
         verdict.policy_digest = policy.digest
         return verdict
 
 
-def decision_flow(policy: CompiledPolicy, action: Action, env: AnalysisEnv) -> Generator[Record, str | None, Verdict]:
-    verdict = decide(policy, action, env)
+def decision_flow(policy: CompiledPolicy, action: Action, env: AnalysisEnv,
+                  control: Any = None) -> Generator[Record, str | None, Verdict]:
+    verdict = decide(policy, action, env, control)
     error = yield Record(action, verdict)
     if error:
         failed = Verdict.fail_closed(f"the audit event could not be written ({error})")

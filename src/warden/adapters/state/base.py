@@ -189,9 +189,9 @@ class SqlStateStore:
         return [self._req(r) for r in rows]
 
     def vote(self, request_id: str, who: Principal, approve: bool, reason: str, now: float, *,
-             policy_digest: str | None = None) -> tuple[ApprovalRequest, Grant | None]:
+             policy_digest: str | None = None, grant: str | None = None) -> tuple[ApprovalRequest, Grant | None]:
         """Apply one vote atomically; raises ApprovalError (nothing granted) when it may not count."""
-        grant = None
+        made: Grant | None = None
         refused: ApprovalError | None = None
         with self._tx() as cur:
             cur.execute("SELECT body, mac FROM requests WHERE id = ?", (request_id,))
@@ -209,15 +209,15 @@ class SqlStateStore:
                 if policy_digest is not None and policy_digest != req.policy_digest and req.status == PENDING:
                     raise ApprovalError("policy-changed", f"the policy changed since request {request_id} was "
                                                           "made; nothing was granted. The agent must retry")
-                updated = apply_vote(req, who, approve, reason, now)
+                updated = apply_vote(req, who, approve, reason, now, grant)
                 self._put_request(cur, updated, insert=False)
                 if updated.status == APPROVED:
-                    grant = grant_for(updated, new_id("gr"), now)
-                    self._put_grant(cur, grant)
+                    made = grant_for(updated, new_id("gr"), now)
+                    self._put_grant(cur, made)
         self._notify()
         if refused is not None:
             raise refused
-        return updated, grant
+        return updated, made
 
     def _put_grant(self, cur: Any, g: Grant) -> None:
         body = _canonical({k: v for k, v in g.to_json().items() if k not in ("uses", "revoked")})

@@ -68,6 +68,8 @@ class SQLiteStateStore(SqlStateStore):
         if c.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             c.execute("PRAGMA journal_mode = WAL")
         c.execute("PRAGMA synchronous = NORMAL")
+        # checkpoints (which fsync) every ~40 MB of WAL instead of 4 MB: fewer stalls on the hot path
+        c.execute("PRAGMA wal_autocheckpoint = 10000")
         if app_id == 0:
             c.execute("BEGIN IMMEDIATE")
             try:

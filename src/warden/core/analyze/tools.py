@@ -45,6 +45,9 @@ def analyze_tool(action: Action, env: AnalysisEnv) -> Analysis:
         from warden.core.analyze.shell import analyze_shell
 
         result = analyze_shell(action.command or "", action.cwd, action.workspace, env)
+        from warden.core.analyze.changes import shell_change_facts
+
+        result.facts.extend(shell_change_facts(result, action.workspace))
     else:
         result = Analysis()
         if tool in _FILE_TOOLS:
@@ -63,5 +66,11 @@ def analyze_tool(action: Action, env: AnalysisEnv) -> Analysis:
                 result.facts.append(Fact("net.bad_url", f"cannot parse a host from {data.get('url')!r}"))
         for ref in result.paths:
             result.facts.extend(path_facts(ref, env, action.workspace))
+        if tool in _FILE_TOOLS and result.paths and result.paths[0].access is Access.WRITE:
+            from warden.core.analyze.changes import change_facts
+
+            ref = result.paths[0]
+            shown = ref.path[len(action.workspace) + 1:] if ref.in_workspace and action.workspace else ref.path
+            result.facts.extend(change_facts(action, shown))
     result.facts.extend(content_facts(action))
     return result

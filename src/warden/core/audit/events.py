@@ -12,6 +12,12 @@ Every event is a plain JSON object with ``v`` (schema version), ``kind``, ``id``
 ``outcome``   what came back from a tool: status, exit code, a redacted bounded summary.
 ``session``   ``phase`` start | end | stop.
 ``error``     something failed where it happened (``where``) and why (``error``).
+``model``     one request through the model gateway: the model, the user's instruction, the plan the
+              model gave, the tool calls it proposed (ids link to the hook decisions), token counts,
+              what was redacted on the way out (field paths and rule ids, never values).
+``control``   the control loop changed or refused state: ``op`` (approval.request, approval.vote,
+              approval.refused, approval.expired, grant.use, kill, resume, limit.exceeded,
+              loop.break, taint, ...), ``decision_id`` when a decision caused it, ``data``.
 
 Builders are pure: the caller passes times and a ``redact`` callable (text -> redacted text),
 so the core stays free of clocks and of the secrets engine. ``uuid4`` is the one impurity
@@ -23,13 +29,14 @@ from __future__ import annotations
 import hashlib
 import math
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from warden.core.audit.redact import basic_redact
+from warden.core.civil import civil_from_days
 
 SCHEMA_VERSION = 1
-KINDS = frozenset({"decision", "approval", "outcome", "session", "error"})
+KINDS = frozenset({"decision", "approval", "outcome", "session", "error", "model", "control"})
 SESSION_PHASES = frozenset({"start", "end", "stop"})
 
 MAX_FIELD_CHARS = 8192  # longer strings are cut (with their length and a digest) to bound the log
@@ -48,16 +55,7 @@ def rfc3339(epoch: float) -> str:
     days, rem = divmod(secs, 86400)
     hh, rem = divmod(rem, 3600)
     mm, ss = divmod(rem, 60)
-    # Howard Hinnant's civil_from_days: proleptic Gregorian date of a day count since 1970-01-01.
-    z = days + 719468
-    era = z // 146097
-    doe = z - era * 146097
-    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
-    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
-    mp = (5 * doy + 2) // 153
-    day = doy - (153 * mp + 2) // 5 + 1
-    month = mp + 3 if mp < 10 else mp - 9
-    year = yoe + era * 400 + (1 if month <= 2 else 0)
+    year, month, day = civil_from_days(days)
     return f"{year:04d}-{month:02d}-{day:02d}T{hh:02d}:{mm:02d}:{ss:02d}.{micros:06d}Z"
 
 
@@ -278,6 +276,60 @@ def error_event(*, where: str, error: str, started_at: float, session: str = "",
     return ev
 
 
+def model_event(*, started_at: float, session: str, actor: Mapping[str, Any] | None, api: str, provider: str,
+                model: str, decision: str, reason: str = "", instruction: str = "", plan: str = "",
+                reasoning: str = "", tool_calls: Sequence[Mapping[str, Any]] | None = None,
+                input_tokens: int = 0, output_tokens: int = 0, cost_usd: float = 0.0,
+                status: int = 0, latency_ms: float = 0.0, first_byte_ms: float | None = None,
+                redacted: Sequence[Mapping[str, Any]] | None = None, response_findings: Sequence[str] | None = None,
+                streamed: bool = False, error: str = "", redact: Redactor | None = None,
+                event_id: str | None = None) -> dict[str, Any]:
+    """One model request as the gateway saw it (the instruction and plan already redacted upstream;
+    the scrubber redacts again and bounds every field)."""
+    sc = _Scrubber(redact)
+    calls = list(tool_calls or [])
+    first = str(calls[0].get("id", "")) if calls else ""
+    ev = _common("model", event_id or new_id(), started_at,
+                 {"session": session, "tool": "Model", "tool_use_id": first, "actor": actor}, sc)
+    ev.update({
+        "api": api,
+        "provider": sc.text(provider, "/provider"),
+        "model": sc.text(model, "/model"),
+        "result": {"decision": decision, "reason": sc.text(reason, "/result/reason")},
+        "instruction": sc.text(instruction, "/instruction"),
+        "plan": sc.text(plan, "/plan"),
+        "reasoning": sc.text(reasoning, "/reasoning"),
+        "tool_calls": sc.value([{"id": str(c.get("id", "")), "name": str(c.get("name", "")),
+                                 "arguments": str(c.get("arguments", ""))[:2000]} for c in calls], "/tool_calls"),
+        "usage": {"input_tokens": int(input_tokens), "output_tokens": int(output_tokens),
+                  "cost_usd": round(float(cost_usd), 6)},
+        "http_status": int(status),
+        "streamed": bool(streamed),
+        "latency_ms": round(float(latency_ms), 3),
+        "first_byte_ms": None if first_byte_ms is None else round(float(first_byte_ms), 3),
+        "redacted": sc.value(list(redacted or []), "/redacted"),
+        "response_findings": [str(x) for x in (response_findings or [])][:100],
+    })
+    if error:
+        ev["error"] = sc.text(error, "/error")
+    ev["masked"] = sc.masked
+    ev["truncated"] = sc.truncated
+    return ev
+
+
+def control_event(*, op: str, started_at: float, data: Mapping[str, Any], session: str = "", tool: str = "",
+                  tool_use_id: str = "", decision_id: str = "", actor: Mapping[str, Any] | None = None,
+                  redact: Redactor | None = None, event_id: str | None = None) -> dict[str, Any]:
+    """One change (or refused change) of the control state: requests, votes, grants, kills, limits, taint."""
+    sc = _Scrubber(redact)
+    ev = _common("control", event_id or new_id(), started_at,
+                 {"session": session, "tool": tool, "tool_use_id": tool_use_id, "actor": actor}, sc)
+    ev.update({"op": op, "decision_id": decision_id, "data": sc.value(dict(data), "/data")})
+    ev["masked"] = sc.masked
+    ev["truncated"] = sc.truncated
+    return ev
+
+
 def validate_event(event: Mapping[str, Any]) -> None:
     """What a store insists on before it seals an event (it raises; the caller fails closed)."""
     if not isinstance(event, Mapping):
@@ -298,6 +350,8 @@ def event_summary(event: Mapping[str, Any]) -> dict[str, str]:
     rule_ids = [str(r.get("id", "")) for r in rules if isinstance(r, Mapping)]
     inp: Mapping[str, Any] = event["input"] if isinstance(event.get("input"), Mapping) else {}
     subject = inp.get("command") or inp.get("file_path") or inp.get("url") or inp.get("query") or ""
+    if event.get("kind") == "model":
+        subject = event.get("model", "")
     return {
         "kind": str(event.get("kind", "")),
         "event_id": str(event.get("id", "")),
@@ -305,7 +359,7 @@ def event_summary(event: Mapping[str, Any]) -> dict[str, str]:
         "session": str(event.get("session", "")),
         "agent": str(event.get("agent", "")),
         "tool": str(event.get("tool", "")),
-        "decision": str(result.get("decision", "")) if event.get("kind") in ("decision", "approval") else "",
+        "decision": str(result.get("decision", "")) if event.get("kind") in ("decision", "approval", "model") else "",
         "rules": "," + ",".join(rule_ids) + "," if rule_ids else "",
         "subject": str(subject)[:512] if isinstance(subject, str) else "",
         "tool_use_id": str(event.get("tool_use_id", ""))[:256],

@@ -193,9 +193,27 @@ def check_vote(req: ApprovalRequest, who: Principal, now: float) -> None:
                                          "people")
 
 
-def apply_vote(req: ApprovalRequest, who: Principal, approve: bool, reason: str, now: float) -> ApprovalRequest:
-    """The request after ``who``'s vote (raises :class:`ApprovalError`; the caller audits the refusal)."""
+def grant_rank(scope: str) -> float:
+    """How much a grant scope covers, for "never more than the rule allows": once < duration < session."""
+    if scope == "once":
+        return 0.0
+    if scope == "session":
+        return SESSION_GRANT_TTL_S
+    return min(float(scope.split(":", 1)[1]), SESSION_GRANT_TTL_S)
+
+
+def apply_vote(req: ApprovalRequest, who: Principal, approve: bool, reason: str, now: float,
+               grant: str | None = None) -> ApprovalRequest:
+    """The request after ``who``'s vote (raises :class:`ApprovalError`; the caller audits the refusal).
+
+    ``grant`` lets an approver narrow what the approval covers (never widen it past the rule's).
+    """
     check_vote(req, who, now)
+    if grant is not None and approve:
+        if grant_rank(grant) > grant_rank(req.grant):
+            raise ApprovalError("grant-too-wide", f"the rule allows at most a {req.grant} grant for request "
+                                                  f"{req.id}; {grant} would cover more")
+        req = replace(req, grant=grant)
     votes = (*req.votes, Vote(who.id, approve, reason, now, who.via))
     updated = replace(req, votes=votes)
     if not approve:

@@ -44,7 +44,7 @@ class Subject:
 
 
 # Bumped whenever the compiled classes change shape: cached pickles of another format are recompiled.
-FORMAT = 2
+FORMAT = 5
 
 
 @dataclass(slots=True)
@@ -62,6 +62,7 @@ class Matcher:
     agents: re.Pattern[str] | None = None
     roles: re.Pattern[str] | None = None
     context: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    tainted: bool | None = None
     unless: Matcher | None = None
 
     def matches(self, s: Subject, every: bool, home: str) -> bool:
@@ -93,6 +94,8 @@ class Matcher:
             if not (all(hits) if every else any(hits)):
                 return False
         if not self._who_matches(s.action):
+            return False
+        if self.tainted is not None and self.tainted != s.action.tainted:
             return False
         if self.unless is not None and self.unless.matches(s, False, home):
             return False
@@ -136,6 +139,9 @@ class CompiledRule:
     source: str
     layer: str
     matcher: Matcher
+    approval: dict[str, Any] | None = None  # {route, approvers, roles, quorum, expires_s, grant}
+    limit: Any = None  # warden.core.control.limits.LimitSpec
+    review: str | None = None  # "auto": the reviewer model may resolve this rule's asks
 
 
 @dataclass(slots=True)
@@ -145,6 +151,7 @@ class CompiledPolicy:
     default_source: str
     settings: dict[str, Any] = field(default_factory=dict)
     sandbox: dict[str, Any] = field(default_factory=dict)
+    models: dict[str, Any] = field(default_factory=dict)  # merged `models:` sections (core.model.policy)
     sources: list[dict[str, str]] = field(default_factory=list)  # [{layer, path, digest}]
     digest: str = ""
     disabled: list[dict[str, str]] = field(default_factory=list)  # [{id, by}] for `policy show`

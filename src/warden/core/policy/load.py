@@ -132,7 +132,25 @@ def compile_matcher(spec: MatchSpec) -> Matcher:
         agents=compile_names(spec.actor.agent) if spec.actor and spec.actor.agent else None,
         roles=compile_names(spec.actor.role) if spec.actor and spec.actor.role else None,
         context=tuple((k, compile_names(v)) for k, v in (spec.context or {}).items()),
+        tainted=spec.tainted,
     )
+
+
+def _control_fields(rule: Any) -> tuple[dict[str, Any] | None, Any]:
+    """A rule's ``approval:`` and ``limit:`` in compiled form (already validated by the model)."""
+    from warden.core.control.approvals import parse_duration, parse_grant
+    from warden.core.control.limits import parse_limit
+
+    approval = None
+    if rule.approval is not None:
+        a = rule.approval
+        approval = {"route": a.route, "approvers": list(a.approvers.id or []) if a.approvers else [],
+                    "roles": list(a.approvers.role or []) if a.approvers else [], "quorum": a.quorum,
+                    "expires_s": parse_duration(a.expires), "grant": parse_grant(a.grant)}
+    limit = None
+    if rule.limit is not None:
+        limit = parse_limit(rule.limit.max, per=rule.limit.per, on_exceed=rule.limit.on_exceed)
+    return approval, limit
 
 
 def _digest(sources: list[LayerSource]) -> str:
@@ -172,6 +190,7 @@ def compile_policy(sources: list[LayerSource], *, check_examples: bool = True) -
     default_source = "warden built-in fallback"
     settings: dict[str, Any] = {}
     sandbox: dict[str, Any] = {}
+    model_sections: list[tuple[str, dict[str, Any]]] = []
     for src, model, lines in parsed:
         lower_locked = src.layer != "managed"
         if model.disable:
@@ -197,6 +216,11 @@ def compile_policy(sources: list[LayerSource], *, check_examples: bool = True) -
                 warnings.append(f"{src.path}: `{key}` ignored: locked by the managed policy")
                 continue
             target.update(value.model_dump(exclude_unset=True))
+        if model.models is not None:
+            if lower_locked and "models" in locked and src.layer != "builtin":
+                warnings.append(f"{src.path}: `models` ignored: locked by the managed policy")
+            else:
+                model_sections.append((src.path, model.models.model_dump(exclude_unset=True)))
         for i, rule in enumerate(model.rules):
             where = f"{src.path}:{lines.get(i, 0)}"
             if rule.id in seen_ids:
@@ -215,6 +239,7 @@ def compile_policy(sources: list[LayerSource], *, check_examples: bool = True) -
     if problems:
         raise PolicyLoadError(problems)
 
+    from warden.core.model.policy import merge_sections
     from warden.core.policy.model import Sandbox, Settings
 
     settings = Settings().model_dump() | settings
@@ -227,8 +252,10 @@ def compile_policy(sources: list[LayerSource], *, check_examples: bool = True) -
         if rule.is_empty():
             problems.append(Problem(src.path, parsed_line(parsed, src, i), f"rule {rule.id!r} has no match fields; it would match everything — add tool: or another field"))
             continue
+        approval, limit = _control_fields(rule)
         compiled_rules.append(
-            CompiledRule(rule.id, Decision.parse(rule.effect), rule.reason.strip(), f"{src.path}:{parsed_line(parsed, src, i)}", src.layer, matcher)
+            CompiledRule(rule.id, Decision.parse(rule.effect), rule.reason.strip(), f"{src.path}:{parsed_line(parsed, src, i)}", src.layer, matcher,
+                         approval, limit, rule.review)
         )
     if problems:
         raise PolicyLoadError(problems)
@@ -240,6 +267,7 @@ def compile_policy(sources: list[LayerSource], *, check_examples: bool = True) -
         default_source=default_source,
         settings=settings,
         sandbox=sandbox,
+        models=merge_sections(model_sections) if model_sections else {},
         sources=[{"layer": s.layer, "path": s.path, "digest": hashlib.sha256(s.text.encode("utf-8", "surrogatepass")).hexdigest()} for s in sources],
         digest=_digest(sources),
         disabled=disabled,

@@ -45,6 +45,8 @@ class MatchSpec(_Strict):
     facts: StrList | None = Field(None, description="Globs on fact kinds: git.force_push, secret.*.")
     actor: ActorMatch | None = None
     context: dict[str, StrList] | None = Field(None, description="Context key -> globs, e.g. environment: [prod].")
+    tainted: bool | None = Field(
+        None, description="true: only in a session that took in untrusted content (see docs/approvals.md#taint).")
 
     _l = field_validator("tool", "program", "command", "path", "access", "host", "facts", mode="before")(_listify)
 
@@ -64,12 +66,74 @@ class Examples(_Strict):
     not_match: list[str | dict[str, Any]] = Field(default_factory=list)
 
 
+_DURATION = r"^\s*[1-9][0-9]*\s*[smhd]\s*$"
+
+
+class Approvers(_Strict):
+    id: StrList | None = Field(None, description="Identities that may approve (exact ids).")
+    role: StrList | None = Field(None, description="Roles whose holders may approve.")
+
+    _l = field_validator("id", "role", mode="before")(_listify)
+
+
+class Approval(_Strict):
+    """Where an ``ask`` goes and what an approval means (docs/approvals.md)."""
+
+    route: Literal["native", "queue"] = Field(
+        "native", description="native: the agent's own prompt; queue: Warden's approval queue.")
+    approvers: Approvers | None = Field(None, description="Who may approve (ids and/or roles); anyone else if unset.")
+    quorum: int = Field(1, ge=1, le=10, description="Distinct approvers needed.")
+    expires: str = Field("10m", pattern=_DURATION, description="How long a request waits before it is denied.")
+    grant: str = Field("once", pattern=r"^(once|session|\s*[1-9][0-9]*\s*[smhd]\s*)$",
+                       description="What one approval covers: once, session, or a duration like 30m.")
+
+    @field_validator("approvers", mode="before")
+    @classmethod
+    def _ids(cls, v: Any) -> Any:
+        return {"id": _listify(v)} if isinstance(v, (str, list)) else v
+
+
+def _limit_shorthand(v: Any) -> Any:
+    return {"max": v} if isinstance(v, str) else v
+
+
+class RuleLimit(_Strict):
+    """A budget on how often a rule may match (docs/approvals.md#limits)."""
+
+    max: str = Field(pattern=r"^\s*[1-9][0-9]*\s*/\s*(session|task|[1-9][0-9]*\s*[smhd])\s*$",
+                     description="COUNT/WINDOW: 10/session, 50/task, 100/1h.")
+    per: Literal["actor", "agent", "session", "rule", "tool"] = Field(
+        "session", description="What the count is kept for.")
+    on_exceed: Literal["ask", "deny"] = Field("deny", description="The effect once the count is exceeded.")
+
+
 class Rule(MatchSpec):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", description="Unique kebab-case id.")
     effect: Effect
     reason: str = Field(min_length=1, description="Shown to the agent and the human: what and why.")
     unless: MatchSpec | None = Field(None, description="The rule does not apply when this matches.")
     examples: Examples | None = None
+    approval: Approval | None = Field(None, description="effect: ask only: route, approvers, quorum, expires, grant.")
+    limit: RuleLimit | None = Field(None, description="A budget: `10/session` or {max, per, on_exceed}.")
+    review: Literal["auto"] | None = Field(
+        None, description="effect: ask only: the reviewer model (settings.reviewer) may approve it or escalate "
+        "to a person (docs/review.md).")
+
+    _limit = field_validator("limit", mode="before")(_limit_shorthand)
+
+    @field_validator("review")
+    @classmethod
+    def _review_ask_only(cls, v: str | None, info: Any) -> str | None:
+        if v is not None and info.data.get("effect") != "ask":
+            raise ValueError("`review: auto` only applies to rules with effect: ask (a deny is never reviewed away)")
+        return v
+
+    @field_validator("approval")
+    @classmethod
+    def _ask_only(cls, v: Approval | None, info: Any) -> Approval | None:
+        if v is not None and info.data.get("effect") != "ask":
+            raise ValueError("`approval:` only applies to rules with effect: ask")
+        return v
 
 
 class Limits(_Strict):
@@ -95,6 +159,21 @@ class Sandbox(_Strict):
     profiles: dict[str, SandboxProfile] = Field(default_factory=dict)
 
 
+class LoopBreaker(_Strict):
+    repeat: int = Field(ge=2, le=10000, description="Identical consecutive actions that trip the breaker.")
+    effect: Literal["ask", "deny"] = "ask"
+
+
+class Reviewer(_Strict):
+    """The auto-review tier's model: any OpenAI-compatible chat endpoint."""
+
+    url: str = Field(pattern=r"^https?://", description="Base URL, e.g. http://127.0.0.1:8000/v1 (vLLM, Ollama).")
+    model: str = Field(min_length=1, description="The model name the endpoint serves.")
+    api_key_env: str | None = Field(None, description="Environment variable holding the API key (never the key).")
+    timeout_s: float = Field(10.0, gt=0, le=120, description="No answer by then: a person decides.")
+    max_risk: Literal["low", "medium"] = Field("low", description="The highest risk the reviewer may approve.")
+
+
 class Settings(_Strict):
     protected_branches: StrList = Field(
         default_factory=lambda: ["main", "master"], description="Branches that force-push/deletion rules guard."
@@ -102,9 +181,64 @@ class Settings(_Strict):
     ask_fallback: Effect = Field(
         "deny", description="What adapters that cannot ask a human do with an ask (deny or allow)."
     )
+    loop_breaker: LoopBreaker | None = Field(
+        None, description="Escalate the same action repeated this many times in a row in one session.")
+    trusted_mcp: StrList = Field(
+        default_factory=list, description="MCP servers whose results do not taint the session.")
+    reviewer: Reviewer | None = Field(None, description="The reviewer model for rules with `review: auto`.")
 
 
-LOCKABLE = ("default", "disable", "settings", "sandbox")
+class ModelApproval(_Strict):
+    provider: StrList = Field(default_factory=lambda: ["*"], description="Upstream names (globs), e.g. anthropic.")
+    model: StrList = Field(default_factory=lambda: ["*"], description="Model ids (globs), e.g. claude-sonnet-*.")
+    actor: ActorMatch | None = Field(None, description="Who may use it (id / agent / role globs); anyone if absent.")
+
+    _l = field_validator("provider", "model", mode="before")(_listify)
+
+
+class ModelBudget(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", description="Name shown when the budget runs out.")
+    per: Literal["actor", "agent", "session", "all"] = Field("actor", description="Whose use is counted together.")
+    window: Literal["session", "day", "month", "total"] = Field("month", description="When the count starts again.")
+    tokens: int | None = Field(None, ge=1, description="Input + output tokens allowed in the window.")
+    cost_usd: float | None = Field(None, gt=0, description="Cost allowed in the window (prices below).")
+
+
+class ModelPrice(_Strict):
+    input: float = Field(0, ge=0, description="USD per million input tokens.")
+    output: float = Field(0, ge=0, description="USD per million output tokens.")
+
+
+class ModelIntent(_Strict):
+    record_plan: bool = Field(True, description="Record the model's plan/reasoning text (redacted, bounded).")
+    max_chars: int = Field(4000, ge=0, le=8000, description="How much of the instruction and plan to keep.")
+
+
+class ModelLoop(_Strict):
+    repeat: int = Field(20, ge=2, description="The same request this many times in a row in a session is refused.")
+
+
+class Models(_Strict):
+    """What the model gateway enforces (`warden model-gateway`, docs/model-gateway.md)."""
+
+    allow: list[ModelApproval] | None = Field(
+        None, description="Approved models; when given, every other model is refused. Each layer that lists "
+        "approved models must approve a request.")
+    budgets: list[ModelBudget] = Field(default_factory=list)
+    prices: dict[str, ModelPrice] = Field(default_factory=dict, description="Model glob -> price per million tokens.")
+    intent: ModelIntent | None = None
+    loop: ModelLoop | None = None
+
+    @field_validator("budgets")
+    @classmethod
+    def _limit_given(cls, v: list[ModelBudget]) -> list[ModelBudget]:
+        for b in v:
+            if b.tokens is None and b.cost_usd is None:
+                raise ValueError(f"budget {b.id!r} needs tokens: or cost_usd:")
+        return v
+
+
+LOCKABLE = ("default", "disable", "settings", "sandbox", "models")
 
 
 class PolicyFile(_Strict):
@@ -113,7 +247,8 @@ class PolicyFile(_Strict):
     settings: Settings | None = None
     sandbox: Sandbox | None = None
     disable: StrList = Field(default_factory=list, description="Rule ids of lower layers to switch off.")
-    lock: list[Literal["default", "disable", "settings", "sandbox"]] = Field(
+    models: Models | None = Field(None, description="Approved models, budgets and intent recording for the model gateway.")
+    lock: list[Literal["default", "disable", "settings", "sandbox", "models"]] = Field(
         default_factory=list, description="Managed layer only: what lower layers may not change."
     )
     rules: list[Rule] = Field(default_factory=list)

@@ -32,8 +32,8 @@ AGENT = "claude-code"
 SETTINGS = "Claude Code's settings"
 SESSION_EVENTS = ("SessionStart", "SessionEnd", "Stop", "SubagentStop")
 # Events Claude Code may send that carry nothing for policy (Warden does not install them).
-IGNORED = frozenset({"Notification", "PreCompact", "PostCompact", "SubagentStart", "PermissionRequest",
-                     "PostToolUseFailure", "InstructionsLoaded", "ConfigChange"})
+IGNORED = frozenset({"Notification", "PreCompact", "PostCompact", "SubagentStart", "PostToolUseFailure",
+                     "InstructionsLoaded", "ConfigChange"})
 MAX_REASON = common.MAX_REASON
 
 
@@ -44,7 +44,8 @@ def respond(raw: bytes, environ: Mapping[str, str], cwd: str, opts: Mapping[str,
 
 
 def event_of(raw: bytes) -> str:
-    return common.event_named(raw, ("PreToolUse", "PostToolUse", "UserPromptSubmit", *SESSION_EVENTS))
+    return common.event_named(raw, ("PreToolUse", "PostToolUse", "UserPromptSubmit", "PermissionRequest",
+                                    *SESSION_EVENTS))
 
 
 def failure(event: str, why: str) -> Answer:
@@ -99,6 +100,25 @@ def _post_tool_use(gw: HookGateway, payload: dict[str, Any]) -> Answer:
     return 0, common.dumps(out), b""
 
 
+# --- PermissionRequest (queued approvals, interactive) ---------------------------------------
+
+
+def _permission_request(gw: HookGateway, payload: dict[str, Any], opts: Mapping[str, Any]) -> Answer:
+    """A queued request waits here for another person (up to its expiry, within the hook's deadline);
+    an ask that is not Warden's queue gets no answer, so Claude Code shows its own dialog."""
+    from warden.integrations.agents.approval_wait import find_for_payload, wait_and_answer
+
+    request = find_for_payload(gw, payload)
+    if request is None or request.status not in ("pending", "approved"):
+        return 0, b"", b""
+    budget = max(0.0, float(opts.get("deadline") or 8.0) - 1.5)
+    answer = wait_and_answer(gw, request, budget, via="claude-code PermissionRequest")
+    decision: dict[str, Any] = {"behavior": "allow" if answer.allow else "deny"}
+    if not answer.allow:
+        decision["message"] = common.clip(answer.message)
+    return 0, common.dumps({"hookSpecificOutput": {"hookEventName": "PermissionRequest", "decision": decision}}), b""
+
+
 # --- UserPromptSubmit -----------------------------------------------------------------------
 
 
@@ -131,7 +151,9 @@ policy_summary = common.policy_summary  # re-exported: tests and docs refer to i
 PROTOCOL = common.AgentProtocol(
     agent=AGENT,
     handlers={"PreToolUse": _pre_tool_use, "PostToolUse": _post_tool_use, "UserPromptSubmit": _user_prompt_submit,
+              "PermissionRequest": _permission_request,  # type: ignore[dict-item]
               **dict.fromkeys(SESSION_EVENTS, _session)},
+    with_opts=frozenset({"PermissionRequest"}),
     failure=failure,
     event_of=event_of,
     ignored_events=IGNORED,

@@ -4,19 +4,37 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from warden.integrations.agents import hookfile
 from warden.integrations.agents.hookfile import HookSpec
 
 HOOK_TIMEOUT = 30  # seconds; Warden's own deadline (8 s) answers first, failing closed
+# A queued approval waits in the PermissionRequest hook (in its own process, not the daemon) for
+# up to its `expires`; Warden's deadline there ends the wait with a deny before Claude Code's timeout.
+APPROVAL_DEADLINE = 1800
+APPROVAL_TIMEOUT = APPROVAL_DEADLINE + 60
+
+
+def _handler(command: str, event: str) -> dict[str, Any]:
+    if event == "PermissionRequest":
+        return {"type": "command", "command": f"{command} --deadline {APPROVAL_DEADLINE} --no-daemon",
+                "timeout": APPROVAL_TIMEOUT}
+    return {"type": "command", "command": command, "timeout": HOOK_TIMEOUT}
+
 
 SPEC = HookSpec(
     agent="claude-code",
     # event -> matcher (None: the event takes no matcher)
     events={"PreToolUse": "*", "PostToolUse": "*", "UserPromptSubmit": None, "SessionStart": None,
-            "SessionEnd": None, "Stop": None},
-    handler=lambda command, _event: {"type": "command", "command": command, "timeout": HOOK_TIMEOUT},
+            "SessionEnd": None, "Stop": None, "PermissionRequest": "*"},
+    handler=_handler,
 )
+
+
+def warden_command() -> str:
+    """This installation's absolute `warden hook claude-code` (for callers that want it)."""
+    return hookfile.warden_command(SPEC.agent)
 
 
 def settings_path(scope: str, project_dir: str | None = None, environ: dict[str, str] | None = None) -> Path:

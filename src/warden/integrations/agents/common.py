@@ -66,6 +66,7 @@ class AgentProtocol:
     workspace_env: str = ""  # environment variable naming the project root, when the agent sets one
     event_key: str = "hook_event_name"
     prepare: Callable[[dict[str, Any], Mapping[str, str]], str | None] | None = None  # payload check
+    with_opts: frozenset[str] = frozenset()  # events whose handler also takes the hook options
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -117,7 +118,7 @@ def respond(
         try:
             if pool is not None:
                 pool.lend(gw)
-            answer = handler(gw, payload)
+            answer = handler(gw, payload, opts) if event in proto.with_opts else handler(gw, payload)  # type: ignore[call-arg]
             return answer
         finally:
             if pool is not None:
@@ -294,7 +295,9 @@ REDACTION_NOTE = ("Warden replaced secrets in this tool output ({where}) with re
 
 def record_outcome(gw: HookGateway, agent: str, *, tool: str, response: Any, changed: list[str],
                    tool_use_id: str, session: str) -> None:
-    """Record what a tool returned (redacted), linked to its decision when it can be found."""
+    """Record what a tool returned (redacted), linked to its decision when it can be found; an
+    output that reads like a prompt injection taints the session first."""
+    taint_from_output(gw, agent, tool=tool, session=session, tool_use_id=tool_use_id, response=response)
     if not getattr(gw, "audit", True):
         return
     from warden.core.audit import outcome_event
@@ -347,12 +350,66 @@ def session_answer(gw: HookGateway, agent: str, payload: Mapping[str, Any], *, e
         return failure(event, f"the audit log could not record {event}: {exc}")
     if summary is None or policy is None:
         return 0, b"", b""
-    return 0, dumps(summary(policy_summary(policy, payload))), b""
+    context = policy_summary(policy, payload)
+    killed = kill_notice(gw, agent, payload)
+    return 0, dumps(summary(clip(f"{killed} {context}" if killed else context, 3000))), b""
+
+
+# --- the control loop (approvals, limits, taint, kill switch) as every agent sees it -------------
+
+
+def taint_from_output(gw: Any, agent: str, *, tool: str, session: str, tool_use_id: str, response: Any) -> None:
+    """Tool output that reads like a prompt injection marks the session (its origin is kept)."""
+    if not session or not hasattr(gw, "state"):
+        return
+    from warden.core.action import Action
+    from warden.core.control.taint import origins_after
+
+    text = response if isinstance(response, str) else dumps(response).decode("utf-8", "replace")
+    action = Action(tool=tool, input={}, session=session)
+    for origin in origins_after(action, text, time.time()):
+        try:
+            gw.state().add_taint(session, origin)
+            gw.record_control([{"op": "taint", "session": session, "tool": tool, "tool_use_id": tool_use_id,
+                                "actor": actor(agent), "origin": origin.to_json()}])
+        except Exception:
+            pass  # the next decision reads the taint; an unreadable store denies there
+
+
+def next_task(gw: Any, session: str) -> None:
+    """Each user prompt starts a new task: limits with a `/task` window count from here."""
+    if session and hasattr(gw, "state"):
+        try:
+            gw.state().next_task(session)
+        except Exception:
+            pass  # a `/task` limit then counts on in the previous task: stricter, never looser
+
+
+def kill_notice(gw: Any, agent: str, payload: Mapping[str, Any]) -> str:
+    """A kill switch in scope, said up front: every tool call of this session will be denied."""
+    if not hasattr(gw, "state"):
+        return ""
+    from warden.core.control.kill import kill_matches_ids
+
+    try:
+        kills = gw.state().kills()
+    except Exception as exc:
+        return f"WARDEN: the kill-switch state cannot be read ({exc}), so every tool call is denied."
+    raw_actor = payload.get("actor")
+    who: Mapping[str, Any] = raw_actor if isinstance(raw_actor, Mapping) else {}
+    k = kill_matches_ids(kills, agent=str(who.get("agent") or agent),
+                         session=str(payload.get("session_id") or payload.get("sessionId") or ""),
+                         actor=str(who.get("id") or ""))
+    if k is None:
+        return ""
+    return (f"WARDEN KILL SWITCH: {k.label} was stopped by {k.by}: {k.reason}. Every tool call is denied until "
+            "someone runs `warden resume`; tell the user and stop.")
 
 
 def prompt_block_reason(gw: HookGateway, payload: dict[str, Any], prompt: str) -> str | None:
     """Why a prompt must not reach the model (it carries a secret, or the policy denies it), or None."""
     redacted = gw.redactor()(prompt)
+    next_task(gw, str(payload.get("session_id") or ""))
     verdict = gw.decide_payload(payload)  # records the decision; secret.* facts come from analysis
     carries_secret = redacted != prompt or any(f.kind.startswith("secret") for f in verdict.facts)
     if not (carries_secret or verdict.decision is Decision.DENY):

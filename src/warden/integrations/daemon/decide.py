@@ -52,7 +52,7 @@ class DaemonGateway:
         rules = [RuleMatch(r["id"], Decision.parse(r["effect"]), r["reason"], r["source"], r["layer"],
                            r.get("subject", "")) for r in v.get("rules", [])]
         return Verdict(Decision.parse(v["decision"]), v["reason"], rules, [], error=v.get("error"),
-                       policy_digest=v.get("policy_digest", ""))
+                       policy_digest=v.get("policy_digest", ""), approval=v.get("approval"))
 
     def policy_for(self, workspace: str) -> _Policy:
         sandbox = self._sandbox.get(workspace)

@@ -39,7 +39,46 @@ class RecorderPool:
             return None
         return (st.st_dev, st.st_ino)
 
+    @staticmethod
+    def _state_key(gw: Any) -> tuple[str, ...]:
+        import os
+
+        target = gw.environ.get("WARDEN_STATE_DB") or os.path.join(str(gw.home), "state.db")
+        ident: Any = target
+        if "://" not in target:
+            try:
+                st = os.stat(target)
+                ident = f"{target}@{st.st_dev}:{st.st_ino}"
+            except OSError:
+                ident = ""
+        return ("state", str(ident))
+
+    def _lend_state(self, gw: Any) -> None:
+        """The control loop's state store, kept open like the recorder (same file, same URL only)."""
+        key = self._state_key(gw)
+        item = self._items.pop(key, None)
+        if item is not None and key[1] and item[2] < self.max_uses:
+            gw._state = item[1]
+            self._state_lent = (key, item[2])
+        elif item is not None:
+            _close_quietly(item[1])
+
+    def _take_back_state(self, gw: Any, healthy: bool) -> None:
+        state = getattr(gw, "_state", None)
+        key, uses = getattr(self, "_state_lent", (self._state_key(gw), 0))
+        self._state_lent = (self._state_key(gw), 0)
+        from warden.adapters.state import SqlStateStore
+
+        if not healthy or not isinstance(state, SqlStateStore):
+            return  # gw.close() closes it (an UnavailableState stand-in is never pooled)
+        gw._state = None
+        old = self._items.pop(key, None)
+        if old is not None:
+            _close_quietly(old[1])
+        self._items[key] = (None, state, uses + 1)
+
     def lend(self, gw: Any) -> None:
+        self._lend_state(gw)
         key = self._key(gw)
         item = self._items.pop(key, None)
         if item is None:
@@ -52,6 +91,7 @@ class RecorderPool:
         self._lent = (key, uses)
 
     def take_back(self, gw: Any, *, healthy: bool) -> None:
+        self._take_back_state(gw, healthy)
         recorder = getattr(gw, "_recorder", None)
         key, uses = getattr(self, "_lent", (self._key(gw), 0))
         self._lent = (self._key(gw), 0)

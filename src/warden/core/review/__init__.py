@@ -1,0 +1,1 @@
+"""Review of agent changes: change-risk labels (risk), diffs (diff), owners (codeowners)."""
