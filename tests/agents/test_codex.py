@@ -253,3 +253,33 @@ def test_doctor_warns_about_a_codex_binary_newer_than_tested(tmp_path: Path, cod
     version = {c.name: c for c in codex_install.doctor_checks(env, str(tmp_path))}["codex.version"]
     assert version.status == "warn" and "0.999.0 is newer than 0.171.0" in version.detail
     assert "WARDEN_UNTESTED_AGENTS=codex" in version.fix
+
+
+QUEUE_POLICY = """\
+version: 1
+default: ask
+rules:
+  - id: deploys-need-a-second-person
+    effect: ask
+    reason: deploys need a second person
+    tool: [Bash]
+    command: ["./deploy.sh *"]
+    approval:
+      route: queue
+      grant: once
+"""
+
+
+def test_an_ask_queued_for_approval_passes_on_retry_once_approved(workspace: Path, warden_home: Path):
+    (workspace / "warden.yaml").write_text(QUEUE_POLICY)
+    payload = pre(workspace, "Bash", {"command": "./deploy.sh prod"})
+    reason = denial(hook("codex", payload, workspace))
+    assert "approval request ap-" in reason and "retry after it is approved" in reason
+    request = "ap-" + reason.split("approval request ap-", 1)[1].split()[0]
+    env = {"WARDEN_HOME": str(warden_home), "WARDEN_ACTOR": "reviewer@example.com"}
+    approved = run_warden("approvals", "approve", request, "--reason", "checked", env=env, cwd=str(workspace))
+    assert approved.returncode == 0, approved.stderr
+    retry = hook("codex", payload, workspace)
+    assert (retry.returncode, retry.stdout) == (0, b""), retry.stdout  # allowed: silence in Codex
+    again = hook("codex", payload, workspace)  # a `once` grant is used up
+    assert "approval request" in denial(again)

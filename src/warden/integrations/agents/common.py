@@ -266,7 +266,12 @@ def _instead(kinds: list[str], payload: Mapping[str, Any], settings: str) -> str
 
 
 def approval_hint(gw: HookGateway, verdict: Verdict, why: str = "this agent cannot ask for it from a hook") -> str:
-    """Where an ask cannot become a prompt: why, and the recorded decision the user can act on."""
+    """Where an ask cannot become a prompt: why, and the queued request (or recorded decision) the
+    user can act on. A queued request, once approved, lets the same call pass when retried."""
+    queued = getattr(verdict, "approval", None) or {}
+    if queued.get("id") and queued.get("status") == "pending":
+        return (f"This needs a human's approval and {why}, so Warden denied it for now; approval request "
+                f"{queued['id']} is queued (`warden approvals approve {queued['id']}`): retry after it is approved.")
     ref = gw.last_decision_id or "recorded in `warden audit query`"
     return (f"This needs a human's approval and {why}, so Warden denied it for now (decision {ref}). "
             "Ask the user to approve it or to run it themselves.")
