@@ -168,7 +168,13 @@ class Gateway:
         if self._redactor is None:
             from warden.adapters.redaction import redactor_for
 
-            self._redactor = redactor_for(self.home)
+            kinds: tuple[str, ...] = ()
+            try:  # the policy's data classes may ask for more personal-data kinds to be redacted
+                data = self.policy.data
+                kinds = data.redact_kinds if data is not None else ()
+            except Exception:  # a broken policy denies elsewhere; redaction still uses the defaults
+                kinds = ()
+            self._redactor = redactor_for(self.home, kinds)
         return self._redactor
 
     # -- deciding ---------------------------------------------------------------------------

@@ -201,3 +201,12 @@ def test_the_clean_cache_skips_repeated_context_but_never_a_secret():
     assert cache.hits == hits + 1  # the clean string was not scanned again...
     assert changed and TOKEN not in json.dumps(turn2)  # ...the one with a secret was
     assert [f.path for f in found] == ["messages[1].content"]
+
+
+def test_personal_data_is_redacted_from_requests_too():
+    body = {"model": "m", "messages": [{"role": "user", "content": "refund card 4539 1488 0343 6467 for ssn 536-90-4399"}]}
+    changed, found = redact_body(body, default_ruleset(), KEY)
+    text = json.dumps(body)
+    assert changed and "4539 1488" not in text and "536-90-4399" not in text
+    assert {f.rule for f in found} == {"pii-card", "pii-ssn"}
+    assert "[REDACTED:pii-card:" in text

@@ -36,6 +36,7 @@ Files
   summary.html        readable summary of the session
   events.jsonl        the session's events (secrets redacted at record time)
   approvals.json      approvals and who gave them
+  data_classes.json   the data classes the session read, and every refused read or flow
   records.jsonl       chain records from the first event to the signed checkpoint (last line);
                       other sessions' events are reduced to their digest
   verification.json   verification of the whole log and of this proof when the pack was made
@@ -71,6 +72,7 @@ def build_pack(store: SqlAuditStore, session: str, out: Path) -> dict[str, Any]:
         "events.jsonl": "".join(json.dumps(e, ensure_ascii=False, sort_keys=True) + "\n" for e in events),
         "approvals.json": json.dumps(approvals, indent=2, ensure_ascii=False),
         "approvals_by_decision.json": json.dumps(per_decision, indent=2, ensure_ascii=False),
+        "data_classes.json": json.dumps(data_classes_touched(events), indent=2, ensure_ascii=False),
         "records.jsonl": "".join(json.dumps(r.to_json(), ensure_ascii=False) + "\n" for r in records)
         + json.dumps({"checkpoint": cp.to_json()}) + "\n",
         "verification.json": json.dumps({"log": full.to_json(), "proof": proof.to_json(),
@@ -101,6 +103,26 @@ def build_pack(store: SqlAuditStore, session: str, out: Path) -> dict[str, Any]:
     os.replace(tmp, out)
     return {"events": len(events), "verified": full.ok and proof.ok, "policies": len(policies),
             "checkpoint": cp.to_json()}
+
+
+def data_classes_touched(events: list[dict[str, Any]]) -> dict[str, Any]:
+    """Which data classes the session read (from ``data.read`` facts) and which reads or flows were refused."""
+    classes: dict[str, list[str]] = {}
+    refused: list[dict[str, Any]] = []
+    for e in events:
+        if e.get("kind") != "decision":
+            continue
+        for f in (e.get("result") or {}).get("facts") or []:
+            kind = str(f.get("kind", ""))
+            data = f.get("data") or {}
+            if kind == "data.read":
+                origins = classes.setdefault(str(data.get("class", "")), [])
+                if data.get("origin") and data["origin"] not in origins:
+                    origins.append(str(data["origin"]))
+            elif kind.startswith(("data.above_clearance", "flow.below_destination")):
+                refused.append({"decision_id": e.get("id"), "decision": (e.get("result") or {}).get("decision"),
+                                "fact": kind, "detail": f.get("detail", "")})
+    return {"classes_read": classes, "refused": refused}
 
 
 APPROVAL_OPS = ("approval.request", "approval.vote", "approval.refused", "approval.expired", "approval.answered",

@@ -92,7 +92,7 @@ def cache_key(sources: list[tuple[str, str, str]]) -> str:
     return h.hexdigest()
 
 
-_IN_MEMORY: dict[str, Any] = {}  # key -> compiled policy, for long-lived processes (the daemon)
+_IN_MEMORY: dict[tuple[str, str], Any] = {}  # (key, home) -> compiled policy, for the daemon
 _IN_MEMORY_MAX = 16
 
 
@@ -102,12 +102,13 @@ def load_compiled(sources: list[tuple[str, str, str]], home: Path | None):
     The key digests every source text (and Warden's version), so a policy kept in memory is
     exactly the one the files describe now; the daemon saves the unpickling on every event."""
     key = cache_key(sources)
-    if key in _IN_MEMORY:
-        return _IN_MEMORY[key]
+    memo = (key, str(home))  # per home too, so each home's on-disk cache is still written
+    if memo in _IN_MEMORY:
+        return _IN_MEMORY[memo]
     policy = _load_or_compile(key, sources, home)
     if len(_IN_MEMORY) >= _IN_MEMORY_MAX:
         _IN_MEMORY.pop(next(iter(_IN_MEMORY)))
-    _IN_MEMORY[key] = policy
+    _IN_MEMORY[memo] = policy
     return policy
 
 

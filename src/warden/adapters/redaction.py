@@ -24,13 +24,19 @@ def fingerprint_key(home: str | os.PathLike[str] | KeyStore) -> bytes:
     return home.get_key(FINGERPRINT_KEY)
 
 
-def redactor_for(home: str | os.PathLike[str] | KeyStore) -> Callable[[str], str]:
-    """text -> text with every detected secret replaced by its marker (calls the engine directly)."""
+def redactor_for(home: str | os.PathLike[str] | KeyStore, pii_kinds: tuple[str, ...] | None = None) -> Callable[[str], str]:
+    """text -> text with every detected secret, and the personal data kinds that are always redacted
+    (payment cards, SSNs, national ids; more when the policy's ``data.redact`` asks), replaced by markers."""
+    from warden.core.pii import DEFAULT_REDACT, redact_pii
     from warden.core.secrets import redact
 
     key = fingerprint_key(home)
+    kinds = tuple(dict.fromkeys((*DEFAULT_REDACT, *(pii_kinds or ()))))
 
     def redact_text(text: str) -> str:
-        return redact(text, key).text
+        out = redact(text, key).text
+        if (len(out) >= 9 and any(c.isdigit() for c in out)) or (len(out) >= 9 and len(kinds) > len(DEFAULT_REDACT)):  # every default kind has digits
+            out = redact_pii(out, key, kinds)[0]
+        return out
 
     return redact_text

@@ -28,6 +28,8 @@ COMMANDS: dict[str, str] = {
     "install": "warden.cli.hook:install",
     "uninstall": "warden.cli.hook:uninstall",
     "exec": "warden.cli.exec:exec_command",
+    "server": "warden.cli.server:server",
+    "login": "warden.cli.server:login",
     "model-gateway": "warden.cli.model_gateway:model_gateway",
     "approvals": "warden.cli.approvals:approvals",
     "kill": "warden.cli.control:kill",

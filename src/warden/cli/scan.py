@@ -64,9 +64,14 @@ def _key() -> bytes:
 @click.option("--max-size", type=int, default=256, show_default=True, metavar="MB",
               help="Skip (with a notice) files larger than this.")
 @click.option("--follow-symlinks", is_flag=True, help="Follow symbolic links while walking directories.")
+@click.option("--pii", "pii", is_flag=True,
+              help="Scan for personal data instead (cards, IBANs, SSNs, national ids, phones, e-mail, DOB, PHI). "
+                   "Exit 1 when any is found. See docs/data.md.")
+@click.option("--pii-kinds", default="all", show_default=True, metavar="KINDS",
+              help="With --pii: a comma list of card, iban, ssn, national_id, phone, email, dob, phi.")
 def scan(paths: tuple[str, ...], git_rev: str | None, staged: bool, fmt: str, output: str | None,
          baseline: str | None, write_baseline: str | None, gitignore: bool, config: str | None,
-         max_size: int, follow_symlinks: bool) -> None:
+         max_size: int, follow_symlinks: bool, pii: bool = False, pii_kinds: str = "all") -> None:
     """Find secrets (API keys, tokens, private keys, passwords) in files, diffs or stdin.
 
     \b
@@ -85,6 +90,10 @@ def scan(paths: tuple[str, ...], git_rev: str | None, staged: bool, fmt: str, ou
     $WARDEN_HOME/keys/fingerprint.key, or $WARDEN_FINGERPRINT_KEY to share one with CI).
     Silence one line with a `warden:allow-secret` comment. See docs/secrets.md.
     """
+    if pii:
+        from warden.cli.pii import scan_main
+
+        scan_main(paths, _pii_kinds(pii_kinds), "json" if fmt == "json" else "text", output, max_size)
     from warden.adapters.scan import baseline as bl
     from warden.adapters.scan import report
     from warden.adapters.scan.sources import (
@@ -178,7 +187,10 @@ def _scan_files(paths, ruleset, options, iter_paths, scan_file, errors):  # type
 @click.command()
 @click.option("--config", type=click.Path(dir_okay=False), help="A gitleaks-format TOML config.")
 @click.option("--check", is_flag=True, help="Exit 1 if anything was redacted (still prints the redacted text).")
-def redact(config: str | None, check: bool) -> None:
+@click.option("--pii", "pii", is_flag=True, help="Redact personal data instead (see --pii-kinds).")
+@click.option("--pii-kinds", default="default", show_default=True, metavar="KINDS",
+              help="With --pii: 'default' (cards, SSNs, national ids), 'all', or a comma list of kinds.")
+def redact(config: str | None, check: bool, pii: bool = False, pii_kinds: str = "default") -> None:
     """Copy stdin to stdout with every secret replaced by a marker.
 
     \b
@@ -190,6 +202,10 @@ def redact(config: str | None, check: bool) -> None:
       warden redact < build.log > build.redacted.log
       warden redact --check < out.txt || echo "secrets were present"
     """
+    if pii:
+        from warden.cli.pii import redact_main
+
+        redact_main(_pii_kinds(pii_kinds), check)
     from warden.core.secrets import Finding, redact_stream
 
     ruleset = _ruleset(config)
@@ -212,3 +228,17 @@ def _stdin_chunks():  # type: ignore[no-untyped-def]
     from warden.adapters.scan.sources import decoded_chunks
 
     return decoded_chunks(sys.stdin.buffer)
+
+
+def _pii_kinds(value: str) -> tuple[str, ...]:
+    from warden.core.pii import DEFAULT_REDACT, KINDS
+
+    if value == "all":
+        return KINDS
+    if value == "default":
+        return DEFAULT_REDACT
+    kinds = tuple(k.strip() for k in value.split(",") if k.strip())
+    bad = [k for k in kinds if k not in KINDS]
+    if bad:
+        _fail(f"unknown personal-data kind(s) {', '.join(bad)}; known: {', '.join(KINDS)}")
+    return kinds

@@ -34,6 +34,10 @@ def decide(policy: CompiledPolicy, action: Action, env: AnalysisEnv, control: An
     try:
         analysis = analyze(action, env)
         home = env.env.get("HOME") or env.home
+        if policy.data is not None:  # data classes: reads above clearance, flows below a destination
+            from warden.core.data.classes import data_facts
+
+            analysis.facts.extend(data_facts(policy.data, action, analysis, home))
         if control is not None:
             return control.decide(policy, action, analysis, lambda a: evaluate(policy, a, analysis, home=home))
         return evaluate(policy, action, analysis, home=home)

@@ -67,6 +67,25 @@ class CleanCache:
             self._seen.popitem(last=False)
 
 
+@dataclass(frozen=True, slots=True)
+class _PiiAsFinding:
+    """A personal-data finding shaped like a secrets finding, so one marker pass handles both."""
+
+    kind: str
+    start: int
+    end: int
+    value: str
+
+    @property
+    def rule_id(self) -> str:
+        return f"pii-{self.kind}"
+
+    def marker(self, key: bytes) -> str:
+        from warden.core.pii import marker
+
+        return marker(self.kind, self.value, key)
+
+
 def _collect(value: Any, path: str, depth: int, out: list[tuple[Any, Any, str, str]], parent: Any, key: Any) -> None:
     if isinstance(value, str):
         out.append((parent, key, path, value))
@@ -82,8 +101,8 @@ def _collect(value: Any, path: str, depth: int, out: list[tuple[Any, Any, str, s
             _collect(v, f"{path}[{i}]", depth + 1, out, value, i)
 
 
-def redact_body(body: Any, ruleset: Ruleset, key: bytes,
-                cache: CleanCache | None = None) -> tuple[bool, list[Redacted]]:
+def redact_body(body: Any, ruleset: Ruleset, key: bytes, cache: CleanCache | None = None,
+                pii_kinds: tuple[str, ...] = ("card", "ssn", "national_id")) -> tuple[bool, list[Redacted]]:
     """Redact ``body`` in place; returns (changed, what was redacted: field path and rule id)."""
     slots: list[tuple[Any, Any, str, str]] = []
     _collect(body, "", 0, slots, None, None)
@@ -107,7 +126,15 @@ def redact_body(body: Any, ruleset: Ruleset, key: bytes,
         starts.append(pos)
         pos += len(text) + len(_SEP)
     joined = _SEP.join(s[3] for s in slots)
-    findings = ruleset.scan(joined)
+    findings: list[Any] = list(ruleset.scan(joined))
+    if pii_kinds:  # personal data, with the same markers as everywhere else (pii-<kind>)
+        from warden.core.pii import scan_pii
+
+        taken = [(f.start, f.end) for f in findings]
+        for p in scan_pii(joined, pii_kinds):
+            if not any(a < p.end and p.start < b for a, b in taken):
+                findings.append(_PiiAsFinding(p.kind, p.start, p.end, joined[p.start:p.end]))
+        findings.sort(key=lambda f: f.start)
     too_deep = [i for i, s in enumerate(slots) if s[3] == "" and s[0] is not None and not isinstance(s[0][s[1]], str)]
     per_slot: dict[int, list[Any]] = {}
     for f in findings:

@@ -44,7 +44,7 @@ class Subject:
 
 
 # Bumped whenever the compiled classes change shape: cached pickles of another format are recompiled.
-FORMAT = 5
+FORMAT = 6
 
 
 @dataclass(slots=True)
@@ -151,7 +151,8 @@ class CompiledPolicy:
     default_source: str
     settings: dict[str, Any] = field(default_factory=dict)
     sandbox: dict[str, Any] = field(default_factory=dict)
-    models: dict[str, Any] = field(default_factory=dict)  # merged `models:` sections (core.model.policy)
+    models: dict[str, Any] = field(default_factory=dict)
+    data: Any = None  # warden.core.data.classes.DataClasses when a layer has a `data:` section  # merged `models:` sections (core.model.policy)
     sources: list[dict[str, str]] = field(default_factory=list)  # [{layer, path, digest}]
     digest: str = ""
     disabled: list[dict[str, str]] = field(default_factory=list)  # [{id, by}] for `policy show`

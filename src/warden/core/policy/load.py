@@ -191,6 +191,7 @@ def compile_policy(sources: list[LayerSource], *, check_examples: bool = True) -
     settings: dict[str, Any] = {}
     sandbox: dict[str, Any] = {}
     model_sections: list[tuple[str, dict[str, Any]]] = []
+    data_sections: list[tuple[str, dict[str, Any]]] = []
     for src, model, lines in parsed:
         lower_locked = src.layer != "managed"
         if model.disable:
@@ -221,6 +222,12 @@ def compile_policy(sources: list[LayerSource], *, check_examples: bool = True) -
                 warnings.append(f"{src.path}: `models` ignored: locked by the managed policy")
             else:
                 model_sections.append((src.path, model.models.model_dump(exclude_unset=True)))
+        if model.data is not None:
+            if lower_locked and "data" in locked and src.layer != "builtin":
+                warnings.append(f"{src.path}: `data` ignored: locked by the managed policy")
+            else:
+                data_sections.append((src.path, model.data.model_dump(by_alias=True)))
+                warnings.extend(_data_overlaps(src.path, model.data))
         for i, rule in enumerate(model.rules):
             where = f"{src.path}:{lines.get(i, 0)}"
             if rule.id in seen_ids:
@@ -239,6 +246,7 @@ def compile_policy(sources: list[LayerSource], *, check_examples: bool = True) -
     if problems:
         raise PolicyLoadError(problems)
 
+    from warden.core.data.classes import compile_data
     from warden.core.model.policy import merge_sections
     from warden.core.policy.model import Sandbox, Settings
 
@@ -268,6 +276,7 @@ def compile_policy(sources: list[LayerSource], *, check_examples: bool = True) -
         settings=settings,
         sandbox=sandbox,
         models=merge_sections(model_sections) if model_sections else {},
+        data=compile_data(data_sections) if data_sections else None,
         sources=[{"layer": s.layer, "path": s.path, "digest": hashlib.sha256(s.text.encode("utf-8", "surrogatepass")).hexdigest()} for s in sources],
         digest=_digest(sources),
         disabled=disabled,
@@ -278,6 +287,19 @@ def compile_policy(sources: list[LayerSource], *, check_examples: bool = True) -
         if problems:
             raise PolicyLoadError(problems)
     return policy
+
+
+def _data_overlaps(path: str, data: Any) -> list[str]:
+    """A path glob listed under two classes is allowed (the stricter wins) but probably a mistake."""
+    seen: dict[str, str] = {}
+    out = []
+    for cls in data.classes:
+        for glob in data.paths.get(cls, []):
+            if glob in seen and seen[glob] != cls:
+                out.append(f"{path}: data path {glob!r} is in both {seen[glob]!r} and {cls!r}; {cls!r} (the stricter) "
+                           "applies — keep it in one class")
+            seen[glob] = cls
+    return out
 
 
 def parsed_line(parsed: list[tuple[LayerSource, PolicyFile, dict[int, int]]], src: LayerSource, i: int) -> int:

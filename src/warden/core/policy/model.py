@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Effect = Literal["allow", "ask", "deny"]
 AccessName = Literal["read", "write", "delete", "exec"]
@@ -174,6 +174,80 @@ class Reviewer(_Strict):
     max_risk: Literal["low", "medium"] = Field("low", description="The highest risk the reviewer may approve.")
 
 
+PII_KINDS = ("card", "iban", "ssn", "national_id", "phone", "email", "dob", "phi")
+
+
+class ClearanceRule(_Strict):
+    actor: ActorMatch = Field(description="Who (id / agent / role globs).")
+    # `class` is a Python keyword: the YAML key is `class`, the attribute `level`
+    level: str = Field(alias="class", description="The highest data class they may read.")
+
+
+class Clearance(_Strict):
+    default: str = Field("internal", description="Clearance of anyone no rule names.")
+    rules: list[ClearanceRule] = Field(default_factory=list, description="First match wins.")
+
+
+class Destinations(_Strict):
+    default: str = Field("public", description="What an unknown host or destination may receive.")
+    hosts: dict[str, str] = Field(default_factory=dict, description="Host glob -> highest class it may receive.")
+    mcp: dict[str, str] = Field(default_factory=dict, description="MCP server -> highest class it may receive.")
+    models: dict[str, str] = Field(default_factory=dict, description="Model provider -> highest class.")
+    remotes: dict[str, str] = Field(default_factory=dict, description="git remote name or URL glob -> class.")
+
+
+class DataPolicy(_Strict):
+    """Data classes: what an agent may read, and where data may go (docs/data.md)."""
+
+    classes: StrList = Field(default_factory=lambda: ["public", "internal", "confidential", "restricted"],
+                             description="Ordered, lowest first.")
+    paths: dict[str, StrList] = Field(default_factory=dict, description="Class -> path globs (like rule paths).")
+    hosts: dict[str, StrList] = Field(default_factory=dict, description="Class -> host globs whose content it is.")
+    mcp: dict[str, str] = Field(default_factory=dict, description="MCP server -> class of what it returns.")
+    owners: dict[str, str] = Field(default_factory=dict, description="Connector (MCP server, tool glob) -> the "
+                                   "team or person who owns it and answers for its data (shown in verdicts and "
+                                   "the Action BOM).")
+    tools: dict[str, str] = Field(default_factory=dict, description="Tool name glob -> class of what it returns.")
+    content: dict[str, str] = Field(default_factory=dict, description="Detected kind (card, iban, ssn, national_id, "
+                                    "phone, email, dob, phi, secret) -> class.")
+    clearance: Clearance = Field(default_factory=Clearance)
+    destinations: Destinations = Field(default_factory=Destinations)
+    on_read_above: Literal["ask", "deny"] = Field("deny", description="A read above the reader's clearance.")
+    on_send_above: Literal["ask", "deny"] = Field("deny", description="Data sent to a destination cleared below it.")
+    redact: list[str] = Field(default_factory=lambda: ["card", "ssn", "national_id"],
+                              description="Detected kinds redacted from tool outputs, prompts and audit records.")
+
+    @field_validator("redact")
+    @classmethod
+    def _kinds(cls, v: list[str]) -> list[str]:
+        bad = [k for k in v if k not in PII_KINDS]
+        if bad:
+            raise ValueError(f"unknown personal-data kind(s) {bad}; known: {', '.join(PII_KINDS)}")
+        return v
+
+    @model_validator(mode="after")
+    def _known_classes(self) -> DataPolicy:
+        known = set(self.classes)
+        if len(known) != len(self.classes):
+            raise ValueError("data classes must be unique")
+        used: list[tuple[str, str]] = [(f"paths.{c}", c) for c in self.paths] + [(f"hosts.{c}", c) for c in self.hosts]
+        used += [(f"mcp.{k}", v) for k, v in self.mcp.items()] + [(f"tools.{k}", v) for k, v in self.tools.items()]
+        used += [(f"content.{k}", v) for k, v in self.content.items()]
+        used += [("clearance.default", self.clearance.default)]
+        used += [(f"clearance.rules[{i}]", r.level) for i, r in enumerate(self.clearance.rules)]
+        d = self.destinations
+        used += [("destinations.default", d.default)]
+        for group in ("hosts", "mcp", "models", "remotes"):
+            used += [(f"destinations.{group}.{k}", v) for k, v in getattr(d, group).items()]
+        for where, cls in used:
+            if cls not in known:
+                raise ValueError(f"{where}: unknown data class {cls!r}; the classes are {', '.join(self.classes)}")
+        unknown_kinds = [k for k in self.content if k not in (*PII_KINDS, "secret")]
+        if unknown_kinds:
+            raise ValueError(f"content: unknown kind(s) {unknown_kinds}; known: {', '.join(PII_KINDS)}, secret")
+        return self
+
+
 class Settings(_Strict):
     protected_branches: StrList = Field(
         default_factory=lambda: ["main", "master"], description="Branches that force-push/deletion rules guard."
@@ -238,7 +312,7 @@ class Models(_Strict):
         return v
 
 
-LOCKABLE = ("default", "disable", "settings", "sandbox", "models")
+LOCKABLE = ("default", "disable", "settings", "sandbox", "models", "data")
 
 
 class PolicyFile(_Strict):
@@ -248,7 +322,8 @@ class PolicyFile(_Strict):
     sandbox: Sandbox | None = None
     disable: StrList = Field(default_factory=list, description="Rule ids of lower layers to switch off.")
     models: Models | None = Field(None, description="Approved models, budgets and intent recording for the model gateway.")
-    lock: list[Literal["default", "disable", "settings", "sandbox", "models"]] = Field(
+    data: DataPolicy | None = Field(None, description="Data classes, clearance and destinations (docs/data.md).")
+    lock: list[Literal["default", "disable", "settings", "sandbox", "models", "data"]] = Field(
         default_factory=list, description="Managed layer only: what lower layers may not change."
     )
     rules: list[Rule] = Field(default_factory=list)

@@ -294,7 +294,7 @@ def redact_tree(value: Any, redact: Callable[[str], str], path: str, changed: li
     return value
 
 
-REDACTION_NOTE = ("Warden replaced secrets in this tool output ({where}) with redaction markers; the real "
+REDACTION_NOTE = ("Warden replaced secrets or personal data in this tool output ({where}) with redaction markers; the real "
                   "values are not available to you. Refer to them by name (e.g. an environment variable).")
 
 

@@ -1,0 +1,1 @@
+"""Data classes: classification, clearance and destinations over actions (classes.py)."""

@@ -1,0 +1,1 @@
+"""The team server (`warden server`): ASGI app, keys and roles, web interface (app.py, keys.py, web.py)."""

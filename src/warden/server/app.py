@@ -1,0 +1,361 @@
+"""The team server: one policy, one evidence trail and one approval queue, over HTTP (FastAPI).
+
+Every endpoint is authorized here, by role, whatever the web page shows:
+
+=========  =====================================================================================
+agent      a machine's or agent's key: decide, ship events, open and wait on its approval requests
+developer  a person: reads their own sessions' requests
+approver   approves or denies requests (never their own: the state store refuses self-approval)
+auditor    reads everything, changes nothing
+admin      all of the above, plus keys and the kill switch
+=========  =====================================================================================
+
+State (approvals, grants, kill switches) is the control loop's StateStore; evidence is the audit store;
+keys and machines are :mod:`warden.server.keys`. Any number of replicas can share one PostgreSQL: the
+stores are the only state, and a vote or kill on one replica wakes waiters on the others through the
+state store's notifications.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from warden.server.keys import KeyError_, KeyStore, Principal
+
+MAX_BODY = 4 * 1024 * 1024
+MAX_EVENTS = 5000
+
+
+@dataclass
+class ServerConfig:
+    home: Path
+    state_url: str | None = None  # None: SQLite under home
+    audit_url: str | None = None
+    keys_url: str | None = None
+    policy_file: str | None = None
+    workspace: str = ""  # whose policy layers the server decides with
+    environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+
+
+class Server:
+    def __init__(self, config: ServerConfig) -> None:
+        from warden.adapters.audit import open_recorder
+        from warden.adapters.state import open_state
+
+        self.config = config
+        config.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        env = dict(config.environ)
+        if config.audit_url:
+            env["WARDEN_AUDIT_DB"] = config.audit_url
+        if config.state_url:  # the gateway's decisions queue into the same store the API votes in
+            env["WARDEN_STATE_DB"] = config.state_url
+        self.env = env
+        self.state = open_state(config.home, config.state_url, environ=env)
+        self.recorder = open_recorder(str(config.home), env)
+        self.keys = KeyStore(config.keys_url or str(config.home / "server.db"))
+        self.counters = {"decisions": 0, "events_ingested": 0, "events_replayed": 0, "refused_requests": 0}
+        self.started = time.time()
+        self._local = threading.local()  # one warm gateway per worker thread (policy, recorder, state)
+
+    # -- auth ----------------------------------------------------------------------------------
+    def principal(self, request: Request) -> Principal:
+        auth = request.headers.get("authorization", "")
+        token = auth[7:].strip() if auth.lower().startswith("bearer ") else request.cookies.get("warden_token", "")
+        if not token:
+            self.counters["refused_requests"] += 1
+            raise HTTPException(401, "no key: send Authorization: Bearer wk_... (warden login prints how to get one)")
+        try:
+            return self.keys.check(token)
+        except KeyError_ as exc:
+            self.counters["refused_requests"] += 1
+            raise HTTPException(401, f"key refused: {exc}") from None
+
+    def require(self, who: Principal, *roles: str) -> None:
+        if not who.can(*roles):
+            self.counters["refused_requests"] += 1
+            self.audit_refusal(who, f"role {who.role} may not do this (needs {' or '.join(roles)})")
+            raise HTTPException(403, f"your role ({who.role}) may not do this; it needs {' or '.join(roles)}")
+
+    def audit_refusal(self, who: Principal, why: str) -> None:
+        from warden.core.audit import error_event
+
+        try:
+            self.recorder.record(error_event(where="server.auth", error=why, started_at=time.time(),
+                                             actor={"id": who.owner, "agent": "", "roles": [who.role]}))
+        except Exception:  # noqa: BLE001 — the refusal itself stands
+            pass
+
+    # -- decisions and events ------------------------------------------------------------------
+    def decide(self, payload: dict[str, Any], who: Principal) -> dict[str, Any]:
+        from warden.gateway import Gateway
+
+        payload = dict(payload)
+        actor = payload.get("actor") if isinstance(payload.get("actor"), dict) else {}
+        # the key says who is asking; a payload cannot claim to be someone else
+        payload["actor"] = {**actor, "id": who.owner if who.role == "agent" else actor.get("id", who.owner)}
+        payload.setdefault("cwd", self.config.workspace or str(self.config.home))
+        gw = getattr(self._local, "gateway", None)
+        if gw is None or time.monotonic() - self._local.born > 5.0:  # re-read the policy every few seconds
+            if gw is not None:
+                gw._recorder = None  # shared: not this gateway's to close
+                gw.close()
+            gw = Gateway(cwd=self.config.workspace or str(self.config.home), policy_file=self.config.policy_file,
+                         home=self.config.home, environ=self.env, audit=True)
+            gw._recorder = self.recorder  # one thread-safe recorder: concurrent decisions share a commit
+            self._local.gateway, self._local.born = gw, time.monotonic()
+        verdict = gw.decide_payload(payload)
+        self.counters["decisions"] += 1
+        return verdict.to_json()
+
+    def ingest(self, events: list[Any], who: Principal, machine: str) -> dict[str, Any]:
+        from warden.core.audit import validate_event
+
+        accepted, replayed, refused = 0, 0, []
+        batch = []
+        valid = []
+        for i, ev in enumerate(events):
+            try:
+                validate_event(ev)
+            except (TypeError, ValueError) as exc:
+                refused.append({"index": i, "error": str(exc)})
+                continue
+            valid.append(ev)
+        fresh = self.keys.first_ingest_many([str(ev["id"]) for ev in valid], machine)
+        for ev in valid:
+            if str(ev["id"]) not in fresh:
+                replayed += 1
+                continue
+            fresh.discard(str(ev["id"]))  # the same id twice in one batch counts once
+            stamped = dict(ev)
+            stamped["origin"] = {"machine": machine, "key": who.key_id, "owner": who.owner}
+            batch.append(stamped)
+        if batch:
+            self.recorder.record_many(batch)
+            accepted = len(batch)
+        self.counters["events_ingested"] += accepted
+        self.counters["events_replayed"] += replayed
+        self.keys.seen(machine, who.owner)
+        return {"accepted": accepted, "replayed": replayed, "refused": refused}
+
+    def close(self) -> None:
+        self.state.close()
+        self.recorder.close()
+        self.keys.close()
+
+
+def _request_json(req: Any) -> dict[str, Any]:
+    return {"id": req.id, "status": req.status, "tool": req.tool, "actor": req.actor, "agent": req.agent,
+            "session": req.session, "rule": req.rule_id, "created_at": req.created_at, "expires_at": req.expires_at,
+            "quorum": req.quorum, "approvals": req.approvals, "card": req.card,
+            "votes": [v.to_json() if hasattr(v, "to_json") else str(v) for v in req.votes]}
+
+
+def create_app(config: ServerConfig) -> FastAPI:
+    server = Server(config)
+    app = FastAPI(title="Warden team server", version="1", description="Central policy decisions, evidence, "
+                  "approvals and kill switch for every Warden client. All endpoints need a key.")
+    app.state.server = server
+
+    def who(request: Request) -> Principal:
+        return server.principal(request)
+
+    async def body_of(request: Request) -> Any:
+        if "json" not in request.headers.get("content-type", ""):
+            raise HTTPException(415, "send application/json")
+        raw = await request.body()
+        if len(raw) > MAX_BODY:
+            raise HTTPException(413, f"the body is larger than {MAX_BODY} bytes")
+        try:
+            return json.loads(raw)
+        except (ValueError, RecursionError) as exc:
+            raise HTTPException(400, f"the body is not valid JSON: {exc}") from None
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> JSONResponse:
+        try:
+            server.state.kills()
+            return JSONResponse({"status": "ready"})
+        except Exception as exc:  # noqa: BLE001
+            return JSONResponse({"status": "not ready", "error": str(exc)}, status_code=503)
+
+    @app.get("/metrics", response_class=PlainTextResponse)
+    def metrics(p: Principal = Depends(who)) -> str:
+        server.require(p, "auditor", "approver")
+        pending = len(server.state.list_requests(status="pending", limit=10_000))
+        lines = [f"warden_server_{k}_total {v}" for k, v in server.counters.items()]
+        lines += [f"warden_server_pending_approvals {pending}", f"warden_server_active_kills {len(server.state.kills())}",
+                  f"warden_server_uptime_seconds {time.time() - server.started:.0f}"]
+        return "\n".join(lines) + "\n"
+
+    @app.post("/v1/decide")
+    async def decide(request: Request, p: Principal = Depends(who)) -> dict[str, Any]:
+        server.require(p, "agent")
+        payload = await body_of(request)
+        if not isinstance(payload, dict):
+            raise HTTPException(400, "the body must be an action object (Claude Code hook payload shape)")
+        return await asyncio.to_thread(server.decide, payload, p)
+
+    @app.post("/v1/events")
+    async def events(request: Request, p: Principal = Depends(who)) -> dict[str, Any]:
+        server.require(p, "agent")
+        body = await body_of(request)
+        evs = body.get("events") if isinstance(body, dict) else None
+        if not isinstance(evs, list) or len(evs) > MAX_EVENTS:
+            raise HTTPException(400, f"send {{\"machine\": ..., \"events\": [...]}} with at most {MAX_EVENTS} events")
+        machine = str(body.get("machine") or p.owner)[:200]
+        return await asyncio.to_thread(server.ingest, evs, p, machine)
+
+    @app.get("/v1/approvals")
+    def approvals(status: str = "pending", limit: int = 100, p: Principal = Depends(who)) -> list[dict[str, Any]]:
+        server.require(p, "approver", "auditor", "developer")
+        server.state.expire_requests(time.time())
+        reqs = server.state.list_requests(status=None if status == "all" else status, limit=min(limit, 1000))
+        if p.role == "developer":  # developers see their own sessions only
+            reqs = [r for r in reqs if r.actor == p.owner]
+        return [_request_json(r) for r in reqs]
+
+    @app.get("/v1/approvals/{request_id}")
+    def approval(request_id: str, p: Principal = Depends(who)) -> dict[str, Any]:
+        server.require(p, "approver", "auditor", "developer", "agent")
+        req = server.state.get_request(request_id)
+        if req is None or (p.role in ("developer", "agent") and req.actor != p.owner):
+            raise HTTPException(404, "no such request")
+        return _request_json(req)
+
+    async def vote(request: Request, request_id: str, p: Principal, approve: bool) -> dict[str, Any]:
+        from warden.core.control.approvals import ApprovalError
+        from warden.core.control.approvals import Principal as Voter
+
+        server.require(p, "approver")
+        body = await body_of(request) if request.headers.get("content-length", "0") != "0" else {}
+        reason = str((body or {}).get("reason", ""))[:1000]
+        grant = (body or {}).get("grant")
+        try:
+            updated, made = await asyncio.to_thread(
+                server.state.vote, request_id, Voter(p.owner, (p.role,), "server"), approve, reason, time.time(),
+                grant=grant)
+        except ApprovalError as exc:
+            server.audit_refusal(p, f"vote on {request_id} refused: {exc}")
+            raise HTTPException(409 if exc.code != "unknown" else 404, f"refused: {exc}") from None
+        from warden.core.audit import approval_event
+
+        if updated.status in ("approved", "denied"):
+            server.recorder.record(approval_event(
+                decision_id=str(updated.card.get("decision_id", "")), granted=updated.status == "approved",
+                approver=p.owner, via="server", started_at=time.time(), session=updated.session, tool=updated.tool,
+                tool_use_id=updated.tool_use_id, reason=reason, actor={"id": updated.actor, "agent": updated.agent}))
+        return {"request": updated.id, "status": updated.status, "grant": made.to_json() if made else None}
+
+    @app.post("/v1/approvals/{request_id}/approve")
+    async def approve(request: Request, request_id: str, p: Principal = Depends(who)) -> dict[str, Any]:
+        return await vote(request, request_id, p, True)
+
+    @app.post("/v1/approvals/{request_id}/deny")
+    async def deny(request: Request, request_id: str, p: Principal = Depends(who)) -> dict[str, Any]:
+        return await vote(request, request_id, p, False)
+
+    @app.get("/v1/approvals/{request_id}/wait")
+    async def wait(request_id: str, timeout: float = 25.0, p: Principal = Depends(who)) -> dict[str, Any]:
+        server.require(p, "agent")
+        req = await asyncio.to_thread(server.state.wait_request, request_id, max(0.0, min(timeout, 55.0)))
+        if req is None:
+            raise HTTPException(404, "no such request")
+        return _request_json(req)
+
+    @app.post("/v1/kill")
+    async def kill(request: Request, p: Principal = Depends(who)) -> dict[str, Any]:
+        from warden.core.control.kill import SCOPES, KillSwitch
+
+        server.require(p, "admin")
+        body = await body_of(request)
+        scope, value = str(body.get("scope", "all")), str(body.get("value", ""))
+        if scope not in SCOPES or not str(body.get("reason", "")).strip():
+            raise HTTPException(400, f"send scope (one of {', '.join(SCOPES)}), value and a reason")
+        revoked = server.state.kill(KillSwitch(scope, value, str(body["reason"]), p.owner, time.time()))
+        return {"killed": {"scope": scope, "value": value}, "revoked": revoked}
+
+    @app.post("/v1/resume")
+    async def resume(request: Request, p: Principal = Depends(who)) -> dict[str, Any]:
+        server.require(p, "admin")
+        body = await body_of(request)
+        return {"resumed": server.state.resume(str(body.get("scope", "all")), str(body.get("value", "")))}
+
+    @app.get("/v1/kills")
+    def kills(p: Principal = Depends(who)) -> list[dict[str, Any]]:
+        server.require(p, "auditor", "approver", "agent")
+        return [k.to_json() for k in server.state.kills()]
+
+    @app.post("/v1/keys")
+    async def create_key(request: Request, p: Principal = Depends(who)) -> dict[str, Any]:
+        server.require(p, "admin")
+        body = await body_of(request)
+        try:
+            key_id, key = server.keys.create(str(body.get("owner", "")) or "unnamed", str(body.get("role", "agent")),
+                                             ttl_s=body.get("ttl_s"), label=str(body.get("label", "")))
+        except ValueError as exc:
+            raise HTTPException(400, str(exc)) from None
+        return {"id": key_id, "key": key}
+
+    @app.get("/v1/keys")
+    def list_keys(p: Principal = Depends(who)) -> list[dict[str, Any]]:
+        server.require(p, "admin")
+        return server.keys.list()
+
+    @app.delete("/v1/keys/{key_id}")
+    def revoke_key(key_id: str, p: Principal = Depends(who)) -> dict[str, Any]:
+        server.require(p, "admin")
+        if not server.keys.revoke(key_id):
+            raise HTTPException(404, "no such active key")
+        return {"revoked": key_id}
+
+    @app.get("/v1/events")
+    def query_events(session: str = "", kind: str = "", q: str = "", limit: int = 200,
+                     p: Principal = Depends(who)) -> list[dict[str, Any]]:
+        from warden.adapters.store.base import Filters
+
+        server.require(p, "auditor", "approver")
+        evs = server.recorder.store.query(Filters(session=session or None, kind=kind or None), limit=5000,
+                                          newest_first=True)
+        if q:
+            evs = [e for e in evs if q.lower() in json.dumps(e).lower()]
+        return evs[: min(limit, 1000)]
+
+    @app.get("/v1/dashboard")
+    def dashboard(p: Principal = Depends(who)) -> dict[str, Any]:
+        server.require(p, "auditor", "approver")
+        stats = server.recorder.store.stats()
+        return {"stats": stats, "pending": len(server.state.list_requests(status="pending", limit=10_000)),
+                "kills": [k.to_json() for k in server.state.kills()], "machines": server.keys.machines(),
+                "counters": server.counters}
+
+    from warden.server.web import mount_web
+
+    mount_web(app, server)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
+
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The app for uvicorn worker processes (``--workers N``): the config comes in $WARDEN_SERVER_CONFIG."""
+    raw = json.loads(os.environ["WARDEN_SERVER_CONFIG"])
+    return create_app(ServerConfig(home=Path(raw["home"]), state_url=raw.get("state_url"), audit_url=raw.get("audit_url"),
+                                   keys_url=raw.get("keys_url"), policy_file=raw.get("policy_file"),
+                                   workspace=raw.get("workspace", "")))
