@@ -244,8 +244,11 @@ def live_hook_status(exe: str, environ: Mapping[str, str], cwd: str, timeout: fl
         raise RuntimeError(f"cannot start `codex app-server`: {exc}") from None
     try:
         assert proc.stdin is not None and proc.stdout is not None
-        proc.stdin.write("".join(json.dumps(r) + "\n" for r in requests))
-        proc.stdin.flush()
+        try:
+            proc.stdin.write("".join(json.dumps(r) + "\n" for r in requests))
+            proc.stdin.flush()
+        except OSError as exc:  # it exited before reading (not a Codex that speaks app-server)
+            raise RuntimeError(f"`codex app-server` did not take requests: {exc}") from None
         import selectors
         import time
 
