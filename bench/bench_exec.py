@@ -8,7 +8,9 @@ All commands run round-robin in one process so machine noise hits them alike. Re
   python -c pass          the interpreter start every Python CLI pays
   bwrap ... true          bare bubblewrap with the same namespace flags Warden uses
   warden exec --json-explain -- true   decision + sandbox plan, nothing started
-  warden exec -- true     the whole thing: decide, plan, seccomp, limits, bwrap, run
+  warden exec -- true     the whole thing: decide, plan, seccomp, limits, bwrap, run (with network: none
+                          this includes the refusing egress proxy that explains a blocked connection)
+  ... EXPLAIN_NETWORK=0   the same without that proxy (bare --unshare-net): its cost is the difference
   srt true                @anthropic-ai/sandbox-runtime, installed into a temp dir (needs rg, socat)
 Target: warden exec adds under 30 ms beyond (interpreter start + bare bwrap).
 The audit log is off (WARDEN_AUDIT=0) so the figure is the sandbox path, not storage.
@@ -90,18 +92,21 @@ def main() -> int:
             "bwrap ... true": [bwrap, *BWRAP_FLAGS, "--", "true"],
             "warden exec --json-explain": [*warden, "exec", "--json-explain", "--", "true"],
             "warden exec -- true": [*warden, "exec", "--", "true"],
+            "... EXPLAIN_NETWORK=0": [*warden, "exec", "--", "true"],
         }
+        envs = {name: env for name in cases}
+        envs["... EXPLAIN_NETWORK=0"] = {**env, "WARDEN_SANDBOX_EXPLAIN_NETWORK": "0"}
         srt_note = "skipped (--no-srt)"
         if not args.no_srt:
             srt_cmd, srt_note = _install_srt(tmp / "srt")
             if srt_cmd:
                 cases["srt true"] = srt_cmd
-        for cmd in cases.values():  # warm caches (policy cache, page cache) once
-            _time(cmd, env, str(ws))
+        for name, cmd in cases.items():  # warm caches (policy cache, page cache) once
+            _time(cmd, envs.get(name, env), str(ws))
         samples: dict[str, list[float]] = {name: [] for name in cases}
         for _ in range(args.runs):
             for name, cmd in cases.items():
-                samples[name].append(_time(cmd, env, str(ws)))
+                samples[name].append(_time(cmd, envs.get(name, env), str(ws)))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -122,6 +127,9 @@ def main() -> int:
     decide = med["warden exec --json-explain"] - med["python -c pass"]
     print(f"  of which decision + plan (imports, policy, analysis): {decide:.1f} ms;"
           f" sandbox start-up beyond bare bwrap: {added - decide:.1f} ms")
+    explain = med["warden exec -- true"] - med["... EXPLAIN_NETWORK=0"]
+    print(f"  of which the closed network's explaining proxy: {explain:.1f} ms "
+          f"({med['warden exec -- true'] / med['... EXPLAIN_NETWORK=0']:.2f}x the bare closed network)")
     if "srt true" in med:
         print(f"  srt true / warden exec -- true = {med['srt true'] / med['warden exec -- true']:.2f}x")
     return 0

@@ -42,6 +42,38 @@ def corpus() -> list[str]:
     return out
 
 
+def code_commands() -> list[str]:
+    """Commands that carry interpreter code (python -c, node -e, heredocs ...), from both corpora."""
+    out = corpus()
+    for path in sorted((ROOT / "tests" / "cases" / "actions").glob("*.yaml")):
+        out += [c["cmd"] for c in yaml.safe_load(path.read_text())["cases"] if "cmd" in c]
+    return [c for c in out if any(f.kind == "interp.code" for f in analyze_shell(c, WS, WS, ENV).all_facts())]
+
+
+def interpreter_cost(rounds: int) -> None:
+    """What parsing the code costs: the front ends against the older substring scan, same commands."""
+    import warden.core.analyze.code as code
+
+    cmds = code_commands()
+    real = code.analyze_code
+
+    def run(c: str) -> None:
+        analyze_shell(c, WS, WS, ENV)
+
+    per_command(run, cmds, 1)
+    parsed = summary(per_command(run, cmds, rounds))
+    code.analyze_code = lambda *a, **k: False  # every language falls back to the substring scan
+    try:
+        per_command(run, cmds, 1)
+        scanned = summary(per_command(run, cmds, rounds))
+    finally:
+        code.analyze_code = real
+    added = parsed[0] - scanned[0]
+    print(f"\ninterpreter code ({len(cmds)} commands carrying code): parse + analyze p50 {fmt_us(parsed[0])} "
+          f"(p99 {fmt_us(parsed[1])}) with the language front ends, {fmt_us(scanned[0])} (p99 {fmt_us(scanned[1])}) "
+          f"with the substring scan; added p50 {fmt_us(added)} -> {'MET' if added < 200e-6 else 'MISSED'} (< 200 µs)")
+
+
 def per_command(fn, items, rounds: int) -> list[float]:
     """Per-item latency; each item keeps its best round (the machine is shared, so noise only adds)."""
     best = [float("inf")] * len(items)
@@ -119,6 +151,7 @@ def main() -> None:
             n += 1
     elapsed = time.perf_counter() - t
     print(f"throughput (whole corpus, decide): {n / elapsed:,.0f} commands/s on one core")
+    interpreter_cost(args.rounds)
 
 
 if __name__ == "__main__":

@@ -180,8 +180,11 @@ def test_daemon_answers_like_the_in_process_path(project: Path, warden_home: Pat
             assert a.returncode == b.returncode == c.returncode == 0
             assert json.loads(a.stdout) == json.loads(b.stdout) == json.loads(c.stdout)
         # An edited policy applies on the very next call, daemon or not.
+        # (a host the built-in public-documentation rule does not cover: only the project rule allows it)
+        (project / "warden.yaml").write_text(POLICY.replace('"docs.python.org"', '"docs.python.org", "status.example.com"'))
+        fetch = pre("WebFetch", {"url": "https://status.example.com/v1/ping", "prompt": "p"}, project)
+        assert answer(hook(fetch, project, env=env))["permissionDecision"] == "allow"
         (project / "warden.yaml").write_text(POLICY.replace("docs.python.org", "nothing.invalid"))
-        fetch = pre("WebFetch", {"url": "https://docs.python.org/3/", "prompt": "p"}, project)
         assert answer(hook(fetch, project, env=env))["permissionDecision"] == "ask"
         assert sock.exists()
     finally:
@@ -228,8 +231,9 @@ def _stop_daemons(warden_home: Path) -> None:
             pass
 
 
-def test_unresponsive_daemon_fails_closed(project: Path, warden_home: Path):
-    """Something listens on the daemon socket but never answers: block, don't hang or allow."""
+def test_listener_that_never_acknowledges_is_not_waited_for(project: Path, warden_home: Path):
+    """Something listens on the daemon socket but never answers (not even the acknowledgement): the
+    hook decides in-process instead of waiting for its deadline, and never allows by default."""
     import socket
     import threading
 
@@ -244,18 +248,16 @@ def test_unresponsive_daemon_fails_closed(project: Path, warden_home: Path):
     threading.Thread(target=lambda: held.append(srv.accept()[0]), daemon=True).start()
     try:
         started = time.monotonic()
-        proc = hook(pre("Read", {"file_path": str(project / "a")}, project), project, "--deadline", "0.5",
-                    env={"WARDEN_HOOK_DAEMON": "1"})
+        proc = hook(pre("WebFetch", {"url": "https://evil.example/", "prompt": "p"}, project), project,
+                    "--deadline", "5", env={"WARDEN_HOOK_DAEMON": "1", "WARDEN_HOOKD_IDLE": "5"})
         elapsed = time.monotonic() - started
-        assert proc.returncode == 2, (proc.stdout, proc.stderr)
-        assert b"did not answer in time" in proc.stderr
-        assert proc.stdout == b""
-        assert elapsed < 10
+        assert answer(proc)["permissionDecision"] == "deny"  # the policy's answer, decided here
+        assert elapsed < 5 + 2
     finally:
         for conn in held:
             conn.close()
         srv.close()
-        os.unlink(path)
+        _stop_daemons(warden_home)
 
 
 def test_deadline_answer_cannot_be_steered_by_the_tool_input(project: Path):

@@ -8,7 +8,7 @@ import socket
 import threading
 
 import pytest
-from sandbox_env import needs_bwrap, out
+from sandbox_env import PY, needs_bwrap, out
 
 from warden.adapters.exec import Limits, Profile
 
@@ -196,8 +196,9 @@ def test_cannot_rebuild_namespaces_inside(world):
 
 
 def test_host_sockets_under_run_are_hidden(world):
-    r = world.run("ls -A /run | wc -l")
-    assert out(r).strip() == "0"
+    # only Warden's own /run/warden (the egress relay that explains a closed network) is there
+    r = world.run("ls -A /run; ls -A /run/warden")
+    assert out(r).split() == ["warden", "egress.sock", "relay.py"], out(r)
 
 
 def test_direnv_and_submodule_hooks_are_protected(world):
@@ -220,3 +221,40 @@ def test_kernel_knobs_in_proc_are_read_only(world):
             "print(open('/proc/sys/kernel/hostname').read().strip())")
     r = world.py(code)
     assert "blocked" in out(r) and "WROTE" not in out(r), out(r)
+
+
+_FILL = ("import sys\np, n = sys.argv[1], int(sys.argv[2])\nw = 0\ntry:\n    with open(p, 'wb') as f:\n"
+         "        for _ in range(n):\n            f.write(b'x' * (1 << 20)); f.flush(); w += 1\n"
+         "except OSError as e:\n    print('stopped', e.strerror)\nprint('wrote', w)\n")
+
+
+def _used_mb(world, target: str, mb: int, profile) -> int:
+    """Write ``mb`` MiB to ``target`` inside the sandbox; MiB the tmpfs holds afterwards (the writer may be
+    stopped by a full tmpfs or killed by the memory cgroup: either way the bound held)."""
+    d = os.path.dirname(target)
+    r = world.run(f"dd if=/dev/zero of={target} bs=1M count={mb} 2>/dev/null; df -k {d} | tail -1", profile)
+    return int(out(r).split()[-4]) // 1024
+
+
+@pytest.mark.parametrize("target", ["/tmp/fill", "/dev/shm/fill"])
+def test_private_tmpfs_is_bounded_by_the_memory_limit(world, target):
+    profile = Profile(limits=Limits(memory_mb=256))
+    assert _used_mb(world, target, 400, profile) <= 256
+    assert _used_mb(world, target, 50, profile) >= 50  # control: under the bound it works
+
+
+def test_workspace_files_are_bounded_by_file_mb(world):
+    from warden.adapters.exec import run_sandboxed
+
+    r = run_sandboxed([PY, "-c", "import signal; signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n" + _FILL,
+                       "big.bin", "20"], Profile(limits=Limits(file_mb=8)), str(world.ws), cwd=str(world.ws),
+                      env=world.env, warden_home=str(world.warden_home), capture=True)
+    assert "stopped File too large" in out(r) and "wrote 8" in out(r), out(r)
+    assert (world.ws / "big.bin").stat().st_size == 8 * 1024 * 1024
+
+
+def test_limits_say_what_enforces_memory(world):
+    r = world.run("true", Profile(limits=Limits(memory_mb=300)))
+    limits = r.plan["limits"]
+    assert limits["tmpfs_mb"] == 300 and limits["file_mb"] == Limits().file_mb
+    assert limits["memory_enforced_by"]

@@ -240,3 +240,19 @@ def test_fast_parser_defers_help_and_typos_to_click():
     assert fast_main(["--profil", "x", "--", "true"]) is None
     assert fast_main(["--profile"]) is None
     assert fast_main([]) is None
+
+
+@pytest.mark.parametrize("value", [
+    "ghp_" + "a" * 36,  # low-entropy tails the text scanner lets pass as placeholders
+    "sk-ant-api03-" + "a" * 93 + "AA",
+    "AKIAIOSFODNN7EXAMPLE",  # the documented example key: in an environment it is still dropped
+    "glpat-" + "a" * 20,
+    "sk_live_" + "a" * 24,
+])
+def test_engine_flags_low_entropy_credentials_in_the_environment(value):
+    from warden.adapters.exec.env import engine_flags
+
+    env = {"HARMLESS_NAME": value, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "TERM": "xterm-256color"}
+    assert engine_flags(env) == ["HARMLESS_NAME"]
+    kept, removed = scrub_env(env)
+    assert removed == ["HARMLESS_NAME"] and "PATH" in kept

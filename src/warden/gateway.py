@@ -82,8 +82,11 @@ class Gateway:
             from warden.adapters.policy_files import discover, load_compiled
 
             try:
+                from warden.adapters.trust import trusted_paths
+
                 sources = discover(workspace, policy_file=self.policy_file, environ=self.environ)
-                cached = load_compiled(sources, self.home)
+                explicit = self.policy_file or self.environ.get("WARDEN_POLICY")
+                cached = load_compiled(sources, self.home, trusted_paths(sources, self.home, explicit))
                 self._policy_texts[cached.digest] = {path: text for _, path, text in sources}
             except Exception as exc:  # remembered so a broken policy denies quickly and consistently
                 cached = exc
@@ -91,6 +94,11 @@ class Gateway:
         if isinstance(cached, Exception):
             raise cached
         return cached
+
+    def use_policy(self, workspace: str, policy: Any) -> None:
+        """Decide for this workspace with an already compiled policy (the inventory compiles each
+        distinct set of policy texts once, however many checkouts share it)."""
+        self._policies[workspace] = policy
 
     @property
     def policy(self):
@@ -186,6 +194,22 @@ class Gateway:
             action = replace(action, workspace=self.workspace_for(action.cwd))
         return action
 
+    def with_identity(self, action: Action, policy: Any = None) -> Action:
+        """Fill who acts and where from the machine (docs/identity.md); what the action says wins."""
+        from dataclasses import fields, replace
+
+        from warden.adapters.identity import local_actor, local_context
+        from warden.core.action import Actor
+
+        where = action.cwd or action.workspace or self.cwd
+        named = (getattr(policy, "settings", None) or {}).get("environments") or {}
+        context = {**local_context(self.environ, where, named), **action.context}
+        found = local_actor(self.environ, where)
+        actor = action.actor
+        filled: dict[str, Any] = {f.name: found[f.name] for f in fields(Actor)
+                                  if f.name in found and not getattr(actor, f.name)}
+        return replace(action, actor=replace(actor, **filled), context=context)
+
     def decide_payload(self, payload: Any) -> Verdict:
         try:
             action = self.normalize(payload)
@@ -198,6 +222,18 @@ class Gateway:
             return verdict
         return self.decide(action)
 
+    def judge_payload(self, payload: Any) -> Verdict:
+        """What the policy alone says about an action that is not happening (the inventory's probes):
+        approvals, limits, taint and the kill switch are neither consulted nor counted, nothing is recorded."""
+        from warden.core.flow import decide as policy_decide
+
+        try:
+            action = self.normalize(payload)
+            policy = self.policy_for(action.workspace or self.workspace_for(action.cwd))
+        except Exception as exc:
+            return Verdict.fail_closed(str(exc))
+        return self._without_secrets(policy_decide(policy, action, self.analysis_env))
+
     def decide(self, action: Action) -> Verdict:
         self._t0 = time.perf_counter()
         started = time.time()
@@ -207,9 +243,10 @@ class Gateway:
             verdict = Verdict.fail_closed(
                 str(exc), reason=f"denied: the policy could not be loaded, so nothing is allowed until it is fixed: {exc}"
             )
-            self._try_record(action, verdict, started, None)
+            self._try_record(self.with_identity(action), verdict, started, None)
             return verdict
         try:
+            action = self.with_identity(action, policy)
             from warden.core.audit import new_id
 
             gate = self._gate()

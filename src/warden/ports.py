@@ -93,6 +93,8 @@ class StateStore(Protocol):
                   now: float) -> Any | None: ...  # the Grant used (a once grant is consumed), or None
     def grants(self, *, active_at: float | None = None) -> list[Any]: ...
     def wait_request(self, request_id: str, timeout: float) -> Any | None: ...  # blocks until decided
+    def listen(self) -> None: ...  # start receiving change notifications
+    def wait_for_change(self, timeout: float) -> None: ...  # blocks until some change (or timeout)
 
     # kill switch
     def kill(self, switch: Any) -> int: ...  # KillSwitch -> number of grants/requests revoked
@@ -101,6 +103,8 @@ class StateStore(Protocol):
 
     # limits, loop breaker, tasks
     def hit(self, key: str, expires_at: float, now: float) -> int: ...  # atomic increment -> new count
+    def count(self, keys: list[tuple[str, float]], repeat: tuple[str, str] | None,
+              now: float) -> tuple[list[int], int]: ...  # several increments + the loop repeat, one transaction
     def counters(self, now: float) -> list[tuple[str, int, float]]: ...
     def repeat(self, session: str, digest: str) -> int: ...  # consecutive identical actions so far
     def next_task(self, session: str) -> int: ...

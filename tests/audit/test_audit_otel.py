@@ -269,6 +269,24 @@ def test_unknown_otel_mode_is_a_clear_error(home: Path) -> None:
         open_recorder(str(home), {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9", "WARDEN_OTEL_MODE": "fast"})
 
 
+def test_spans_carry_identity_and_context_from_the_gateway(receiver: Receiver, home: Path, tmp_path: Path) -> None:
+    from warden.gateway import Gateway
+
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    env = {"HOME": str(tmp_path), "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url, "WARDEN_OTEL_MODE": "inline",
+           "WARDEN_ACTOR": "ci-bot@corp", "GITHUB_ACTIONS": "true", "WARDEN_MANAGED_POLICY": ""}
+    gw = Gateway(cwd=str(repo), policy_file=None, home=home, environ=env, audit=True)
+    gw.decide_payload({"tool_name": "Bash", "tool_input": {"command": "ls"}, "cwd": str(repo),
+                       "actor": {"agent": "codex", "agent_version": "0.171.0"}})
+    gw.close()
+    a = attrs(receiver.spans[-1][1])
+    assert a["enduser.id"] == "ci-bot@corp" and a["gen_ai.agent.version"] == "0.171.0"
+    assert a["warden.actor.host"] and a["warden.actor.user"]
+    assert a["warden.context.branch"] == "main" and a["warden.context.environment"] == "ci"
+    assert a["warden.context.ci"] == "github-actions"
+
+
 def test_model_requests_are_chat_spans_in_the_sessions_trace(receiver: Receiver, home: Path) -> None:
     """The hook's execute_tool span and the gateway's chat span, written by different processes,
     land in one trace under the session's invoke_agent span."""

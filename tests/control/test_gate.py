@@ -53,7 +53,9 @@ rules:
 def gw(tmp_path: Path, workspace: Path):
     (workspace / "warden.yaml").write_text(POLICY)
     home = tmp_path / "wh"
-    g = Gateway(cwd=str(workspace), policy_file=None, home=home, environ={"HOME": str(tmp_path)}, audit=True)
+    # named explicitly: the user chose it, so its loosening (disable:) applies (a found warden.yaml is untrusted)
+    g = Gateway(cwd=str(workspace), policy_file=str(workspace / "warden.yaml"), home=home, environ={"HOME": str(tmp_path)},
+                audit=True)
     yield g
     g.close()
 
@@ -143,3 +145,21 @@ def test_unreadable_state_fails_closed(gw, tmp_path: Path) -> None:
     gw._state = UnavailableState("state.db is corrupt")
     v = bash(gw, "ls")
     assert v.decision.label == "deny" and "kill-switch state cannot be read" in v.reason
+
+
+def test_unwritable_counters_fail_closed(gw) -> None:
+    class CountsBroken:
+        def __init__(self, real):
+            self.real = real
+
+        def __getattr__(self, name):
+            return getattr(self.real, name)
+
+        def count(self, *a, **k):
+            from warden.ports import StateError
+
+            raise StateError("state.db is read-only")
+
+    gw._state = CountsBroken(gw.state())
+    v = bash(gw, "pip install requests")
+    assert v.decision.label == "deny" and "cannot be counted" in v.reason and "read-only" in v.reason

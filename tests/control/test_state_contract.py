@@ -204,3 +204,9 @@ def test_an_approver_may_narrow_the_grant_but_not_widen_it(store) -> None:
     assert exc.value.code == "grant-too-wide"
     r, g = store.vote("ap-1", Principal("bob"), True, "", NOW + 1, grant="once")
     assert r.grant == "once" and g.scope == "once"
+
+
+def test_count_increments_several_keys_and_the_repeat_in_one_call(store) -> None:
+    assert store.count([("a", NOW + 60), ("b", NOW + 60)], ("s", "d"), NOW) == ([1, 1], 1)
+    assert store.count([("a", NOW + 60)], ("s", "d"), NOW) == ([2], 2)
+    assert store.count([], ("s", "other"), NOW) == ([], 1)

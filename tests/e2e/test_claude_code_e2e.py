@@ -92,7 +92,8 @@ class Session:
             "line-after-secret\n"
         )
         self.env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            # the committed hook command runs `warden` from PATH (portable), as on a developer's machine
+            "PATH": f"{Path(WARDEN).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
             "HOME": str(self.home),
             "CLAUDE_CONFIG_DIR": str(self.home / ".claude"),
             "WARDEN_HOME": str(self.warden_home),
@@ -108,12 +109,13 @@ class Session:
         assert proc.returncode == 0, proc.stderr
         self.install_report = json.loads(proc.stdout)
 
-    def run(self, claude: str, script: list[Turn], prompt: str) -> tuple[dict, ModelServer]:
+    def run(self, claude: str, script: list[Turn], prompt: str, *extra: str,
+            env: dict | None = None) -> tuple[dict, ModelServer]:
         with ModelServer(script) as server:
-            env = dict(self.env, ANTHROPIC_BASE_URL=server.url)
+            env = dict(self.env, **(env or {}), ANTHROPIC_BASE_URL=server.url)
             proc = subprocess.run(
                 [claude, "-p", prompt, "--output-format", "json", "--allowedTools", "Bash,Read,Write,Edit",
-                 "--max-turns", str(len(script) + 3)],
+                 "--max-turns", str(len(script) + 3), *extra],
                 cwd=self.workspace, env=env, capture_output=True, text=True, timeout=180,
             )
         assert proc.stdout.strip(), f"claude printed nothing (exit {proc.returncode}): {proc.stderr[-2000:]}"

@@ -122,6 +122,8 @@ def session(store_url):
     _claude_or_skip()
     s = Session(_session_root("control"))
     (s.workspace / "warden.yaml").write_text(POLICY)
+    # the project's policy loosens built-in asks (disable:), which takes effect only once trusted
+    assert s.warden("trust").returncode == 0
     if store_url:
         s.env["WARDEN_STATE_DB"] = store_url
     bindir = s.root / "bin"

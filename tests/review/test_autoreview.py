@@ -42,8 +42,9 @@ def make_gw(tmp_path: Path, workspace: Path):
 
     def make(text: str) -> Gateway:
         (workspace / "warden.yaml").write_text(text)
-        g = Gateway(cwd=str(workspace), policy_file=None, home=tmp_path / "wh", environ={"HOME": str(tmp_path)},
-                    audit=True)
+        # named explicitly, so it is trusted: a found warden.yaml may not name a reviewer (that loosens asks)
+        g = Gateway(cwd=str(workspace), policy_file=str(workspace / "warden.yaml"), home=tmp_path / "wh",
+                    environ={"HOME": str(tmp_path)}, audit=True)
         made.append(g)
         return g
 

@@ -66,7 +66,9 @@ def test_scan_json_and_sarif(tree: Path, env: dict[str, str], tmp_path: Path) ->
         assert rule_ids[res["ruleIndex"]] == res["ruleId"]
         region = res["locations"][0]["physicalLocation"]["region"]
         assert region["startLine"] >= 1 and region["endColumn"] > region["startColumn"]
-        assert res["partialFingerprints"]["wardenSecret/v1"]
+        assert re.fullmatch(r"[0-9a-f]{32}", res["partialFingerprints"]["wardenSecret/v2"])
+        assert float(run_["tool"]["driver"]["rules"][res["ruleIndex"]]["properties"]["security-severity"]) >= 7
+    assert run_["automationDetails"]["id"] == "warden-secrets/files/"
     assert GH not in out.read_text()
 
 

@@ -50,7 +50,9 @@ Each event in events.jsonl has "hash"; it appears in records.jsonl at the same "
 
 
 def build_pack(store: SqlAuditStore, session: str, out: Path) -> dict[str, Any]:
-    events = store.query(Filters(session=session))
+    if not session or not session.strip():  # an empty filter would select every session
+        raise StoreError("an evidence pack needs a session id; an empty one would bundle every session")
+    events = store.query(Filters(session=session))  # re-checked against the hashed bodies by query()
     if not events:
         raise StoreError(f"no events recorded for session {session!r}; find sessions with "
                          "`warden audit query --since 1d --json | jq -r .session | sort -u`")
@@ -66,11 +68,13 @@ def build_pack(store: SqlAuditStore, session: str, out: Path) -> dict[str, Any]:
     digests = sorted({(e.get("policy") or {}).get("digest", "") for e in events} - {""})
     policies = {d: store.policy_texts(d) for d in digests}
     approvals = [e for e in events if e.get("kind") == "approval"]
+    who = identities(events)
     per_decision = approvals_per_decision(events)
 
     files: dict[str, str] = {
         "events.jsonl": "".join(json.dumps(e, ensure_ascii=False, sort_keys=True) + "\n" for e in events),
         "approvals.json": json.dumps(approvals, indent=2, ensure_ascii=False),
+        "identity.json": json.dumps(who, indent=2, ensure_ascii=False),
         "approvals_by_decision.json": json.dumps(per_decision, indent=2, ensure_ascii=False),
         "data_classes.json": json.dumps(data_classes_touched(events), indent=2, ensure_ascii=False),
         "records.jsonl": "".join(json.dumps(r.to_json(), ensure_ascii=False) + "\n" for r in records)
@@ -102,7 +106,28 @@ def build_pack(store: SqlAuditStore, session: str, out: Path) -> dict[str, Any]:
             zf.writestr(name, text)
     os.replace(tmp, out)
     return {"events": len(events), "verified": full.ok and proof.ok, "policies": len(policies),
-            "checkpoint": cp.to_json()}
+            "actors": [a["id"] for a in who["actors"]], "checkpoint": cp.to_json()}
+
+
+def identities(events: list[dict[str, Any]]) -> dict[str, list[dict[str, str]]]:
+    """Who acted (distinct actors, with user, host, email, agent and its version) and where (distinct
+    environment / branch / CI contexts), as recorded on the events."""
+    actors: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+    contexts: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+    for ev in events:
+        actor = {k: str(v) for k, v in (ev.get("actor") or {}).items() if isinstance(v, str) and v}
+        if actor.get("id"):
+            actors.setdefault(tuple(sorted(actor.items())), actor)
+        ctx = {k: str(v) for k, v in (ev.get("context") or {}).items() if k in ("environment", "branch", "ci")}
+        if ctx:
+            contexts.setdefault(tuple(sorted(ctx.items())), ctx)
+    return {"actors": list(actors.values()), "contexts": list(contexts.values())}
+
+
+def _who(actor: dict[str, str]) -> str:
+    extra = [actor[k] for k in ("user", "host") if actor.get(k)]
+    agent = " ".join(x for x in (actor.get("agent", ""), actor.get("agent_version", "")) if x)
+    return actor["id"] + (f" ({'@'.join(extra)}{', ' + agent if agent else ''})" if extra or agent else "")
 
 
 def data_classes_touched(events: list[dict[str, Any]]) -> dict[str, Any]:
@@ -200,8 +225,9 @@ code{{font-size:12px;word-break:break-all}}</style></head><body>
 <p>Session <code>{e(session)}</code> — {len(events)} events, decisions:
 {e(', '.join(f'{k}={v}' for k, v in sorted(counts.items())) or 'none')}<br>
 Agents: {e(', '.join(sorted({str(ev.get('agent')) for ev in events if ev.get('agent')})) or 'unknown')} —
-actors: {e(', '.join(sorted({str((ev.get('actor') or {}).get('id')) for ev in events
-                            if (ev.get('actor') or {}).get('id')})) or 'unknown')}<br>
+actors: {e(', '.join(_who(a) for a in identities(events)['actors']) or 'unknown')}<br>
+Where: {e('; '.join(', '.join(f'{k}={v}' for k, v in sorted(c.items())) for c in identities(events)['contexts'])
+        or 'unknown')}<br>
 From {e(str(events[0].get('timestamp', '')))} to {e(str(events[-1].get('timestamp', '')))}</p>
 {status}
 <p>Signed head: seq {cp['seq']} <code>{e(cp['hash'])}</code> at {e(cp['created_at'])}, Ed25519 key

@@ -257,6 +257,13 @@ class Telemetry:
             "gen_ai.agent.name": agent,
             "gen_ai.agent.id": (ev.get("actor") or {}).get("agent") or agent,
             "enduser.id": (ev.get("actor") or {}).get("id"),
+            "gen_ai.agent.version": (ev.get("actor") or {}).get("agent_version"),
+            "warden.actor.user": (ev.get("actor") or {}).get("user"),
+            "warden.actor.host": (ev.get("actor") or {}).get("host"),
+            "warden.actor.email": (ev.get("actor") or {}).get("email"),
+            "warden.context.environment": (ev.get("context") or {}).get("environment"),
+            "warden.context.branch": (ev.get("context") or {}).get("branch"),
+            "warden.context.ci": (ev.get("context") or {}).get("ci"),
             "warden.audit.seq": ev.get("seq"),
             "warden.audit.hash": ev.get("hash"),
         }

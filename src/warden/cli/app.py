@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "install": "warden.cli.hook:install",
     "uninstall": "warden.cli.hook:uninstall",
     "exec": "warden.cli.exec:exec_command",
+    "inventory": "warden.cli.inventory:inventory",
     "server": "warden.cli.server:server",
     "login": "warden.cli.server:login",
     "model-gateway": "warden.cli.model_gateway:model_gateway",
@@ -37,6 +38,9 @@ COMMANDS: dict[str, str] = {
     "status": "warden.cli.control:status",
     "review": "warden.cli.review:review",
     "triage": "warden.cli.triage:triage",
+    "mcp": "warden.cli.mcp:mcp",
+    "trust": "warden.cli.trust:trust",
+    "doctor": "warden.cli.doctor:doctor",
 }
 
 

@@ -322,7 +322,7 @@ def watch_cmd(timeout: float, as_json: bool) -> None:
                     click.echo(render_card(req) + "\n" + "-" * 72)
                     sys.stdout.flush()
             left = 1.0 if deadline is None else max(0.0, min(1.0, deadline - time.monotonic()))
-            store._wait_change(left)
+            store.wait_for_change(left)
     except KeyboardInterrupt:
         pass
     finally:

@@ -152,16 +152,24 @@ def audit() -> None:
                    "segment archive) instead of the database.")
 @click.option("--public-key", help="Ed25519 public key (hex) that must have signed the checkpoints in --file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the verification report as JSON.")
-def verify(db: str | None, home: str | None, files: tuple[str, ...], public_key: str | None, as_json: bool) -> None:
-    """Check every event's hash, link and MAC, and every signed checkpoint.
+@click.option("--strict", is_flag=True,
+              help="Exit 1 on any warning too (missing, garbled or older head witness, an emptied log, missing "
+                   "checkpoints, pruned history): for CI and scheduled checks.")
+def verify(db: str | None, home: str | None, files: tuple[str, ...], public_key: str | None, as_json: bool,
+           strict: bool = False) -> None:
+    """Check every event's hash, link and MAC, every index column against its hashed event, and
+    every signed checkpoint and the head witness.
 
     Exit 0 when intact; 1 with the first broken position (edited, deleted, inserted, reordered,
-    truncated, forged); 2 when the log or its key cannot be read.
+    truncated, forged), or with --strict on any warning; 2 when the log or its key cannot be read.
+    Warnings name what a valid chain cannot prove alone (a cut tail without a head witness, an
+    emptied log, deleted checkpoints) and the pruned range, if any.
 
     \b
     Examples:
       warden audit verify
       warden audit verify --json
+      warden audit verify --strict             CI: warnings fail too
       warden audit verify --file pack/records.jsonl --public-key $(cat ~/.warden/keys/audit-signing.pub)
     """
     if files:
@@ -176,19 +184,24 @@ def verify(db: str | None, home: str | None, files: tuple[str, ...], public_key:
             report = store.verify()
         finally:
             store.close()
+    failed_strict = strict and report.ok and bool(report.warnings)
     if as_json:
-        click.echo(json.dumps(report.to_json(), indent=2))
+        click.echo(json.dumps({**report.to_json(), "strict": strict, "strict_failed": failed_strict}, indent=2))
     elif report.ok:
-        click.echo(f"OK: {report.count} events intact (seq {report.first_seq}..{report.last_seq}), "
-                   f"{report.checkpoints} checkpoints (signed heads, head witness) match, head {report.head_hash[:16]}…")
+        pruned = f", events {report.pruned[0]}..{report.pruned[1]} pruned" if report.pruned else ""
+        click.echo(f"{'WARNINGS' if failed_strict else 'OK'}: {report.count} events intact (seq {report.first_seq}.."
+                   f"{report.last_seq}){pruned}, {report.checkpoints} checkpoints (signed heads, head witness) match, "
+                   f"head {report.head_hash[:16]}…")
         for w in report.warnings:
             click.echo(f"warning: {w}", err=True)
+        if failed_strict:
+            click.echo(f"--strict: {len(report.warnings)} warning(s) count as a failure", err=True)
     else:
         b = report.broken
         assert b is not None
         click.echo(f"BROKEN at seq {b.seq} ({b.kind}): {b.message}", err=True)
         click.echo(f"{report.count} events before it verified.", err=True)
-    sys.exit(0 if report.ok else EXIT_BROKEN)
+    sys.exit(0 if report.ok and not failed_strict else EXIT_BROKEN)
 
 
 def _verify_files(files: tuple[str, ...], home: str | None, public_key: str | None):
@@ -555,9 +568,14 @@ def otel_export(db: str | None, home: str | None, follow: bool, linger: float, i
 @click.command("evidence")
 @_db_option
 @_home_option
-@click.option("--session", required=True, help="The session whose evidence to bundle.")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="Zip file to write.")
-def evidence(db: str | None, home: str | None, session: str, out: str) -> None:
+@click.option("--session", help="The session whose evidence to bundle.")
+@click.option("--out", "out", type=click.Path(dir_okay=False), help="Zip file to write (with --inventory: the report).")
+@click.option("--inventory", "inventory_paths", multiple=True, type=click.Path(exists=True, file_okay=False),
+              help="Instead of a session pack: join the Agent Action BOM of these checkouts with the audit log "
+                   "(per path: what happened, who approved, what validation ran). Repeatable.")
+@click.option("--json", "as_json", is_flag=True, help="With --inventory: JSON instead of Markdown.")
+def evidence(db: str | None, home: str | None, session: str | None, out: str | None,
+             inventory_paths: tuple[str, ...], as_json: bool) -> None:
     """Bundle one session's evidence into a zip an auditor can check without trusting you.
 
     The pack holds the session's events, the chain records from its first event to a freshly
@@ -569,9 +587,20 @@ def evidence(db: str | None, home: str | None, session: str, out: str) -> None:
       warden evidence --session 4f1c2e... --out incident-42.zip
       unzip incident-42.zip -d pack && warden audit verify --file pack/records.jsonl \\
           --public-key "$(cat pack/public_key.txt)"
+      warden evidence --inventory . --out evidence.md     the action map joined with the log
     """
+    if inventory_paths:
+        from warden.cli.inventory import evidence_report
+
+        evidence_report(list(inventory_paths), db=db, home=home, out=out, as_json=as_json)
+        return
+    if not session or not out:
+        raise click.UsageError("give --session SESSION and --out FILE (or --inventory PATH for the action map)")
     from warden.adapters.evidence import build_pack
 
+    if not session.strip():
+        raise AuditCliError("--session is empty: name one session id (find them with "
+                            "`warden audit query --since 1d --json | jq -r .session | sort -u`)")
     store = _open(db, home, keys="require")
     try:
         summary = build_pack(store, session, Path(out))

@@ -13,17 +13,38 @@ from typing import Any, BinaryIO
 from warden.core.limits import MAX_PAYLOAD_BYTES
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON (RFC 8259 has no NaN or Infinity)")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"number {text[:20]}... overflows a double")
+    return value
+
+
 def parse_payload(raw: bytes) -> tuple[Any, str | None]:
+    """JSON text -> value, or an error. Never raises: every malformed input gets a reason.
+
+    Beyond syntax errors: integers past Python's 4,300-digit conversion limit, NaN/Infinity,
+    floats that overflow to infinity, nesting deeper than the recursion limit.
+    """
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         return None, f"input is not valid UTF-8 (byte {exc.start}); send JSON encoded as UTF-8"
     try:
-        return json.loads(text), None
+        value = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         return None, f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
     except RecursionError:
         return None, "JSON nested too deeply"
+    except ValueError as exc:  # int digits limit, NaN, overflowing floats
+        return None, f"unacceptable JSON value: {str(exc).split(';')[0][:160]}"
+    except Exception as exc:  # noqa: BLE001 - whatever else the decoder hits: a verdict, not a traceback
+        return None, f"cannot parse the JSON ({type(exc).__name__})"
+    return value, None
 
 
 def bad_input(error: str) -> dict[str, Any]:
@@ -47,8 +68,21 @@ def read_line(stream: BinaryIO, limit: int) -> tuple[bytes | None, bool]:
 
 
 def _emit(obj: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    try:
+        text = json.dumps(obj, ensure_ascii=False)
+        text.encode("utf-8")
+    except (ValueError, TypeError, UnicodeEncodeError):  # a verdict is always printable
+        text = json.dumps(obj, ensure_ascii=True, default=str)
+    sys.stdout.write(text + "\n")
     sys.stdout.flush()
+
+
+def _decide_line(gw: Any, payload: Any) -> dict[str, Any]:
+    """One verdict; an internal error is a deny for this line, never the end of the stream."""
+    try:
+        return gw.decide_payload(payload).to_json()
+    except Exception as exc:  # noqa: BLE001 - fail closed and go on
+        return bad_input(f"internal error while deciding ({type(exc).__name__}): {str(exc)[:200]}")
 
 
 def _via_daemon(payload: Any, policy_file: str | None, cwd: str | None, audit: bool) -> dict[str, Any] | None:
@@ -89,7 +123,7 @@ def run_decide(policy_file: str | None, cwd: str | None, jsonl: bool, audit: boo
     gw = Gateway.from_env(cwd=cwd, policy_file=policy_file, audit=audit)
     try:
         if not jsonl:
-            _emit(gw.decide_payload(payload).to_json())
+            _emit(_decide_line(gw, payload))
             return 0
         while True:
             line, oversized = read_line(stdin, MAX_PAYLOAD_BYTES)
@@ -102,7 +136,7 @@ def run_decide(policy_file: str | None, cwd: str | None, jsonl: bool, audit: boo
                 _emit(bad_input("empty line: expected one action JSON object per line"))
                 continue
             payload, error = parse_payload(line)
-            _emit(bad_input(error) if error else gw.decide_payload(payload).to_json())
+            _emit(bad_input(error) if error else _decide_line(gw, payload))
     finally:
         gw.close()
 

@@ -53,7 +53,7 @@ def _found(program: str, path: str | None) -> bool:
 
 def run_exec(command: list[str], *, policy_file: str | None = None, profile: str = "default",
              workspace: str | None = None, no_sandbox: bool = False, json_explain: bool = False,
-             yes: bool = False) -> int:
+             yes: bool = False, grant: str = "") -> int:
     from warden.adapters.exec import EXIT_NOT_FOUND, EXIT_REFUSED, EXIT_SETUP
     from warden.adapters.exec.profile import ProfileError, parse_sandbox_section
     from warden.core.action import Action, Actor
@@ -113,7 +113,15 @@ def run_exec(command: list[str], *, policy_file: str | None = None, profile: str
         verdict = _wait_for_queue(gw, action, verdict)
         if verdict.decision is not Decision.ALLOW:
             return EXIT_REFUSED
-    if verdict.decision is Decision.ASK:
+    if verdict.decision is Decision.ASK and grant:
+        from warden.adapters.exec.grants import redeem
+        from warden.adapters.policy_files import warden_home
+
+        if redeem(warden_home(os.environ), grant, action.input["command"]) is None:
+            _say("the approval grant for this command is unknown, used, expired or for another command",
+                 "grants come from Warden's Claude Code hook, once per approved command")
+            return EXIT_REFUSED
+    elif verdict.decision is Decision.ASK:
         if not (yes and sys.stdin.isatty() and sys.stderr.isatty()):
             _say(f"the policy asks for approval: {verdict.reason}",
                  "a human can approve at a terminal with `warden exec --yes -- ...`; "
@@ -212,6 +220,7 @@ def _audit_sink(gw: Any) -> Any:
 def _sandboxed(command: list[str], chosen: Any, ws: str, cwd: str, gw: Any) -> int:
     from warden.adapters.exec import EXIT_SETUP, SandboxUnavailable, run_sandboxed
     from warden.adapters.exec.mounts import MountError
+    from warden.adapters.exec.profile import ProfileError
 
     try:
         result = run_sandboxed(command, chosen, ws, cwd=cwd, audit=_audit_sink(gw),
@@ -219,11 +228,19 @@ def _sandboxed(command: list[str], chosen: Any, ws: str, cwd: str, gw: Any) -> i
     except MountError as exc:
         _say(str(exc), "adjust the profile in the policy or pass --workspace DIR")
         return EXIT_SETUP
+    except ProfileError as exc:
+        _say(str(exc), "fix the sandbox profile in the policy (docs/sandbox.md)")
+        return EXIT_SETUP
     except SandboxUnavailable as exc:
         _say(f"the sandbox is unavailable, so the command did not run: {exc}")
         return EXIT_SETUP
     for v in result.violations:
         _say(f"blocked: {v}")
+    denied = [e for e in result.egress if e.get("decision") == "deny"]
+    for e in denied[:5]:
+        _say(f"blocked network connection to {e.get('host')}:{e.get('port')}: {e.get('reason')}")
+    if len(denied) > 5:
+        _say(f"... and {len(denied) - 5} more blocked connections (`warden audit query --tool sandbox.egress`)")
     if result.timed_out:
         _say(f"killed after the wall-clock limit ({chosen.limits.wall_seconds} s)")
     if result.audit_error:
@@ -256,7 +273,7 @@ def _explain(command: list[str], verdict: Any, ws: str, cwd: str, profile: str, 
 
 
 _FLAGS = {"--no-sandbox": "no_sandbox", "--json-explain": "json_explain", "--yes": "yes"}
-_VALUES = {"--policy": "policy_file", "--profile": "profile", "--workspace": "workspace"}
+_VALUES = {"--policy": "policy_file", "--profile": "profile", "--workspace": "workspace", "--grant": "grant"}
 
 
 def fast_main(args: list[str]) -> int | None:

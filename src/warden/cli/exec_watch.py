@@ -64,7 +64,7 @@ class KillWatch:
                     sys.stderr.flush()
                     os.kill(os.getpid(), signal.SIGTERM)
                     return
-                store._wait_change(0.5)
+                store.wait_for_change(0.5)
         finally:
             store.close()
 

@@ -118,7 +118,9 @@ def _report(agent: str, changes: list[Any]) -> dict[str, Any]:
 @click.argument("agent", type=click.Choice(AGENTS))
 @_with_scope
 @click.option("--command", "command", default=None, metavar="CMD",
-              help="Hook command to write (default: this installation's absolute `warden hook AGENT`).")
+              help="Claude Code: the warden program the hooks run (default: `warden` on PATH for --project, "
+                   "whose settings are committed; this installation's absolute path otherwise). Other agents: "
+                   "the hook command to write (default: this installation's absolute `warden hook AGENT`).")
 @click.option("--trust-project", is_flag=True,
               help="Codex, Copilot: also record that the agent trusts the project (both silently skip the hooks of "
                    "a project they do not trust).")
@@ -146,7 +148,9 @@ def install(agent: str, project: bool, user: bool, local: bool, directory: str |
     installer = _installer(agent)
     scope = _scope(agent, project, user, local)
     try:
-        changes = installer.install(scope, directory, command, dict(os.environ), trust_project=trust_project)
+        # Claude Code's installer predates the per-scope interface and keeps install(path, ...) for it
+        run = getattr(installer, "install_scope", installer.install)
+        changes = run(scope, directory, command, dict(os.environ), trust_project=trust_project)
     except (SettingsError, OSError) as exc:
         fail(str(exc), "nothing was changed")
     mcp_path, mcp_changed = _install_mcp(user, directory) if agent == "claude-code" else (None, False)
@@ -184,7 +188,7 @@ def _install_mcp(user: bool, directory: str | None) -> tuple[str | None, bool]:
     from warden.integrations.agents.claude_code_install import warden_command
     from warden.integrations.agents.claude_code_mcp import install_mcp
 
-    exe = shlex.split(warden_command())[0]
+    exe = shlex.split(warden_command(portable=True))[0]  # .mcp.json is committed: `warden` on PATH
     try:
         return install_mcp(os.path.abspath(directory or os.getcwd()), exe)
     except (ValueError, OSError) as exc:
@@ -212,7 +216,8 @@ def uninstall(
     installer = _installer(agent)
     scope = _scope(agent, project, user, local)
     try:
-        changes = installer.uninstall(scope, directory, dict(os.environ))
+        run = getattr(installer, "uninstall_scope", installer.uninstall)
+        changes = run(scope, directory, dict(os.environ))
     except (SettingsError, OSError) as exc:
         fail(str(exc), "nothing was changed")
     if as_json:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ def policy() -> None:
       warden policy test tests.yaml           run a suite of action -> expected decision cases
       warden policy show                      the effective merged policy and each rule's origin
       warden policy doc [FILE]                the rules as a Markdown table
+      warden policy template managed          a documented managed-policy template
       warden policy schema > warden.schema.json   JSON Schema for editor completion
     """
 
@@ -38,32 +40,63 @@ def _read_text(path: str) -> str:
 
 @policy.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--strict", is_flag=True, help="Treat warnings (policy mistakes that load but do nothing) as errors.")
 @json_option
-def validate(files: tuple[str, ...], as_json: bool) -> None:
-    """Validate policy FILES: YAML syntax, schema, globs, duplicate ids and rule examples.
+def validate(files: tuple[str, ...], strict: bool, as_json: bool) -> None:
+    """Validate policy FILES: YAML syntax, schema, globs, duplicate ids, rule examples — and lint.
 
-    Each file is checked on its own (as a project layer over nothing else). Problems are
-    printed as FILE:LINE: message. Exit status 1 when any file has problems.
+    Each file is checked on its own (as a project layer over nothing else), then linted as a layer
+    over the built-in and your user policy. Errors and warnings are printed as FILE:LINE: message,
+    each warning with its fix:
+
+    \b
+      unknown fact kinds in `facts:`      the rule can never match
+      unknown ids in `disable:`           nothing is switched off
+      an allow rule that can never win    a stricter rule matches its own example (strictest wins)
+
+    Exit status 1 when any file has errors, or (with --strict) warnings.
     """
+    from warden.core.policy.lint import lint
     from warden.core.policy.load import LayerSource, PolicyLoadError, compile_policy
 
-    results = []
+    lower = _lower_layers()
+    results: list[dict[str, Any]] = []
     for path in files:
+        src = LayerSource("project", path, _read_text(path))
         try:
-            compiled = compile_policy([LayerSource("project", path, _read_text(path))])
-            results.append({"file": path, "ok": True, "rules": len(compiled.rules), "problems": []})
+            compiled = compile_policy([src])
         except PolicyLoadError as exc:
-            results.append({"file": path, "ok": False, "problems": [str(p) for p in exc.problems]})
+            results.append({"file": path, "ok": False, "problems": [str(p) for p in exc.problems], "warnings": []})
+            continue
+        warnings = [w.to_json() for w in lint(lower, src)]
+        results.append({"file": path, "ok": not (strict and warnings), "rules": len(compiled.rules), "problems": [],
+                        "warnings": warnings})
     if as_json:
-        emit_json({"ok": all(r["ok"] for r in results), "files": results})
+        emit_json({"ok": all(r["ok"] for r in results), "strict": strict, "files": results})
     else:
         for r in results:
-            if r["ok"]:
-                click.echo(f"{r['file']}: ok ({r['rules']} rules, examples checked)")
             for p in r["problems"]:
                 click.echo(p)
+            for w in r["warnings"]:
+                kind = "error" if strict else "warning"
+                click.echo(f"{w['path']}:{w['line']}: {kind}: {w['message']}\n  fix: {w['fix']}")
+            if not r["problems"]:
+                note = f", {len(r['warnings'])} warning(s)" if r["warnings"] else ""
+                click.echo(f"{r['file']}: {'ok' if r['ok'] else 'not ok'} ({r['rules']} rules, examples checked{note})")
     if not all(r["ok"] for r in results):
         raise SystemExit(1)
+
+
+def _lower_layers() -> list[Any]:
+    """The built-in and the user layer: what a project file sits on."""
+    from warden.adapters.policy_files import BUILTIN, warden_home
+    from warden.core.policy.load import LayerSource
+
+    layers = [LayerSource("builtin", "builtin:recommended.yaml", BUILTIN.read_text(encoding="utf-8"))]
+    user = warden_home() / "policy.yaml"
+    if user.is_file():
+        layers.append(LayerSource("user", str(user), user.read_text(encoding="utf-8")))
+    return layers
 
 
 def _load_cases(path: str) -> list[dict[str, Any]]:
@@ -129,9 +162,10 @@ def test_cmd(suites: tuple[str, ...], policy_file: str | None, cwd: str | None, 
     A case:   - name: force push is blocked          (optional)
                 command: git push --force origin main  (or action: {tool_name: Read, ...})
                 expect: deny                           (allow | ask | deny)
-                rule: deny-force-push-protected         (optional: this rule must match)
+                rule: deny-protected-branch-rewrite         (optional: this rule must match)
     Cases run in a fixed world: home /home/dev, workspace and cwd /home/dev/project (override
-    per case with cwd:). Reports failures and the rules no case ever hit. Exit 1 on failure.
+    per case with cwd:). Reports failures and the rules of the file under test (the project
+    layer, else your user policy) that no case hit. Exit 1 on failure.
     """
     gw = gateway(policy_file, cwd, audit=False)
     try:
@@ -143,7 +177,9 @@ def test_cmd(suites: tuple[str, ...], policy_file: str | None, cwd: str | None, 
         r, h = run_cases(policy_obj, _load_cases(suite))
         results += [dict(x, suite=suite) for x in r]
         hit |= h
-    never = [r.id for r in policy_obj.rules if r.id not in hit]
+    # the file under test: the project layer (--policy, $WARDEN_POLICY or the workspace's), else the user's
+    layer = "project" if any(r.layer == "project" for r in policy_obj.rules) else "user"
+    never = [r.id for r in policy_obj.rules if r.id not in hit and r.layer == layer]
     failed = [r for r in results if not r["ok"]]
     if as_json:
         emit_json({"passed": len(results) - len(failed), "failed": len(failed), "results": results, "never_hit": never})
@@ -181,6 +217,7 @@ def show(policy_file: str | None, cwd: str | None, as_json: bool) -> None:
                   for r in p.rules],
         "disabled": p.disabled,
         "warnings": p.warnings,
+        "untrusted": getattr(p, "untrusted", []),
     }
     if as_json:
         emit_json(data)
@@ -194,10 +231,14 @@ def show(policy_file: str | None, cwd: str | None, as_json: bool) -> None:
     out.print(f"[bold]Policy[/] {p.digest[:16]}  default {styled(p.default.label)} (from {escape(p.default_source)})")
     for s in p.sources:
         out.print(f"  layer {s['layer']:<8} {escape(s['path'])}")
-    table = Table("effect", "id", "layer", "source", "reason", show_lines=False)
-    for r in data["rules"]:
-        table.add_row(styled(r["effect"]), r["id"], r["layer"], escape(r["source"]), escape(r["reason"]))
-    out.print(table)
+    if sys.stdout.isatty():
+        table = Table("effect", "id", "layer", "source", "reason", show_lines=False)
+        for r in data["rules"]:
+            table.add_row(styled(r["effect"]), r["id"], r["layer"], escape(r["source"]), escape(r["reason"]))
+        out.print(table)
+    else:  # a pipe or a file: one unwrapped line per rule, so file:line stays whole and greppable
+        for r in data["rules"]:
+            click.echo(f"{r['effect']:<5}  {r['id']}  {r['layer']}  {r['source']}  {' '.join(r['reason'].split())}")
     for d in p.disabled:
         out.print(f"[dim]disabled {escape(d['id'])} by {escape(d['by'])}[/]")
     for w in p.warnings:
@@ -223,6 +264,20 @@ def doc(file: str | None) -> None:
         click.echo(rules_markdown(_read_text(path), path), nl=False)
     except PolicyLoadError as exc:
         fail(f"the policy does not load: {exc}", "run `warden policy validate FILE`")
+
+
+@policy.command()
+@click.argument("kind", type=click.Choice(["managed"]), default="managed")
+def template(kind: str) -> None:
+    """Print a documented policy template: `managed` (lock, trusted projects, required rules).
+
+    \b
+      warden policy template managed | sudo tee /etc/warden/managed.yaml
+    docs/managed-policy.md explains each field.
+    """
+    from warden.adapters.policy_files import BUILTIN
+
+    click.echo((BUILTIN.parent / f"{kind}-template.yaml").read_text(encoding="utf-8"), nl=False)
 
 
 @policy.command()

@@ -16,24 +16,40 @@ def _fail(message: str) -> None:
     raise SystemExit(EXIT_ERROR)
 
 
-def _ruleset(config: str | None):  # type: ignore[no-untyped-def]
+def _ruleset(config: str | None, root: str | None = None, use_repo_config: bool = True):  # type: ignore[no-untyped-def]
+    """Rules from --config, $GITLEAKS_CONFIG / $GITLEAKS_CONFIG_TOML, ROOT/.gitleaks.toml, or the built-ins.
+
+    The same order gitleaks uses, so a repository's own .gitleaks.toml applies without flags.
+    Returns (ruleset, where the config came from or "").
+    """
     from warden.core.secrets import GitleaksConfigError, default_ruleset, load_gitleaks_toml
 
-    if not config:
-        return default_ruleset()
-    base_dir = Path(config).resolve().parent
+    source, text = "", None
+    if config:
+        source = config
+    elif os.environ.get("GITLEAKS_CONFIG"):
+        source = os.environ["GITLEAKS_CONFIG"]
+    elif os.environ.get("GITLEAKS_CONFIG_TOML"):
+        source, text = "$GITLEAKS_CONFIG_TOML", os.environ["GITLEAKS_CONFIG_TOML"]
+    elif use_repo_config and root and (Path(root) / ".gitleaks.toml").is_file():
+        source = str(Path(root) / ".gitleaks.toml")
+    if not source:
+        return default_ruleset(), ""
+    base_dir = Path(source).resolve().parent if text is None else Path.cwd()
 
     def load_extend(path: str) -> str:
         return (base_dir / path).read_text(encoding="utf-8")
 
+    if text is None:
+        try:
+            text = Path(source).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            _fail(f"cannot read config {source}: {exc}")
     try:
-        text = Path(config).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        _fail(f"cannot read --config {config}: {exc}")
-    try:
-        return load_gitleaks_toml(text, default_ruleset(), load_extend=load_extend, source=config)
+        return load_gitleaks_toml(text or "", default_ruleset(), load_extend=load_extend, source=source), source
     except GitleaksConfigError as exc:
-        _fail(f"{exc}\n  fix the file, or run without --config to use the built-in rules")
+        _fail(f"{exc}\n  fix the file, or run without it (--no-repo-config skips ROOT/.gitleaks.toml)")
+    raise AssertionError  # unreachable
 
 
 def _key() -> bytes:
@@ -52,48 +68,73 @@ def _key() -> bytes:
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--git", "git_range", is_flag=False, flag_value="", default=None, metavar="[RANGE]",
+              help="Scan git history: every line each commit added (default: all commits reachable from HEAD; "
+                   "RANGE like main..feature or v1.0..). A PATH after it is the repository.")
+@click.option("--all-refs", is_flag=True, help="With --git: every branch, tag and remote ref, not only HEAD.")
+@click.option("--since", metavar="DATE", help="With --git: commits newer than DATE (git log --since).")
+@click.option("--log-opts", metavar="OPTS", help="With --git: more commit-selecting git log options "
+              "(e.g. '--author=bob --no-merges', '-- src/').")
+@click.option("--include-vendored", is_flag=True,
+              help="With --git: also scan vendored trees (node_modules/, vendor/, _vendor/, third_party/, *.min.js).")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, metavar="N",
+              help="With --git: scan in N processes (default: one per core, up to 4).")
 @click.option("--git-diff", "git_rev", metavar="REV", help="Scan only lines added since REV (git diff REV).")
 @click.option("--staged", is_flag=True, help="Scan only lines added in the git index (pre-commit).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to FILE instead of stdout.")
-@click.option("--baseline", type=click.Path(dir_okay=False), help="Ignore findings whose fingerprint is in FILE.")
+@click.option("--baseline", type=click.Path(dir_okay=False), help="Ignore findings accepted in FILE.")
 @click.option("--write-baseline", type=click.Path(dir_okay=False),
-              help="Write every current finding's fingerprint to FILE (accept them) and exit 0.")
+              help="Accept every current finding: write their keyless identities to FILE and exit 0.")
 @click.option("--gitignore", is_flag=True, help="Skip files ignored by .gitignore (uses git).")
-@click.option("--config", type=click.Path(dir_okay=False), help="A gitleaks-format TOML config.")
-@click.option("--max-size", type=int, default=256, show_default=True, metavar="MB",
-              help="Skip (with a notice) files larger than this.")
+@click.option("--config", type=click.Path(dir_okay=False),
+              help="A gitleaks-format TOML config (default: $GITLEAKS_CONFIG, else ROOT/.gitleaks.toml if present).")
+@click.option("--no-repo-config", is_flag=True, help="Ignore a .gitleaks.toml in the scanned root.")
+@click.option("--max-size", type=int, default=None, metavar="MB",
+              help="Skip (with a notice) files larger than this (default 256; 32 per blob with --git).")
 @click.option("--follow-symlinks", is_flag=True, help="Follow symbolic links while walking directories.")
+@click.option("--verify", is_flag=True,
+              help="Ask each credential's issuer whether it is live (network; off unless given). See docs/secrets.md.")
+@click.option("--verify-timeout", type=float, default=5.0, show_default=True, metavar="SECONDS",
+              help="Per-request timeout for --verify.")
 @click.option("--pii", "pii", is_flag=True,
               help="Scan for personal data instead (cards, IBANs, SSNs, national ids, phones, e-mail, DOB, PHI). "
                    "Exit 1 when any is found. See docs/data.md.")
 @click.option("--pii-kinds", default="all", show_default=True, metavar="KINDS",
               help="With --pii: a comma list of card, iban, ssn, national_id, phone, email, dob, phi.")
-def scan(paths: tuple[str, ...], git_rev: str | None, staged: bool, fmt: str, output: str | None,
+def scan(paths: tuple[str, ...], git_range: str | None, all_refs: bool, since: str | None, log_opts: str | None,
+         include_vendored: bool, jobs: int | None, git_rev: str | None, staged: bool, fmt: str, output: str | None,
          baseline: str | None, write_baseline: str | None, gitignore: bool, config: str | None,
-         max_size: int, follow_symlinks: bool, pii: bool = False, pii_kinds: str = "all") -> None:
-    """Find secrets (API keys, tokens, private keys, passwords) in files, diffs or stdin.
+         no_repo_config: bool, max_size: int | None, follow_symlinks: bool, verify: bool,
+         verify_timeout: float, pii: bool = False, pii_kinds: str = "all") -> None:
+    """Find secrets (API keys, tokens, private keys, passwords) in files, git history, diffs or stdin.
 
     \b
     Examples:
       warden scan .                           a whole tree
       warden scan --gitignore .               skip what .gitignore ignores
+      warden scan --git                       every commit reachable from HEAD (incident response)
+      warden scan --git --all-refs            every branch and tag
+      warden scan --git origin/main..HEAD     what a branch's commits added (CI)
+      warden scan --git --since 2024-01-01 ../other-repo
       warden scan --staged                    what you are about to commit
-      warden scan --git-diff origin/main      what a branch adds
+      warden scan --git-diff origin/main      what a branch adds (as one diff)
       cat app.log | warden scan -             stdin
       warden scan . --format sarif -o warden.sarif
       warden scan . --write-baseline .warden-baseline.json   accept today's findings
       warden scan . --baseline .warden-baseline.json         report only new ones
 
-    Exit status: 0 no findings, 1 findings, 2 error (bad config, git failure, unreadable path).
-    Secrets never appear in the output: findings are identified by a keyed fingerprint (key in
-    $WARDEN_HOME/keys/fingerprint.key, or $WARDEN_FINGERPRINT_KEY to share one with CI).
+    Exit status: 0 no findings, 1 findings, 2 error (bad config, git failure, unreadable path,
+    a corrupt object that left part of the history unscanned).
+    Secrets never appear in the output: findings carry a keyed fingerprint (key in
+    $WARDEN_HOME/keys/fingerprint.key) and a keyless identity (for baselines and SARIF).
+    A .gitleaks.toml in the scanned root is used as gitleaks would (--no-repo-config to skip).
     Silence one line with a `warden:allow-secret` comment. See docs/secrets.md.
     """
     if pii:
         from warden.cli.pii import scan_main
 
-        scan_main(paths, _pii_kinds(pii_kinds), "json" if fmt == "json" else "text", output, max_size)
+        scan_main(paths, _pii_kinds(pii_kinds), "json" if fmt == "json" else "text", output, max_size or 256)
     from warden.adapters.scan import baseline as bl
     from warden.adapters.scan import report
     from warden.adapters.scan.sources import (
@@ -106,26 +147,61 @@ def scan(paths: tuple[str, ...], git_rev: str | None, staged: bool, fmt: str, ou
         scan_stream_text,
     )
 
-    if sum(bool(x) for x in (paths, git_rev, staged)) != 1:
-        _fail("give PATH... (or - for stdin), --git-diff REV or --staged — exactly one of them.\n"
-              "  try: warden scan .   or   warden scan --staged")
-    ruleset = _ruleset(config)
+    history = git_range is not None
+    if sum(bool(x) for x in (paths and not history, git_rev, staged, history)) != 1:
+        _fail("give PATH... (or - for stdin), --git [RANGE], --git-diff REV or --staged — exactly one of them.\n"
+              "  try: warden scan .   or   warden scan --git   or   warden scan --staged")
+    if (all_refs or since or log_opts or include_vendored or jobs) and not history:
+        _fail("--all-refs, --since, --log-opts, --include-vendored and --jobs go with --git")
+    repo = "."
+    if history:
+        if git_range and not paths and os.path.isdir(git_range) and not _is_rev(git_range):
+            repo, git_range = git_range, ""  # `warden scan --git ../repo`: a directory, not a range
+        elif len(paths) == 1:
+            repo = paths[0]
+        elif len(paths) > 1:
+            _fail("--git scans one repository: give at most one PATH")
+    root = _scan_root(paths, history or bool(git_rev or staged), repo)
+    ruleset, config_source = _ruleset(config, root, not no_repo_config)
+    if config_source and not config:
+        click.echo(f"warden: using {config_source}", err=True)
     key = _key()
-    accepted: set[str] = set()
-    if baseline:
-        try:
+    accepted = bl.Baseline()
+    try:
+        if baseline:
             accepted = bl.load_baseline(baseline)
-        except bl.BaselineError as exc:
-            _fail(str(exc))
+        ignore = Path(root) / ".gitleaksignore" if root and not no_repo_config else None
+        if ignore is not None and ignore.is_file():  # gitleaks reads it from the scanned root too
+            n = bl.load_gitleaksignore(ignore, accepted)
+            accepted.root = str(root)
+            click.echo(f"warden: using {ignore} ({n} entries)", err=True)
+    except bl.BaselineError as exc:
+        _fail(str(exc))
 
-    options = ScanOptions(max_bytes=max_size * 1024 * 1024, gitignore=gitignore, follow_symlinks=follow_symlinks)
     results: list[FileResult] = []
-    if git_rev or staged:
+    stats: dict[str, int] | None = None
+    category = "files"
+    if history:
+        from warden.adapters.scan.history import DEFAULT_MAX_BYTES, HistoryOptions, scan_history
+
+        category = "history"
+        opts = HistoryOptions(rev_range=git_range or "", all_refs=all_refs, since=since or "",
+                              log_opts=log_opts or "", include_vendored=include_vendored,
+                              max_bytes=max_size * 1024 * 1024 if max_size else DEFAULT_MAX_BYTES)
+        try:
+            hs = scan_history(repo, ruleset, opts, workers=jobs)
+        except GitError as exc:
+            _fail(f"{exc}\n  run inside a git repository (or give its path); RANGE is anything `git log` accepts")
+        results, stats = hs.results, hs.summary()
+    elif git_rev or staged:
+        category = "diff"
         try:
             results = scan_git_diff(git_rev, ruleset, staged=staged)
         except GitError as exc:
             _fail(f"{exc}\n  run inside a git repository; REV is anything `git diff` accepts")
     else:
+        options = ScanOptions(max_bytes=(max_size or 256) * 1024 * 1024, gitignore=gitignore,
+                              follow_symlinks=follow_symlinks)
         if "-" in paths:
             results.append(scan_stream_text(sys.stdin.buffer, ruleset))
         fs_paths = [p for p in paths if p != "-"]
@@ -136,18 +212,29 @@ def scan(paths: tuple[str, ...], git_rev: str | None, staged: bool, fmt: str, ou
             results.append(FileResult(where, notice=f"unreadable directory: {why}", error=True))
 
     if accepted:
-        bl.apply_baseline(results, accepted, key)
+        dropped = bl.apply_baseline(results, accepted, key)
+        if stats is not None:
+            stats["findings"] -= dropped
     if write_baseline:
-        n = bl.write_baseline(write_baseline, results, key)
-        click.echo(f"warden: wrote {n} fingerprint(s) to {write_baseline}", err=True)
+        n = bl.write_baseline(write_baseline, results)
+        click.echo(f"warden: wrote {n} accepted finding(s) to {write_baseline}", err=True)
         raise SystemExit(EXIT_CLEAN)
 
+    verified: dict[int, str] | None = None
+    if verify:
+        from warden.adapters.scan.verify import verify_findings
+
+        try:
+            verified = verify_findings([f for r in results for f in r.findings], timeout=verify_timeout)
+        except ValueError as exc:
+            _fail(str(exc))
+
     if fmt == "json":
-        text = report.render_json(results, key)
+        text = report.render_json(results, key, stats, verified)
     elif fmt == "sarif":
-        text = report.render_sarif(results, key, ruleset)
+        text = report.render_sarif(results, key, ruleset, category, verified)
     else:
-        text = report.render_text(results, key)
+        text = report.render_text(results, key, stats, verified)
     if output:
         try:
             Path(output).write_text(text, encoding="utf-8")
@@ -156,11 +243,43 @@ def scan(paths: tuple[str, ...], git_rev: str | None, staged: bool, fmt: str, ou
     else:
         click.echo(text, nl=False)
     for r in results:
-        if (r.notice and fmt == "text") or r.error:
-            click.echo(f"warden: {r.path}: {r.notice}", err=True)
+        # text reports list every notice on stderr; machine formats carry them, so only errors and
+        # repository-wide notices (a shallow clone) go there too
+        if (r.notice and (fmt == "text" or (history and r.commit is None))) or r.error:
+            where = f"{r.path} (commit {r.commit.sha[:12]})" if r.commit else r.path
+            click.echo(f"warden: {where}: {r.notice}", err=True)
+    if stats is not None:
+        for reason, count in sorted(getattr(hs, "skipped", {}).items()):
+            from warden.adapters.scan.history import MAX_NOTICES_PER_REASON
+
+            if count > MAX_NOTICES_PER_REASON:
+                click.echo(f"warden: {count} file version(s) skipped as {reason} (first "
+                           f"{MAX_NOTICES_PER_REASON} listed)", err=True)
     if any(r.error for r in results):
         raise SystemExit(EXIT_ERROR)
     raise SystemExit(EXIT_FINDINGS if any(r.findings for r in results) else EXIT_CLEAN)
+
+
+def _is_rev(value: str) -> bool:
+    import subprocess
+
+    p = subprocess.run(["git", "rev-parse", "--verify", "--quiet", "--end-of-options", value + "^{commit}"],
+                       capture_output=True, check=False)
+    return p.returncode == 0
+
+
+def _scan_root(paths: tuple[str, ...], git_mode: bool, repo: str) -> str | None:
+    """Where a .gitleaks.toml is looked for: the repository top, or the one directory scanned."""
+    if git_mode:
+        from warden.adapters.scan.history import repo_root
+        from warden.adapters.scan.sources import GitError
+
+        try:
+            return repo_root(repo)
+        except GitError:
+            return repo
+    dirs = [p for p in paths if p != "-" and os.path.isdir(p)]
+    return dirs[0] if len(dirs) == 1 and len(paths) == 1 else None
 
 
 def _scan_files(paths, ruleset, options, iter_paths, scan_file, errors):  # type: ignore[no-untyped-def]
@@ -208,7 +327,7 @@ def redact(config: str | None, check: bool, pii: bool = False, pii_kinds: str = 
         redact_main(_pii_kinds(pii_kinds), check)
     from warden.core.secrets import Finding, redact_stream
 
-    ruleset = _ruleset(config)
+    ruleset, _ = _ruleset(config, use_repo_config=False)
     key = _key()
     found: list[Finding] = []
     decoder_chunks = _stdin_chunks()

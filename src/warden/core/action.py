@@ -20,6 +20,9 @@ KNOWN_TOOLS = frozenset(
 )
 
 
+ACTOR_DETAILS = ("agent_version", "user", "host", "email")
+
+
 class ActionError(ValueError):
     """The payload is not an action we can judge; the message says what to fix."""
 
@@ -29,9 +32,17 @@ class Actor:
     id: str = ""  # a human or service identity ("alice@example.com")
     agent: str = ""  # which agent acts ("claude-code", "cursor", "ci-bot")
     roles: tuple[str, ...] = ()
+    agent_version: str = ""  # the agent's own version ("2.1.328"), when the adapter can tell
+    user: str = ""  # OS account the agent runs as
+    host: str = ""  # machine name
+    email: str = ""  # git user.email on that machine
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "agent": self.agent, "roles": list(self.roles)}
+        out: dict[str, Any] = {"id": self.id, "agent": self.agent, "roles": list(self.roles)}
+        for key in ("agent_version", "user", "host", "email"):
+            if getattr(self, key):
+                out[key] = getattr(self, key)
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +158,8 @@ def action_from_payload(payload: Any, *, default_cwd: str = "") -> Action:
         roles = (roles,)
     if not isinstance(roles, (list, tuple)) or not all(isinstance(r, str) for r in roles):
         raise ActionError("actor.roles must be a list of strings")
-    actor = Actor(id=_str(actor_raw, "id"), agent=_str(actor_raw, "agent"), roles=tuple(roles))
+    actor = Actor(id=_str(actor_raw, "id"), agent=_str(actor_raw, "agent"), roles=tuple(roles),
+                  **{k: _str(actor_raw, k) for k in ACTOR_DETAILS})
 
     context_raw = payload.get("context") or {}
     if not isinstance(context_raw, Mapping):

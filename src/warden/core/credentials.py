@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = ["Catalogue", "EnvFile", "Location", "catalogue", "credential_env_files", "credential_locations_under",
            "credential_variables",
@@ -30,24 +29,22 @@ __all__ = ["Catalogue", "EnvFile", "Location", "catalogue", "credential_env_file
 HOME_PARENTS = ("/home", "/Users")
 
 
-@dataclass(frozen=True)
-class Location:
+# NamedTuples, not dataclasses: ten times cheaper to define, and `warden exec` imports this module.
+class Location(NamedTuple):
     path: str  # relative to $HOME for home entries, absolute (may hold one ``*`` component) for system ones
     what: str
     is_dir: bool = False  # a directory (masked as an empty tmpfs) rather than one file
     public: tuple[str, ...] = ()  # basenames (or suffixes starting with '.') inside that are not secret
 
 
-@dataclass(frozen=True)
-class EnvFile:
+class EnvFile(NamedTuple):
     var: str  # an environment variable that names a credential file or directory
     what: str
     is_list: bool = False  # a ':'-separated list (KUBECONFIG)
     within: tuple[str, ...] = ()  # when the variable names a directory: the credential files in it
 
 
-@dataclass(frozen=True)
-class EnvNames:
+class EnvNames(NamedTuple):
     parts: tuple[str, ...]
     suffixes: tuple[str, ...]
     prefixes: tuple[str, ...]
@@ -55,8 +52,7 @@ class EnvNames:
     ok: frozenset[str]
 
 
-@dataclass(frozen=True)
-class Catalogue:
+class Catalogue(NamedTuple):
     home: tuple[Location, ...]
     system: tuple[Location, ...]
     names: frozenset[str]  # basenames that hold credentials wherever they are

@@ -139,6 +139,13 @@ POSITIVE: list[tuple[str, str]] = [
     ("figma.env", "FIGMA_TOKEN=figd_{url40}\n"),
     ("asana.env", "ASANA_ACCESS_TOKEN=1/{d16}:{hex32}\n"),
     ("atlassian.env", "JIRA_API_TOKEN=ATATT3{url180}\n"),
+    # issue 19: unquoted .env-style and log-line passwords (human-chosen, low entropy)
+    ("dotenv_db.env", "DATABASE_HOST=pg.internal\nDATABASE_USER=shop\nDB_PASSWORD=hunter2hunter2\n"),
+    ("login_log.log", "2024-03-01 12:00:01 INFO auth.login ok user=carol password=CorrectHorse7Battery ip=10.0.0.4\n"),
+    ("compose_pw.yml", "services:\n  db:\n    environment:\n      - POSTGRES_PASSWORD=Gr33nTea-Kettle\n"),
+    ("rabbit.conf", "default_user = orders\ndefault_pass = Marmalade2023x\n"),
+    ("export_pw.sh", "export SMTP_PASSWORD=Sunflower!Field42\n./send-report\n"),
+    ("k8s_env.yaml", "env:\n  - name: ADMIN_PASSWORD\n    value: Quartz-Lantern-88\n"),
 ]
 
 NEGATIVE: list[tuple[str, str]] = [
@@ -233,6 +240,13 @@ NEGATIVE: list[tuple[str, str]] = [
     ("vendor_ids.env", "HEROKU_APP_ID={uuid}\nSNYK_ORG_ID={uuid}\nALGOLIA_APP_ID={up10}\nCODECOV_REPO_ID={uuid}\n"),
     ("stripe_test_mode.env", "STRIPE_SECRET_KEY=sk_test_{an24}\nSTRIPE_PUBLISHABLE_KEY=pk_test_{an24}\n"),
     ("secret_scanning_doc.md", "Warden flags values like `api_key = \"...\"` unless they are placeholders.\n"),
+    # issue 19: env-style look-alikes
+    ("dotenv_example.env", "DB_PASSWORD=\nSMTP_PASSWORD=changeme\nADMIN_PASSWORD=<set me>\n"),
+    ("pw_settings.py", "PASSWORD_MIN_LENGTH=12\nPASSWORD_RESET_TIMEOUT=3600\nAUTH_PASSWORD_VALIDATORS = []\n"),
+    ("masked_log.log", "2024-03-01 INFO login user=carol password=******** ok\n2024-03-01 INFO login user=dan password=[FILTERED] ok\n"),
+    ("pw_reference.env", "DB_PASSWORD=${DB_PASSWORD}\nREDIS_PASSWORD=$(cat /run/secrets/redis)\n"),
+    ("pw_file.ini", "[db]\npassword_file = /etc/app/db.pass\npassword_command = pass show db/app\n"),
+    ("pw_docs.md", "Set `password=PASSWORD` on the command line, e.g. `mysql password=yourpassword`.\n"),
 ]
 
 # Held out: written after the rules were tuned on the sets above, and scored as first written
@@ -278,6 +292,14 @@ HOLDOUT_POSITIVE: list[tuple[str, str]] = [
     ("csharp_conn.cs", 'var cs = "Host=pg;Username=app;Password={an14};Database=app";\n'),
     ("java_props.java", 'props.put("sasl.jaas.config", "PlainLoginModule required username=\\"k\\" password=\\"{an24}\\";");\n'),
     ("dockerfile_arg.Dockerfile", "ARG NPM_TOKEN=npm_{an36}\nRUN npm ci\n"),
+    # issue 19, held out: written before the env-password changes and scored untuned first
+    ("dotenv_prod.env", "APP_ENV=production\nDB_HOST=db.internal\nDB_USER=ledger\nDB_PASSWORD=Winter2023Ledger!\n"),
+    ("access.log", "2024-05-02T10:11:12Z DEBUG auth: POST /login user=alice password=BlueOcean77Falls status=200\n"),
+    ("compose_mysql.yml", "environment:\n  - MYSQL_ROOT_PASSWORD=m4ria-db-R00t\n"),
+    ("smtp.ini", "[smtp]\nhost = smtp.acme.io\nuser = mailer\npassword = Pelican9Harbour\n"),
+    ("unit.service", "[Service]\nEnvironment=REDIS_PASSWORD=qk7Pz2LmW9\nExecStart=/usr/bin/app\n"),
+    ("spring.properties", "spring.datasource.url=jdbc:postgresql://db/app\nspring.datasource.password=Ch4ngedIt2Prod\n"),
+    ("pgpassword.sh", "PGPASSWORD=Tangerine-Otter-31 psql -h db -U app -c 'select 1'\n"),
 ]
 
 HOLDOUT_NEGATIVE: list[tuple[str, str]] = [
@@ -321,6 +343,13 @@ HOLDOUT_NEGATIVE: list[tuple[str, str]] = [
     ("vault_path.hcl", 'path "secret/data/app/*" {\n  capabilities = ["read"]\n}\n'),
     ("commit_msg.txt", "Rotate leaked token (old one revoked); see INC-1234\n"),
     ("unicode_text.txt", "Пароль: см. менеджер паролей. 密码请见保险库。\n"),
+    # issue 19, held out: env-style look-alikes
+    ("env_template.env", "DB_PASSWORD=\nREDIS_PASSWORD=password\nSMTP_PASSWORD=your-smtp-password\n"),
+    ("log_redacted.log", "2024-05-02 WARN auth: bad login user=bob password=<redacted> status=401\n"),
+    ("django_hashers.py", "PASSWORD_HASHERS=django.contrib.auth.hashers.Argon2PasswordHasher\n"),
+    ("compose_ref.yml", "environment:\n  - MYSQL_ROOT_PASSWORD_FILE=/run/secrets/mysql_root\n  - MYSQL_PASSWORD=${MYSQL_PASSWORD}\n"),
+    ("pw_policy.ini", "[password]\nmin_length = 12\npassword_expiry_days = 90\n"),
+    ("argparse_help.txt", "  --password PASSWORD   the account password (default: prompt)\n"),
 ]
 
 

@@ -60,16 +60,38 @@ def _url_with_password(value: str) -> bool:
     return False
 
 
+_STRICT: list[object] = []
+
+
+def _strict_ruleset() -> object:
+    """The secrets engine's rules without the entropy floors, placeholder checks and example
+    allowlists that keep *text* scans quiet: in an environment a low-entropy tail
+    (``ghp_aaaa...``, ``sk-ant-...xxxx``) is still a token of that shape, and dropping a variable
+    by mistake costs far less than passing a real one."""
+    if not _STRICT:
+        from dataclasses import replace
+
+        from warden.core.secrets import Ruleset
+        from warden.core.secrets.rules import RULES
+
+        _STRICT.append(Ruleset(rules=tuple(
+            replace(r, entropy=0.0, allowlists=(), checks=tuple(c for c in r.checks if c != "placeholder"))
+            for r in RULES), allow_markers=()))
+    return _STRICT[0]
+
+
 def _engine_detector() -> Callable[[str], bool] | None:
-    """The secrets engine as a value detector; None (built-in patterns only) if it cannot load."""
+    """The secrets engine (strict, see above) as a value detector; None (built-in patterns only) if it cannot load."""
     try:
         from warden.core.secrets import scan_text
+
+        ruleset = _strict_ruleset()
     except Exception:
         return None
 
     def detect(value: str) -> bool:
         try:
-            return bool(scan_text(value))
+            return bool(scan_text(value, ruleset))  # type: ignore[arg-type]
         except Exception:
             return False  # the built-in patterns still apply
 

@@ -44,13 +44,53 @@ def _pids_cgroup_parent() -> str | None:
     return None
 
 
+def _write(path: str, value: str, optional: bool = False) -> None:
+    try:
+        with open(path, "w") as f:
+            f.write(value)
+    except OSError:
+        if not optional:
+            raise
+
+
+def _rmdir(path: str) -> bool:
+    try:
+        os.rmdir(path)
+        return True
+    except OSError:
+        return False
+
+
+def _v1_memory_parent() -> str | None:
+    """Our own memory cgroup on a v1 hierarchy (a child of it never loosens the host's own limit)."""
+    try:
+        with open("/proc/self/cgroup") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if "memory" in controllers.split(","):
+            parent = "/sys/fs/cgroup/memory" + path.rstrip("/")
+            if os.path.exists(os.path.join(parent, "memory.limit_in_bytes")) and os.access(parent, os.W_OK):
+                return parent
+    return None
+
+
 class Limiter:
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
         self.cgroup: str | None = None
+        self.memory_cgroup: str | None = None  # a separate one on cgroup v1; the same as cgroup on v2
+
+    memory_by = "RLIMIT_AS (address space; tmpfs bounded by its size)"
 
     def prepare(self) -> None:
-        """Create the pids cgroup (best effort: when it cannot, RLIMIT_NPROC is what remains)."""
+        """Create the pids and memory cgroups (best effort: when they cannot, the rlimits remain)."""
+        self._prepare_pids()
+        self._prepare_memory()
+
+    def _prepare_pids(self) -> None:
         parent = _pids_cgroup_parent()
         if parent is None:
             return
@@ -72,23 +112,50 @@ class Limiter:
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))  # SIGXCPU first, SIGKILL 5 s later
         mem = self.limits.memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+        fsize = self.limits.file_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))  # SIGXFSZ / EFBIG beyond it
         nproc = self.limits.processes
         try:
             resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
         except (ValueError, OSError):
             pass
-        if self.cgroup:
-            with open(os.path.join(self.cgroup, "cgroup.procs"), "w") as f:
-                f.write("0")  # "0" = the writing process itself
+        for group in (self.cgroup, self.memory_cgroup):
+            if group:
+                with open(os.path.join(group, "cgroup.procs"), "w") as f:
+                    f.write("0")  # "0" = the writing process itself
+
+    def _prepare_memory(self) -> None:
+        """A memory cgroup capped at memory_mb: it also counts the sandbox's tmpfs pages and page cache."""
+        limit = str(self.limits.memory_mb * 1024 * 1024)
+        if self.cgroup and os.path.exists(os.path.join(self.cgroup, "memory.max")):  # v2, memory enabled
+            try:
+                _write(os.path.join(self.cgroup, "memory.max"), limit)
+                _write(os.path.join(self.cgroup, "memory.swap.max"), "0", optional=True)
+                self.memory_cgroup = ""  # the pids cgroup carries it
+                self.memory_by = "memory cgroup (v2)"
+            except OSError:
+                pass
+            return
+        parent = _v1_memory_parent()
+        if parent is None:
+            return
+        path = os.path.join(parent, f"warden-exec-{os.getpid()}-{time.monotonic_ns()}")
+        try:
+            os.mkdir(path)
+            _write(os.path.join(path, "memory.limit_in_bytes"), limit)
+            _write(os.path.join(path, "memory.memsw.limit_in_bytes"), limit, optional=True)  # no swap escape
+            self.memory_cgroup = path
+            self.memory_by = "memory cgroup (v1)"
+        except OSError:
+            _rmdir(path)
 
     def cleanup(self) -> None:
-        if not self.cgroup:
-            return
-        for _ in range(50):  # the last sandbox processes may still be exiting
-            try:
-                os.rmdir(self.cgroup)
-                return
-            except OSError:
+        for group in (self.cgroup, self.memory_cgroup):
+            if not group:
+                continue
+            for _ in range(50):  # the last sandbox processes may still be exiting
+                if _rmdir(group):
+                    break
                 time.sleep(0.01)
 
     def describe(self) -> dict[str, object]:
@@ -99,4 +166,7 @@ class Limiter:
             "processes_enforced_by": "pids cgroup" if self.cgroup else (
                 "RLIMIT_NPROC (not enforced for root)" if os.geteuid() == 0 else "RLIMIT_NPROC"),
             "wall_seconds": self.limits.wall_seconds,
+            "memory_enforced_by": self.memory_by,
+            "tmpfs_mb": self.limits.tmpfs_bytes // (1024 * 1024),
+            "file_mb": self.limits.file_mb,
         }

@@ -18,14 +18,17 @@ import glob
 import os
 from collections.abc import Mapping
 
+from warden.adapters.exec.gitsurface import git_control_targets, planted_git_dir
+from warden.adapters.exec.integrity import Snapshot, fingerprint_all, verify_and_restore
 from warden.core.credentials import catalogue, credential_env_files
 
-# Relative to the workspace root. `.vscode` joins the brief's list: tasks.json can run commands.
 # Relative to the workspace root: what would let a command run code *outside* the sandbox later
 # (git hooks and config, agent settings and MCP servers, editor tasks, direnv, CI workflows) or
 # change Warden's own policy. `.vscode`, `.envrc` and git's per-worktree config join the brief's list.
-PROTECTED_DIRS = (".git/hooks", ".claude", ".cursor", ".vscode", ".warden", ".github/workflows")
-PROTECTED_FILES = (".git/config", ".git/config.worktree", ".mcp.json", "warden.yaml", ".envrc")
+# The git directory's own control surface (config, hooks, commondir, info/, alternates, submodules'
+# and worktrees' git dirs, paths the config names) comes from gitsurface.git_control_targets.
+PROTECTED_DIRS = (".claude", ".cursor", ".vscode", ".warden", ".github/workflows", ".husky")
+PROTECTED_FILES = (".mcp.json", "warden.yaml", ".envrc", ".gitmodules")
 PROTECTED = PROTECTED_DIRS + PROTECTED_FILES
 # Credential locations: the one catalogue (warden/core/credentials.json) the policy also uses.
 _CAT = catalogue()
@@ -38,6 +41,7 @@ _SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", 
 _ENV_WALK_DEPTH = 4
 _ENV_WALK_MAX_ENTRIES = 20_000
 _GLOB_MAX = 1000
+_RUN_BYTES = 16 * 1024 * 1024  # /run holds only the proxy socket and relay
 _PROC_KNOBS = ("/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs", "/proc/acpi")
 
 
@@ -46,7 +50,8 @@ class MountError(ValueError):
 
 
 class MountPlan:
-    __slots__ = ("absent_protected", "args", "masked", "placeholders", "protected", "read_only", "writable")
+    __slots__ = ("absent_protected", "args", "fingerprints", "git_dirs_before", "masked", "pinned", "placeholders",
+                 "protected", "read_only", "writable")
 
     def __init__(self) -> None:
         self.args: list[str] = []
@@ -57,12 +62,18 @@ class MountPlan:
         # Protected files that did not exist: checked (and removed) after the run, since bubblewrap
         # would have to create a placeholder file in the user's tree to cover them.
         self.absent_protected: list[str] = []
-        # Directories bubblewrap creates on the host as mount points; removed after the run if empty.
+        # Directories created on the host as mount points; removed after the run if empty.
         self.placeholders: list[str] = []
+        # Ancestors of protected paths bound onto themselves: a mount point cannot be renamed or
+        # removed (EBUSY), so `mv .git x` cannot carry the protective mounts inside it away.
+        self.pinned: list[str] = []
+        # (inode, content digest) of every protected and pinned path before the run, checked after.
+        self.fingerprints: Snapshot = Snapshot()
+        self.git_dirs_before: bool = False
 
     def to_json(self) -> dict[str, list[str]]:
-        return {"writable": self.writable, "protected": self.protected, "read_only": self.read_only,
-                "masked": self.masked, "absent_protected": self.absent_protected}
+        return {"writable": self.writable, "protected": self.protected, "pinned": self.pinned,
+                "read_only": self.read_only, "masked": self.masked, "absent_protected": self.absent_protected}
 
 
 def _under(path: str, root: str) -> bool:
@@ -122,6 +133,7 @@ def plan_mounts(
     read_only: list[str],
     masked: list[str],
     env: Mapping[str, str] | None = None,
+    tmpfs_bytes: int = 0,
 ) -> MountPlan:
     """Build the bubblewrap file-system arguments. Paths in the profile lists are already expanded."""
     ws = os.path.realpath(workspace)
@@ -140,7 +152,12 @@ def plan_mounts(
     for knob in _PROC_KNOBS:
         if os.path.exists(knob):
             a += ["--ro-bind", knob, knob]
-    a += ["--tmpfs", "/tmp", "--tmpfs", "/run"]
+    # Sized: tmpfs pages are memory that RLIMIT_AS never sees (a memory cgroup, when there is one,
+    # counts them too). /dev/shm is part of bubblewrap's unsized /dev tmpfs unless covered here.
+    size = [str(tmpfs_bytes)] if tmpfs_bytes else []
+    a += [*(["--size", *size] if size else []), "--tmpfs", "/tmp",
+          *(["--size", *size] if size else []), "--tmpfs", "/dev/shm",
+          "--size", str(_RUN_BYTES), "--tmpfs", "/run"]
 
     writable_roots = [ws]
     for p in writable:
@@ -158,34 +175,37 @@ def plan_mounts(
     # A protected path the profile lists as writable (itself or an ancestor) is granted.
     granted = [os.path.realpath(p) for p in writable]
 
-    git = os.path.join(ws, ".git")
-    targets = [(rel, rel in PROTECTED_DIRS) for rel in PROTECTED]
-    if os.path.isdir(os.path.join(git, "modules")):  # submodules keep their own hooks and config
-        try:
-            for entry in sorted(os.listdir(os.path.join(git, "modules")))[:200]:
-                targets += [(f".git/modules/{entry}/hooks", True), (f".git/modules/{entry}/config", False)]
-        except OSError:
-            pass
-    for rel, is_dir in targets:
+    targets = [(rel, rel in PROTECTED_DIRS) for rel in PROTECTED] + git_control_targets(ws)
+    covers: list[str] = []  # emitted after the pins: a pin bound later would not hide them, but order is clearer
+    for rel, is_dir in dict.fromkeys(targets):
         host = os.path.join(ws, rel)
-        if rel.startswith(".git/") and not os.path.isdir(git):
-            continue  # no git dir here (or a worktree's .git file pointing outside: already read-only)
         real = os.path.realpath(host)
-        if any(_under(real, g) for g in granted if g != ws) or not in_writable(real):
+        if any(_under(real, g) for g in granted if g != ws) or not in_writable(real) or real == ws:
             continue
         if os.path.lexists(host) and not os.path.exists(real):
             plan.absent_protected.append(real)  # dangling link: whatever appears at its target is removed
         elif os.path.exists(real):
-            a += ["--ro-bind", real, real]
+            _pin_ancestors(plan, real, ws)
+            covers += ["--ro-bind", real, real]
             plan.protected.append(real)
-        elif not is_dir or rel == ".git/config.worktree":
+        elif not is_dir:
+            # bubblewrap would have to create a file in the user's tree to cover it: checked after the run
             plan.absent_protected.append(real)
         else:
             # An absent protected directory becomes an empty read-only tmpfs, so it cannot be created.
             created = _missing_ancestors(real, ws)
-            a += ["--perms", "0555", "--tmpfs", real, "--remount-ro", real]
-            plan.protected.append(real)
+            try:
+                for d in reversed(created):  # made here, not by bubblewrap, so the parents can be pinned
+                    os.mkdir(d, 0o755)
+            except OSError as exc:
+                raise MountError(f"cannot create the mount point {real}: {exc.strerror}") from None
             plan.placeholders += created
+            _pin_ancestors(plan, real, ws)
+            covers += ["--perms", "0555", "--tmpfs", real, "--remount-ro", real]
+            plan.protected.append(real)
+    for d in sorted(plan.pinned, key=len):
+        a += ["--bind", d, d]
+    a += covers
 
     for p in read_only:
         real = os.path.realpath(p)
@@ -205,10 +225,15 @@ def plan_mounts(
     secrets += list(masked)
     if warden_home:
         secrets.append(warden_home)  # audit log and keys: invisible, not just read-only
+    # Every live Warden daemon's socket directory (other WARDEN_HOMEs, other users): a sandboxed
+    # process must not ask a daemon to decide or to record reports in its audit log.
+    secrets += [d for d in daemon_socket_dirs() if not any(_under(w, d) for w in plan.writable)]
     for p in dict.fromkeys(secrets):
+        if not os.path.lexists(p):
+            continue  # most catalogue entries are absent: one lstat, not a realpath walk
         real = os.path.realpath(p)
-        if not os.path.exists(real) or real in plan.masked:
-            continue
+        if not os.path.exists(real) or any(_under(real, m) for m in plan.masked):
+            continue  # already hidden (itself, or inside a masked directory such as $WARDEN_HOME)
         if real == "/" or (home and real == home) or any(_under(w, real) for w in plan.writable):
             raise MountError(f"cannot mask {real}: it contains the workspace or a writable path")
         if _under(real, "/tmp") and not in_writable(real):
@@ -218,7 +243,37 @@ def plan_mounts(
         else:
             a += ["--ro-bind", "/dev/null", real]
         plan.masked.append(real)
+    # placeholders are ours and removed after the run: nothing of the user's to compare there
+    plan.fingerprints = fingerprint_all([p for p in plan.protected if p not in plan.placeholders],
+                                        [p for p in plan.pinned if p not in plan.placeholders])
+    plan.git_dirs_before = os.path.isdir(os.path.join(ws, ".git"))
     return plan
+
+
+def daemon_socket_dirs(table: str = "/proc/net/unix") -> list[str]:
+    """Directories of the listening Warden daemon sockets the kernel knows in this network namespace."""
+    try:
+        with open(table, encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()[1:]
+    except OSError:
+        return []
+    dirs = []
+    for line in lines:
+        parts = line.split(None, 7)
+        if len(parts) == 8 and parts[7].startswith("/"):
+            base = os.path.basename(parts[7])
+            if base.startswith("hookd-") and base.endswith(".sock"):
+                dirs.append(os.path.dirname(parts[7]))
+    return list(dict.fromkeys(dirs))
+
+
+def _pin_ancestors(plan: MountPlan, path: str, ws: str) -> None:
+    """Mark every existing directory between the workspace and ``path`` to be bound onto itself."""
+    cur = os.path.dirname(path)
+    while cur != ws and _under(cur, ws):
+        if cur not in plan.pinned and cur not in plan.protected:
+            plan.pinned.append(cur)
+        cur = os.path.dirname(cur)
 
 
 def _missing_ancestors(path: str, stop: str) -> list[str]:
@@ -247,6 +302,24 @@ def check_absent_protected(plan: MountPlan) -> list[str]:
             except OSError:
                 removed.append(path + " (could not remove)")
     return removed
+
+
+def post_run_violations(plan: MountPlan, workspace: str) -> list[str]:
+    """Everything the run changed that it must not have, repaired where possible (see integrity.py)."""
+    problems = [f"created protected path {p} (removed)" for p in check_absent_protected(plan)]
+    problems += verify_and_restore(plan.fingerprints)
+    if not plan.git_dirs_before:
+        ws = os.path.realpath(workspace)
+        why = planted_git_dir(ws)
+        if why:  # a repository created inside whose next host `git status` would run its code
+            aside = f"{ws}/.git.warden-quarantine"
+            try:
+                os.rename(os.path.join(ws, ".git"), aside)
+                problems.append(f"created a git repository that would run code ({why}); moved to {aside}")
+            except OSError as exc:
+                problems.append(f"created a git repository that would run code ({why}); could not move it:"
+                                f" {exc.strerror}")
+    return problems
 
 
 def remove_placeholders(plan: MountPlan) -> None:

@@ -18,6 +18,8 @@ DEFAULT_LIMITS: dict[str, int] = {
     "memory_mb": 4096,
     "processes": 512,
     "wall_seconds": 1800,
+    "tmp_mb": 1024,  # each of the private /tmp and /dev/shm (tmpfs: memory RLIMIT_AS does not count)
+    "file_mb": 16384,  # RLIMIT_FSIZE: the largest file any sandboxed process may write, workspace included
 }
 # A profile may raise limits, but not to absurd values that amount to "no limit" by typo.
 _LIMIT_MAX: dict[str, int] = {
@@ -25,8 +27,16 @@ _LIMIT_MAX: dict[str, int] = {
     "memory_mb": 1024 * 1024,
     "processes": 1_000_000,
     "wall_seconds": 7 * 24 * 3600,
+    "tmp_mb": 1024 * 1024,
+    "file_mb": 1024 * 1024 * 1024,
 }
-_PROFILE_KEYS = {"writable", "read_only", "masked", "network", "allow_domains", "env_allow", "limits"}
+_PROFILE_KEYS = {"writable", "read_only", "masked", "network", "allow_domains", "allow_private", "upstream_proxy",
+                 "env_allow", "limits"}
+# The built-in `net` profile (`warden exec --profile net -- pip install ...`): the package registries and
+# code hosts a build needs, through the allowlisting proxy. A policy's own `net` profile replaces it.
+NET_DOMAINS = ("pypi.org", "files.pythonhosted.org", "registry.npmjs.org", "registry.yarnpkg.com", "github.com",
+               "codeload.github.com", "objects.githubusercontent.com", "crates.io", "static.crates.io",
+               "index.crates.io", "proxy.golang.org", "sum.golang.org", "rubygems.org", "repo.maven.apache.org")
 _SECTION_KEYS = {"claude_code", "allow_unsandboxed", "profiles"}
 
 
@@ -41,6 +51,13 @@ class Limits(NamedTuple):
     memory_mb: int = DEFAULT_LIMITS["memory_mb"]
     processes: int = DEFAULT_LIMITS["processes"]
     wall_seconds: int = DEFAULT_LIMITS["wall_seconds"]
+    tmp_mb: int = DEFAULT_LIMITS["tmp_mb"]
+    file_mb: int = DEFAULT_LIMITS["file_mb"]
+
+    @property
+    def tmpfs_bytes(self) -> int:
+        """Size of each private tmpfs: never above memory_mb, which tmpfs pages would otherwise escape."""
+        return min(self.tmp_mb, self.memory_mb) * 1024 * 1024
 
 
 class Profile(NamedTuple):
@@ -52,6 +69,10 @@ class Profile(NamedTuple):
     allow_domains: tuple[str, ...] = ()
     env_allow: tuple[str, ...] = ()
     limits: Limits = Limits()
+    # allowlisted hosts that may resolve to private addresses (internal registries, mirrors): host
+    # globs or CIDRs; metadata endpoints stay refused whatever this says
+    allow_private: tuple[str, ...] = ()
+    upstream_proxy: str = ""  # http://host:port of a corporate proxy the egress proxy goes through
 
 
 class SandboxSettings(NamedTuple):
@@ -123,6 +144,12 @@ def parse_profile(name: str, raw: Any) -> Profile:
                                                                      raw.get("allow_domains")))
     if network == "none" and domains:
         raise ProfileError(f"{where}: allow_domains needs `network: proxy` (the network is closed with `none`)")
+    private = tuple(x.strip().lower() for x in _str_list(f"{where}.allow_private", raw.get("allow_private")))
+    upstream = raw.get("upstream_proxy") or ""
+    if not isinstance(upstream, str) or (upstream and not _proxy_url(upstream)):
+        raise ProfileError(f"{where}.upstream_proxy must be http://HOST:PORT or `env` ($HTTPS_PROXY), got {upstream!r}")
+    if network == "none" and (private or upstream):
+        raise ProfileError(f"{where}: allow_private and upstream_proxy need `network: proxy`")
     return Profile(
         name=name,
         writable=_str_list(f"{where}.writable", raw.get("writable")),
@@ -132,7 +159,32 @@ def parse_profile(name: str, raw: Any) -> Profile:
         allow_domains=domains,
         env_allow=_str_list(f"{where}.env_allow", raw.get("env_allow")),
         limits=_limits(f"{where}.limits", raw.get("limits")),
+        allow_private=private,
+        upstream_proxy=upstream,
     )
+
+
+def _proxy_url(value: str) -> bool:
+    if value == "env":
+        return True
+    rest = value.removeprefix("http://")
+    host, _, port = rest.rstrip("/").rpartition(":")
+    return rest != value and bool(host) and port.isdigit() and "/" not in host
+
+
+def upstream_address(profile: Profile, environ: Mapping[str, str]) -> tuple[str, int] | None:
+    """(host, port) of the profile's upstream proxy; ``env`` reads $HTTPS_PROXY / $https_proxy."""
+    value = profile.upstream_proxy
+    if value == "env":
+        value = environ.get("HTTPS_PROXY") or environ.get("https_proxy") or ""
+        if not value:
+            raise ProfileError(f"sandbox.profiles.{profile.name}.upstream_proxy is `env` but $HTTPS_PROXY is not set")
+        if not _proxy_url(value):
+            raise ProfileError(f"$HTTPS_PROXY must be http://HOST:PORT for the sandbox's upstream, got {value!r}")
+    if not value:
+        return None
+    host, _, port = value.removeprefix("http://").rstrip("/").rpartition(":")
+    return host.strip("[]"), int(port)
 
 
 def parse_sandbox_section(raw: Any) -> SandboxSettings:
@@ -147,7 +199,7 @@ def parse_sandbox_section(raw: Any) -> SandboxSettings:
     profiles_raw = raw.get("profiles") or {}
     if not isinstance(profiles_raw, Mapping):
         raise ProfileError("sandbox.profiles must be a mapping of profile name -> profile")
-    profiles = {"default": Profile()}
+    profiles = {"default": Profile(), "net": Profile(name="net", network="proxy", allow_domains=NET_DOMAINS)}
     for name, body in profiles_raw.items():
         if not isinstance(name, str) or not name:
             raise ProfileError(f"sandbox.profiles: profile names must be non-empty strings, got {name!r}")

@@ -75,11 +75,37 @@ def _is_public(addr: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
+def _never_private_ok(addr: str) -> bool:
+    """Metadata and link-local addresses: refused even where private addresses are allowed."""
+    ip = ipaddress.ip_address(addr)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return addr in METADATA_HOSTS or ip.is_link_local or ip.is_multicast or ip.is_unspecified
+
+
+def _private_allowed(host: str, addr: str, allow: tuple[str, ...]) -> bool:
+    import fnmatch
+
+    for entry in allow:
+        if "/" in entry:
+            try:
+                if ipaddress.ip_address(addr) in ipaddress.ip_network(entry, strict=False):
+                    return True
+            except ValueError:
+                continue
+        elif fnmatch.fnmatchcase(host, entry):
+            return True
+    return False
+
+
 @dataclass
 class EgressPolicy:
     allow_domains: tuple[str, ...] = ()
     hosts: Mapping[str, str] = field(default_factory=dict)
     resolver: Resolver = _system_resolver
+    allow_private: tuple[str, ...] = ()  # host globs / CIDRs allowed to resolve to private addresses
+    upstream: tuple[str, int] | None = None  # a corporate proxy every allowed connection goes through
+    closed: str = ""  # network: none — every connection is refused with this explanation
 
     def _allowed(self, host: str, port: int) -> bool:
         for entry in self.allow_domains:
@@ -99,6 +125,8 @@ class EgressPolicy:
     def check(self, host: str, port: int) -> tuple[bool, str, list[str]]:
         """-> (allowed, reason, addresses to connect to)."""
         host = host.strip().lower().rstrip(".")
+        if self.closed:
+            return False, self.closed, []
         if not 0 < port < 65536:
             return False, f"invalid port {port}", []
         if host in METADATA_HOSTS or host.strip("[]") in METADATA_HOSTS:
@@ -111,14 +139,20 @@ class EgressPolicy:
             return False, f"{host}:{port} is not in the profile's allow_domains", []
         if host in self.hosts:
             return True, "allowlisted (address from the operator's hosts map)", [self.hosts[host]]
+        if self.upstream is not None:
+            return True, f"allowlisted (through the upstream proxy {self.upstream[0]}:{self.upstream[1]})", []
         try:
             addrs = self.resolver(host, port)
         except OSError as exc:
             return False, f"cannot resolve {host}: {exc}", []
         public = [a for a in addrs if _is_public(a)]
-        if not public:
-            return False, f"{host} resolves only to non-public addresses ({', '.join(addrs[:4])})", []
-        return True, "allowlisted", public
+        if public:
+            return True, "allowlisted", public
+        private = [a for a in addrs if not _never_private_ok(a) and _private_allowed(host, a, self.allow_private)]
+        if private:
+            return True, "allowlisted (private address permitted by allow_private)", private
+        hint = "" if any(_never_private_ok(a) for a in addrs) else " (allow it with the profile's allow_private)"
+        return False, f"{host} resolves only to non-public addresses ({', '.join(addrs[:4])}){hint}", []
 
 
 class EgressProxy:
@@ -236,8 +270,11 @@ class EgressProxy:
             self._record({**base, "decision": "deny", "reason": reason})
             _reply(conn, 403, f"warden sandbox: {reason}")
             return
-        if not self._record({**base, "decision": "allow", "reason": reason, "address": addrs[0]}):
+        if not self._record({**base, "decision": "allow", "reason": reason, "address": addrs[0] if addrs else "via upstream proxy"}):
             _reply(conn, 403, "warden sandbox: the audit trail could not record this connection")
+            return
+        if self.policy.upstream is not None:
+            self._via_upstream(conn, head, rest, method.upper(), host, port)
             return
         upstream = _connect(addrs, port)
         if upstream is None:
@@ -253,6 +290,34 @@ class EgressProxy:
                 out = f"{method} {path} {version}\r\n" + "".join(h + "\r\n" for h in headers)
                 out += "Connection: close\r\n\r\n"
                 upstream.sendall(out.encode("latin-1") + rest)
+            _splice(conn, upstream)
+
+
+    def _via_upstream(self, conn: socket.socket, head: str, rest: bytes, method: str, host: str, port: int) -> None:
+        """Hand an allowed request to the corporate proxy: CONNECT through it, or forward the request."""
+        assert self.policy.upstream is not None
+        up_host, up_port = self.policy.upstream
+        try:
+            upstream = socket.create_connection((up_host, up_port), timeout=CONNECT_TIMEOUT)
+        except OSError as exc:
+            _reply(conn, 502, f"warden sandbox: cannot reach the upstream proxy {up_host}:{up_port}: {exc}")
+            return
+        with upstream:
+            upstream.settimeout(IO_TIMEOUT)
+            if method == "CONNECT":
+                upstream.sendall(f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+                answer, extra = _read_head(upstream)
+                status = answer.split(" ", 2)[1] if answer and answer.count(" ") >= 1 else ""
+                if status != "200":
+                    _reply(conn, 502, f"warden sandbox: the upstream proxy refused {host}:{port}: "
+                                      f"{(answer or 'no answer').splitlines()[0][:200]}")
+                    return
+                conn.sendall(b"HTTP/1.1 200 Connection Established\r\n\r\n" + extra)
+                if rest:
+                    upstream.sendall(rest)
+            else:  # a plain http:// request: the upstream takes the absolute form as it came
+                lines = [h for h in head.split("\r\n") if h and not h.lower().startswith(("proxy-", "connection:"))]
+                upstream.sendall(("\r\n".join(lines) + "\r\nConnection: close\r\n\r\n").encode("latin-1") + rest)
             _splice(conn, upstream)
 
 

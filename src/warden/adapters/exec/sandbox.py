@@ -18,6 +18,7 @@ import sys
 from typing import Any, NamedTuple
 from collections.abc import Callable, Mapping, Sequence
 
+from warden.adapters.environment import flag_on
 from warden.adapters.exec import mounts as _mounts
 from warden.adapters.exec.env import scrub_env
 from warden.adapters.exec.limits import Limiter
@@ -174,7 +175,7 @@ def prepare(
 
     plan = _mounts.plan_mounts(workspace=workspace, home=home, warden_home=warden_home,
                                writable=exp(profile.writable), read_only=exp(profile.read_only),
-                               masked=exp(profile.masked), env=env)
+                               masked=exp(profile.masked), env=env, tmpfs_bytes=profile.limits.tmpfs_bytes)
     kept, removed = scrub_env(env, profile.env_allow, flagged=secret_env)
     kept["TMPDIR"] = "/tmp"
     kept["WARDEN_SANDBOX"] = profile.name  # informative only: never trusted as proof of confinement
@@ -189,7 +190,7 @@ def prepare(
     if status_fd is not None:
         a += ["--json-status-fd", str(status_fd)]
     command = list(argv)
-    if profile.network == "proxy":
+    if profile.network == "proxy" or proxy_socket is not None:  # `none` runs a refusing proxy that explains
         if proxy_socket is None:
             raise ValueError("network: proxy needs a running egress proxy socket")
         a += ["--dir", "/run/warden", "--ro-bind", proxy_socket, _SOCKET_IN_SANDBOX,
@@ -238,10 +239,17 @@ def run_sandboxed(
 
     proxy = None
     bridge: _AuditBridge | None = None
-    if profile.network == "proxy":
+    explain = flag_on(os.environ if env is None else env, "WARDEN_SANDBOX_EXPLAIN_NETWORK")
+    if profile.network == "proxy" or (profile.network == "none" and explain):
+        from warden.adapters.exec.profile import upstream_address
         from warden.adapters.exec.proxy import EgressPolicy, EgressProxy
 
-        policy = EgressPolicy(allow_domains=profile.allow_domains, hosts=dict(hosts or {}))
+        # With `none` the proxy refuses everything, so a blocked connection is explained (403 body,
+        # stderr, outcome event) instead of looking like a DNS failure.
+        policy = EgressPolicy(allow_domains=profile.allow_domains, hosts=dict(hosts or {}),
+                              allow_private=profile.allow_private,
+                              upstream=upstream_address(profile, os.environ if env is None else env),
+                              closed=closed_reason(profile) if profile.network == "none" else "")
         if resolver is not None:
             policy.resolver = resolver
         bridge = _AuditBridge(audit) if audit is not None else None
@@ -293,7 +301,7 @@ def run_sandboxed(
         detail = (err or b"").decode("utf-8", "replace").strip()
         raise SandboxUnavailable(why + (f"\nbwrap said: {detail}" if detail else ""))
 
-    violations = [f"created protected path {p} (removed)" for p in _mounts.check_absent_protected(prepared.mounts)]
+    violations = _mounts.post_run_violations(prepared.mounts, workspace)
     rc = EXIT_TIMEOUT if timed_out else proc.returncode
     if rc < 0:
         rc = 128 - rc
@@ -303,13 +311,27 @@ def run_sandboxed(
         plan={**prepared.mounts.to_json(), "network": profile.network, "limits": limiter.describe()},
     )
     if audit is not None:
+        blocked = blocked_connections(result)
+        closed = {"network_closed": closed_reason(profile)} if blocked and profile.network == "none" else {}
         try:
             audit({"type": "sandbox.exec", "profile": profile.name, "returncode": rc, "timed_out": timed_out,
                    "violations": violations, "env_removed": prepared.env_removed, "network": profile.network,
+                   "network_blocked": blocked, **closed,
                    "processes_enforced_by": limiter.describe()["processes_enforced_by"]})
         except Exception as exc:  # the command already ran; say so rather than lose its status
             result.audit_error = f"{type(exc).__name__}: {exc}"
     return result
+
+
+def closed_reason(profile: Profile) -> str:
+    return (f"the sandbox's network is closed (profile {profile.name!r} has network: none); to allow a host, give "
+            "the profile `network: proxy` and `allow_domains: [HOST]` in the policy's sandbox.profiles, or use "
+            "`--profile net` for package registries")
+
+
+def blocked_connections(result: SandboxResult) -> list[str]:
+    """host:port of every connection the egress proxy refused during the run."""
+    return [f"{e.get('host')}:{e.get('port')}" for e in result.egress if e.get("decision") == "deny"]
 
 
 def _wait(proc: subprocess.Popen[bytes], wall: int, input: bytes | None) -> tuple[bytes | None, bytes | None, bool]:
@@ -454,7 +476,7 @@ def run_unsandboxed(argv: Sequence[str], *, cwd: str | None = None, env: Mapping
     return SandboxResult(returncode=128 - rc if rc < 0 else rc, stdout=out, stderr=err, timed_out=timed_out)
 
 
-def wrap_for_claude(command: str, workspace: str, profile: str = "default") -> str:
+def wrap_for_claude(command: str, workspace: str, profile: str = "default", grant: str = "") -> str:
     """A shell command that runs ``command`` under ``warden exec`` (Claude Code sandbox mode).
 
     Uses this interpreter's absolute path so the rewrite does not depend on the agent's PATH, and
@@ -462,5 +484,5 @@ def wrap_for_claude(command: str, workspace: str, profile: str = "default") -> s
     """
     shell = "/bin/bash" if os.path.exists("/bin/bash") else "/bin/sh"
     parts = [sys.executable, "-m", "warden", "exec", "--profile", profile, "--workspace", workspace,
-             "--", shell, "-c", command]
+             *(["--grant", grant] if grant else []), "--", shell, "-c", command]
     return shlex.join(parts)

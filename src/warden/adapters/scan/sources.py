@@ -33,6 +33,19 @@ class ScanOptions:
     skip_dirs: frozenset[str] = frozenset(_SKIP_DIRS)
 
 
+@dataclass(frozen=True, slots=True)
+class CommitInfo:
+    """The commit a history finding was added in (``warden scan --git``)."""
+
+    sha: str
+    parents: tuple[str, ...]
+    author: str
+    email: str
+    date: str  # ISO 8601, author date
+    timestamp: int  # committer time, seconds (orders "first introduced")
+    index: int = 0  # position in git log order
+
+
 @dataclass(slots=True)
 class FileResult:
     path: str
@@ -40,6 +53,8 @@ class FileResult:
     notice: str = ""  # why the file was skipped or only partly read
     error: bool = False  # an error (unreadable) rather than a deliberate skip
     size: int = 0
+    commit: CommitInfo | None = None  # history scans: the commit whose diff this is
+    introduced: dict[tuple[int, int], str] = field(default_factory=dict)  # (start, end) -> first commit sha
 
 
 def decoded_chunks(stream: BinaryIO, first: bytes = b"") -> Iterator[str]:
@@ -229,14 +244,16 @@ def _scan_diff(stream: Iterable[bytes], ruleset: Ruleset) -> list[FileResult]:
                 cur = next(lines, None)
             state["next"] = cur
 
-        found = [_relocate(f, _new_line(hunks, f.line), _new_line(hunks, f.end_line))
+        found = [_relocate(f, new_line_number(hunks, f.line), new_line_number(hunks, f.end_line))
                  for f in ruleset.scan_stream(added(), path)]
         results.append(FileResult(path, found))
         line = state["next"]
     return results
 
 
-def _new_line(hunks: list[tuple[int, int]], text_line: int) -> int:
+def new_line_number(hunks: list[tuple[int, int]], text_line: int) -> int:
+    """Line in the new file of line ``text_line`` of a diff's added text; ``hunks`` holds
+    (first added-text line of each hunk, its line in the new file), in order."""
     i = bisect.bisect_right(hunks, (text_line, float("inf"))) - 1
     if i < 0:
         return text_line

@@ -105,6 +105,11 @@ class SqlStateStore:
     def listen(self) -> None:
         """Start receiving change notifications (idempotent)."""
 
+    def wait_for_change(self, timeout: float) -> None:
+        """Block until another process changes the state (or ``timeout``); call :meth:`listen` first."""
+        self.listen()
+        self._wait_change(timeout)
+
     def close(self) -> None:
         raise NotImplementedError
 
@@ -206,7 +211,8 @@ class SqlStateStore:
                 refused = ApprovalError(EXPIRED, f"request {request_id} expired; nothing was granted. The agent "
                                                  "must retry the action to make a new request")
             else:
-                if policy_digest is not None and policy_digest != req.policy_digest and req.status == PENDING:
+                changed = policy_digest is not None and policy_digest != req.policy_digest
+                if approve and changed and req.status == PENDING:  # a deny is always safe to record
                     raise ApprovalError("policy-changed", f"the policy changed since request {request_id} was "
                                                           "made; nothing was granted. The agent must retry")
                 updated = apply_vote(req, who, approve, reason, now, grant)
@@ -315,11 +321,22 @@ class SqlStateStore:
 
     # -- counters ----------------------------------------------------------------------------
     def hit(self, key: str, expires_at: float, now: float) -> int:
+        return self.count([(key, expires_at)], None, now)[0][0]
+
+    def count(self, keys: list[tuple[str, float]], repeat: tuple[str, str] | None,
+              now: float) -> tuple[list[int], int]:
+        """Counter increments and the loop-breaker repeat of one decision, in one transaction."""
+        counts = []
+        n = 0
         with self._tx() as cur:
-            cur.execute("DELETE FROM counters WHERE key = ? AND expires_at <= ?", (key, now))
-            cur.execute("INSERT INTO counters (key, count, expires_at) VALUES (?, 1, ?) ON CONFLICT (key) DO "
-                        "UPDATE SET count = counters.count + 1 RETURNING count", (key, expires_at))
-            return int(cur.fetchone()[0])
+            for key, expires_at in keys:
+                cur.execute("DELETE FROM counters WHERE key = ? AND expires_at <= ?", (key, now))
+                cur.execute("INSERT INTO counters (key, count, expires_at) VALUES (?, 1, ?) ON CONFLICT (key) DO "
+                            "UPDATE SET count = counters.count + 1 RETURNING count", (key, expires_at))
+                counts.append(int(cur.fetchone()[0]))
+            if repeat is not None:
+                n = self._repeat(cur, *repeat)
+        return counts, n
 
     def counters(self, now: float) -> list[tuple[str, int, float]]:
         with self._read() as cur:
@@ -328,10 +345,14 @@ class SqlStateStore:
 
     def repeat(self, session: str, digest: str) -> int:
         with self._tx() as cur:
-            cur.execute("INSERT INTO repeats (session, digest, n) VALUES (?, ?, 1) ON CONFLICT (session) DO UPDATE "
-                        "SET n = CASE WHEN repeats.digest = excluded.digest THEN repeats.n + 1 ELSE 1 END, "
-                        "digest = excluded.digest RETURNING n", (session, digest))
-            return int(cur.fetchone()[0])
+            return self._repeat(cur, session, digest)
+
+    @staticmethod
+    def _repeat(cur: Any, session: str, digest: str) -> int:
+        cur.execute("INSERT INTO repeats (session, digest, n) VALUES (?, ?, 1) ON CONFLICT (session) DO UPDATE "
+                    "SET n = CASE WHEN repeats.digest = excluded.digest THEN repeats.n + 1 ELSE 1 END, "
+                    "digest = excluded.digest RETURNING n", (session, digest))
+        return int(cur.fetchone()[0])
 
     def next_task(self, session: str) -> int:
         with self._tx() as cur:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from warden.adapters.store.columns import SegmentCheck, column_problem, matches
 from warden.adapters.store.keyring import AuditKeys, check_signature
 from warden.ports import AuditStore
 from warden.core.audit import (
@@ -371,7 +372,13 @@ class SqlAuditStore(AuditStore):
         with self._read() as cur:
             cur.execute(sql, tuple(args))
             rows = cur.fetchall()
-        return [_event_of(_record_row(r)) for r in rows]
+        events = [_event_of(_record_row(r)) for r in rows]
+        # SQL selected on index columns outside the hash chain: keep only what the hashed body confirms
+        wanted = {col: getattr(filters, col) for col in ("session", "agent", "decision", "tool", "kind",
+                                                          "tool_use_id", "rule") if getattr(filters, col)}
+        if "rule" in wanted:
+            wanted["rules"] = wanted.pop("rule")
+        return [ev for ev in events if not wanted or matches(ev, wanted)] if wanted else events
 
     def iter_query(self, filters: Filters = Filters(), batch: int = 2000) -> Iterator[dict[str, Any]]:
         """Like :meth:`query`, in pages: exports and stats over big logs stay in bounded memory."""
@@ -493,35 +500,109 @@ class SqlAuditStore(AuditStore):
                     for r in cur.fetchall()]
 
     # -- verification --------------------------------------------------------------------
+    def _iter_checked(self, after_seq: int, segments: SegmentCheck, batch: int = 5000) -> Iterator[Record]:
+        """Records in order, each with its index columns and segment checked (raises IndexMismatch)."""
+        ph = self.ph
+        last = after_seq
+        cols = f"{RECORD_COLUMNS}, {', '.join(SUMMARY_COLUMNS)}"
+        while True:
+            with self._read() as cur:
+                cur.execute(f"SELECT {cols} FROM events WHERE seq > {ph} ORDER BY seq LIMIT {ph}", (last, batch))
+                rows = cur.fetchall()
+            for row in rows:
+                rec = _record_row(row[:7])
+                why = segments.problem(rec.seq, rec.segment) or column_problem(
+                    rec.seq, rec.body, dict(zip(SUMMARY_COLUMNS, row[7:], strict=True)))
+                yield rec
+                if why:  # raised only once the chain accepted the record: a forged or edited body says so first
+                    raise IndexMismatch(rec.seq, why)
+            if len(rows) < batch:
+                return
+            last = int(rows[-1][0])
+
     def verify(self, keys: AuditKeys | None = None, *, check_checkpoints: bool = True) -> VerifyReport:
-        """Check every record and every signed checkpoint; stops at the first break."""
+        """Check every record, every index column against its hashed body, every signed checkpoint
+        and the head witness; stops at the first break, and warns about what it could not rule out."""
         keys = keys or self.keys
         anchor_cp = self.anchor()
         cps = self.checkpoints() if check_checkpoints else []
         if anchor_cp is not None:
             cps = [*cps, anchor_cp]
         anchor = Head(anchor_cp.seq, anchor_cp.hash) if anchor_cp else None
-        witness = self.head_witness() if check_checkpoints else None
+        witness, witness_problem = self._head_witness_state() if check_checkpoints else (None, "")
         if witness is not None:
             cps = [*cps, witness]
         v = ChainVerifier(keys.mac_keys if keys else None, anchor, want_hashes=(c.seq for c in cps))
-        try:
-            v.feed_many(self.iter_records(after_seq=anchor.seq if anchor else 0))
-        except StoreError as exc:  # a damaged page: everything before it verified, nothing after can
-            v.stop("corrupt", f"the log cannot be read past this point: {exc}")
+        if anchor_cp is not None and anchor_cp.reason != "rotate":
+            # A copied periodic (or evidence, manual) checkpoint is validly signed, but only the closing
+            # checkpoint of a pruned segment says "everything before this was archived".
+            v.stop("deleted", f"the prune anchor at seq {anchor_cp.seq} is a {anchor_cp.reason or 'unnamed'} "
+                              f"checkpoint, not the signed rotation record of a pruned segment: events "
+                              f"1..{anchor_cp.seq} were deleted")
+        else:
+            rotations = [c.seq for c in cps if c.reason == "rotate" and not c.public_key.startswith("hmac:")]
+            segments = SegmentCheck(rotations, anchor_cp.segment if anchor_cp else None)
+            try:
+                v.feed_many(self._iter_checked(anchor.seq if anchor else 0, segments))
+            except IndexMismatch as exc:
+                v.stop_at(exc.seq, "edited", exc.message)
+            except StoreError as exc:  # a damaged page: everything before it verified, nothing after can
+                v.stop("corrupt", f"the log cannot be read past this point: {exc}")
         trusted = keys.trusted_public_keys() if keys else None
         if trusted is not None and keys is not None:
             trusted = [*trusted, *(f"hmac:{kid}" for kid in keys.mac_keys)]
         report = v.finish(cps, _checker(keys) if cps else None, trusted)
-        if (witness is None and self.options.head_file is not None and report.ok and report.count
-                and not self.options.head_file.exists()):
-            report.warnings.append(f"the head witness {self.options.head_file} is missing: a cut tail after the "
-                                   "last signed checkpoint would go unnoticed")
+        if anchor_cp is not None:
+            report.pruned = (1, anchor_cp.seq)
+            report.warnings.append(f"events 1..{anchor_cp.seq} were pruned (anchored by the signed rotation "
+                                   f"checkpoint of segment {anchor_cp.segment}); verify their archives with --file")
+        report.warnings += self._completeness_warnings(report, witness, witness_problem, cps, anchor_cp)
         if keys is None:
             report.warnings.append("MACs were not checked (no audit key): only the hash chain and signatures")
         elif trusted is None and any(not c.public_key.startswith("hmac:") for c in cps):
             report.warnings.append("the checkpoint signing key is missing: signatures checked but not pinned")
         return report
+
+    def _head_witness_state(self) -> tuple[Checkpoint | None, str]:
+        path = self.options.head_file
+        if path is None or not path.exists():
+            return None, ""
+        w = self.head_witness()
+        return w, "" if w is not None else f"the head witness {path} is unreadable (garbled or overwritten)"
+
+    def _completeness_warnings(self, report: VerifyReport, witness: Checkpoint | None, witness_problem: str,
+                               cps: Sequence[Checkpoint], anchor_cp: Checkpoint | None) -> list[str]:
+        """What a chain that verifies cannot prove by itself: a cut tail, an emptied log, deleted checkpoints."""
+        out: list[str] = []
+        head_file = self.options.head_file
+        if witness_problem:
+            out.append(witness_problem + ": a cut tail after the last signed checkpoint would go unnoticed")
+        elif head_file is not None and self.keys is not None and witness is None and (report.count or anchor_cp):
+            out.append(f"the head witness {head_file} is missing: a cut tail after the last signed checkpoint "
+                       "would go unnoticed")
+        elif witness is not None and report.ok and witness.seq < report.last_seq:
+            out.append(f"the head witness is at seq {witness.seq} but the log ends at seq {report.last_seq}: an "
+                       "older copy was put back (or the writer crashed between commit and witness update)")
+        if report.ok and report.count == 0 and anchor_cp is None and self.keys is not None:
+            out.append("the log holds no events but its audit keys exist: if anything was ever recorded, the log "
+                       "was emptied or the database replaced")
+        every = self.options.checkpoint_every
+        if report.ok and every and report.count:
+            have = {c.seq for c in cps if c.reason == "periodic"}
+            low = anchor_cp.seq if anchor_cp else 0
+            missing = [s for s in range((low // every + 1) * every, report.last_seq + 1, every) if s not in have]
+            if missing:
+                shown = ", ".join(map(str, missing[:5])) + (" ..." if len(missing) > 5 else "")
+                out.append(f"{len(missing)} periodic checkpoint(s) are missing (seq {shown}): deleted from the "
+                           f"database and the checkpoint file, or checkpoint_every was changed")
+        return out
+
+
+class IndexMismatch(Exception):
+    def __init__(self, seq: int, message: str) -> None:
+        super().__init__(message)
+        self.seq = seq
+        self.message = message
 
 
 def _checker(keys: AuditKeys | None):

@@ -21,9 +21,14 @@ class AnalysisEnv:
     warden_home: str = ""  # $WARDEN_HOME, protected from agents
     realpath: Callable[[str], str] | None = None  # symlink resolution, supplied by adapters
     env: dict[str, str] = field(default_factory=dict)  # variables visible to the command ($HOME...)
+    branch: str = ""  # the checked-out git branch: where a bare `git push` goes
 
 
 def analyze(action: Action, env: AnalysisEnv) -> Analysis:
+    if action.context.get("branch") and not env.branch:
+        from dataclasses import replace
+
+        env = replace(env, branch=action.context["branch"])  # where a bare `git push` goes
     try:
         from warden.core.analyze.tools import analyze_tool
 

@@ -142,7 +142,7 @@ def _find_all(code: str, needle: str, limit: int = 16) -> list[int]:
 def scan(cmd: Cmd, lang: str, code: str, via: str) -> None:
     cmd.fact("interp.code", f"{via}: {len(code)} characters of {lang}", lang=lang)
     _shell_outs(cmd, lang, code, via)
-    _secret_literals(cmd, code)
+    scan_literals(cmd, code)
     for name in DELETES:
         for pos in _find_all(code, name, 8):
             values, _complete = _literal_after(code, pos)
@@ -249,7 +249,7 @@ def _shell_outs(cmd: Cmd, lang: str, code: str, via: str) -> None:
                 cmd.shell(text.replace(UNKNOWN, " "), f"{via} {name.rstrip('( ')}")
 
 
-def _secret_literals(cmd: Cmd, code: str) -> None:
+def scan_literals(cmd: Cmd, code: str) -> None:
     """Any string literal naming a credential location counts as reading it (expanduser(...) etc.)."""
     from warden.core.analyze.paths import secret_kind
 

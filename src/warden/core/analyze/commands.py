@@ -13,6 +13,9 @@ import posixpath
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from warden.core.analyze import implicit
+from warden.core.analyze.guards import KILLERS, SERVERS, file_server, guard_facts
+from warden.core.analyze.specs_engine import apply_specs, runner_target
 from warden.core.analyze.fsops import OPTION_FILES, OPTION_FILES_2, option_files
 from warden.core.analyze.invocation import DECODE, NET, SECRET, Cmd, Flow, Invocation, show
 from warden.core.analyze.paths import has_glob, secret_kind
@@ -109,13 +112,58 @@ def analyze_invocation(inv: Invocation, session: Session) -> list[Cmd]:
         handler(cmd)
     if program in OPTION_FILES or program in OPTION_FILES_2:
         option_files(cmd)
+    if program not in NAMES_ONLY:
+        credential_arguments(cmd)
+    tool, tool_args = runner_target(cmd)
+    apply_specs(cmd, tool, tool_args)  # program knowledge kept as data (specs/programs/*.yaml)
+    if program in KILLERS:
+        guard_facts(cmd)
+    if tool in SERVERS:
+        file_server(cmd, tool, tool_args)
+    if program == "npm":
+        implicit.npm_pkg_set(cmd)
+    elif program in ("pip", "pip3"):
+        implicit.pip_config_set(cmd)
+    if program in implicit.RUNNER_OF:
+        implicit.runner_facts(cmd)
+    if session.foreign:
+        implicit.foreign_facts(cmd)
+    if program in implicit.FOREIGN_SOURCES:
+        implicit.note_foreign(cmd)
     if program in ("echo", "printf", "print"):
         from warden.core.analyze.system import echo_secret
 
         echo_secret(cmd)
     if cmd.out.taint == frozenset() and cmd.out.text is None and cmd.inv.stdin is not None:
         _default_out(cmd)
+    if session.implicit:
+        implicit.note_content(cmd)
     return results
+
+
+# Programs that only name, test, move or use a file without printing it (ssh -i KEY, test -f KEY,
+# ls KEY); their handlers record the exact access where there is one.
+NAMES_ONLY = frozenset({"ssh", "scp", "sftp", "ssh-add", "ssh-keygen", "ssh-copy-id", "autossh", "mosh", "rsync",
+                        "git", "test", "[", "[[", "ls", "stat", "echo", "printf", "which", "type", "realpath",
+                        "readlink", "basename", "dirname", "namei", "du", "touch", "mkdir", "chmod", "chown", "rm",
+                        "mv", "cp", "ln", "find", "fd", "docker", "podman", "kubectl", "gpg", "age", "sops", "exa", "eza", "tree", "lsattr", "getfacl", "unlink", "shred", "install", "trash", "file"})
+
+
+def credential_arguments(cmd: Cmd) -> None:
+    """Any other argument that names a credential location is a read of it.
+
+    ``nm ~/.ssh/id_rsa``, ``dig -f ~/.aws/credentials``, ``readelf -a @~/.netrc``, ``aws ... file://~/.netrc``,
+    ``--input=~/.pgpass``: programs print or parse the files they are given, whatever their tables say.
+    """
+    seen = {p.raw for p in cmd.info.paths}
+    for a in cmd.args[:64]:
+        raw = a.split("=", 1)[1] if a.startswith("-") and "=" in a else a
+        raw = raw[1:] if raw.startswith("@") else raw[7:] if raw.startswith("file://") else raw
+        if not raw.startswith(("/", "~", ".")) or raw in seen or UNKNOWN in raw or len(raw) > 4096:
+            continue
+        refs = cmd.session.resolve(raw, Access.READ) or []
+        if any(secret_kind(r.path, cmd.session.env) for r in refs):
+            cmd.path(raw, Access.READ)
 
 
 def _default_out(cmd: Cmd) -> None:

@@ -12,6 +12,7 @@ from warden.core.analyze.words import UNKNOWN
 LOADER = frozenset({"LD_PRELOAD", "LD_AUDIT", "LD_LIBRARY_PATH", "DYLD_INSERT_LIBRARIES", "DYLD_LIBRARY_PATH",
                     "BASH_ENV", "ENV", "PROMPT_COMMAND", "SHELLOPTS", "BASHOPTS", "PS4", "PYTHONSTARTUP",
                     "PERL5OPT", "PERL5LIB", "RUBYOPT", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_GLOBAL",
+                    "GIT_CONFIG_SYSTEM", "GIT_DIR", "GIT_COMMON_DIR",  # another config, hooks and fsmonitor
                     "GIT_EXEC_PATH", "GIT_TEMPLATE_DIR", "LESSOPEN", "LESSCLOSE", "ZDOTDIR", "GCONV_PATH",
                     "MAIL_CONFIG", "BROWSER", "GIT_ASKPASS", "SSH_ASKPASS", "SUDO_ASKPASS",
                     "GIT_SSH", "GIT_SSH_COMMAND", "GIT_PROXY_COMMAND", "GIT_EXTERNAL_DIFF", "RSYNC_RSH",

@@ -129,9 +129,16 @@ def _awk(cmd: Cmd) -> None:
             i += 2
             continue
         if a in ("-f", "--file") and i + 1 < len(args):
+            from warden.core.analyze.implicit import code_from_descriptor
+
             has_f = True
-            cmd.path(args[i + 1], Access.READ)
-            escape(cmd, "an awk script file")
+            if not code_from_descriptor(cmd, args[i + 1]):
+                refs = cmd.path(args[i + 1], Access.READ)
+                if refs and all(r.in_workspace for r in refs):
+                    # the project's own awk program, trusted like its other scripts
+                    cmd.fact("exec.script", f"awk runs a program from the workspace: {refs[0].path}")
+                else:
+                    escape(cmd, "an awk script file")
             i += 2
             continue
         if a in ("-e", "--source") and i + 1 < len(args):
@@ -226,7 +233,10 @@ def _sed(cmd: Cmd) -> None:
         if a.startswith("--expression="):
             scripts.append(a.split("=", 1)[1])
         elif a in ("-f", "--file") and i + 1 < len(args):
-            cmd.path(args[i + 1], Access.READ)
+            from warden.core.analyze.implicit import code_from_descriptor
+
+            if not code_from_descriptor(cmd, args[i + 1]):
+                cmd.path(args[i + 1], Access.READ)
             scripts.append("")
             i += 2
             continue
@@ -401,6 +411,10 @@ def _make(cmd: Cmd) -> None:
             if "$(shell" in v:
                 cmd.opaque("make --eval runs $(shell ...)")
         v = _value(args, i, ("-f", "--file", "--makefile"))
+        from warden.core.analyze.implicit import code_from_descriptor
+
+        if v is not None and code_from_descriptor(cmd, v):
+            continue
         if v is not None:
             for ref in cmd.path(v, Access.EXEC):
                 if not ref.in_workspace:

@@ -168,6 +168,13 @@ def _grep(cmd: Cmd) -> None:
     recursive = cmd.program in ("rg", "ag", "ack", "ugrep", "sift", "pt") or bool(
         flags & {"r", "R", "--recursive", "--dereference-recursive"})
     _reader_out(cmd, files, recursive)
+    if recursive and cmd.has("secret.bulk_read"):
+        from warden.core.analyze.trees import hunts_credentials
+
+        patterns = [args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-e", "--regexp")] or ops[:1]
+        if any(hunts_credentials(p) for p in patterns):
+            # the same judgement as the Grep tool: a credential hunt over a tree that holds credentials
+            cmd.fact("secret.read", f"{cmd.program} searches credential locations for credentials")
 
 
 def _jq(cmd: Cmd) -> None:

@@ -10,6 +10,8 @@ default as the policy setting ``protected_branches``.
 
 from __future__ import annotations
 
+import posixpath
+
 import fnmatch
 
 from warden.core.analyze.escapes import escape
@@ -97,6 +99,12 @@ def _push(cmd: Cmd, args: list[str]) -> None:
     remote = positional[0] if positional else ""
     branches: list[str] = []
     deleted: list[str] = []
+    # A push without a refspec goes to the current branch (push.default simple/current), unless it
+    # runs in another repository (-C, --git-dir), whose branch Warden does not know.
+    current = "" if getattr(cmd, "other_repo", False) else cmd.session.env.branch
+    implicit = len(positional) <= 1 and bool(current) and not (delete or mirror or every)
+    if implicit:
+        branches.append(current)
     for ref in positional[1:]:
         if ref.startswith("+"):
             force = True
@@ -118,6 +126,9 @@ def _push(cmd: Cmd, args: list[str]) -> None:
     if force:
         cmd.fact("git.force_push", f"force-pushes {shown}: rewrites remote history", remote=remote,
                  branches=branches, branch=branches[0] if branches else "")
+        if implicit:
+            cmd.fact("git.force_push_current", f"force-pushes the current branch {current} (no refspec)",
+                     branch=current)
         if mirror or every or any(is_protected(b) for b in branches):
             cmd.fact("git.force_push_protected", f"force-pushes protected branch {shown}", branches=branches)
     elif any(is_protected(b) for b in branches):
@@ -150,9 +161,32 @@ def _branch(cmd: Cmd, args: list[str]) -> None:
         cmd.fact("git.branch_delete", f"renames protected branch {names[0]}", branches=names)
 
 
+# Subcommands that change files in the work tree (or the repository) they act on.
+WORK_TREE_WRITERS = frozenset({"rm", "clean", "reset", "checkout", "restore", "mv", "apply", "am", "stash", "merge",
+                               "rebase", "pull", "switch", "cherry-pick", "revert", "read-tree", "checkout-index",
+                               "commit", "init", "worktree", "submodule", "gc", "prune", "update-ref", "filter-branch"})
+
+
+def _git_environment(cmd: Cmd) -> None:
+    """GIT_CONFIG_COUNT/KEY_n/VALUE_n are `git -c` in the environment; GIT_DIR/GIT_WORK_TREE move git."""
+    env = {**{k: v[0] for k, v in cmd.session.vars.items() if v}, **cmd.inv.assigns}
+    count = env.get("GIT_CONFIG_COUNT", "")
+    if count:
+        n = int(count) if count.isdigit() else 16
+        for k in range(min(n, 16)):
+            key = env.get(f"GIT_CONFIG_KEY_{k}", "")
+            if key:
+                _config_pair(cmd, key, env.get(f"GIT_CONFIG_VALUE_{k}", ""), "GIT_CONFIG_KEY/VALUE")
+    for var in ("GIT_DIR", "GIT_WORK_TREE"):
+        if env.get(var):
+            cmd.path(env[var], Access.READ)
+            cmd.git_dir = env[var]  # type: ignore[attr-defined]
+
+
 def _git(cmd: Cmd) -> None:
     args = cmd.args
     i = 0
+    _git_environment(cmd)
     while i < len(args):
         a = args[i]
         if a == "-c" and i + 1 < len(args):
@@ -162,6 +196,13 @@ def _git(cmd: Cmd) -> None:
             continue
         if a.startswith("--config-env"):
             escape(cmd, "--config-env (a config value from the environment)")
+        git_dir = args[i + 1] if a == "--git-dir" and i + 1 < len(args) else (
+            a.split("=", 1)[1] if a.startswith("--git-dir=") else "")
+        if git_dir and posixpath.basename(git_dir.rstrip("/")) != ".git":
+            # git runs the hooks and config-named programs (fsmonitor, pager) of that directory
+            escape(cmd, f"--git-dir {git_dir} (git runs that directory's hooks and config commands)")
+        if a in ("-C", "--git-dir", "--work-tree") or a.startswith(("--git-dir=", "--work-tree=")):
+            cmd.other_repo = True  # type: ignore[attr-defined]  # its current branch is not the one we know
         if a in ("-C", "--git-dir", "--work-tree") and i + 1 < len(args):
             cmd.path(args[i + 1], Access.READ)
             if a in ("-C", "--work-tree"):
@@ -170,6 +211,7 @@ def _git(cmd: Cmd) -> None:
             continue
         if a.startswith(("--git-dir=", "--work-tree=")):
             cmd.path(a.split("=", 1)[1], Access.READ)
+            cmd.git_dir = a.split("=", 1)[1]  # type: ignore[attr-defined]
         if a.startswith("--exec-path="):
             escape(cmd, "--exec-path")
         if a in GLOBAL_VALUE_OPTS and i + 1 < len(args):
@@ -185,6 +227,9 @@ def _git(cmd: Cmd) -> None:
         cmd.opaque("the git subcommand is computed at run time")
         return
     cmd.fact("git.subcommand", f"git {sub}", subcommand=sub)
+    moved = getattr(cmd, "git_dir", None)
+    if moved and sub in WORK_TREE_WRITERS:
+        cmd.path(moved, Access.WRITE)  # -C / --work-tree / GIT_DIR elsewhere: git changes files there
     handler = SUBCOMMANDS.get(sub)
     if handler is not None:
         handler(cmd, rest)
@@ -209,6 +254,15 @@ def _checkout(cmd: Cmd, args: list[str]) -> None:
     if ("--" in args and args.index("--") < len(args) - 1) or any(a in (".", "-f", "--force") for a in args) or (
             "--" in args and args[-1] == "--"):
         cmd.fact("git.discard", "git checkout overwrites uncommitted changes in the work tree")
+    if "--" in args:
+        _restored(cmd, args[args.index("--") + 1:])
+
+
+def _restored(cmd: Cmd, paths: list[str]) -> None:
+    """Files git overwrites from history are written: an old warden.yaml restored is a guard change."""
+    for p in paths[:64]:
+        if p and not p.startswith("-") and p != ".":
+            cmd.path(p, Access.WRITE)
 
 
 def _switch(cmd: Cmd, args: list[str]) -> None:
@@ -286,6 +340,10 @@ def _restore(cmd: Cmd, args: list[str]) -> None:
     staged_only = ("--staged" in args or "-S" in args) and not ("--worktree" in args or "-W" in args)
     if not staged_only and any(not a.startswith("-") for a in args):
         cmd.fact("git.discard", "git restore overwrites uncommitted changes in the work tree")
+    if not staged_only:
+        skip = {"-s", "--source"}
+        paths = [a for i, a in enumerate(args) if not a.startswith("-") and (i == 0 or args[i - 1] not in skip)]
+        _restored(cmd, paths)
 
 
 def _stash(cmd: Cmd, args: list[str]) -> None:

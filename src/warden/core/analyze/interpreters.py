@@ -44,9 +44,14 @@ def run_code(cmd: Cmd, lang: str, code: str, taint: frozenset[str], via: str) ->
     if lang == "shell":
         cmd.shell(code, via)
     else:
-        from warden.core.analyze.codescan import scan
+        from warden.core.analyze.code import analyze_code
+        from warden.core.analyze.codescan import scan, scan_literals
 
-        scan(cmd, lang, code[:MAX_CODE], via)
+        if analyze_code(cmd, lang, code[:MAX_CODE], via):
+            cmd.fact("interp.code", f"{via}: {len(code)} characters of {lang}, parsed", lang=lang)
+            scan_literals(cmd, code[:MAX_CODE])
+        else:
+            scan(cmd, lang, code[:MAX_CODE], via)
 
 
 def stdin_code(cmd: Cmd, lang: str) -> None:
@@ -86,6 +91,11 @@ def script_file(cmd: Cmd, raw: str, index: int | None = None) -> None:
         return
     if raw in ("/dev/stdin", "-", "/proc/self/fd/0", "/dev/fd/0"):
         stdin_code(cmd, "shell" if cmd.program in SHELLS or cmd.program in (".", "source") else cmd.program)
+        return
+    if raw.startswith(("/dev/fd/", "/proc/self/fd/")):
+        from warden.core.analyze.implicit import code_from_descriptor
+
+        code_from_descriptor(cmd, raw)  # `bash /dev/fd/3 3< <(curl ...)`
         return
     refs = cmd.path(raw, Access.EXEC)
     if not refs:
@@ -236,6 +246,9 @@ def _interpreter(cmd: Cmd) -> None:
         break
     rest = args[i:]
     if lang == "deno" and rest and rest[0] in ("run", "test", "task", "fmt", "lint", "check", "bench", "compile"):
+        if rest[0] == "run" and "-" in rest[1:]:
+            stdin_code(cmd, "javascript")  # `deno run -`: the program comes from stdin
+            return
         rest = [a for a in rest[1:] if not a.startswith("-")]
         if not rest:
             return
@@ -287,7 +300,15 @@ def _python_module(cmd: Cmd, module: str, rest: list[str]) -> None:
     elif module in ("pytest", "py.test"):
         cmd.nested(["pytest", *rest], via="python -m")
     elif module in ("http.server", "SimpleHTTPServer", "smtpd", "pyftpdlib", "uploadserver"):
-        cmd.fact("net.listen", f"python -m {module} serves files over the network")
+        from warden.core.analyze.guards import serve_root
+
+        bind = next((rest[i + 1] for i, a in enumerate(rest[:-1]) if a in ("-b", "--bind")), "")
+        if bind in ("127.0.0.1", "localhost", "::1"):
+            cmd.fact("net.local", f"python -m {module} serves files to this machine only")
+        else:
+            cmd.fact("net.listen", f"python -m {module} serves files over the network")
+        root = next((rest[i + 1] for i, a in enumerate(rest[:-1]) if a in ("-d", "--directory")), None)
+        serve_root(cmd, root)
     elif module == "twine":
         cmd.nested(["twine", *rest], via="python -m")
     elif module == "base64" and ("-d" in rest or "--decode" in rest):

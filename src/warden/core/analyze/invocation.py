@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from warden.core.analyze.words import UNKNOWN
+from warden.core.analyze.words import NAME, UNKNOWN
 from warden.core.facts import Access, CommandInfo, Fact, PathRef
 
 if TYPE_CHECKING:
@@ -54,8 +54,22 @@ class Invocation:
     procsubs: dict[int, tuple[frozenset[str], str | None]] = field(default_factory=dict)
 
 
+def _implicit_names() -> frozenset[str]:
+    from warden.core.analyze.implicit import IMPLICIT
+
+    global _IMPLICIT_NAMES
+    if _IMPLICIT_NAMES is None:
+        _IMPLICIT_NAMES = frozenset(IMPLICIT)
+    return _IMPLICIT_NAMES
+
+
+_IMPLICIT_NAMES: frozenset[str] | None = None
+
+
 def show(arg: str) -> str:
-    return arg.replace(UNKNOWN, "⟨?⟩")
+    if UNKNOWN not in arg and NAME not in arg:
+        return arg
+    return arg.replace(UNKNOWN, "⟨?⟩").replace(NAME, "⟨name⟩")
 
 
 @dataclass
@@ -104,6 +118,11 @@ class Cmd:
         host = host.lower().rstrip(".")
         if host and host not in self.info.hosts:
             self.info.hosts.append(host)
+            from warden.core.analyze.urls import is_metadata_host
+
+            if is_metadata_host(host):
+                self.fact("net.metadata", f"talks to a cloud instance-metadata endpoint, which hands out the "
+                          f"machine's credentials: {host}", host=host)
 
     def path(self, raw: str, access: Access, *, op: str = "") -> list[PathRef]:
         """Resolve ``raw`` against every possible cwd and record it; unknown targets become facts."""
@@ -116,6 +135,10 @@ class Cmd:
         for ref in refs:
             if ref not in self.info.paths:
                 self.info.paths.append(ref)
+            if access == Access.WRITE and ref.path.rsplit("/", 1)[-1] in _implicit_names():
+                from warden.core.analyze.implicit import note_write
+
+                note_write(self, ref.path)
             if op:
                 from warden.core.analyze.paths import critical_facts
 

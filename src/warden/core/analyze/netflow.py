@@ -258,13 +258,21 @@ def _socat(cmd: Cmd) -> None:
             command = rest.split(",", 1)[0].strip("'\"")
             cmd.fact("net.reverse_shell", f"socat attaches a program to a connection: {command}")
             cmd.shell(command, "socat exec")
+        elif k in ("FILE", "OPEN", "GOPEN", "CREATE", "CREAT"):
+            target = rest.split(",", 1)[0]
+            cmd.path(target, Access.WRITE if k in ("CREATE", "CREAT") else Access.READ)
+            if k not in ("CREATE", "CREAT"):
+                cmd.path(target, Access.READ)
         elif k.startswith(("TCP", "UDP", "SSL", "OPENSSL", "SCTP")):
             if "LISTEN" in k:
                 cmd.fact("net.listen", "socat listens for network connections")
             else:
                 host = rest.split(":", 1)[0]
                 cmd.host(host)
-                cmd.fact("net.connect", f"socat connects to {host}", hosts=[host], program="socat")
+                if is_loopback(host):
+                    cmd.fact("net.local", f"socat talks to a local port on {host}", hosts=[host])
+                else:
+                    cmd.fact("net.connect", f"socat connects to {host}", hosts=[host], program="socat")
     cmd.out = Flow(frozenset({NET}))
 
 
@@ -374,7 +382,9 @@ def _generic_client(cmd: Cmd) -> None:
     if cmd.program in ("http", "https", "xh", "xhs") and any("=" in a or "@" in a for a in cmd.args[1:]):
         upload = True
         for a in cmd.args:
-            if "=@" in a or a.startswith("@"):
+            if "=@" in a or a.startswith("@") or ("@" in a and "=" not in a and ":" not in a.split("@", 1)[0]
+                                                 and "://" not in a and not a.startswith("-")):
+                # httpie: `@file` is the body, `field=@file` embeds a file, `field@file` uploads one
                 cmd.path(a.split("@", 1)[1], Access.READ)
     _connect(cmd, urls[:4], upload)
     cmd.out = Flow(frozenset({NET}))

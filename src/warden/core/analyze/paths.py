@@ -99,12 +99,15 @@ ENV_EXAMPLES = _CAT.env_templates
 # Agent configuration and guards: changing them changes what the agent may do.
 WORKSPACE_GUARDS = (".claude", ".cursor", ".mcp.json", "warden.yaml", "warden.yml", ".warden", ".codex",
                     ".gemini", ".windsurf", ".continue", ".vscode/settings.json", ".vscode/tasks.json",
+                    ".vscode/launch.json",
                     ".git/hooks", ".husky/_", ".cursorrules", ".roo", ".clinerules", ".aider.conf.yml")
 # Guard directories that matter wherever they sit (a sub-project's .claude/ configures agents there too).
-NESTED_GUARDS = (".claude", ".cursor", ".mcp.json", ".warden", "warden.yaml", ".codex", ".gemini")
+NESTED_GUARDS = (".claude", ".cursor", ".mcp.json", ".warden", "warden.yaml", ".codex", ".gemini",
+                 ".envrc")  # direnv runs an .envrc in any directory the user enters
 HOME_GUARDS = (".claude", ".claude.json", ".cursor", ".codex", ".gemini", ".warden", ".config/warden",
-               ".continue", ".aider.conf.yml", ".config/claude", ".vscode/settings.json")
-SYSTEM_GUARDS = ("/etc/warden", "/etc/claude-code", "/Library/Application Support/ClaudeCode")
+               ".continue", ".aider.conf.yml", ".config/claude", ".vscode/settings.json",
+               ".gitconfig", ".config/git")
+SYSTEM_GUARDS = ("/etc/warden", "/etc/gitconfig", "/etc/claude-code", "/Library/Application Support/ClaudeCode")
 CI_FILES = (".github/workflows", ".gitlab-ci.yml", ".circleci", "Jenkinsfile", ".travis.yml",
             "azure-pipelines.yml", "bitbucket-pipelines.yml", ".buildkite", ".drone.yml", ".woodpecker",
             ".github/actions")
@@ -281,6 +284,42 @@ def secret_kind(path: str, env: AnalysisEnv, where: _Where | None = None) -> str
     return ""
 
 
+# What git reads to decide which programs to run, relative to a git directory. A git directory's
+# `modules/<name>/` and `worktrees/<name>/` are git directories themselves (submodules, linked worktrees).
+GIT_CONTROL = frozenset({"config", "config.worktree", "hooks", "commondir", "gitdir", "info"})
+GIT_CONTROL_OBJECTS = ("objects/info/alternates", "objects/info/http-alternates")
+GIT_NESTED_DIRS = ("modules", "worktrees")
+
+
+def git_control_kind(path: str, writes_dir_entry: bool = True) -> str:
+    """Is ``path`` part of what git executes from (hooks, config and the files that redirect to other
+    configs: commondir, gitdir, info/, alternates, submodule and worktree git dirs, .gitmodules)?
+
+    Lexical, over every ``.git`` component, so a nested or relocated git directory counts too.
+    ``writes_dir_entry``: a write *of* ``.git`` itself (a ``gitdir:`` pointer file, a directory moved
+    into place) redirects git as well; deleting it does not run anything.
+    """
+    if posixpath.basename(path) == ".gitmodules":
+        return ".gitmodules (submodule update commands)"
+    k = path.find("/.git")
+    while k != -1:
+        rest = path[k + 5:]
+        if rest == "":
+            if writes_dir_entry:
+                return "a git directory or gitdir pointer (.git)"
+        elif rest.startswith("/"):
+            parts = rest[1:].split("/")
+            while len(parts) >= 1 and parts[0] in GIT_NESTED_DIRS:
+                if len(parts) <= 2:  # .git/modules or .git/modules/<name> itself: a whole git dir
+                    return f"git {parts[0]} directory (.git/{'/'.join(parts)})"
+                parts = parts[2:]
+            rel = "/".join(parts)
+            if (parts and parts[0] in GIT_CONTROL) or rel.startswith(GIT_CONTROL_OBJECTS):
+                return f"git control file (.git/{rest[1:]})"
+        k = path.find("/.git", k + 5)
+    return ""
+
+
 def guard_kind(path: str, env: AnalysisEnv, workspace: str, where: _Where | None = None) -> str:
     if env.warden_home and _under(path, env.warden_home.rstrip("/")):
         return "Warden state ($WARDEN_HOME)"
@@ -329,6 +368,8 @@ def classify(ref: PathRef, env: AnalysisEnv, workspace: str) -> list[Fact]:
         elif access == Access.READ:
             add("secret.read", f"reads a credential location ({secret}): {path}")
     guard = guard_kind(path, env, workspace, where)
+    if not guard and writes:
+        guard = git_control_kind(path, access == Access.WRITE)
     if guard and writes:
         add("guard.tamper", f"{access.value} of agent configuration or guards ({guard}): {path}")
     elif guard and ("warden" in guard.lower()) and access == Access.READ and not ref.in_workspace:
@@ -377,18 +418,42 @@ def classify(ref: PathRef, env: AnalysisEnv, workspace: str) -> list[Fact]:
     return facts
 
 
+def credentials_under(path: str, env: AnalysisEnv) -> str:
+    """A catalogued credential location inside the tree at ``path`` (``~/.config`` holds ``~/.config/gh``), or ''.
+
+    Judges the tree, not the path string: a directory is as sensitive as what it contains.
+    """
+    from warden.core.credentials import credential_locations_under
+
+    tree = path.rstrip("/") or "/"
+    for loc in credential_locations_under(tree, home_of(env), env.env):
+        if loc != tree and (tree == "/" or loc.startswith(tree + "/")):
+            return loc
+    return ""
+
+
 def bulk_read_facts(ref: PathRef, env: AnalysisEnv) -> list[Fact]:
     """A recursive read of a tree that holds catalogued credential locations (``grep -r x ~``, ``tar cz /``)."""
     if tree_holds_credentials(ref.path, home_of(env), env.env):
-        return [Fact("secret.bulk_read", f"reads everything under {ref.path}, credential locations included",
-                     {"path": ref.path})]
+        inside = credentials_under(ref.path, env)
+        return [Fact("secret.bulk_read", f"reads everything under {ref.path}, credential locations included"
+                     + (f" ({inside})" if inside else ""), {"path": ref.path})]
     return []
 
 
 def critical_facts(ref: PathRef, env: AnalysisEnv, workspace: str, op: str) -> list[Fact]:
-    """``fs.critical`` when a destructive operation (delete, wipe, recursive chmod) hits a critical path."""
+    """``fs.critical`` when a destructive operation (delete, wipe, recursive chmod) hits a critical path.
+
+    Deleting a tree that holds credential locations (``rm -rf ~/.config``) deletes those credentials:
+    that is ``secret.write``, like deleting the credential file itself.
+    """
     if is_critical(ref.path, env, workspace):
         return [Fact("fs.critical", f"{op} of a critical path: {ref.path}", {"path": ref.path, "op": op})]
+    if op in ("delete", "move") and not ref.in_workspace:
+        inside = credentials_under(ref.path, env)
+        if inside and not secret_kind(ref.path, env):
+            return [Fact("secret.write", f"{op} of {ref.path} removes the credential locations in it ({inside})",
+                         {"path": ref.path})]
     return []
 
 

@@ -28,7 +28,7 @@ from warden.core.analyze.shell_parse import (
     parse,
     too_complex,
 )
-from warden.core.analyze.words import UNKNOWN, WordCtx, fields, flat, single, text
+from warden.core.analyze.words import NAME, UNKNOWN, WordCtx, fields, flat, single, text
 from warden.core.facts import OPAQUE, PARSE_ERROR, Access, Analysis, CommandInfo, Fact, PathRef
 
 # After a syntax error (or for text too complex to parse whole) pieces are parsed one by one.
@@ -68,6 +68,8 @@ class Session:
         self.functions: dict[str, Any] = {}
         self.calling: list[str] = []
         self.downloads: set[str] = set()  # files written by network commands in this action
+        self.implicit: dict[str, Any] = {}  # files other tools run implicitly, written in this action
+        self.foreign: set[str] = set()  # directories holding freshly cloned or downloaded code
         self.links: dict[str, str] = {}  # symlinks created in this action: link path -> target path
         self.arrays: dict[str, list[str]] = {}
         self.commands: list[CommandInfo] = []
@@ -86,6 +88,11 @@ class Session:
             self.facts.append(Fact(kind, detail, data))
 
     def resolve(self, raw: str, access: Access) -> list[PathRef] | None:
+        if NAME in raw:
+            head, _, _tail = raw.rpartition("/")
+            if NAME in head or not head or UNKNOWN in raw:
+                return None
+            raw = f"{head}/*"  # a computed name in a literal directory: any entry of it
         if not raw or UNKNOWN in raw:
             return None
         refs = []
@@ -258,9 +265,12 @@ class Session:
                   redirects: list[tuple[str, str, frozenset[str]]], depth: int) -> list[Cmd]:
         flow = stdin
         out: list[Cmd] = []
+        start = len(self.commands)
         for child in node.named_children:
             out = self.walk(child, via, flow, redirects, depth + 1)
             flow = _merge_out(out)
+        if len(out) == 1 and _counts_only(out[0].info):
+            _forget_env_reads(self.commands[start:-1])
         return out
 
     def _redirected(self, node: Any, via: tuple[str, ...], stdin: Flow | None,
@@ -329,9 +339,15 @@ class Session:
         dest = single(target, ctx)
         if op in (">&", "<&", ">&-", "<&-") and (dest.isdigit() or dest == "-"):
             return None
-        acc.append((op, dest, frozenset(ctx.taint)))
+        taint = frozenset(ctx.taint)
+        code = None
+        if target.type == "process_substitution" and target.id in self._subst:
+            # `3< <(curl ...)`: the descriptor carries what the substitution prints
+            code, sub_taint = self._subst[target.id]
+            taint |= sub_taint - {DYNAMIC} if code is not None else sub_taint
+        acc.append((op, dest, taint))
         if op in ("<",):
-            return Flow(frozenset(ctx.taint), None, dest)
+            return Flow(taint, code, None if code is not None else dest)
         return None
 
     def _heredoc_line(self, node: Any, via: tuple[str, ...], depth: int) -> Flow:
@@ -526,6 +542,9 @@ class Session:
         flow = _merge_out(out)
         taint = flow.taint if flow.text is not None else flow.taint | {DYNAMIC}
         text = flow.text
+        if text is None and len(out) == 1 and out[0].program == "basename" and not (flow.taint - {DYNAMIC}):
+            # `$(basename "$f")` is one file name whatever $f is: under a literal directory it stays there
+            text, taint = NAME, frozenset()
         if text is None and flow.items:
             # a lister's output stands for the paths it lists: `cat $(ls ~/.ssh/id_*)`
             text = " ".join(flow.items)
@@ -707,6 +726,31 @@ def _combinations(per_word: list[list[list[str]]], taints: list[frozenset[str]],
                 grown.append((argv + alt, argv_taints + [taints[k]] * len(alt), subs))
         out = grown
     return out
+
+
+COUNT_FLAGS = frozenset({"-c", "--count", "-q", "--quiet", "--silent", "-l", "-L"})
+PURE_FILTERS = frozenset({"grep", "egrep", "fgrep", "rg", "sort", "uniq", "cut", "tr", "head", "tail", "sed", "awk"})
+ENV_READS = frozenset({"secret.env_dump", "secret.env_read"})
+
+
+def _counts_only(info: CommandInfo) -> bool:
+    """The last stage prints only a count or a yes/no (`wc`, `grep -c`, `grep -q`): no value leaks."""
+    if info.program == "wc":
+        return not any(not a.startswith("-") for a in info.argv[1:])
+    if info.program in ("grep", "egrep", "fgrep", "rg"):
+        return any(a in COUNT_FLAGS or (a.startswith("-") and not a.startswith("--") and ("c" in a or "q" in a))
+                   for a in info.argv[1:])
+    return False
+
+
+def _forget_env_reads(infos: list[CommandInfo]) -> None:
+    """`env | grep -c PATH`, `echo "$TOKEN" | wc -c`: the environment was read only to be counted."""
+    for info in infos:  # every earlier stage must only read and filter, or the values go somewhere
+        if any(p.access != Access.READ for p in info.paths) or not (
+                info.program in PURE_FILTERS or any(f.kind in ENV_READS for f in info.facts)):
+            return
+    for info in infos:
+        info.facts[:] = [f for f in info.facts if f.kind not in ENV_READS]
 
 
 def _merge_out(cmds: list[Cmd]) -> Flow:

@@ -17,6 +17,8 @@ from collections.abc import Callable
 import itertools
 
 UNKNOWN = "\x00"
+# A computed *file name* (one path component, no slash): `$(basename "$f")`. Paths treat it as `*`.
+NAME = "\x06"
 # Private markers for unquoted syntax that matters after concatenation.
 _LB, _COMMA, _RB, _SPLIT = "\x01", "\x02", "\x03", "\x04"
 MAX_ALTS = 16

@@ -174,6 +174,7 @@ class VerifyReport:
     anchor: Head | None = None
     broken: Break | None = None
     warnings: list[str] = field(default_factory=list)
+    pruned: tuple[int, int] | None = None  # the seq range archived away, when the log starts at an anchor
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -186,6 +187,7 @@ class VerifyReport:
             "anchor": {"seq": self.anchor.seq, "hash": self.anchor.hash} if self.anchor else None,
             "broken": self.broken.to_json() if self.broken else None,
             "warnings": list(self.warnings),
+            "pruned": list(self.pruned) if self.pruned else None,
         }
 
 
@@ -265,35 +267,44 @@ class ChainVerifier:
         keys, want, seen = self._keys, self._want, self.seen_hashes
         prev_seq, prev_hash, idx = self._prev.seq, self._prev.hash, self._index
         kid, key = None, None
-        for r in records:
-            seq, body = r.seq, r.body
-            digest = sha256(body.encode("utf-8")).hexdigest() if (body or not r.body_sha256) else r.body_sha256
-            ok = seq == prev_seq + 1 and r.prev_hash == prev_hash and sha256(
-                b"%s%d\n%s\n%s" % (_DOMAIN, seq, prev_hash.encode("ascii", "replace"),
-                                    digest.encode("ascii", "replace"))).hexdigest() == r.hash
-            if ok and keys is not None:
-                if r.key_id != kid:
-                    kid, key = r.key_id, keys.get(r.key_id)
-                ok = key is not None and compare(hdigest(key, r.hash.encode("ascii", "replace"), "sha256").hex(),
-                                                 r.mac)
-            if not ok:
+        try:
+            for r in records:
+                seq, body = r.seq, r.body
+                digest = sha256(body.encode("utf-8")).hexdigest() if (body or not r.body_sha256) else r.body_sha256
+                ok = seq == prev_seq + 1 and r.prev_hash == prev_hash and sha256(
+                    b"%s%d\n%s\n%s" % (_DOMAIN, seq, prev_hash.encode("ascii", "replace"),
+                                        digest.encode("ascii", "replace"))).hexdigest() == r.hash
+                if ok and keys is not None:
+                    if r.key_id != kid:
+                        kid, key = r.key_id, keys.get(r.key_id)
+                    ok = key is not None and compare(
+                        hdigest(key, r.hash.encode("ascii", "replace"), "sha256").hex(), r.mac)
+                if not ok:
+                    self._prev, self._index = Head(prev_seq, prev_hash), idx
+                    if not self.feed(r):
+                        return False
+                    prev_seq, prev_hash, idx = self._prev.seq, self._prev.hash, self._index
+                    continue
+                if idx == 0:
+                    self._first_seq = seq
+                if seq in want:
+                    seen[seq] = r.hash
+                prev_seq, prev_hash, idx = seq, r.hash, idx + 1
+        finally:  # the source may raise mid-stream (a damaged page, an index mismatch): keep what verified
+            if self.broken is None:
                 self._prev, self._index = Head(prev_seq, prev_hash), idx
-                if not self.feed(r):
-                    return False
-                prev_seq, prev_hash, idx = self._prev.seq, self._prev.hash, self._index
-                continue
-            if idx == 0:
-                self._first_seq = seq
-            if seq in want:
-                seen[seq] = r.hash
-            prev_seq, prev_hash, idx = seq, r.hash, idx + 1
-        self._prev, self._index = Head(prev_seq, prev_hash), idx
         return True
 
     def stop(self, kind: str, message: str) -> None:
         """Record a break right after the last good record (e.g. the store became unreadable)."""
         if self.broken is None:
             self.broken = Break(self._prev.seq + 1, self._index, kind, message)
+
+    def stop_at(self, seq: int, kind: str, message: str) -> None:
+        """Record a break at the last record fed (it passed the chain but failed a check outside it)."""
+        if self.broken is None:
+            self._index = max(0, self._index - 1)
+            self.broken = Break(seq, self._index, kind, message)
 
     def _fail(self, seq: int, idx: int, kind: str, message: str) -> bool:
         self.broken = Break(seq, idx, kind, message)

@@ -18,6 +18,9 @@ Every event is a plain JSON object with ``v`` (schema version), ``kind``, ``id``
 ``control``   the control loop changed or refused state: ``op`` (approval.request, approval.vote,
               approval.refused, approval.expired, grant.use, kill, resume, limit.exceeded,
               loop.break, taint, ...), ``decision_id`` when a decision caused it, ``data``.
+``mcp``       the MCP gateway acted on a server, not on one decision: ``what`` (pin.quarantined,
+              pin.approved, pin.reset, refused, redacted, taint, poison, upstream.error), ``server``
+              (name and identity), ``detail`` and ``data`` (field paths, digests, diffs — never values).
 
 Builders are pure: the caller passes times and a ``redact`` callable (text -> redacted text),
 so the core stays free of clocks and of the secrets engine. ``uuid4`` is the one impurity
@@ -32,11 +35,12 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from warden.core.action import ACTOR_DETAILS
 from warden.core.audit.redact import basic_redact
 from warden.core.civil import civil_from_days
 
 SCHEMA_VERSION = 1
-KINDS = frozenset({"decision", "approval", "outcome", "session", "error", "model", "control"})
+KINDS = frozenset({"decision", "approval", "outcome", "session", "error", "model", "control", "mcp"})
 SESSION_PHASES = frozenset({"start", "end", "stop"})
 
 MAX_FIELD_CHARS = 8192  # longer strings are cut (with their length and a digest) to bound the log
@@ -140,7 +144,8 @@ def _action_fields(action: Any) -> dict[str, Any]:
         "cwd": s("cwd"),
         "workspace": s("workspace"),
         "actor": {"id": str(actor.get("id", "")), "agent": str(actor.get("agent", "")),
-                  "roles": [str(r) for r in actor.get("roles", []) or []][:32]},
+                  "roles": [str(r) for r in actor.get("roles", []) or []][:32],
+                  **{k: str(actor[k]) for k in ACTOR_DETAILS if actor.get(k)}},
         "context": a.get("context") if isinstance(a.get("context"), Mapping) else {},
         "tool_input": a.get("tool_input", {}),
         "extra": {k: v for k, v in a.items() if k not in _ACTION_KEYS},
@@ -276,6 +281,21 @@ def error_event(*, where: str, error: str, started_at: float, session: str = "",
     return ev
 
 
+def mcp_event(*, what: str, server: str, identity: str, started_at: float, detail: str = "",
+              data: Mapping[str, Any] | None = None, session: str = "", tool: str = "", tool_use_id: str = "",
+              actor: Mapping[str, Any] | None = None, redact: Redactor | None = None,
+              event_id: str | None = None) -> dict[str, Any]:
+    """Something the MCP gateway did about a server: a pin change, a refusal, a redaction, a taint."""
+    sc = _Scrubber(redact)
+    ev = _common("mcp", event_id or new_id(), started_at,
+                 {"session": session, "tool": tool, "tool_use_id": tool_use_id, "actor": actor}, sc)
+    ev.update({"what": what, "server": {"name": sc.text(server, "/server/name"), "identity": identity},
+               "detail": sc.text(detail, "/detail"), "data": sc.value(dict(data or {}), "/data")})
+    ev["masked"] = sc.masked
+    ev["truncated"] = sc.truncated
+    return ev
+
+
 def model_event(*, started_at: float, session: str, actor: Mapping[str, Any] | None, api: str, provider: str,
                 model: str, decision: str, reason: str = "", instruction: str = "", plan: str = "",
                 reasoning: str = "", tool_calls: Sequence[Mapping[str, Any]] | None = None,
@@ -338,7 +358,7 @@ def validate_event(event: Mapping[str, Any]) -> None:
     if kind not in KINDS:
         raise ValueError(f"audit event kind must be one of {sorted(KINDS)}, got {kind!r}; build events with "
                          "warden.core.audit.decision_event / approval_event / outcome_event / session_event / "
-                         "error_event")
+                         "error_event / mcp_event")
     if not isinstance(event.get("id"), str) or not event["id"]:
         raise ValueError("audit event needs a non-empty string 'id' (the event builders set one)")
 

@@ -70,9 +70,7 @@ class Gate:
         if taint and verdict.decision is not Decision.ALLOW:
             verdict.reason += f" (session tainted by {'; '.join(o.label for o in taint[:2])})"
         if verdict.decision is not Decision.DENY:
-            verdict = self._limits(policy, action, verdict)
-        if verdict.decision is not Decision.DENY:
-            verdict = self._loop(policy, action, verdict)
+            verdict = self._counters(policy, action, verdict)
         if verdict.decision is Decision.ASK:
             verdict = self._review(policy, action, analysis, verdict)
         if verdict.decision is Decision.ASK:
@@ -82,19 +80,25 @@ class Gate:
         return verdict
 
     # -- limits and loops -------------------------------------------------------------------------
-    def _limits(self, policy: Any, action: Action, verdict: Verdict) -> Verdict:
+    def _counters(self, policy: Any, action: Action, verdict: Verdict) -> Verdict:
+        """Limits of the matched rules and the loop breaker, counted in one store transaction."""
         by_id = {r.id: r for r in policy.rules}
-        for rule_id in dict.fromkeys(m.id for m in verdict.rules):
-            spec = getattr(by_id.get(rule_id), "limit", None)
-            if spec is None:
-                continue
-            try:
-                task = self.store.task(action.session) if spec.window == "task" else 0
-                key, expires = counter_key(spec, rule_id, action, self.now, task)
-                count = self.store.hit(key, expires, self.now)
-            except Exception as exc:
-                return _deny(policy, f"the budget of rule {rule_id} ({spec.text}) cannot be counted, so the action "
-                                     f"is denied: {exc}", f"{rule_id}.limit", error=str(exc))
+        specs = [(rule_id, spec) for rule_id in dict.fromkeys(m.id for m in verdict.rules)
+                 if (spec := getattr(by_id.get(rule_id), "limit", None)) is not None]
+        breaker: dict[str, Any] = (policy.settings or {}).get("loop_breaker") or {}
+        repeat = (action.session, action_digest(action)) if (
+            breaker and action.session and action.tool != "Prompt") else None
+        if not specs and repeat is None:
+            return verdict
+        try:
+            task = self.store.task(action.session) if any(s.window == "task" for _, s in specs) else 0
+            keys = [counter_key(spec, rule_id, action, self.now, task) for rule_id, spec in specs]
+            counts, n = self.store.count(keys, repeat, self.now)
+        except Exception as exc:
+            what = ", ".join(f"{r} ({s.text})" for r, s in specs) or "the loop breaker"
+            return _deny(policy, f"the budget of {what} cannot be counted, so the action is denied: {exc}",
+                         "warden.limit", error=str(exc))
+        for (rule_id, spec), (key, _), count in zip(specs, keys, counts, strict=True):
             if count > spec.count:
                 effect = Decision.parse(spec.on_exceed)
                 why = (f"budget exceeded: rule {rule_id} allows {spec.text} per {spec.per} and this is number "
@@ -104,18 +108,7 @@ class Gate:
                 verdict = _escalate(verdict, effect, f"{rule_id}.limit", why, f"{spec.text} per {spec.per}")
                 verdict.facts.append(Fact("limit.exceeded", why, {"rule": rule_id, "count": count,
                                                                   "limit": spec.text, "per": spec.per}))
-        return verdict
-
-    def _loop(self, policy: Any, action: Action, verdict: Verdict) -> Verdict:
-        breaker = (policy.settings or {}).get("loop_breaker")
-        if not breaker or not action.session or action.tool == "Prompt":
-            return verdict
-        try:
-            n = self.store.repeat(action.session, action_digest(action))
-        except Exception as exc:
-            return _deny(policy, f"the loop breaker's state cannot be read: {exc}", "warden.loop-breaker",
-                         error=str(exc))
-        if n >= int(breaker["repeat"]):
+        if repeat is not None and n >= int(breaker["repeat"]) and verdict.decision is not Decision.DENY:
             effect = Decision.parse(breaker.get("effect", "ask"))
             why = f"loop breaker: the same action {n} times in a row in this session"
             self._event("loop.break", action, count=n, effect=effect.label)

@@ -157,6 +157,7 @@ class CompiledPolicy:
     digest: str = ""
     disabled: list[dict[str, str]] = field(default_factory=list)  # [{id, by}] for `policy show`
     warnings: list[str] = field(default_factory=list)
+    untrusted: list[dict[str, Any]] = field(default_factory=list)  # loosening ignored until trusted
     _index: dict[tuple[str, bool, bool], list[CompiledRule]] = field(default_factory=dict, repr=False)
 
     def candidates(self, tool: str, has_command: bool, has_facts: bool) -> list[CompiledRule]:

@@ -19,6 +19,14 @@ from warden.core.facts import Access
 from warden.core.policy.compiled import CompiledPolicy, CompiledRule, Matcher
 from warden.core.policy.globs import compile_command, compile_hosts, compile_names, compile_path
 from warden.core.policy.model import MatchSpec, PolicyFile
+from warden.core.policy.trust import (
+    Loosening,
+    is_strict,
+    is_trusted,
+    looser_default,
+    sandbox_loosening,
+    settings_loosening,
+)
 
 LAYER_ORDER = ("builtin", "user", "project", "managed")
 EXAMPLE_HOME = "/home/dev"
@@ -75,8 +83,8 @@ def _line(root: yaml.Node | None, loc: tuple[Any, ...]) -> int:
     return 1
 
 
-def parse_layer(src: LayerSource) -> tuple[PolicyFile, dict[int, int]]:
-    """Validate one file; returns the model and rule index -> line number."""
+def parse_layer(src: LayerSource) -> tuple[PolicyFile, dict[Any, int]]:
+    """Validate one file; returns the model and rule index (and top-level key) -> line number."""
     if len(src.text.encode("utf-8", "surrogatepass")) > MAX_POLICY_BYTES:
         raise PolicyLoadError([Problem(src.path, 0, f"policy file larger than {MAX_POLICY_BYTES} bytes")])
     try:
@@ -105,7 +113,7 @@ def parse_layer(src: LayerSource) -> tuple[PolicyFile, dict[int, int]]:
                 hint = f"{err['msg']}"
             problems.append(Problem(src.path, _line(root, loc), f"{where}: {hint}"))
         raise PolicyLoadError(problems) from None
-    lines = {}
+    lines: dict[Any, int] = {key: _line(root, (key,)) for key in ("default", "disable", "settings", "sandbox")}
     rules_node = _node_at(root, ("rules",))
     if isinstance(rules_node, yaml.SequenceNode):
         for i, node in enumerate(rules_node.value):
@@ -163,8 +171,13 @@ def _digest(sources: list[LayerSource]) -> str:
     return h.hexdigest()
 
 
-def compile_policy(sources: list[LayerSource], *, check_examples: bool = True) -> CompiledPolicy:
-    """Merge layers (lowest first) into one policy. Raises :class:`PolicyLoadError`."""
+def compile_policy(sources: list[LayerSource], *, check_examples: bool = True,
+                   trusted: frozenset[str] | None = None) -> CompiledPolicy:
+    """Merge layers (lowest first) into one policy. Raises :class:`PolicyLoadError`.
+
+    ``trusted``: the project files the user trusts (:mod:`warden.core.policy.trust`); the loosening
+    parts of any other project file are ignored. None trusts every file (pure callers, tests).
+    """
     sources = sorted(sources, key=lambda s: LAYER_ORDER.index(s.layer))
     problems: list[Problem] = []
     parsed: list[tuple[LayerSource, PolicyFile, dict[int, int]]] = []
@@ -176,12 +189,16 @@ def compile_policy(sources: list[LayerSource], *, check_examples: bool = True) -
             continue
         if model.lock and src.layer != "managed":
             problems.append(Problem(src.path, 1, "`lock` is only honoured in the managed layer; remove it"))
+        if model.trusted_projects and src.layer != "managed":
+            problems.append(Problem(src.path, 1, "`trusted_projects` is only honoured in the managed layer; remove it"))
         parsed.append((src, model, lines))
     if problems:
         raise PolicyLoadError(problems)
 
     locked = set().union(*(set(m.lock) for s, m, _ in parsed if s.layer == "managed"))
+    managed_trusted = [g for s, m, _ in parsed if s.layer == "managed" for g in m.trusted_projects]
     warnings: list[str] = []
+    loosenings: list[Loosening] = []
 
     rules: list[tuple[LayerSource, int, Any]] = []
     disabled: list[dict[str, str]] = []
@@ -194,20 +211,30 @@ def compile_policy(sources: list[LayerSource], *, check_examples: bool = True) -
     data_sections: list[tuple[str, dict[str, Any]]] = []
     for src, model, lines in parsed:
         lower_locked = src.layer != "managed"
+        guarded = src.layer == "project" and not is_trusted(src.path, trusted, managed_trusted, "trust" in locked)
+
+        def loosen(key: Any, what: str, src: LayerSource = src, lines: dict[Any, int] = lines) -> None:
+            loosenings.append(Loosening(src.path, lines.get(key, 1), what))
+
         if model.disable:
             if lower_locked and "disable" in locked:
                 warnings.append(f"{src.path}: `disable` ignored: locked by the managed policy")
             else:
                 keep = []
                 for layer_src, idx, rule in rules:
-                    if any(fnmatch.fnmatchcase(rule.id, pat) for pat in model.disable):
-                        disabled.append({"id": rule.id, "by": src.path})
-                    else:
+                    if not any(fnmatch.fnmatchcase(rule.id, pat) for pat in model.disable):
                         keep.append((layer_src, idx, rule))
+                    elif guarded and is_strict(rule.effect):
+                        loosen("disable", f"`disable` would switch off the {layer_src.layer} {rule.effect} rule {rule.id}")
+                        keep.append((layer_src, idx, rule))
+                    else:
+                        disabled.append({"id": rule.id, "by": src.path})
                 rules = keep
         if model.default is not None:
             if lower_locked and "default" in locked and src.layer != "builtin":
                 warnings.append(f"{src.path}: `default` ignored: locked by the managed policy")
+            elif guarded and looser_default(model.default, default):
+                loosen("default", f"`default: {model.default}` is more permissive than {default.label}")
             else:
                 default, default_source = Decision.parse(model.default), src.path
         for key, value, target in (("settings", model.settings, settings), ("sandbox", model.sandbox, sandbox)):
@@ -216,7 +243,13 @@ def compile_policy(sources: list[LayerSource], *, check_examples: bool = True) -
             if lower_locked and key in locked and src.layer != "builtin":
                 warnings.append(f"{src.path}: `{key}` ignored: locked by the managed policy")
                 continue
-            target.update(value.model_dump(exclude_unset=True))
+            update = value.model_dump(exclude_unset=True)
+            if guarded:
+                judge = settings_loosening if key == "settings" else sandbox_loosening
+                for name in judge(update, target):
+                    loosen(key, f"`{key}.{name}` would loosen what the lower layers set")
+                    update.pop(name)
+            target.update(update)
         if model.models is not None:
             if lower_locked and "models" in locked and src.layer != "builtin":
                 warnings.append(f"{src.path}: `models` ignored: locked by the managed policy")
@@ -237,6 +270,10 @@ def compile_policy(sources: list[LayerSource], *, check_examples: bool = True) -
                     why = "locked by the managed policy" if first_layer != src.layer else "ids must be unique in a file"
                     problems.append(Problem(src.path, lines.get(i, 0),
                                             f"duplicate rule id {rule.id!r} (first at {first_where}; {why})"))
+                    continue
+                first = next((r[2] for r in rules if r[2].id == rule.id), None)
+                if guarded and first is not None and is_strict(first.effect):
+                    loosen(i, f"rule {rule.id} would replace the {first_layer} {first.effect} rule of that id")
                     continue
                 # a higher layer's rule with a lower layer's id replaces it: `disable` plus a new rule
                 rules = [r for r in rules if r[2].id != rule.id]
@@ -267,6 +304,11 @@ def compile_policy(sources: list[LayerSource], *, check_examples: bool = True) -
         )
     if problems:
         raise PolicyLoadError(problems)
+    guarded_paths = {s.path for s, _, _ in parsed if s.layer == "project"
+                     and not is_trusted(s.path, trusted, managed_trusted, "trust" in locked)}
+    if guarded_paths:
+        compiled_rules = _drop_shadowing_allows(compiled_rules, rules, guarded_paths, loosenings)
+    warnings.extend(str(x) for x in loosenings)
     # strictest rules first: evaluation order does not change results, but explanations read better
     compiled_rules.sort(key=lambda r: -r.effect)
     policy = CompiledPolicy(
@@ -281,6 +323,7 @@ def compile_policy(sources: list[LayerSource], *, check_examples: bool = True) -
         digest=_digest(sources),
         disabled=disabled,
         warnings=warnings,
+        untrusted=[x.to_json() for x in loosenings],
     )
     if check_examples:
         problems = check_rule_examples(policy, [(src, i, r) for src, i, r in rules], parsed)
@@ -346,3 +389,40 @@ def check_rule_examples(policy: CompiledPolicy, rules: list[tuple[LayerSource, i
                     verb = "should match but does not" if expected else "should not match but does"
                     problems.append(Problem(src.path, line, f"rule {rule.id!r}: example {ex!r} {verb}"))
     return problems
+
+
+def _drop_shadowing_allows(compiled: list[CompiledRule], rules: list[tuple[LayerSource, int, Any]],
+                           guarded: set[str], loosenings: list[Loosening]) -> list[CompiledRule]:
+    """Untrusted allow rules that match an example of a lower ask/deny rule are dropped: they were
+    written to wave through what that rule stops."""
+    from warden.core.analyze import AnalysisEnv, analyze
+    from warden.core.policy.compiled import build_subjects
+
+    env = AnalysisEnv(home=EXAMPLE_HOME, env={"HOME": EXAMPLE_HOME})
+    strict = [(r, ex) for s, _, r in rules if s.layer in ("builtin", "user") and is_strict(r.effect) and r.examples
+              for ex in r.examples.match]
+    subjects: dict[int, list[Any]] = {}
+    keep = []
+    for rule in compiled:
+        path, _, line = rule.source.rpartition(":")
+        if rule.effect is not Decision.ALLOW or rule.layer != "project" or path not in guarded:
+            keep.append(rule)
+            continue
+        shadowed = None
+        for n, (lower, ex) in enumerate(strict):
+            if n not in subjects:
+                try:
+                    action = example_action(ex)
+                    subjects[n] = build_subjects(action, analyze(action, env))
+                except Exception:
+                    subjects[n] = []
+            if any(rule.matcher.matches(sub, True, EXAMPLE_HOME) for sub in subjects[n]):
+                shadowed = (lower, ex)
+                break
+        if shadowed is None:
+            keep.append(rule)
+        else:
+            lower, ex = shadowed
+            loosenings.append(Loosening(path, int(line or 0), f"allow rule {rule.id} shadows the {lower.effect} rule "
+                                        f"{lower.id} (it matches that rule's example {ex!r})"))
+    return keep

@@ -149,6 +149,11 @@ class SandboxProfile(_Strict):
     masked: StrList = Field(default_factory=list, description="Extra secret paths hidden from the sandbox.")
     network: Literal["none", "proxy"] = "none"
     allow_domains: StrList = Field(default_factory=list, description="Egress allowlist when network: proxy.")
+    allow_private: StrList = Field(
+        default_factory=list, description="Allowlisted hosts (globs) or CIDRs that may resolve to private addresses "
+        "(internal registries); metadata endpoints stay refused.")
+    upstream_proxy: str = Field("", description="http://HOST:PORT of a corporate proxy to go through, or `env` "
+                                "($HTTPS_PROXY).")
     env_allow: StrList = Field(default_factory=list, description="Extra environment variables to keep.")
     limits: Limits = Field(default_factory=Limits)
 
@@ -255,6 +260,11 @@ class Settings(_Strict):
     ask_fallback: Effect = Field(
         "deny", description="What adapters that cannot ask a human do with an ask (deny or allow)."
     )
+    environments: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="Environment name -> {VARIABLE: glob}: the first whose variables all match names "
+        "context.environment (before the built-in ci / local).",
+    )
     loop_breaker: LoopBreaker | None = Field(
         None, description="Escalate the same action repeated this many times in a row in one session.")
     trusted_mcp: StrList = Field(
@@ -312,7 +322,7 @@ class Models(_Strict):
         return v
 
 
-LOCKABLE = ("default", "disable", "settings", "sandbox", "models", "data")
+LOCKABLE = ("default", "disable", "settings", "sandbox", "models", "data", "trust")
 
 
 class PolicyFile(_Strict):
@@ -323,7 +333,12 @@ class PolicyFile(_Strict):
     disable: StrList = Field(default_factory=list, description="Rule ids of lower layers to switch off.")
     models: Models | None = Field(None, description="Approved models, budgets and intent recording for the model gateway.")
     data: DataPolicy | None = Field(None, description="Data classes, clearance and destinations (docs/data.md).")
-    lock: list[Literal["default", "disable", "settings", "sandbox", "models", "data"]] = Field(
-        default_factory=list, description="Managed layer only: what lower layers may not change."
+    lock: list[Literal["default", "disable", "settings", "sandbox", "models", "data", "trust"]] = Field(
+        default_factory=list, description="Managed layer only: what lower layers may not change "
+        "(`trust`: `warden trust` cannot make a project's loosening take effect)."
+    )
+    trusted_projects: StrList = Field(
+        default_factory=list, description="Managed layer only: globs on project policy paths whose loosening "
+        "applies without `warden trust`.",
     )
     rules: list[Rule] = Field(default_factory=list)

@@ -16,7 +16,7 @@ from typing import Any
 from collections.abc import Iterable, Iterator, Sequence
 
 from warden.core.secrets.filters import CHECKS, shannon_entropy
-from warden.core.secrets.model import Allowlist, Finding, Rule
+from warden.core.secrets.model import Allowlist, Finding, Rule, masked_line_hash
 
 ALLOW_MARKERS = ("warden:allow-secret", "gitleaks:allow")
 _BEFORE = 1024  # how far back a clipped window reaches on a huge line
@@ -162,9 +162,13 @@ class Ruleset:
         return self._set
 
     # ---- scanning ------------------------------------------------------------------------
-    def scan(self, text: str, path: str = "", *, base: int = 0, base_line: int = 1) -> list[Finding]:
-        """All findings in ``text`` (offsets shifted by ``base``, lines by ``base_line``)."""
-        raws = self._resolve(self._candidates(text, path))
+    def scan(self, text: str, path: str = "", *, base: int = 0, base_line: int = 1, commit: str = ""
+             ) -> list[Finding]:
+        """All findings in ``text`` (offsets shifted by ``base``, lines by ``base_line``).
+
+        ``commit`` (history scans) lets allowlists with ``commits`` apply.
+        """
+        raws = self._resolve(self._candidates(text, path, commit))
         return self._findings(text, raws, path, base, base_line)
 
     def scan_stream(self, chunks: Iterable[str], path: str = "") -> Iterator[Finding]:
@@ -213,7 +217,7 @@ class Ruleset:
             buf = buf[carry:]
             done = emit_to - carry
 
-    def _candidates(self, text: str, path: str) -> list[_Raw]:
+    def _candidates(self, text: str, path: str, commit: str = "") -> list[_Raw]:
         rules = self.rules
         out: list[_Raw] = []
         work: dict[tuple[int, int], int] = {}  # (rule, window start) -> window end
@@ -260,10 +264,10 @@ class Ruleset:
             if ws >= we:
                 continue
             last_end[i] = we
-            self._match(i, text, ws, we, path, out)
+            self._match(i, text, ws, we, path, out, commit)
         return out
 
-    def _match(self, i: int, text: str, ws: int, we: int, path: str, out: list[_Raw]) -> None:
+    def _match(self, i: int, text: str, ws: int, we: int, path: str, out: list[_Raw], commit: str = "") -> None:
         rule = self.rules[i]
         if rule.path and not (path and self._re(rule.path, f"rule {rule.id!r} path").search(path)):
             return  # path-scoped rules (gitleaks semantics) need a path that matches
@@ -288,25 +292,29 @@ class Ruleset:
             line = _line_at(text, ws + s, ws + e)
             if not all(CHECKS[c](secret, m, line) for c in rule.checks):
                 continue
-            if self._allowed(rule, secret, m.group(0), line, path):
+            if self._allowed(rule, secret, m.group(0), line, path, commit):
                 continue
             if self.allow_markers and any(mk in line for mk in self.allow_markers):
                 continue
             out.append(_Raw(ws + s, ws + e, i, secret, rule.generic))
 
-    def _allowed(self, rule: Rule, secret: str, match: str, line: str, path: str) -> bool:
+    def _allowed(self, rule: Rule, secret: str, match: str, line: str, path: str, commit: str = "") -> bool:
         for al in rule.allowlists:
-            if self._allowlist_hit(al, secret, match, line, path):
+            if self._allowlist_hit(al, secret, match, line, path, commit):
                 return True
         for al in self.allowlists:
             if (not al.target_rules or rule.id in al.target_rules) and self._allowlist_hit(
-                al, secret, match, line, path
+                al, secret, match, line, path, commit
             ):
                 return True
         return False
 
-    def _allowlist_hit(self, al: Allowlist, secret: str, match: str, line: str, path: str) -> bool:
+    def _allowlist_hit(self, al: Allowlist, secret: str, match: str, line: str, path: str, commit: str = ""
+                       ) -> bool:
         results: list[bool] = []
+        if al.commits:
+            # outside a history scan there is no commit, so a commits check never matches there
+            results.append(bool(commit) and any(commit.startswith(c.lower()) for c in al.commits))
         if al.regexes:
             target = {"match": match, "line": line}.get(al.regex_target, secret)
             results.append(any(self._re(p, "allowlist regex").search(target) for p in al.regexes))
@@ -339,7 +347,8 @@ class Ruleset:
         for r in raws:
             line += text.count("\n", pos, r.start)
             pos = r.start
-            col = r.start - (text.rfind("\n", 0, r.start) + 1) + 1
+            ls = text.rfind("\n", 0, r.start) + 1
+            col = r.start - ls + 1
             rule = self.rules[r.rule]
             inner = r.secret.count("\n")
             end_col = (len(r.secret) - r.secret.rfind("\n") - 1 + 1) if inner else col + len(r.secret)
@@ -355,6 +364,7 @@ class Ruleset:
                     end_line=line + inner,
                     end_column=end_col,
                     entropy=shannon_entropy(r.secret) if len(r.secret) <= 4096 else 0.0,
+                    line_hash=_line_hash(text, ls, raws),
                     _secret=r.secret,
                 )
             )
@@ -367,6 +377,17 @@ class Ruleset:
             if r.path and not r.regex and self._re(r.path, f"rule {r.id!r} path").search(path):
                 out.append(Finding(r.id, r.description, 0, 0, 0, 0, path, _secret=path))
         return out
+
+
+def _line_hash(text: str, ls: int, raws: Sequence[_Raw]) -> str:
+    """Keyless hash of the finding's (first) line with every secret on it masked."""
+    le = text.find("\n", ls)
+    if le == -1:
+        le = len(text)
+    if le - ls > _LONG_LINE:
+        le = ls + _LONG_LINE  # a minified bundle: the start of the line stands for it
+    spans = [(max(r.start, ls) - ls, min(r.end, le) - ls) for r in raws if r.start < le and r.end > ls]
+    return masked_line_hash(text[ls:le], spans)
 
 
 def _line_at(text: str, start: int, end: int) -> str:

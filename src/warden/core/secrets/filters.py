@@ -47,6 +47,7 @@ _NAME_NOT_SECRET = re.compile(
     r"|expir|ttl|timeout|header|param|format|regex|pattern|_id$|id$|ids$|_ids|index|idx|prefix|suffix"
     r"|mode|method|length|min|max|enabled|required|rotation|nonce|iv$|public|pubkey|publishable"
     r"|cache|reset|forgot|confirm|hint|policy|strength|question|field|column|input|validator|_env$"
+    r"|hasher|algorithm|scheme|encoder|backend|provider|helper|command|_cmd$|_file$|expiry|_days$|_age$"
     r")",
     re.I,
 )
@@ -212,7 +213,8 @@ def _wordlike(letters: str) -> bool:
     return bool(alpha) and sum(c in "aeiouy" for c in alpha) / len(alpha) >= 0.3
 
 
-def generic_value_ok(secret: str, name: str, quoted: bool, kind: str, env_style: bool = False) -> bool:
+def generic_value_ok(secret: str, name: str, quoted: bool, kind: str, env_style: bool = False,
+                     human_ok: bool = False) -> bool:
     """The heart of generic-rule precision: is ``secret`` a literal credential value?
 
     ``kind`` is ``password`` (human-chosen, may be low entropy) or ``key`` (machine-made:
@@ -223,6 +225,7 @@ def generic_value_ok(secret: str, name: str, quoted: bool, kind: str, env_style:
     n = len(secret)
     if n < 8 or n > 300:
         return False
+    human = kind == "password" and human_ok and not quoted  # a person's password on a .env/INI/log line
     lname = name.lower().replace("-", "_")
     if _NAME_NEVER.search(lname):
         return False
@@ -247,8 +250,10 @@ def generic_value_ok(secret: str, name: str, quoted: bool, kind: str, env_style:
         return False
     if _WORDY.match(secret):
         return False
-    if sum(c.isdigit() for c in secret) <= 2 and _wordlike("".join(c for c in secret if not c.isdigit())):
+    if not human and sum(c.isdigit() for c in secret) <= 2 and _wordlike("".join(c for c in secret if not c.isdigit())):
         return False  # words with a digit or two: identifiers and type names (Ec2InstanceMetadata)
+    # In a .env/INI/log line a password is whatever follows the "=": people pick words and
+    # digits (hunter2hunter2, CorrectHorse7Battery). In code, the same shape is a variable.
     if quoted and "." in secret and _IDENT.match(secret):
         return False  # "Module.Attribute" names in strings
     if not quoted and any(c in secret for c in "()[]{}"):
@@ -256,7 +261,10 @@ def generic_value_ok(secret: str, name: str, quoted: bool, kind: str, env_style:
     if _IDENT.match(secret) and not quoted:
         # A bare identifier in code is a variable (password = get_password()); dotted names
         # are attribute lookups. In env/INI/YAML lines a bare value is the literal itself.
-        if not env_style or "." in secret or secret.endswith(")") or not any(c.isdigit() for c in secret):
+        passphrase = human and n >= 12 and char_classes(secret) >= 2
+        if not env_style or "." in secret or secret.endswith(")") or not (
+            passphrase or any(c.isdigit() for c in secret)
+        ):
             return False
     if _HEX.match(secret) and n in _HASH_LENGTHS and re.search(r"(?:hash|sum|sha|md5|digest)", lname):
         return False
@@ -264,6 +272,8 @@ def generic_value_ok(secret: str, name: str, quoted: bool, kind: str, env_style:
     classes = char_classes(secret)
     has_digit = any(c.isdigit() for c in secret)
     if kind == "password":
+        if human and secret.isalpha() and n >= 12 and char_classes(secret) >= 2:
+            return ent >= 3.0  # a passphrase (CorrectHorseBatteryStaple) on an env or log line
         if secret.isalpha() and (n < 16 or _CAMEL.match(secret)):
             return False  # a word or identifier ("Incorrect", "BasicAuthHandler"), not a password
         return classes >= 2 and ent >= 2.5
@@ -286,6 +296,26 @@ _STOP_VALUES = frozenset(
 _ENV_LINE = re.compile(r"^\s*(?:export\s+|set\s+|ENV\s+|ARG\s+|-\s+)?[A-Za-z_][A-Za-z0-9_.-]*\s*[=:]")
 
 
+_LOGFMT_PAIR = re.compile(r"(?:^|\s)[A-Za-z_][\w.\-]*=[^\s=(]")
+
+
+def _logfmt(m: Any, gap: str) -> bool:
+    """``user=bob password=hunter2 ip=...``: a log or logfmt line, where bare values are literals.
+
+    Needs ``name=value`` with nothing between, a space (or the line start) before the name,
+    no call parenthesis before it (``f(password=pw)`` is code) and a second such pair.
+    """
+    if gap != "=":
+        return False
+    text = m.string
+    head = text[: m.start(1)]
+    if head and not head[-1].isspace():
+        return False
+    if "(" in head or "," in text[m.end(3): m.end(3) + 1]:
+        return False
+    return len(_LOGFMT_PAIR.findall(text[max(0, m.start(1) - 400): m.end(3) + 400])) >= 2
+
+
 def _generic(kind: str) -> Check:
     # Generic rules capture (1) the variable name, (2) an opening quote if any, (3) the value.
     def check(secret: str, m: Any, line: str) -> bool:
@@ -297,8 +327,13 @@ def _generic(kind: str) -> Check:
             # arn:aws:secretsmanager:...:secret:name, vault:secret/x, ns:token/y: identifiers,
             # not assignments (a YAML/JSON value has a space or a quote after the colon)
             return False
-        env_style = not quoted and bool(_ENV_LINE.match(line))
-        return generic_value_ok(secret, m.group(1) or "", quoted, kind, env_style)
+        env_line = not quoted and bool(_ENV_LINE.match(line))
+        logfmt = not quoted and _logfmt(m, gap)
+        name = m.group(1) or ""
+        rest = text[m.end(3): m.end(3) + 200].split("\n", 1)[0].strip()
+        # "password: ReadableBuffer, salt: ..." or "Pass = PassengerUnit" in code: not a value
+        human = (logfmt or (env_line and (not rest or rest.startswith("#")))) and secret.lower() not in name.lower()
+        return generic_value_ok(secret, name, quoted, kind, env_line or logfmt, human)
 
     return check
 

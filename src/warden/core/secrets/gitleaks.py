@@ -171,4 +171,5 @@ def _allowlist(raw: Mapping[str, Any], where: str, global_: bool) -> Allowlist:
         stopwords=tuple(_strings(raw.get("stopwords", []), f"{where}: stopwords")),
         condition=condition,
         target_rules=tuple(targets),
+        commits=tuple(c.lower() for c in _strings(raw.get("commits", []), f"{where}: commits")),
     )

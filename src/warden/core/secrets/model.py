@@ -18,6 +18,28 @@ MARKER_HEX = 6
 FINGERPRINT_HEX = 16
 
 
+IDENTITY_HEX = 32
+SECRET_MASK = "\x00secret\x00"  # what a secret becomes in the context line before hashing
+
+
+def masked_line_hash(line: str, spans: list[tuple[int, int]]) -> str:
+    """SHA-256 of ``line`` with every secret span masked and outer whitespace dropped.
+
+    The mask is what makes this safe to publish: the hash depends on the words around the
+    secret (``DB_PASSWORD=``), never on the secret, so it is no guessing oracle.
+    """
+    parts: list[str] = []
+    pos = 0
+    for s, e in sorted(spans):
+        if s < pos:
+            continue
+        parts.append(line[pos:s])
+        parts.append(SECRET_MASK)
+        pos = e
+    parts.append(line[pos:])
+    return hashlib.sha256("".join(parts).strip().encode("utf-8", "surrogatepass")).hexdigest()[:IDENTITY_HEX]
+
+
 def keyed_digest(key: bytes, secret: str) -> str:
     """HMAC-SHA256 of the secret, hex. The one place secrets are hashed."""
     return hmac.new(key, secret.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
@@ -39,6 +61,7 @@ class Allowlist:
     stopwords: tuple[str, ...] = ()  # lower-case substrings of the secret
     condition: str = "OR"
     target_rules: tuple[str, ...] = ()  # global allowlists only: empty = all rules
+    commits: tuple[str, ...] = ()  # history scans: commit shas (or unique prefixes) to allow
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +101,18 @@ class Finding:
     end_line: int = 0  # line and column just past the secret (multi-line keys span lines)
     end_column: int = 0
     entropy: float = 0.0
+    line_hash: str = ""  # masked_line_hash of the line it is on (keyless, reveals nothing about the secret)
     _secret: str = field(default="", repr=False, compare=False)
+
+    def identity(self, path: str | None = None, commit: str = "") -> str:
+        """Portable, keyless identity: rule, file, masked context line and (history) commit.
+
+        The same on every machine and in CI, with no shared key: what baselines and SARIF
+        ``partialFingerprints`` use. Moving the line keeps it; changing the words around the
+        secret, renaming the file, or (for history findings) another commit changes it.
+        """
+        doc = f"{self.rule_id}\0{self.path if path is None else path}\0{self.line_hash}\0{commit}"
+        return hashlib.sha256(doc.encode("utf-8", "surrogatepass")).hexdigest()[:IDENTITY_HEX]
 
     def fingerprint(self, key: bytes, length: int = FINGERPRINT_HEX) -> str:
         """Keyed fingerprint of the secret (HMAC-SHA256, hex prefix)."""

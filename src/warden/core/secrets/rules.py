@@ -195,7 +195,8 @@ RULES: tuple[Rule, ...] = (
     _r("slack-legacy-token", "Slack legacy token", tok(r"xox[osar]-(?:\d+-){0,3}[A-Za-z0-9]{8,64}"),
        ("xoxo-", "xoxs-", "xoxa-", "xoxr-")),
     _r("slack-webhook-url", "Slack incoming webhook URL",
-       r"(hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/_\-]{40,60})", "hooks.slack.com/"),
+       # the secret is the path after the host: a redacted URL still says where it pointed
+       r"hooks\.slack\.com/((?:services|workflows|triggers)/[A-Za-z0-9+/_\-]{40,60})", "hooks.slack.com/"),
     _r("discord-webhook-url", "Discord webhook URL",
        r"(discord(?:app)?\.com/api/webhooks/[0-9]{17,20}/[A-Za-z0-9_\-]{60,68})", "/api/webhooks/"),
     _r("discord-bot-token", "Discord bot token",

@@ -30,7 +30,7 @@ import os
 import sys
 from typing import Any
 
-from warden.integrations.daemon.client import DECIDE, HOOK, MAGIC, MAX_BODY, REPORT
+from warden.integrations.daemon.client import ACK, DECIDE, HOOK, MAGIC, MAX_BODY, REPORT
 from warden.integrations.daemon.pool import RecorderPool
 
 # --- server ----------------------------------------------------------------------------------
@@ -91,6 +91,7 @@ def _read_request(conn: Any) -> tuple[str, dict[str, str], list[str], bytes]:
 
 def serve(path: str) -> int:
     import fcntl
+    import queue
     import socket
     import threading
 
@@ -118,6 +119,12 @@ def serve(path: str) -> int:
         os.umask(old_umask)
     srv.listen(16)
     srv.settimeout(5.0)
+    # Accepted and acknowledged on their own thread, so a client can tell "busy" (acknowledged at once,
+    # answered in turn) from "stopped or wedged" (never acknowledged: the client replaces the daemon).
+    accepted: queue.Queue[Any] = queue.Queue()
+    closing = threading.Event()
+    acceptor = threading.Thread(target=_accept_loop, args=(srv, accepted, closing), daemon=True)
+    acceptor.start()
     my_inode = os.stat(path).st_ino
     stamp = _code_stamp()
     stamp_checked = _now()
@@ -136,8 +143,8 @@ def serve(path: str) -> int:
         pass
     while True:
         try:
-            conn, _ = srv.accept()
-        except TimeoutError:
+            conn = accepted.get(timeout=5.0)
+        except queue.Empty:
             if _now() - last > idle_limit or not _still_ours(path, my_inode):
                 break
             continue
@@ -187,6 +194,7 @@ def serve(path: str) -> int:
             finally:
                 watchdog.cancel()
             _send(conn, _reply(code, out, err))
+    closing.set()
     srv.close()
     pool.close()
     if _still_ours(path, my_inode):
@@ -242,6 +250,22 @@ def _report(raw: bytes, environ: dict[str, str], cwd: str, pool: RecorderPool) -
             return 2, b"", f"{type(exc).__name__}: {exc}".encode()
         outcome["healthy"] = True
         return 0, event_id.encode(), b""
+
+
+def _accept_loop(srv: Any, accepted: Any, closing: Any) -> None:
+    while not closing.is_set():
+        try:
+            conn, _ = srv.accept()
+        except TimeoutError:
+            continue
+        except OSError:
+            return  # the listening socket was closed: the daemon is exiting
+        try:
+            conn.sendall(ACK)
+        except OSError:
+            conn.close()
+            continue
+        accepted.put(conn)
 
 
 def _reply(code: int, out: bytes, err: bytes) -> bytes:

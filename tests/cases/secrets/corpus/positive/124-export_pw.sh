@@ -1,0 +1,2 @@
+export SMTP_PASSWORD=Sunflower!Field42
+./send-report
