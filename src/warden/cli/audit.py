@@ -594,13 +594,13 @@ def evidence(db: str | None, home: str | None, session: str | None, out: str | N
 
         evidence_report(list(inventory_paths), db=db, home=home, out=out, as_json=as_json)
         return
+    if session is not None and not session.strip():
+        raise AuditCliError("--session is empty: name one session id (find them with "
+                            "`warden audit query --since 1d --json | jq -r .session | sort -u`)")
     if not session or not out:
         raise click.UsageError("give --session SESSION and --out FILE (or --inventory PATH for the action map)")
     from warden.adapters.evidence import build_pack
 
-    if not session.strip():
-        raise AuditCliError("--session is empty: name one session id (find them with "
-                            "`warden audit query --since 1d --json | jq -r .session | sort -u`)")
     store = _open(db, home, keys="require")
     try:
         summary = build_pack(store, session, Path(out))
