@@ -45,8 +45,9 @@ def test_tools_map_to_warden_actions(project: Path):
     assert out["decision"] == "deny" and "evil.example" in out["reason"]
     mcp = before(project, "drop_table", {"name": "users"},
                  mcp_context={"server_name": "db", "tool_name": "drop_table"})
-    # the policy's default (ask) for this MCP tool; headless, that is a deny that says so
-    assert "Warden asks for approval" in answer(hook("gemini", mcp, project))["reason"]
+    # a destructive MCP tool: denied outright by the MCP argument analysis
+    out = answer(hook("gemini", mcp, project))
+    assert out["decision"] == "deny" and "mcp__db__drop_table" in out["reason"] or "MCP" in out["reason"]
 
 
 def test_ask_is_geminis_own_confirmation_with_a_terminal_and_a_deny_without(project: Path):
