@@ -151,7 +151,7 @@ def install(agent: str, project: bool, user: bool, local: bool, directory: str |
         # Claude Code's installer predates the per-scope interface and keeps install(path, ...) for it
         run = getattr(installer, "install_scope", installer.install)
         changes = run(scope, directory, command, dict(os.environ), trust_project=trust_project)
-    except (SettingsError, OSError) as exc:
+    except (SettingsError, getattr(installer, "SettingsError", SettingsError), OSError) as exc:
         fail(str(exc), "nothing was changed")
     mcp_path, mcp_changed = _install_mcp(user, directory) if agent == "claude-code" else (None, False)
     if as_json:
@@ -218,7 +218,7 @@ def uninstall(
     try:
         run = getattr(installer, "uninstall_scope", installer.uninstall)
         changes = run(scope, directory, dict(os.environ))
-    except (SettingsError, OSError) as exc:
+    except (SettingsError, getattr(installer, "SettingsError", SettingsError), OSError) as exc:
         fail(str(exc), "nothing was changed")
     if as_json:
         emit_json(_report(agent, changes))
