@@ -17,6 +17,7 @@ import os
 import pickle
 import stat
 import tempfile
+from typing import Any
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -131,11 +132,29 @@ def cache_key(sources: list[tuple[str, str, str]], trusted: frozenset[str] | Non
     return h.hexdigest()
 
 
-def load_compiled(sources: list[tuple[str, str, str]], home: Path | None, trusted: frozenset[str] | None = None):
-    """Compiled policy from the cache, or compile (raising PolicyLoadError) and cache it.
+_IN_MEMORY: dict[tuple[str, str], Any] = {}  # (cache key, home) -> compiled policy, for the warm daemon
+_IN_MEMORY_MAX = 16
 
-    ``trusted``: the project files whose loosening may take effect (see warden.adapters.trust)."""
+
+def load_compiled(sources: list[tuple[str, str, str]], home: Path | None, trusted: frozenset[str] | None = None):
+    """Compiled policy from memory, the on-disk cache, or compile (raising PolicyLoadError) and cache it.
+
+    ``trusted``: the project files whose loosening may take effect (see warden.adapters.trust). The key
+    digests every source text, the trusted set and Warden's version, so a policy kept in memory is exactly
+    the one the files describe now; the daemon saves the unpickling on every event."""
     key = cache_key(sources, trusted)
+    memo = (key, str(home))
+    if memo in _IN_MEMORY:
+        return _IN_MEMORY[memo]
+    policy = _load_or_compile(key, sources, home, trusted)
+    if len(_IN_MEMORY) >= _IN_MEMORY_MAX:
+        _IN_MEMORY.pop(next(iter(_IN_MEMORY)))
+    _IN_MEMORY[memo] = policy
+    return policy
+
+
+def _load_or_compile(key: str, sources: list[tuple[str, str, str]], home: Path | None,
+                     trusted: frozenset[str] | None):
     cache_file = home / "cache" / f"policy-{key[:32]}.pickle" if home is not None else None
     if cache_file is not None:
         try:
