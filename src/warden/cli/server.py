@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from warden.cli.common import emit_json, fail, json_option
+
+if TYPE_CHECKING:
+    from warden.server.oidc import OIDCConfig
 
 
 def _home() -> Path:
@@ -25,7 +29,21 @@ def _home() -> Path:
 @click.option("--policy", "policy_file", type=click.Path(dir_okay=False), default=None,
               help="The central policy the server decides with (besides the managed and built-in layers).")
 @click.option("--workers", type=int, default=1, show_default=True, help="Worker processes (uvicorn).")
-def server(dev: bool, db: str | None, listen: str, policy_file: str | None, workers: int) -> None:
+@click.option("--oidc-issuer", default=None, metavar="URL", help="People sign in with this OIDC provider "
+              "(its discovery document is URL/.well-known/openid-configuration).")
+@click.option("--oidc-client-id", default=None, metavar="ID", help="This server's client id at the provider.")
+@click.option("--oidc-client-secret-env", default=None, metavar="VAR",
+              help="The environment variable holding the client secret (never the secret on the command line).")
+@click.option("--oidc-role-claim", default="groups", show_default=True, metavar="CLAIM",
+              help="The id-token claim that carries a person's groups or role.")
+@click.option("--oidc-role-map", default="", metavar="VALUE=ROLE,...",
+              help="Claim value to Warden role, e.g. approvers=approver,sec=auditor,platform=admin. Without it the "
+                   "claim must name the role itself. A person whose claim maps to no role is refused.")
+@click.option("--public-url", default="", metavar="URL", help="How browsers reach this server (for the OIDC "
+              "redirect URI behind a load balancer); default: the URL of the request.")
+def server(dev: bool, db: str | None, listen: str, policy_file: str | None, workers: int, oidc_issuer: str | None,
+           oidc_client_id: str | None, oidc_client_secret_env: str | None, oidc_role_claim: str, oidc_role_map: str,
+           public_url: str) -> None:
     """One policy, one evidence trail and one approval queue for every developer and agent.
 
     \b
@@ -33,6 +51,10 @@ def server(dev: bool, db: str | None, listen: str, policy_file: str | None, work
       warden server --db postgresql://warden@db/warden --listen 0.0.0.0:8780 --workers 2
     \b
     Run N replicas against one PostgreSQL behind any load balancer: all state is in the database.
+    \b
+    People sign in with SSO (OIDC authorization code + PKCE):
+      OIDC_SECRET=... warden server --oidc-issuer https://login.example.com --oidc-client-id warden \\
+        --oidc-client-secret-env OIDC_SECRET --oidc-role-map approvers=approver,platform=admin
     API: /docs (OpenAPI), /v1/decide, /v1/events, /v1/approvals, /v1/kill, /v1/keys, /metrics.
     See docs/server.md.
     """
@@ -52,8 +74,10 @@ def server(dev: bool, db: str | None, listen: str, policy_file: str | None, work
         schema = next((kv[7:] for kv in query.split("&") if kv.startswith("schema=")), "warden")
         # one database, three schemas: control state, evidence, keys (?schema=NAME picks the prefix)
         state_url, audit_url, keys_url = (f"{base}?schema={schema}_{part}" for part in ("state", "audit", "server"))
+    oidc = _oidc_config(oidc_issuer, oidc_client_id, oidc_client_secret_env, oidc_role_claim, oidc_role_map,
+                        public_url)
     config = ServerConfig(home=home, state_url=state_url, audit_url=audit_url, keys_url=keys_url,
-                          policy_file=policy_file, workspace=str(home))
+                          policy_file=policy_file, workspace=str(home), oidc=oidc)
     if dev:
         keys = KeyStore(keys_url or str(home / "server.db"))
         _, key = keys.create("admin", "admin", ttl_s=7 * 86400, label="dev admin")
@@ -67,12 +91,33 @@ def server(dev: bool, db: str | None, listen: str, policy_file: str | None, work
     if workers > 1:  # separate processes: each builds the app from the same config
         os.environ["WARDEN_SERVER_CONFIG"] = json.dumps({
             "home": str(home), "state_url": state_url, "audit_url": audit_url, "keys_url": keys_url,
-            "policy_file": policy_file, "workspace": str(home)})
+            "policy_file": policy_file, "workspace": str(home),
+            "oidc": {**oidc.to_json(), "secret_env": oidc_client_secret_env} if oidc else None})
         uvicorn.run("warden.server.app:app_from_env", factory=True, workers=workers, host=host, port=int(port),
                     log_level="warning", access_log=False)
         return
     app = create_app(config)
     uvicorn.run(app, host=host, port=int(port), log_level="warning", access_log=False)
+
+
+def _oidc_config(issuer: str | None, client_id: str | None, secret_env: str | None, role_claim: str, role_map: str,
+                 public_url: str) -> OIDCConfig | None:
+    from warden.server.oidc import OIDCConfig, parse_role_map
+
+    if not (issuer or client_id or secret_env):
+        return None
+    if not (issuer and client_id and secret_env):
+        fail("OIDC needs all three: --oidc-issuer, --oidc-client-id and --oidc-client-secret-env")
+    secret = os.environ.get(secret_env or "", "")
+    if not secret:
+        fail(f"--oidc-client-secret-env {secret_env}: that variable is empty or unset",
+             f"export {secret_env}=<the client secret the provider issued>")
+    try:
+        return OIDCConfig(issuer=issuer or "", client_id=client_id or "", client_secret=secret, role_claim=role_claim,
+                          role_map=parse_role_map(role_map), public_url=public_url)
+    except ValueError as exc:
+        fail(str(exc))
+    return None
 
 
 @click.command("login")
