@@ -12,6 +12,8 @@ import click
 from warden.cli.common import emit_json, fail, json_option
 
 if TYPE_CHECKING:
+    import httpx
+
     from warden.server.oidc import OIDCConfig
 
 
@@ -121,26 +123,90 @@ def _oidc_config(issuer: str | None, client_id: str | None, secret_env: str | No
 
 
 @click.command("login")
-@click.argument("server_url")
-@click.option("--key", required=True, envvar="WARDEN_SERVER_KEY", help="This machine's key (wk_...).")
+@click.argument("server_url", required=False)
+@click.option("--key", envvar="WARDEN_SERVER_KEY", help="This machine's key (wk_...).")
+@click.option("--refresh", is_flag=True, help="Pull the policy bundle again from the server logged in to.")
 @json_option
-def login(server_url: str, key: str, as_json: bool) -> None:
-    """Point this machine at a team server: checks the key, stores it under $WARDEN_HOME (0600)."""
+def login(server_url: str | None, key: str | None, refresh: bool, as_json: bool) -> None:
+    """Point this machine at a team server and pull its signed policy bundle.
+
+    \b
+      warden login https://warden.example.com --key wk_...   # check the key, pin the server's signing key
+      warden login --refresh                                # pull the bundle again (e.g. from cron)
+    \b
+    The key and the server's bundle-signing key are stored in $WARDEN_HOME/server.json (0600); the
+    signing key is pinned on the first login to a server. The bundle is verified against that pin and
+    cached as $WARDEN_HOME/server-managed.yaml, the managed policy layer, which keeps working offline.
+    A bundle that does not verify is refused and the cached one kept.
+    """
+    home = _home()
+    path = home / "server.json"
+    saved: dict[str, str] = {}
+    if path.exists():
+        try:
+            saved = json.loads(path.read_text())
+        except ValueError:
+            fail(f"{path} is not valid JSON", "log in again: warden login URL --key wk_...")
+    if refresh:
+        if not saved.get("url") or not saved.get("key"):
+            fail("not logged in to a server", "warden login URL --key wk_...")
+        url, key = saved["url"], saved["key"]
+    else:
+        if not server_url or not key:
+            fail("name the server and this machine's key", "warden login URL --key wk_... (or warden login --refresh)")
+        url = (server_url or "").rstrip("/")
+    r = _get(url, "/v1/kills", key or "")
+    kills = len(r.json())
+    pin = saved.get("bundle_key") if saved.get("url") == url else None
+    if not pin:  # first login to this server: pin its signing key
+        pin = str(_get(url, "/v1/policy/key", key or "").json().get("public_key", ""))
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _write_private(path, json.dumps({"url": url, "key": key, "bundle_key": pin}))
+    bundle = _pull_bundle(url, key or "", pin, home)
+    if as_json:
+        emit_json({"ok": True, "server": url, "kills": kills, "bundle": bundle})
+    else:
+        click.echo(f"logged in to {url}; kills in force there: {kills}; managed policy version {bundle['version']} "
+                   f"({'changed' if bundle['changed'] else 'unchanged'}) in {bundle['path']}")
+
+
+def _get(url: str, route: str, key: str) -> httpx.Response:
     import httpx
 
-    url = server_url.rstrip("/")
     try:
-        r = httpx.get(url + "/v1/kills", headers={"authorization": f"Bearer {key}"}, timeout=10)
+        r = httpx.get(url + route, headers={"authorization": f"Bearer {key}"}, timeout=10)
     except httpx.HTTPError as exc:
-        fail(f"cannot reach {url}: {exc}", "check the URL and that the server runs")
+        fail(f"cannot reach {url}: {exc}", "check the URL and that the server runs; the cached policy stays in use")
     if r.status_code != 200:
         fail(f"the server refused the key ({r.status_code}): {r.text[:200]}", "ask an admin for an agent key")
-    path = _home() / "server.json"
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        json.dump({"url": url, "key": key}, fh)
-    if as_json:
-        emit_json({"ok": True, "server": url})
-    else:
-        click.echo(f"logged in to {url}; kills in force there: {len(r.json())}")
+    return r
+
+
+def _pull_bundle(url: str, key: str, pin: str, home: Path) -> dict[str, object]:
+    from warden.adapters.policy_files import SERVER_MANAGED
+    from warden.server.bundle import verify
+
+    r = _get(url, "/v1/policy/bundle", key)
+    cached = home / SERVER_MANAGED
+    try:
+        body = verify(r.json(), pin)
+    except ValueError as exc:
+        kept = f"the cached policy ({cached}) is kept" if cached.exists() else "no managed policy is cached"
+        fail(f"refused the server's policy bundle: {exc}; {kept}",
+             "if the server's key was rotated on purpose, remove bundle_key from $WARDEN_HOME/server.json and log in")
+    text = str(body["policy"])
+    changed = not cached.exists() or cached.read_text(encoding="utf-8") != text
+    if changed and not text.strip():  # the server has no central policy: nothing to manage
+        changed = False
+    elif changed:  # atomically: a decision never reads half a policy
+        _write_private(cached, text)
+    _write_private(home / "server-bundle.json", json.dumps(r.json()))
+    return {"version": body["version"], "issued_at": body["issued_at"], "changed": changed, "path": str(cached)}
+
+
+def _write_private(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)

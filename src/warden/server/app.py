@@ -66,6 +66,9 @@ class Server:
         self.keys = KeyStore(config.keys_url or str(config.home / "server.db"))
         self.counters = {"decisions": 0, "events_ingested": 0, "events_replayed": 0, "refused_requests": 0}
         self.started = time.time()
+        from warden.server.bundle import BundleSigner
+
+        self.signer = BundleSigner(config.home)
         self.oidc = None
         if config.oidc is not None:
             from warden.server.oidc import OIDC
@@ -197,6 +200,18 @@ def create_app(config: ServerConfig) -> FastAPI:
             return JSONResponse({"status": "ready"})
         except Exception as exc:  # noqa: BLE001
             return JSONResponse({"status": "not ready", "error": str(exc)}, status_code=503)
+
+    @app.get("/v1/policy/key")
+    def policy_key(p: Principal = Depends(who)) -> dict[str, str]:
+        return server.signer.public()
+
+    @app.get("/v1/policy/bundle")
+    def policy_bundle(p: Principal = Depends(who)) -> dict[str, Any]:
+        """The central policy as the managed layer, signed by the server's Ed25519 key (GET /v1/policy/key)."""
+        try:
+            return server.signer.bundle(server.config.policy_file)
+        except OSError as exc:
+            raise HTTPException(503, f"the server cannot read its central policy: {exc}") from None
 
     @app.get("/v1/whoami")
     def whoami(p: Principal = Depends(who)) -> dict[str, str]:
