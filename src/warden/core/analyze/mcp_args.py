@@ -12,9 +12,9 @@ per-tool list:
 ``mcp.poisoned``   the tool's definition carries hidden instructions (see :mod:`mcp_poison`)
 ``mcp.hint_*``     the server's own annotations (untrusted: they may only make a call look worse)
 
-A minimal stand-in for the richer argument analysis (SQL via sqlglot, URLs) of the analysis work:
-it keeps to one module and two functions so a better analyzer can replace the body, not the interface.
-Pure: no I/O; every walk is bounded.
+The argument roles of :mod:`warden.core.analyze.arguments` (SQL through its parser, URLs, the
+tool's verb, ``tool.read_only``) are folded in, and its SQL verdicts count as effects
+(``db.destroy`` destructive, other ``db.*`` changes writes). Pure: no I/O; every walk is bounded.
 """
 
 from __future__ import annotations
@@ -208,6 +208,7 @@ def analyze_mcp(action: Action, env: AnalysisEnv) -> Analysis:
             ref = PathRef(path=resolved, access=access, in_workspace=inside, raw=text)
             result.paths.append(ref)
             result.facts.extend(path_facts(ref, env, action.workspace))
+    _fold_argument_analysis(action, env, result, effects)
     if ctx.get("mcp.poison"):
         result.facts.append(Fact("mcp.poisoned", f"the definition of {tool!r} carries {ctx['mcp.poison']}",
                                  {"checks": ctx["mcp.poison"].split(",")}))
@@ -218,3 +219,27 @@ def analyze_mcp(action: Action, env: AnalysisEnv) -> Analysis:
     else:
         result.facts.append(Fact("mcp.unknown", f"neither the name nor the arguments of {tool!r} say what it does"))
     return result
+
+
+_DB_WRITES = frozenset({"db.write", "db.mutate", "db.schema", "db.exec", "db.privilege"})
+
+
+def _fold_argument_analysis(action: Action, env: AnalysisEnv, result: Analysis,
+                            effects: list[tuple[str, str]]) -> None:
+    """Add what :mod:`warden.core.analyze.arguments` knows (SQL through its parser, URLs, the tool's
+    verb, ``tool.read_only``) to this analysis, and let its SQL verdicts count as effects.
+
+    Annotations are not handed over: they are the server's untrusted word and must not make a
+    call read-only. Paths and commands come from the walk above (no duplicates)."""
+    from warden.core.analyze.arguments import analyze_arguments
+
+    inner = analyze_arguments(action.tool, action.input, None, cwd=action.cwd, workspace=action.workspace, env=env)
+    known = {(f.kind, f.detail) for f in result.facts}
+    for f in inner.facts:
+        if f.kind.startswith(("db.", "net.", "tool.")) and (f.kind, f.detail) not in known:
+            result.facts.append(f)
+            if f.kind == "db.destroy":
+                effects.append((DESTRUCTIVE, f"the SQL analyzer says: {f.detail}"))
+            elif f.kind in _DB_WRITES:
+                effects.append((WRITE, f"the SQL analyzer says: {f.detail}"))
+    result.hosts.extend(h for h in inner.hosts if h not in result.hosts)
