@@ -1,4 +1,4 @@
-"""Claude Code hook round trip: process start to answer, as a ratio to a bare interpreter start.
+"""Agent hook round trip: process start to answer, as a ratio to a bare interpreter start.
 
 A hook runs once per agent tool call, so its cost is the cost of a new process. This benchmark
 runs the exact command `warden install claude-code` writes (`<venv>/bin/warden hook claude-code`)
@@ -12,6 +12,8 @@ Variants:
                        including the durable audit append (SQLite, synchronous=FULL: one fsync)
   hook (daemon, audit off)  the same with WARDEN_AUDIT=0, to show what the fsync costs on this disk
   hook (in-process)    `--no-daemon`: imports the engine and unpickles the cached policy per call
+  <agent> (daemon)     the same PreToolUse-equivalent shell event in each other agent's own wire
+                       format (codex, gemini, copilot, cursor), through the same warm daemon
   peer: ...            any peer guard installed in this environment (see PEERS)
 
 Peers run when installed (they are kept out of Warden's own environment; see PEER_HINTS):
@@ -19,7 +21,7 @@ Peers run when installed (they are kept out of Warden's own environment; see PEE
                        a JSONL audit log (it reads the command from argv, not hook JSON)
 
 Usage: python bench/bench_hook.py [--runs N] [--long]      (default 60 runs; --long = 300)
-Target: hook (daemon) median <= 2.0x the floor.
+Target: every agent's hook (daemon) median <= 1.5x the floor (issue 16).
 """
 
 from __future__ import annotations
@@ -44,6 +46,23 @@ PAYLOAD = {
     "tool_input": {"command": "git status && ls -la src | head -20", "description": "bench"},
     "tool_use_id": "toolu_bench",
 }
+
+
+def _agent_payloads(workspace: str) -> dict[str, tuple[list[str], dict]]:
+    """agent -> (extra hook arguments, its event for the benchmark's shell command)."""
+    command = PAYLOAD["tool_input"]["command"]
+    return {
+        "codex": ([], {"session_id": "bench", "turn_id": "t", "cwd": workspace, "hook_event_name": "PreToolUse",
+                       "model": "gpt-5", "permission_mode": "default", "tool_name": "Bash",
+                       "tool_input": {"command": command}, "tool_use_id": "call_bench"}),
+        "gemini": ([], {"session_id": "bench", "cwd": workspace, "hook_event_name": "BeforeTool",
+                        "timestamp": "2026-01-01T00:00:00Z", "tool_name": "run_shell_command",
+                        "tool_input": {"command": command}}),
+        "copilot": (["--event", "preToolUse"], {"sessionId": "bench", "timestamp": 1, "cwd": workspace,
+                                                "toolName": "bash", "toolArgs": {"command": command}}),
+        "cursor": ([], {"conversation_id": "bench", "generation_id": "g", "hook_event_name": "beforeShellExecution",
+                        "command": command, "cwd": workspace, "workspace_roots": [workspace]}),
+    }
 
 
 def _warden_exe() -> str:
@@ -98,6 +117,8 @@ def main() -> int:
         "hook (daemon, audit off)": ([warden, "hook", "claude-code"], stdin, dict(env, WARDEN_AUDIT="0")),
         "hook (in-process)": ([warden, "hook", "claude-code", "--no-daemon"], stdin, env),
     }
+    for agent, (extra, event) in _agent_payloads(str(workspace)).items():
+        variants[f"{agent} (daemon)"] = ([warden, "hook", agent, *extra], json.dumps(event).encode(), env)
     for name, (program, args) in PEERS.items():
         found = shutil.which(program, path=env.get("PATH"))
         if found:
@@ -125,20 +146,26 @@ def main() -> int:
     for name, values in samples.items():
         median, p99 = _stats(values)
         print(f"{name:<44} {median * 1000:>10.1f} {p99 * 1000:>9.1f} {median / floor:>8.2f}  {answers[name]}")
-    ratio = _stats(samples["hook (daemon)"])[0] / floor
-    verdict = "meets" if ratio <= 2.0 else "MISSES"
-    print(f"hook (daemon) / python -c pass = {ratio:.2f}x -> {verdict} the 2.0x target")
+    for name in ["hook (daemon)", *(f"{a} (daemon)" for a in _agent_payloads("")) ]:
+        ratio = _stats(samples[name])[0] / floor
+        verdict = "meets" if ratio <= 1.5 else "MISSES"
+        print(f"{name} / python -c pass = {ratio:.2f}x -> {verdict} the 1.5x target")
     _stop_daemon(env)
     shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 
 def _describe(out: bytes, code: int) -> str:
+    if not out:
+        return f"exit {code}, allow (no answer)" if code == 0 else f"exit {code}"
     try:
-        decision = json.loads(out)["hookSpecificOutput"]["permissionDecision"]
-        return f"exit {code}, {decision}"
-    except (ValueError, KeyError, TypeError):
-        return f"exit {code}" + (", no JSON" if out else "")
+        body = json.loads(out)
+    except ValueError:
+        return f"exit {code}, no JSON"
+    spec = body.get("hookSpecificOutput") or {}
+    decision = spec.get("permissionDecision") or body.get("permissionDecision") or body.get("permission") \
+        or body.get("decision") or "?"
+    return f"exit {code}, {decision}"
 
 
 def _stop_daemon(env: dict[str, str]) -> None:

@@ -106,3 +106,14 @@ def test_no_two_modules_import_each_other():
     for start in sorted(graph):
         visit(start)
     assert not cycles, cycles
+
+
+def test_stores_declare_the_ports_they_implement():
+    from warden.adapters.keys import FileKeyStore, MemoryKeyStore
+    from warden.adapters.store.postgres import PostgresAuditStore
+    from warden.adapters.store.sqlite import SQLiteAuditStore
+    from warden.ports import AuditStore, KeyStore
+
+    assert issubclass(SQLiteAuditStore, AuditStore) and AuditStore in SQLiteAuditStore.__mro__
+    assert AuditStore in PostgresAuditStore.__mro__
+    assert KeyStore in FileKeyStore.__mro__ and KeyStore in MemoryKeyStore.__mro__

@@ -14,6 +14,9 @@ from typing import Any, Protocol, runtime_checkable
 class AuditStore(Protocol):
     """Append-only, tamper-evident event log.
 
+    Implemented by ``warden.adapters.store`` (SQLite, PostgreSQL); both pass
+    ``tests/audit/test_audit_port_contract.py``.
+
     ``append`` returns only after the event is durable; it raises on any failure, and the
     caller then fails closed (an action whose evidence cannot be written is denied).
     """
@@ -25,8 +28,20 @@ class AuditStore(Protocol):
     def close(self) -> None: ...
 
 
+class KeyStoreError(RuntimeError):
+    """A key cannot be loaded or created; the message says what to do. Callers fail closed."""
+
+
+@runtime_checkable
 class KeyStore(Protocol):
-    """Holds secret keys outside the audit database (MAC keys, fingerprint keys)."""
+    """Holds secret keys outside the audit database (MAC keys, fingerprint keys).
+
+    ``get_key(name)`` returns the same 32 bytes for the same name for the store's lifetime
+    (creating the key on first use), different keys for different names, and raises
+    :class:`KeyStoreError` for an invalid name or an unusable store: never a weak or guessed key.
+    Implemented by ``warden.adapters.keys.FileKeyStore`` ($WARDEN_HOME/keys) and ``MemoryKeyStore``;
+    both pass ``tests/test_key_port_contract.py``.
+    """
 
     def get_key(self, name: str) -> bytes: ...
 

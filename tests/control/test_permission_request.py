@@ -94,3 +94,18 @@ def test_a_queued_call_that_ran_anyway_is_audited_as_a_bypass(warden_home: Path,
     events = [json.loads(x) for x in run_warden("audit", "query", "--kind", "control", "--json", env=env)
               .stdout.decode().splitlines()]
     assert any(e["op"] == "approval.bypassed" and e["tool_use_id"] == "toolu_1" for e in events)
+
+
+def test_a_queued_call_is_not_also_recorded_as_approved_in_the_dialog(warden_home: Path, workspace: Path) -> None:
+    (workspace / "warden.yaml").write_text(POLICY)
+    env = {**os.environ, "WARDEN_HOME": str(warden_home)}
+    pre, perm = _payloads(workspace, "git push origin feature")
+    _hook(pre, env, workspace)
+    voter = _vote_soon(env, "approve", "ok")
+    _hook(perm, env, workspace)
+    voter.join()
+    post = {**pre, "hook_event_name": "PostToolUse", "tool_response": {"stdout": "pushed", "stderr": ""}}
+    assert _hook(post, env, workspace).returncode == 0
+    approvals = [json.loads(x) for x in run_warden("audit", "query", "--kind", "approval", "--json", env=env)
+                 .stdout.decode().splitlines()]
+    assert [a["approver"]["id"] for a in approvals] == ["bob"]  # the queue's approver, and no one else

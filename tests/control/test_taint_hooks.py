@@ -42,8 +42,10 @@ def test_outside_read_and_untrusted_mcp_taint(warden_home: Path, workspace: Path
     v = _decide({"tool_name": "Bash", "tool_input": {"command": "ls"}, "cwd": str(workspace), "session_id": "s-read"},
                 env, workspace)
     assert any(f["kind"] == "session.tainted" and "outside" in f["detail"] for f in v["facts"]), v
-    (workspace / "warden.yaml").write_text("version: 1\nsettings: {trusted_mcp: [memory]}\nrules:\n"
-                                           "  - id: allow-mcp\n    effect: allow\n    reason: x\n    tool: ['mcp__*']\n")
+    # the user layer: a project's own file may not loosen settings until `warden trust` (nosilent)
+    warden_home.mkdir(parents=True, exist_ok=True)
+    (warden_home / "policy.yaml").write_text("version: 1\nsettings: {trusted_mcp: [memory]}\nrules:\n"
+                                             "  - id: allow-mcp\n    effect: allow\n    reason: x\n    tool: ['mcp__*']\n")
     for server, session in (("memory", "s-trusted"), ("weather", "s-untrusted")):
         _decide({"tool_name": f"mcp__{server}__get", "tool_input": {}, "cwd": str(workspace), "session_id": session},
                 env, workspace)

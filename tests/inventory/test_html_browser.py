@@ -1,5 +1,6 @@
 """The HTML report as a person sees it: Debian's Chromium renders it headless, the drawn graph is on the
-page and visible, and a screenshot is kept in tests/artifacts/ (docs/images/ has the reviewed one)."""
+page and visible, and screenshots are written to tests/artifacts/ (the reviewed ones are checked in there
+and copied to docs/images/)."""
 
 from __future__ import annotations
 

@@ -162,3 +162,28 @@ def test_probes_never_touch_runtime_state(tmp_path):
         assert {e.verdict["decision"] for e in inv.edges.values() if e.action == "publish"} == {"ask"}
     gw.close()
     assert not (home / "audit.db").exists()
+
+
+def test_project_policy_loosening_counts_only_once_trusted(tmp_path):
+    """The map classifies with the policy the gateway really applies: an untrusted warden.yaml may tighten,
+    not loosen (`warden trust` decides), exactly as for live actions."""
+    from tests.warden_cli import run_warden
+
+    hooks = {"hooks": {"PreToolUse": [{"matcher": "", "hooks": [{"command": "warden hook claude-code"}]}]}}
+    loosen = "version: 1\nrules:\n  - id: let-pushes\n    effect: allow\n    reason: we push\n    command: [\"git push\"]\n" \
+             "disable: [ask-git-history-and-publish]\n"
+    repo = make_repo(tmp_path / "repo", {".claude/settings.json": json.dumps(hooks), "warden.yaml": loosen})
+    home = tmp_path / "wh"
+
+    def push():
+        gw = Gateway(cwd=str(repo), policy_file=None, home=home, environ={"HOME": str(tmp_path)}, audit=False)
+        inv = inventory([str(repo)], gateway=gw, managed_roots={})
+        gw.close()
+        return edge(inv, "claude-code", "push"), inv.repos[0]["policy"]["layers"][-1]
+
+    e, layer = push()
+    assert e.classification == "approval-required" and layer == {"layer": "project", "path": "warden.yaml", "trusted": False}
+    out = run_warden("trust", str(repo / "warden.yaml"), env={"WARDEN_HOME": str(home), "HOME": str(tmp_path)})
+    assert out.returncode == 0, out.stderr
+    e, layer = push()
+    assert e.classification == "allowed" and layer["trusted"] is True

@@ -14,12 +14,39 @@ import secrets
 import stat
 from pathlib import Path
 
+from warden.ports import KeyStore, KeyStoreError
+
+__all__ = ["KEY_BYTES", "FileKeyStore", "KeyStoreError", "MemoryKeyStore", "default_warden_home",
+           "load_or_create_key"]
+
 KEY_BYTES = 32
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 
 
-class KeyStoreError(RuntimeError):
-    """A key cannot be loaded or created; the message says what to do."""
+class FileKeyStore(KeyStore):
+    """The :class:`~warden.ports.KeyStore` port over ``<warden_home>/keys`` (see the module doc)."""
+
+    def __init__(self, warden_home: str | os.PathLike[str]) -> None:
+        self.home = Path(warden_home)
+
+    def get_key(self, name: str) -> bytes:
+        return load_or_create_key(self.home, name)
+
+
+class MemoryKeyStore(KeyStore):
+    """Keys that live only as long as this object (tests, embedded guards that keep no state)."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, bytes] = {}
+
+    def get_key(self, name: str) -> bytes:
+        _check_name(name)
+        return self._keys.setdefault(name, secrets.token_bytes(KEY_BYTES))
+
+
+def _check_name(name: str) -> None:
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise KeyStoreError(f"invalid key name {name!r}: use lower-case letters, digits, '.', '_' or '-'")
 
 
 def default_warden_home(env: dict[str, str] | None = None) -> Path:
@@ -28,8 +55,7 @@ def default_warden_home(env: dict[str, str] | None = None) -> Path:
 
 
 def load_or_create_key(warden_home: str | os.PathLike[str], name: str) -> bytes:
-    if not _NAME.match(name):
-        raise KeyStoreError(f"invalid key name {name!r}: use lower-case letters, digits, '.', '_' or '-'")
+    _check_name(name)
     directory = Path(warden_home) / "keys"
     path = directory / f"{name}.key"
     try:

@@ -10,16 +10,21 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+from warden.ports import KeyStore
+
 FINGERPRINT_KEY = "fingerprint"
 
 
-def fingerprint_key(home: str | os.PathLike[str]) -> bytes:
-    from warden.adapters.keys import load_or_create_key
+def fingerprint_key(home: str | os.PathLike[str] | KeyStore) -> bytes:
+    """The fingerprint key from a :class:`~warden.ports.KeyStore`, or from ``$WARDEN_HOME/keys``."""
+    if isinstance(home, (str, os.PathLike)):
+        from warden.adapters.keys import FileKeyStore
 
-    return load_or_create_key(home, FINGERPRINT_KEY)
+        home = FileKeyStore(home)
+    return home.get_key(FINGERPRINT_KEY)
 
 
-def redactor_for(home: str | os.PathLike[str], pii_kinds: tuple[str, ...] | None = None) -> Callable[[str], str]:
+def redactor_for(home: str | os.PathLike[str] | KeyStore, pii_kinds: tuple[str, ...] | None = None) -> Callable[[str], str]:
     """text -> text with every detected secret, and the personal data kinds that are always redacted
     (payment cards, SSNs, national ids; more when the policy's ``data.redact`` asks), replaced by markers."""
     from warden.core.pii import DEFAULT_REDACT, redact_pii

@@ -8,15 +8,16 @@ exists for ``--help`` and for the rare invocation through ``python -m warden.cli
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-from pathlib import Path
 
 import click
 
-from warden.cli.common import emit_json, fail, json_option
+from typing import Any
 
-AGENTS = ("claude-code",)
+from warden.cli.common import emit_json, fail, json_option
+from warden.integrations.agents import INSTALLERS
+from warden.integrations.agents.hookfile import SettingsError
+
 
 
 @click.group()
@@ -24,51 +25,77 @@ def hook() -> None:
     """Agent hook entry points (run by the agent, not by you).
 
     \b
-    Claude Code runs `warden hook claude-code` for every tool call, prompt and session
-    boundary once `warden install claude-code` has written its settings. Test one by hand:
+    Each agent runs `warden hook AGENT` for every tool call, prompt and session boundary
+    once `warden install AGENT` has written its hook configuration. Test one by hand:
       echo '{"hook_event_name":"PreToolUse","tool_name":"Bash",
              "tool_input":{"command":"rm -rf ~"},"cwd":"'"$PWD"'"}' | warden hook claude-code
     """
 
 
-@hook.command(
-    "claude-code",
-    context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []},
-    add_help_option=False,
-)
-@click.pass_context
-def claude_code_hook(ctx: click.Context) -> None:
-    """Answer one Claude Code hook event: JSON on stdin, Claude Code's hook protocol on stdout.
+_HOOK_HELP = """Answer one {title} hook event: JSON on stdin, {title}'s hook protocol on stdout.
 
     \b
     Options:
-      --deadline SECONDS   answer (fail closed, exit 2) within this time; default 8, or
+      --deadline SECONDS   answer (fail closed) within this time; default 8, or
                            $WARDEN_HOOK_DEADLINE
-      --no-daemon          decide in this process; the hook daemon is skipped
+      --no-daemon          decide in this process; the warm daemon is skipped
                            ($WARDEN_HOOK_DAEMON=0 does the same)
       --policy FILE        policy file for the project layer
     \b
-    Exit codes: 0 answered (the decision is in the JSON); 2 blocked because Warden could not
-    decide safely (the reason is on stderr). See docs/claude-code.md.
+    Every failure is answered in the form that blocks in {title} ({blocks}), with
+    the reason on stderr. See {doc}.
     """
-    from warden.integrations.hook import main as hook_main
 
-    raise SystemExit(hook_main("claude-code", list(ctx.args)))
+# agent -> (title, its blocking form, docs page)
+_HOOKS = {
+    "claude-code": ("Claude Code", "exit 2", "docs/claude-code.md"),
+    "codex": ("Codex", "exit 2, or a block for PostToolUse", "docs/agents.md"),
+    "gemini": ("Gemini CLI", "exit 2 with the deny JSON; never another non-zero exit", "docs/agents.md"),
+    "copilot": ("Copilot CLI", "exit 2 with the deny JSON; postToolUse withholds the result", "docs/agents.md"),
+    "cursor": ("Cursor", "exit 2 with the deny JSON", "docs/agents.md"),
+}
 
 
-def _scope_path(project: bool, user: bool, local: bool, directory: str | None):
-    from warden.integrations.agents.claude_code_install import settings_path
+def _hook_command(agent: str, title: str, blocks: str, doc: str) -> click.Command:
+    @click.pass_context
+    def run(ctx: click.Context) -> None:
+        from warden.integrations.hook import main as hook_main
 
+        raise SystemExit(hook_main(agent, list(ctx.args)))
+
+    return click.Command(
+        agent, callback=run, help=_HOOK_HELP.format(title=title, blocks=blocks, doc=doc), add_help_option=False,
+        context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []},
+    )
+
+
+for _agent, (_title, _blocks, _doc) in _HOOKS.items():
+    hook.add_command(_hook_command(_agent, _title, _blocks, _doc))
+
+
+AGENTS = tuple(INSTALLERS)  # the same names as warden.integrations.hook.AGENTS (a test pins it)
+
+
+def _installer(agent: str) -> Any:
+    import importlib
+
+    return importlib.import_module(INSTALLERS[agent])
+
+
+def _scope(agent: str, project: bool, user: bool, local: bool) -> str:
     if sum((project, user, local)) > 1:
         fail("choose one of --project, --user or --local")
     scope = "user" if user else "local" if local else "project"
-    return settings_path(scope, directory)
+    scopes = _installer(agent).SCOPES
+    if scope not in scopes:
+        fail(f"{agent} has no {scope} scope", f"use one of: {', '.join('--' + s for s in scopes)}")
+    return scope
 
 
 _scope_options = [
-    click.option("--project", is_flag=True, help="This project: <dir>/.claude/settings.json (the default)."),
-    click.option("--user", is_flag=True, help="Every project: ~/.claude/settings.json ($CLAUDE_CONFIG_DIR)."),
-    click.option("--local", is_flag=True, help="Uncommitted: <dir>/.claude/settings.local.json."),
+    click.option("--project", is_flag=True, help="This project (the default): e.g. <dir>/.claude/settings.json."),
+    click.option("--user", is_flag=True, help="Every project of this user: e.g. ~/.claude/settings.json."),
+    click.option("--local", is_flag=True, help="Uncommitted project settings (Claude Code: settings.local.json)."),
     click.option("--dir", "directory", type=click.Path(file_okay=False), default=None,
                  help="Project directory (default: the current directory)."),
 ]
@@ -80,60 +107,74 @@ def _with_scope(fn):
     return fn
 
 
+def _report(agent: str, changes: list[Any]) -> dict[str, Any]:
+    """The first file's change at the top level (the shape `--json` always had) plus every file."""
+    head = changes[0].to_json()
+    return {**head, "agent": agent, "changed": any(c.changed for c in changes),
+            "files": [c.to_json() for c in changes]}
+
+
 @click.command()
 @click.argument("agent", type=click.Choice(AGENTS))
 @_with_scope
-@click.option("--command", "command", default=None, metavar="PROGRAM",
-              help="The warden program the hooks run (default: `warden` on PATH for --project, whose settings "
-                   "are committed; this installation's absolute path for --user and --local).")
+@click.option("--command", "command", default=None, metavar="CMD",
+              help="Claude Code: the warden program the hooks run (default: `warden` on PATH for --project, "
+                   "whose settings are committed; this installation's absolute path otherwise). Other agents: "
+                   "the hook command to write (default: this installation's absolute `warden hook AGENT`).")
+@click.option("--trust-project", is_flag=True,
+              help="Codex, Copilot: also record that the agent trusts the project (both silently skip the hooks of "
+                   "a project they do not trust).")
 @json_option
 def install(agent: str, project: bool, user: bool, local: bool, directory: str | None, command: str | None,
-            as_json: bool) -> None:
-    """Install Warden's hooks into Claude Code's settings.
+            trust_project: bool, as_json: bool) -> None:
+    """Install Warden's hooks into an agent's configuration.
 
     \b
-    Merges hook entries for PreToolUse, PostToolUse, UserPromptSubmit, SessionStart,
-    SessionEnd, Stop and PermissionRequest (queued approvals wait there; other asks are recorded
-    as approvals) into the settings file, and adds the `warden` MCP server (for `claude -p
-    --permission-prompt-tool mcp__warden__approve`) to the project's .mcp.json, keeping every
-    other setting and hook. Running it again changes nothing; a file that existed is backed up
-    first, under $WARDEN_HOME/backups (never into the committed .claude/ directory).
-    
-    The hook command fails closed: where `warden` is missing or broken, Claude Code blocks every
-    tool call with a message saying how to install Warden. Project settings (and .mcp.json) name
-    `warden` on PATH, so the committed files work on every teammate's machine.
+    Merges Warden's hook entries into the agent's hooks file, keeping every other setting and
+    hook; where the agent skips hooks it does not trust (Codex), the trust record is written too.
+    Claude Code also gets a PermissionRequest hook (queued approvals wait there) and, for a
+    project, the `warden` MCP server in .mcp.json (for `claude -p --permission-prompt-tool
+    mcp__warden__approve`).
+    Running it again changes nothing; a file that existed is backed up first
+    (NAME.warden-backup-<time>), and `warden uninstall` restores it byte for byte.
+    See docs/agents.md for what each agent's hooks can and cannot do.
     \b
     Examples:
       warden install claude-code              this project (.claude/settings.json)
       warden install claude-code --user       all projects (~/.claude/settings.json)
+      warden install codex --user             ~/.codex/hooks.json + trust records in config.toml
       warden uninstall claude-code            remove exactly Warden's entries again
     """
-    from warden.integrations.agents import claude_code_install as installer
-
-    path = _scope_path(project, user, local, directory)
-    portable = not (user or local)
+    installer = _installer(agent)
+    scope = _scope(agent, project, user, local)
     try:
-        change = installer.install(path, command, portable=portable)
-    except (installer.SettingsError, OSError) as exc:
+        # Claude Code's installer predates the per-scope interface and keeps install(path, ...) for it
+        run = getattr(installer, "install_scope", installer.install)
+        changes = run(scope, directory, command, dict(os.environ), trust_project=trust_project)
+    except (SettingsError, getattr(installer, "SettingsError", SettingsError), OSError) as exc:
         fail(str(exc), "nothing was changed")
-    mcp_path, mcp_changed = _install_mcp(user, directory)
+    mcp_path, mcp_changed = _install_mcp(user, directory) if agent == "claude-code" else (None, False)
     if as_json:
-        emit_json({**change.to_json(), "mcp_config": mcp_path, "mcp_changed": mcp_changed})
+        report = _report(agent, changes)
+        if agent == "claude-code":
+            report.update({"mcp_config": mcp_path, "mcp_changed": mcp_changed})
+        emit_json(report)
         return
     if mcp_changed:
         click.echo(f"Added the `warden` MCP server (headless approvals: --permission-prompt-tool "
                    f"mcp__warden__approve) to {mcp_path}")
-    if not change.changed:
-        click.echo(f"Warden's hooks are already installed in {path}; nothing changed.")
+    if not any(c.changed for c in changes):
+        click.echo(f"Warden's hooks are already installed in {changes[0].path}; nothing changed.")
         return
-    click.echo(f"Installed Warden's Claude Code hooks in {path}")
-    if change.backup:
-        click.echo(f"  backup of the previous file: {change.backup}")
-    click.echo(f"  events: {', '.join(change.added)}")
-    click.echo("  Claude Code picks the hooks up at its next start; check with `warden doctor`.")
-    if portable and not command and shutil.which("warden") is None:
-        click.echo("  warning: `warden` is not on PATH here, so these hooks block every tool call until it is; "
-                   f"add {Path(sys.executable).parent} to PATH (or install Warden with pipx)", err=True)
+    for change in changes:
+        if not change.changed:
+            continue
+        click.echo(f"Installed Warden's {agent} hooks in {change.path}")
+        if change.backup:
+            click.echo(f"  backup of the previous file: {change.backup}")
+        if change.added:
+            click.echo(f"  events: {', '.join(change.added)}")
+    click.echo(f"  {installer.NEXT_STEP}")
     if not os.environ.get("WARDEN_HOME") and sys.stdout.isatty():
         click.echo("  Decisions are recorded under ~/.warden; `warden audit verify` checks the log.")
 
@@ -162,7 +203,7 @@ def _install_mcp(user: bool, directory: str | None) -> tuple[str | None, bool]:
 def uninstall(
     agent: str, project: bool, user: bool, local: bool, directory: str | None, as_json: bool
 ) -> None:
-    """Remove exactly Warden's hook entries from Claude Code's settings.
+    """Remove exactly Warden's hook entries from an agent's configuration.
 
     \b
     Other settings and other hooks stay as they are; when the result equals the file as it
@@ -172,19 +213,22 @@ def uninstall(
       warden uninstall claude-code
       warden uninstall claude-code --user
     """
-    from warden.integrations.agents import claude_code_install as installer
-
-    path = _scope_path(project, user, local, directory)
+    installer = _installer(agent)
+    scope = _scope(agent, project, user, local)
     try:
-        change = installer.uninstall(path)
-    except (installer.SettingsError, OSError) as exc:
+        run = getattr(installer, "uninstall_scope", installer.uninstall)
+        changes = run(scope, directory, dict(os.environ))
+    except (SettingsError, getattr(installer, "SettingsError", SettingsError), OSError) as exc:
         fail(str(exc), "nothing was changed")
     if as_json:
-        emit_json(change.to_json())
+        emit_json(_report(agent, changes))
         return
-    if not change.changed:
-        click.echo(f"No Warden hooks in {path}; nothing changed.")
-    elif change.deleted_file:
-        click.echo(f"Removed {change.removed} Warden hook entries; {path} held nothing else and was deleted.")
-    else:
-        click.echo(f"Removed {change.removed} Warden hook entries from {path}.")
+    if not any(c.changed for c in changes):
+        click.echo(f"No Warden hooks in {changes[0].path}; nothing changed.")
+    for change in changes:
+        if not change.changed:
+            continue
+        if change.deleted_file:
+            click.echo(f"Removed {change.removed} Warden hook entries; {change.path} held nothing else and was deleted.")
+        else:
+            click.echo(f"Removed {change.removed} Warden hook entries from {change.path}.")

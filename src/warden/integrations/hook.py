@@ -40,11 +40,15 @@ if TYPE_CHECKING:
 # agent name (as in `warden hook NAME`) -> the module that speaks its protocol
 AGENTS: dict[str, str] = {
     "claude-code": "warden.integrations.agents.claude_code",
+    "codex": "warden.integrations.agents.codex",
+    "gemini": "warden.integrations.agents.gemini",
+    "copilot": "warden.integrations.agents.copilot",
+    "cursor": "warden.integrations.agents.cursor",
 }
 DEFAULT_DEADLINE = 8.0  # seconds; the installed hook timeout is 30 s (Claude Code's default is 60 s)
 MAX_STDIN = client.MAX_BODY
 
-USAGE = """usage: warden hook {agent} [--deadline SECONDS] [--no-daemon] [--policy FILE]
+USAGE = """usage: warden hook {agent} [--deadline SECONDS] [--no-daemon] [--policy FILE] [--event NAME]
 Reads one {agent} hook event (JSON) on stdin and answers in {agent}'s hook protocol.
 Installed by `warden install {agent}`; see docs/agents.md."""
 
@@ -78,6 +82,8 @@ def main(agent: str, argv: list[str]) -> int:
         sys.stderr.write(f"warden: cannot read the hook event on stdin ({exc}); blocking to stay safe\n")
         return 2
     cwd = _safe_cwd()
+    # Whether a human can answer a prompt: a daemon (no terminal of its own) cannot tell.
+    os.environ["WARDEN_HOOK_TTY"] = "1" if _has_terminal() else "0"
     if opts["daemon"] and flag_on(environ, "WARDEN_HOOK_DAEMON"):
         try:
             answer = client.ask(raw, environ, cwd, [client.HOOK, agent, *argv], deadline)
@@ -106,6 +112,15 @@ def _emit(code: int, out: bytes, err: bytes) -> int:
     return code
 
 
+def _has_terminal() -> bool:
+    try:
+        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+    except OSError:
+        return False
+    os.close(fd)
+    return True
+
+
 def _safe_cwd() -> str:
     try:
         return os.getcwd()
@@ -127,6 +142,9 @@ def parse_args(argv: list[str], environ: Mapping[str, str]) -> dict[str, Any]:
         elif arg == "--deadline" or arg.startswith("--deadline="):
             value = arg.split("=", 1)[1] if "=" in arg else next(it, "")
             opts["deadline"] = _positive(value, "--deadline")
+        elif arg == "--event" or arg.startswith("--event="):
+            # agents that run one configured command per event without naming it in the payload
+            opts["event"] = arg.split("=", 1)[1] if "=" in arg else next(it, "")
         elif arg == "--policy" or arg.startswith("--policy="):
             value = arg.split("=", 1)[1] if "=" in arg else next(it, "")
             if not value:

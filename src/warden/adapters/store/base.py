@@ -20,6 +20,7 @@ from typing import Any
 
 from warden.adapters.store.columns import SegmentCheck, column_problem, matches
 from warden.adapters.store.keyring import AuditKeys, check_signature
+from warden.ports import AuditStore
 from warden.core.audit import (
     ChainVerifier,
     Checkpoint,
@@ -74,7 +75,9 @@ class Filters:
     until: str | None = None
 
 
-class SqlAuditStore:
+class SqlAuditStore(AuditStore):
+    """The :class:`~warden.ports.AuditStore` port over SQL (SQLite and PostgreSQL subclasses)."""
+
     ph = "?"
     location = ""
 

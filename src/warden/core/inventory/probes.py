@@ -21,7 +21,8 @@ def local_agent_probes(root: str, branch: str) -> dict[str, dict[str, Any]]:
         "push": bash(f"git push origin {branch}", root),
         "modify-workflow": {"tool_name": "Write", "tool_input": {"file_path": f"{root}{sep}.github/workflows/ci.yml",
                                                                  "content": "x"}, "cwd": root},
-        "fetch-network": {"tool_name": "WebFetch", "tool_input": {"url": "https://example.com/", "prompt": "read"}, "cwd": root},
+        # not a documentation page: what "reach the internet" means for an agent (docs reads are allowed)
+        "fetch-network": {"tool_name": "WebFetch", "tool_input": {"url": "https://collector.example.net/in?id=42", "prompt": "read"}, "cwd": root},
         "install-deps": bash("npm install", root),
     }
 

@@ -32,12 +32,12 @@ def find_for_payload(gw: Any, payload: dict[str, Any]) -> Any | None:
         if found is not None:
             return found
     action = gw.normalize({**payload, "hook_event_name": "PreToolUse"})
-    with_identity = getattr(gw, "with_identity", None)
-    if with_identity is not None:  # the request was made from the action with who and where filled in
-        try:
-            action = with_identity(action, gw.policy_for(action.workspace or gw.workspace_for(action.cwd)))
-        except Exception:
-            action = with_identity(action)
+    try:
+        policy = gw.policy_for(action.workspace or gw.workspace_for(action.cwd))
+    except Exception:
+        policy = None
+    # the same identity the decision put on the action, so the digest is the one the request has
+    action = gw.with_identity(action, policy)
     return store.find_request(action_digest=action_digest(action))
 
 

@@ -73,7 +73,10 @@ def respond(
             state["event"] = event
         handler = _HANDLERS.get(event)
         if handler is None:
-            return 0, b"", b""  # an event Warden does not take part in (Notification, PreCompact...)
+            if event in _NO_OPINION:
+                return 0, b"", b""  # an event Warden does not take part in (Notification, PreCompact...)
+            return failure(event, f"Warden does not know the Claude Code hook event {event!r} (is Claude Code "
+                                  "newer than Warden's integration? run `warden doctor`)")
         gw = _gateway(payload, environ, cwd, opts)
         answer: tuple[int, bytes, bytes] | None = None
         try:
@@ -518,6 +521,10 @@ def _conditional(rule: Any) -> bool:
     matcher = getattr(rule, "matcher", None)
     return bound(matcher) or bound(getattr(matcher, "unless", None))
 
+
+# Events Claude Code may send that carry nothing for policy (Warden does not install them).
+_NO_OPINION = frozenset({"Notification", "PreCompact", "PostCompact", "SubagentStart", "PostToolUseFailure",
+                         "InstructionsLoaded", "ConfigChange"})
 
 _HANDLERS: dict[str, Any] = {
     "PreToolUse": _pre_tool_use,

@@ -121,10 +121,22 @@ def approved_after_tool(gw: Any, payload: Mapping[str, Any], decision: Mapping[s
     """The tool ran after Warden asked: the human approved. Recorded once per decision."""
     if not decision or (decision.get("result") or {}).get("decision") != "ask":
         return
+    if _queued(gw, str(decision.get("tool_use_id") or payload.get("tool_use_id") or "")):
+        return  # Warden's approval queue answered this call and recorded the real approver
     session = str(payload.get("session_id", ""))
     if str(decision.get("id", "")) in _answered(gw, session):
         return
     _record(gw, decision, payload, granted=True)
+
+
+def _queued(gw: Any, tool_use_id: str) -> bool:
+    """Did this call go to Warden's approval queue (docs/approvals.md)? Then the queue records it."""
+    if not tool_use_id:
+        return False
+    try:
+        return gw.state().find_request(tool_use_id=tool_use_id) is not None
+    except Exception:
+        return False
 
 
 def refused_at_turn_end(gw: Any, payload: Mapping[str, Any]) -> int:

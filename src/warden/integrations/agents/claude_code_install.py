@@ -301,3 +301,20 @@ def _matching_backup(path: Path, content: dict[str, Any]) -> bytes | None:
 def _created_by_install(path: Path) -> bool:
     # No backup means the file did not exist before Warden wrote it.
     return not _backups(path)
+
+
+# --- the interface `warden install AGENT` uses for every agent (see warden.integrations.agents) ---
+
+SCOPES = ("project", "user", "local")
+NEXT_STEP = "Claude Code picks the hooks up at its next start; check with `warden doctor`."
+
+
+def install_scope(scope: str, directory: str | None, command: str | None, environ: dict[str, str] | None = None,
+                  trust_project: bool = False) -> list[Change]:
+    # trust_project: Claude Code loads a project's hooks without a separate trust step. Project
+    # settings are committed, so they name `warden` on PATH (portable).
+    return [install(settings_path(scope, directory, environ), command, portable=scope == "project")]
+
+
+def uninstall_scope(scope: str, directory: str | None, environ: dict[str, str] | None = None) -> list[Change]:
+    return [uninstall(settings_path(scope, directory, environ))]

@@ -16,13 +16,11 @@ The client also checks ``SO_PEERCRED``: a socket served by another uid is refuse
 ``argv[0]`` says what is asked: ``HOOK`` + agent name + hook options, ``DECIDE`` or ``REPORT``.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 import time  # a builtin module: free to import
 
-TYPE_CHECKING = False  # importing typing costs ~8 ms here; annotations are strings anyway
+TYPE_CHECKING = False  # importing typing costs ~8 ms here; annotations are quoted
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
@@ -37,21 +35,26 @@ ACK_TIMEOUT = 1.0  # seconds a live daemon may take to acknowledge, even on a lo
 _SERVER_MODULE = "warden.integrations.daemon.server"
 
 
-def socket_path(environ: Mapping[str, str]) -> str:
-    home = environ.get("WARDEN_HOME") or (environ.get("HOME") or "/") + "/.warden"
-    import zlib  # builtin C module: no import cost worth measuring
+def _tag(text: str) -> str:
+    """A short stable tag (32-bit FNV-1a): zlib would cost an extension-module import per call."""
+    h = 0x811C9DC5
+    for byte in text.encode():
+        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return f"{h:08x}"
 
+
+def socket_path(environ: "Mapping[str, str]") -> str:
+    home = environ.get("WARDEN_HOME") or (environ.get("HOME") or "/") + "/.warden"
     # One daemon per (interpreter, installed package): a different venv never answers for us.
-    origin = os.path.realpath(sys.executable) + "\0" + os.path.dirname(__file__)
-    tag = f"{zlib.crc32(origin.encode()):08x}"
+    tag = _tag(os.path.realpath(sys.executable) + "\0" + os.path.dirname(__file__))
     path = f"{home}/run/hookd-{tag}.sock"
     if len(path.encode()) <= _MAX_SUN_PATH:
         return path
-    return f"/tmp/warden-{os.getuid()}/hookd-{tag}-{zlib.crc32(home.encode()):08x}.sock"
+    return f"/tmp/warden-{os.getuid()}/hookd-{tag}-{_tag(home)}.sock"
 
 
-def ask(body: bytes, environ: Mapping[str, str], cwd: str, argv: list[str],
-        deadline: float) -> tuple[int, bytes, bytes] | None:
+def ask(body: bytes, environ: "Mapping[str, str]", cwd: str, argv: "list[str]",
+        deadline: float) -> "tuple[int, bytes, bytes] | None":
     """The daemon's (exit code, stdout, stderr), or None when the caller should answer in-process.
 
     None means nothing was decided (no daemon, a refused connection, a daemon from other code);
