@@ -4,7 +4,8 @@ Discovery, lowest layer first:
   builtin   warden/policies/recommended.yaml (shipped)
   user      $WARDEN_HOME/policy.yaml (default ~/.warden)
   project   --policy FILE, else $WARDEN_POLICY, else warden.yaml or .warden/policy.yaml in the workspace
-  managed   $WARDEN_MANAGED_POLICY, else /etc/warden/managed.yaml
+  managed   $WARDEN_MANAGED_POLICY, else $WARDEN_HOME/server-managed.yaml (the team server's signed bundle,
+            written by `warden login`), else /etc/warden/managed.yaml
 
 The compiled policy is pickled under $WARDEN_HOME/cache keyed by the digest of every source
 text, so a hook process skips YAML and pydantic unless a policy file changed.
@@ -27,6 +28,7 @@ from warden.adapters.environment import WORKSPACE_MARKERS, find_workspace  # noq
 BUILTIN = Path(__file__).resolve().parent.parent / "policies" / "recommended.yaml"
 PROJECT_NAMES = ("warden.yaml", ".warden/policy.yaml")
 DEFAULT_MANAGED = "/etc/warden/managed.yaml"
+SERVER_MANAGED = "server-managed.yaml"  # under $WARDEN_HOME: written by `warden login` after verifying the bundle
 
 
 class PolicyFileError(Exception):
@@ -113,7 +115,9 @@ def discover(
                 found.append(("project", str(p), _read(p)))
                 break
     managed_env = environ.get("WARDEN_MANAGED_POLICY")
-    managed = Path(managed_env or DEFAULT_MANAGED)
+    # after `warden login`, the team server's verified bundle is the managed layer (unless a path is named)
+    server_bundle = warden_home(environ) / SERVER_MANAGED
+    managed = Path(managed_env or (server_bundle if _present(server_bundle) else DEFAULT_MANAGED))
     if _present(managed):
         found.append(("managed", str(managed), _read(managed)))
     elif managed_env:

@@ -5,10 +5,16 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from warden.cli.common import emit_json, fail, json_option
+
+if TYPE_CHECKING:
+    import httpx
+
+    from warden.server.oidc import OIDCConfig
 
 
 def _home() -> Path:
@@ -25,7 +31,21 @@ def _home() -> Path:
 @click.option("--policy", "policy_file", type=click.Path(dir_okay=False), default=None,
               help="The central policy the server decides with (besides the managed and built-in layers).")
 @click.option("--workers", type=int, default=1, show_default=True, help="Worker processes (uvicorn).")
-def server(dev: bool, db: str | None, listen: str, policy_file: str | None, workers: int) -> None:
+@click.option("--oidc-issuer", default=None, metavar="URL", help="People sign in with this OIDC provider "
+              "(its discovery document is URL/.well-known/openid-configuration).")
+@click.option("--oidc-client-id", default=None, metavar="ID", help="This server's client id at the provider.")
+@click.option("--oidc-client-secret-env", default=None, metavar="VAR",
+              help="The environment variable holding the client secret (never the secret on the command line).")
+@click.option("--oidc-role-claim", default="groups", show_default=True, metavar="CLAIM",
+              help="The id-token claim that carries a person's groups or role.")
+@click.option("--oidc-role-map", default="", metavar="VALUE=ROLE,...",
+              help="Claim value to Warden role, e.g. approvers=approver,sec=auditor,platform=admin. Without it the "
+                   "claim must name the role itself. A person whose claim maps to no role is refused.")
+@click.option("--public-url", default="", metavar="URL", help="How browsers reach this server (for the OIDC "
+              "redirect URI behind a load balancer); default: the URL of the request.")
+def server(dev: bool, db: str | None, listen: str, policy_file: str | None, workers: int, oidc_issuer: str | None,
+           oidc_client_id: str | None, oidc_client_secret_env: str | None, oidc_role_claim: str, oidc_role_map: str,
+           public_url: str) -> None:
     """One policy, one evidence trail and one approval queue for every developer and agent.
 
     \b
@@ -33,6 +53,10 @@ def server(dev: bool, db: str | None, listen: str, policy_file: str | None, work
       warden server --db postgresql://warden@db/warden --listen 0.0.0.0:8780 --workers 2
     \b
     Run N replicas against one PostgreSQL behind any load balancer: all state is in the database.
+    \b
+    People sign in with SSO (OIDC authorization code + PKCE):
+      OIDC_SECRET=... warden server --oidc-issuer https://login.example.com --oidc-client-id warden \\
+        --oidc-client-secret-env OIDC_SECRET --oidc-role-map approvers=approver,platform=admin
     API: /docs (OpenAPI), /v1/decide, /v1/events, /v1/approvals, /v1/kill, /v1/keys, /metrics.
     See docs/server.md.
     """
@@ -52,8 +76,10 @@ def server(dev: bool, db: str | None, listen: str, policy_file: str | None, work
         schema = next((kv[7:] for kv in query.split("&") if kv.startswith("schema=")), "warden")
         # one database, three schemas: control state, evidence, keys (?schema=NAME picks the prefix)
         state_url, audit_url, keys_url = (f"{base}?schema={schema}_{part}" for part in ("state", "audit", "server"))
+    oidc = _oidc_config(oidc_issuer, oidc_client_id, oidc_client_secret_env, oidc_role_claim, oidc_role_map,
+                        public_url)
     config = ServerConfig(home=home, state_url=state_url, audit_url=audit_url, keys_url=keys_url,
-                          policy_file=policy_file, workspace=str(home))
+                          policy_file=policy_file, workspace=str(home), oidc=oidc)
     if dev:
         keys = KeyStore(keys_url or str(home / "server.db"))
         _, key = keys.create("admin", "admin", ttl_s=7 * 86400, label="dev admin")
@@ -67,7 +93,8 @@ def server(dev: bool, db: str | None, listen: str, policy_file: str | None, work
     if workers > 1:  # separate processes: each builds the app from the same config
         os.environ["WARDEN_SERVER_CONFIG"] = json.dumps({
             "home": str(home), "state_url": state_url, "audit_url": audit_url, "keys_url": keys_url,
-            "policy_file": policy_file, "workspace": str(home)})
+            "policy_file": policy_file, "workspace": str(home),
+            "oidc": {**oidc.to_json(), "secret_env": oidc_client_secret_env} if oidc else None})
         uvicorn.run("warden.server.app:app_from_env", factory=True, workers=workers, host=host, port=int(port),
                     log_level="warning", access_log=False)
         return
@@ -75,27 +102,111 @@ def server(dev: bool, db: str | None, listen: str, policy_file: str | None, work
     uvicorn.run(app, host=host, port=int(port), log_level="warning", access_log=False)
 
 
+def _oidc_config(issuer: str | None, client_id: str | None, secret_env: str | None, role_claim: str, role_map: str,
+                 public_url: str) -> OIDCConfig | None:
+    from warden.server.oidc import OIDCConfig, parse_role_map
+
+    if not (issuer or client_id or secret_env):
+        return None
+    if not (issuer and client_id and secret_env):
+        fail("OIDC needs all three: --oidc-issuer, --oidc-client-id and --oidc-client-secret-env")
+    secret = os.environ.get(secret_env or "", "")
+    if not secret:
+        fail(f"--oidc-client-secret-env {secret_env}: that variable is empty or unset",
+             f"export {secret_env}=<the client secret the provider issued>")
+    try:
+        return OIDCConfig(issuer=issuer or "", client_id=client_id or "", client_secret=secret, role_claim=role_claim,
+                          role_map=parse_role_map(role_map), public_url=public_url)
+    except ValueError as exc:
+        fail(str(exc))
+    return None
+
+
 @click.command("login")
-@click.argument("server_url")
-@click.option("--key", required=True, envvar="WARDEN_SERVER_KEY", help="This machine's key (wk_...).")
+@click.argument("server_url", required=False)
+@click.option("--key", envvar="WARDEN_SERVER_KEY", help="This machine's key (wk_...).")
+@click.option("--refresh", is_flag=True, help="Pull the policy bundle again from the server logged in to.")
 @json_option
-def login(server_url: str, key: str, as_json: bool) -> None:
-    """Point this machine at a team server: checks the key, stores it under $WARDEN_HOME (0600)."""
+def login(server_url: str | None, key: str | None, refresh: bool, as_json: bool) -> None:
+    """Point this machine at a team server and pull its signed policy bundle.
+
+    \b
+      warden login https://warden.example.com --key wk_...   # check the key, pin the server's signing key
+      warden login --refresh                                # pull the bundle again (e.g. from cron)
+    \b
+    The key and the server's bundle-signing key are stored in $WARDEN_HOME/server.json (0600); the
+    signing key is pinned on the first login to a server. The bundle is verified against that pin and
+    cached as $WARDEN_HOME/server-managed.yaml, the managed policy layer, which keeps working offline.
+    A bundle that does not verify is refused and the cached one kept.
+    """
+    home = _home()
+    path = home / "server.json"
+    saved: dict[str, str] = {}
+    if path.exists():
+        try:
+            saved = json.loads(path.read_text())
+        except ValueError:
+            fail(f"{path} is not valid JSON", "log in again: warden login URL --key wk_...")
+    if refresh:
+        if not saved.get("url") or not saved.get("key"):
+            fail("not logged in to a server", "warden login URL --key wk_...")
+        url, key = saved["url"], saved["key"]
+    else:
+        if not server_url or not key:
+            fail("name the server and this machine's key", "warden login URL --key wk_... (or warden login --refresh)")
+        url = (server_url or "").rstrip("/")
+    r = _get(url, "/v1/kills", key or "")
+    kills = len(r.json())
+    pin = saved.get("bundle_key") if saved.get("url") == url else None
+    if not pin:  # first login to this server: pin its signing key
+        pin = str(_get(url, "/v1/policy/key", key or "").json().get("public_key", ""))
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _write_private(path, json.dumps({"url": url, "key": key, "bundle_key": pin}))
+    bundle = _pull_bundle(url, key or "", pin, home)
+    if as_json:
+        emit_json({"ok": True, "server": url, "kills": kills, "bundle": bundle})
+    else:
+        click.echo(f"logged in to {url}; kills in force there: {kills}; managed policy version {bundle['version']} "
+                   f"({'changed' if bundle['changed'] else 'unchanged'}) in {bundle['path']}")
+
+
+def _get(url: str, route: str, key: str) -> httpx.Response:
     import httpx
 
-    url = server_url.rstrip("/")
     try:
-        r = httpx.get(url + "/v1/kills", headers={"authorization": f"Bearer {key}"}, timeout=10)
+        r = httpx.get(url + route, headers={"authorization": f"Bearer {key}"}, timeout=10)
     except httpx.HTTPError as exc:
-        fail(f"cannot reach {url}: {exc}", "check the URL and that the server runs")
+        fail(f"cannot reach {url}: {exc}", "check the URL and that the server runs; the cached policy stays in use")
     if r.status_code != 200:
         fail(f"the server refused the key ({r.status_code}): {r.text[:200]}", "ask an admin for an agent key")
-    path = _home() / "server.json"
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        json.dump({"url": url, "key": key}, fh)
-    if as_json:
-        emit_json({"ok": True, "server": url})
-    else:
-        click.echo(f"logged in to {url}; kills in force there: {len(r.json())}")
+    return r
+
+
+def _pull_bundle(url: str, key: str, pin: str, home: Path) -> dict[str, object]:
+    from warden.adapters.policy_files import SERVER_MANAGED
+    from warden.server.bundle import verify
+
+    r = _get(url, "/v1/policy/bundle", key)
+    cached = home / SERVER_MANAGED
+    try:
+        body = verify(r.json(), pin)
+    except ValueError as exc:
+        kept = f"the cached policy ({cached}) is kept" if cached.exists() else "no managed policy is cached"
+        fail(f"refused the server's policy bundle: {exc}; {kept}",
+             "if the server's key was rotated on purpose, remove bundle_key from $WARDEN_HOME/server.json and log in")
+    text = str(body["policy"])
+    changed = not cached.exists() or cached.read_text(encoding="utf-8") != text
+    if changed and not text.strip():  # the server has no central policy: nothing to manage
+        changed = False
+    elif changed:  # atomically: a decision never reads half a policy
+        _write_private(cached, text)
+    _write_private(home / "server-bundle.json", json.dumps(r.json()))
+    return {"version": body["version"], "issued_at": body["issued_at"], "changed": changed, "path": str(cached)}
+
+
+def _write_private(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)

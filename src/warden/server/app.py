@@ -44,6 +44,7 @@ class ServerConfig:
     keys_url: str | None = None
     policy_file: str | None = None
     workspace: str = ""  # whose policy layers the server decides with
+    oidc: Any = None  # warden.server.oidc.OIDCConfig: people sign in with the organisation's provider
     environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
 
 
@@ -65,6 +66,14 @@ class Server:
         self.keys = KeyStore(config.keys_url or str(config.home / "server.db"))
         self.counters = {"decisions": 0, "events_ingested": 0, "events_replayed": 0, "refused_requests": 0}
         self.started = time.time()
+        from warden.server.bundle import BundleSigner
+
+        self.signer = BundleSigner(config.home)
+        self.oidc = None
+        if config.oidc is not None:
+            from warden.server.oidc import OIDC
+
+            self.oidc = OIDC(config.oidc)
         self._local = threading.local()  # one warm gateway per worker thread (policy, recorder, state)
 
     # -- auth ----------------------------------------------------------------------------------
@@ -191,6 +200,22 @@ def create_app(config: ServerConfig) -> FastAPI:
             return JSONResponse({"status": "ready"})
         except Exception as exc:  # noqa: BLE001
             return JSONResponse({"status": "not ready", "error": str(exc)}, status_code=503)
+
+    @app.get("/v1/policy/key")
+    def policy_key(p: Principal = Depends(who)) -> dict[str, str]:
+        return server.signer.public()
+
+    @app.get("/v1/policy/bundle")
+    def policy_bundle(p: Principal = Depends(who)) -> dict[str, Any]:
+        """The central policy as the managed layer, signed by the server's Ed25519 key (GET /v1/policy/key)."""
+        try:
+            return server.signer.bundle(server.config.policy_file)
+        except OSError as exc:
+            raise HTTPException(503, f"the server cannot read its central policy: {exc}") from None
+
+    @app.get("/v1/whoami")
+    def whoami(p: Principal = Depends(who)) -> dict[str, str]:
+        return {"owner": p.owner, "role": p.role, "key": p.key_id}
 
     @app.get("/metrics", response_class=PlainTextResponse)
     def metrics(p: Principal = Depends(who)) -> str:
@@ -356,6 +381,12 @@ def create_app(config: ServerConfig) -> FastAPI:
 def app_from_env() -> FastAPI:
     """The app for uvicorn worker processes (``--workers N``): the config comes in $WARDEN_SERVER_CONFIG."""
     raw = json.loads(os.environ["WARDEN_SERVER_CONFIG"])
+    oidc = None
+    if raw.get("oidc"):  # the client secret is not in the JSON: it stays in the variable that was named
+        from warden.server.oidc import OIDCConfig
+
+        o = dict(raw["oidc"])
+        oidc = OIDCConfig(client_secret=os.environ.get(o.pop("secret_env"), ""), **o)
     return create_app(ServerConfig(home=Path(raw["home"]), state_url=raw.get("state_url"), audit_url=raw.get("audit_url"),
                                    keys_url=raw.get("keys_url"), policy_file=raw.get("policy_file"),
-                                   workspace=raw.get("workspace", "")))
+                                   workspace=raw.get("workspace", ""), oidc=oidc))

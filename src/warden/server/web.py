@@ -16,7 +16,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 STYLE = """
 body{font:15px/1.45 system-ui,sans-serif;margin:0;color:#1b1b1b;background:#f6f7f9}
 header{background:#1f2937;color:#fff;padding:.6rem 1.2rem;display:flex;gap:1.2rem;align-items:center}
-header a{color:#e5e7eb;text-decoration:none}header a:focus,header a:hover{text-decoration:underline}
+header a{color:#e5e7eb;text-decoration:none}
+a.button{display:inline-block;background:#1f2937;color:#fff;padding:.4rem 1rem;border-radius:.35rem;text-decoration:none}header a:focus,header a:hover{text-decoration:underline}
 main{max-width:1100px;margin:1rem auto;padding:0 1rem}
 .card{background:#fff;border:1px solid #d1d5db;border-radius:.5rem;padding:1rem;margin:0 0 1rem}
 .card h2{margin:.1rem 0 .5rem;font-size:1.1rem}.muted{color:#4b5563}
@@ -108,12 +109,19 @@ def mount_web(app: FastAPI, server: Any) -> None:
     @app.get("/ui/login", include_in_schema=False)
     def login_form(error: str = "") -> HTMLResponse:
         msg = f'<p role="alert" class="deny">{html.escape(error)}</p>' if error else ""
-        return page("Sign in", f"""<section class="card" aria-labelledby="h"><h1 id="h">Sign in</h1>{msg}
+        sso = ('<p><a id="sso" class="button" href="/ui/oidc/start">Sign in with SSO</a> '
+               f'<span class="muted">({html.escape(server.oidc.config.issuer)})</span></p><p>or with a key:</p>'
+               if server.oidc is not None else "")
+        return page("Sign in", f"""<section class="card" aria-labelledby="h"><h1 id="h">Sign in</h1>{msg}{sso}
 <form method="post" action="/ui/login"><p><label for="token">Key or admin token</label><br>
 <input id="token" name="token" type="password" size="60" autocomplete="off" required></p>
 <p><button type="submit">Sign in</button></p></form>
-<p class="muted">`warden server --dev` printed an admin token; teams sign in with their key (OIDC sign-in is configured by
-the deployment).</p></section>""")
+<p class="muted">`warden server --dev` printed an admin token; machines and scripts use their key; people sign in
+with SSO when the server runs with <code>--oidc-issuer</code>.</p></section>""")
+
+    from warden.server.oidc_web import is_sso_key, mount_oidc
+
+    mount_oidc(app, server)
 
     @app.post("/ui/login", include_in_schema=False)
     def login(token: str = Form(...)) -> RedirectResponse:
@@ -126,7 +134,10 @@ the deployment).</p></section>""")
         return resp
 
     @app.get("/ui/logout", include_in_schema=False)
-    def logout() -> RedirectResponse:
+    def logout(request: Request) -> RedirectResponse:
+        who = signed_in(request)
+        if who is not None and is_sso_key(server, who.key_id):
+            server.keys.revoke(who.key_id)  # an SSO session's key dies with the session
         resp = RedirectResponse("/ui/login", status_code=303)
         resp.delete_cookie("warden_token")
         return resp
