@@ -109,7 +109,8 @@ class Server:
         from warden.gateway import Gateway
 
         payload = dict(payload)
-        actor = payload.get("actor") if isinstance(payload.get("actor"), dict) else {}
+        raw_actor = payload.get("actor")
+        actor: dict[str, Any] = raw_actor if isinstance(raw_actor, dict) else {}
         # the key says who is asking; a payload cannot claim to be someone else
         payload["actor"] = {**actor, "id": who.owner if who.role == "agent" else actor.get("id", who.owner)}
         payload.setdefault("cwd", self.config.workspace or str(self.config.home))

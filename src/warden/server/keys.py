@@ -7,6 +7,7 @@ created and upgraded by numbered migrations (:data:`MIGRATIONS`), applied in pla
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import hmac
 import secrets
@@ -71,7 +72,7 @@ class KeyStore:
     def _q(self, sql: str) -> str:
         return sql.replace("?", "%s") if self.pg else sql
 
-    def execute(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    def execute(self, sql: str, args: tuple[Any, ...] = ()) -> builtins.list[tuple[Any, ...]]:
         with self._lock:
             cur = self._db.execute(self._q(sql), args)
             try:
@@ -125,7 +126,7 @@ class KeyStore:
         self.execute("UPDATE api_keys SET revoked = ? WHERE id = ?", (time.time(), key_id))
         return bool(found)
 
-    def list(self) -> list[dict[str, Any]]:
+    def list(self) -> builtins.list[dict[str, Any]]:
         rows = self.execute("SELECT id, owner, role, created, expires, revoked, label FROM api_keys ORDER BY created")
         return [{"id": r[0], "owner": r[1], "role": r[2], "created": r[3], "expires": r[4], "revoked": r[5],
                  "label": r[6]} for r in rows]
@@ -144,7 +145,7 @@ class KeyStore:
             self.execute("INSERT INTO machines (id, owner, last_seen, version, doctor) VALUES (?, ?, ?, ?, ?)",
                          (machine, owner, now, version, doctor or ""))
 
-    def machines(self) -> list[dict[str, Any]]:
+    def machines(self) -> builtins.list[dict[str, Any]]:
         rows = self.execute("SELECT id, owner, last_seen, version, doctor FROM machines ORDER BY id")
         return [{"id": r[0], "owner": r[1], "last_seen": r[2], "version": r[3], "doctor": r[4]} for r in rows]
 
@@ -156,7 +157,7 @@ class KeyStore:
         except Exception:  # noqa: BLE001 — unique violation: a replay
             return False
 
-    def first_ingest_many(self, event_ids: list[str], machine: str) -> set[str]:
+    def first_ingest_many(self, event_ids: builtins.list[str], machine: str) -> set[str]:
         """The ids seen for the first time, recorded in one transaction (a batch costs one commit)."""
         if not event_ids:
             return set()

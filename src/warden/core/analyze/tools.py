@@ -87,15 +87,6 @@ def analyze_tool(action: Action, env: AnalysisEnv) -> Analysis:
                 result.paths.append(_path_ref(str(file_url.data.get("path") or "/"), Access.READ, action, env))
             elif not host:
                 result.facts.append(Fact("net.bad_url", f"cannot parse a host from {data.get('url')!r}"))
-        elif tool.startswith("mcp__"):
-            from warden.core.analyze.arguments import analyze_arguments
-
-            inner = analyze_arguments(tool, data, None, cwd=action.cwd, workspace=action.workspace, env=env)
-            result.commands.extend(inner.commands)
-            result.hosts.extend(inner.hosts)
-            result.facts.extend(inner.facts)
-            result.paths.extend(inner.paths)
-            return _with_content(result, action)
         for ref in result.paths:
             result.facts.extend(path_facts(ref, env, action.workspace))
         if tool in _FILE_TOOLS and result.paths and result.paths[0].access is Access.WRITE:

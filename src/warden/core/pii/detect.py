@@ -151,8 +151,8 @@ _DIGITS = {ord(c): None for c in "0123456789"}
 _DEFAULT_KINDS = frozenset({"card", "ssn", "national_id"})
 
 
-def _finditer(rx: object, text: str) -> Iterable[object]:
-    for i, m in enumerate(rx.finditer(text)):  # type: ignore[attr-defined]
+def _finditer(rx: _re.Pattern[str], text: str) -> Iterable[_re.Match[str]]:
+    for i, m in enumerate(rx.finditer(text)):
         if i >= MAX_CANDIDATES:
             return
         yield m

@@ -233,8 +233,9 @@ class Triage:
 
     def _decision(self, ev: Mapping[str, Any]) -> None:
         self.decisions += 1
-        res = ev.get("result") if isinstance(ev.get("result"), Mapping) else {}
-        decision = str(res.get("decision", "")) if isinstance(res, Mapping) else ""
+        raw = ev.get("result")
+        res: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+        decision = str(res.get("decision", ""))
         self.by_decision[decision] = self.by_decision.get(decision, 0) + 1
         rules = [str(r.get("id", "")) for r in (res.get("rules") or []) if isinstance(r, Mapping)]
         for r in rules[:3]:

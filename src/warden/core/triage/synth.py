@@ -22,7 +22,7 @@ INCIDENTS = ("repeated-denials", "limit-hit", "protected-touched", "new-host", "
              "unapproved-sensitive", "off-hours", "tainted-then-acted")
 DOC_HOSTS = ("docs.python.org", "developer.mozilla.org", "pypi.org", "registry.npmjs.org", "github.com",
              "docs.rs", "pkg.go.dev", "stackoverflow.com")
-_ROUTINE = [
+_ROUTINE: list[tuple[str, dict[str, Any], str, str, list[str]]] = [
     ("Bash", {"command": "ls -la"}, "allow", "allow-read-only", []),
     ("Bash", {"command": "pytest -q"}, "allow", "allow-dev-tools", []),
     ("Bash", {"command": "git status"}, "allow", "allow-git-read", []),
