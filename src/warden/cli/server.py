@@ -126,8 +126,10 @@ def _oidc_config(issuer: str | None, client_id: str | None, secret_env: str | No
 @click.argument("server_url", required=False)
 @click.option("--key", envvar="WARDEN_SERVER_KEY", help="This machine's key (wk_...).")
 @click.option("--refresh", is_flag=True, help="Pull the policy bundle again from the server logged in to.")
+@click.option("--machine", default=None, metavar="NAME", help="This machine's name in the central evidence store "
+              "(default: the host name; kept across logins).")
 @json_option
-def login(server_url: str | None, key: str | None, refresh: bool, as_json: bool) -> None:
+def login(server_url: str | None, key: str | None, refresh: bool, machine: str | None, as_json: bool) -> None:
     """Point this machine at a team server and pull its signed policy bundle.
 
     \b
@@ -160,8 +162,10 @@ def login(server_url: str | None, key: str | None, refresh: bool, as_json: bool)
     pin = saved.get("bundle_key") if saved.get("url") == url else None
     if not pin:  # first login to this server: pin its signing key
         pin = str(_get(url, "/v1/policy/key", key or "").json().get("public_key", ""))
-    home.mkdir(parents=True, exist_ok=True, mode=0o700)
-    _write_private(path, json.dumps({"url": url, "key": key, "bundle_key": pin}))
+    from warden.integrations.server_client.config import ServerLink, default_machine, save
+
+    save(home, ServerLink(url=url, key=key or "", bundle_key=pin,
+                          machine=machine or saved.get("machine") or default_machine()))
     bundle = _pull_bundle(url, key or "", pin, home)
     if as_json:
         emit_json({"ok": True, "server": url, "kills": kills, "bundle": bundle})
@@ -205,8 +209,6 @@ def _pull_bundle(url: str, key: str, pin: str, home: Path) -> dict[str, object]:
 
 
 def _write_private(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    from warden.integrations.server_client.config import write_private
+
+    write_private(path, text)
