@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,15 @@ from warden.core.analyze import AnalysisEnv
 from warden.core.credentials import credential_variables
 from warden.core.decision import Verdict
 from warden.core.flow import decision_flow
+
+
+# One decision as steps the caller drives: each yielded list is events to record durably (one
+# transaction); the caller sends back None once they are, or the error text when they could not be
+# (the verdict then fails closed). The generator's return value is the verdict. `decide` drives it
+# with the recorder in place; the team server drives it from its event loop with a group-commit writer.
+DecisionSteps = Generator[list[dict[str, Any]], "str | None", Verdict]
+
+FACTS_TTL_S = 1.0  # long-lived gateways: how stale the machine's facts (workspace, actor, git branch) may be
 
 
 class Gateway:
@@ -29,8 +38,14 @@ class Gateway:
         home: Path,
         environ: Mapping[str, str],
         audit: bool,
+        long_lived: bool = False,
     ) -> None:
         self.cwd = cwd
+        # a service deciding many actions (the team server): remember clean redaction results and the
+        # machine's facts (workspace, actor, context) for FACTS_TTL_S; a hook process decides once
+        self.long_lived = long_lived
+        self._facts: dict[tuple[str, ...], tuple[float, Any]] = {}
+        self._policy_keys: dict[str, str] = {}  # workspace -> what its policy files read as when loaded
         self.policy_file = policy_file
         self.home = home
         self.environ = dict(environ)
@@ -73,27 +88,63 @@ class Gateway:
     def workspace_for(self, cwd: str) -> str:
         from warden.adapters.policy_files import find_workspace
 
-        return find_workspace(cwd or self.cwd)
+        where = cwd or self.cwd
+        return self._machine_fact(("ws", where), lambda: find_workspace(where))
+
+    def _machine_fact(self, key: tuple[str, ...], read: Any) -> Any:
+        """``read()``, kept for FACTS_TTL_S when long-lived (the file system is not re-walked per decision)."""
+        if not self.long_lived:
+            return read()
+        now = time.monotonic()
+        hit = self._facts.get(key)
+        if hit is not None and now - hit[0] < FACTS_TTL_S:
+            return hit[1]
+        value = read()
+        if len(self._facts) >= 1024:
+            self._facts.clear()
+        self._facts[key] = (now, value)
+        return value
+
+    def _read_sources(self, workspace: str) -> tuple[list[tuple[str, str, str]], Any, str]:
+        """The policy files of a workspace as they are now: (sources, trusted, their cache key)."""
+        from warden.adapters.policy_files import cache_key, discover
+        from warden.adapters.trust import trusted_paths
+
+        sources = discover(workspace, policy_file=self.policy_file, environ=self.environ)
+        explicit = self.policy_file or self.environ.get("WARDEN_POLICY")
+        trusted = trusted_paths(sources, self.home, explicit)
+        return sources, trusted, cache_key(sources, trusted)
 
     def policy_for(self, workspace: str):
         """The compiled policy for a workspace; raises PolicyLoadError/PolicyFileError."""
         cached = self._policies.get(workspace)
         if cached is None:
-            from warden.adapters.policy_files import discover, load_compiled
+            from warden.adapters.policy_files import load_compiled
 
             try:
-                from warden.adapters.trust import trusted_paths
-
-                sources = discover(workspace, policy_file=self.policy_file, environ=self.environ)
-                explicit = self.policy_file or self.environ.get("WARDEN_POLICY")
-                cached = load_compiled(sources, self.home, trusted_paths(sources, self.home, explicit))
+                sources, trusted, key = self._read_sources(workspace)
+                self._policy_keys[workspace] = key
+                cached = load_compiled(sources, self.home, trusted)
                 self._policy_texts[cached.digest] = {path: text for _, path, text in sources}
             except Exception as exc:  # remembered so a broken policy denies quickly and consistently
+                self._policy_keys.setdefault(workspace, f"error: {exc}")
                 cached = exc
             self._policies[workspace] = cached
         if isinstance(cached, Exception):
             raise cached
         return cached
+
+    def policy_changed(self) -> bool:
+        """Would any policy this gateway loaded read differently now? Re-reads the policy files (a long-lived
+        service calls it every so often and builds a fresh gateway when it says yes)."""
+        for workspace, key in list(self._policy_keys.items()):
+            try:
+                now = self._read_sources(workspace)[2]
+            except Exception as exc:
+                now = f"error: {exc}"
+            if now != key:
+                return True
+        return False
 
     def use_policy(self, workspace: str, policy: Any) -> None:
         """Decide for this workspace with an already compiled policy (the inventory compiles each
@@ -148,8 +199,8 @@ class Gateway:
 
         self._open_recorder().record_many(audit_events(events, decision_id, self.redactor(), time.time()))
 
-    def _record_decision(self, action: Any, verdict: Verdict, started: float, policy: Any,
-                         control: list[dict[str, Any]] | None = None, decision_id: str = "") -> None:
+    def _decision_events(self, action: Any, verdict: Verdict, started: float, policy: Any, t0: float,
+                         control: list[dict[str, Any]] | None = None, decision_id: str = "") -> list[dict[str, Any]]:
         from warden.core.audit import decision_event, new_id
 
         digest = getattr(policy, "digest", "")
@@ -159,17 +210,17 @@ class Gateway:
             policy_digest=digest,
             policy_sources=[f"{s['layer']}:{s['path']}@sha256:{s['digest'][:16]}" for s in getattr(policy, "sources", [])],
             started_at=started,
-            duration_ms=(time.perf_counter() - self._t0) * 1000.0,
+            duration_ms=(time.perf_counter() - t0) * 1000.0,
             redact=self.redactor(),
             policy_texts=self._policy_texts.get(digest),
             decision_id=decision_id or new_id(),
         )
-        events: list[Mapping[str, Any]] = [event]
+        events: list[dict[str, Any]] = [event]
         if control:
             from warden.adapters.control import audit_events
 
             events += audit_events(control, event["id"], self.redactor(), started)
-        self.last_decision_id = self._open_recorder().record_many(events)[0]
+        return events
 
     def redactor(self):
         """text -> text with secrets replaced by keyed markers (used for audit events)."""
@@ -183,6 +234,10 @@ class Gateway:
             except Exception:  # a broken policy denies elsewhere; redaction still uses the defaults
                 kinds = ()
             self._redactor = redactor_for(self.home, kinds)
+            if self.long_lived:
+                from warden.adapters.redaction import CleanMemo
+
+                self._redactor = CleanMemo(self._redactor)
         return self._redactor
 
     # -- deciding ---------------------------------------------------------------------------
@@ -203,24 +258,29 @@ class Gateway:
 
         where = action.cwd or action.workspace or self.cwd
         named = (getattr(policy, "settings", None) or {}).get("environments") or {}
-        context = {**local_context(self.environ, where, named), **action.context}
-        found = local_actor(self.environ, where)
+        here = self._machine_fact(("context", where, getattr(policy, "digest", "")),
+                                  lambda: local_context(self.environ, where, named))
+        context = {**here, **action.context}
+        found = self._machine_fact(("actor", where), lambda: local_actor(self.environ, where))
         actor = action.actor
         filled: dict[str, Any] = {f.name: found[f.name] for f in fields(Actor)
                                   if f.name in found and not getattr(actor, f.name)}
         return replace(action, actor=replace(actor, **filled), context=context)
 
     def decide_payload(self, payload: Any) -> Verdict:
+        return self._drive(self.payload_steps(payload))
+
+    def payload_steps(self, payload: Any) -> DecisionSteps:
+        """:meth:`decide_payload` as steps: see :data:`DecisionSteps`."""
         try:
             action = self.normalize(payload)
         except Exception as exc:
             detail = str(exc) if isinstance(exc, ActionError) else f"{type(exc).__name__}: {exc}"
             verdict = Verdict.fail_closed(detail, reason=f"denied: not a valid action: {detail}")
             # the raw payload is evidence too: record what was refused (best effort, already a deny)
-            self._t0 = time.perf_counter()
-            self._try_record(payload, verdict, time.time(), None)
+            yield from self._best_effort(payload, verdict, time.time(), None, time.perf_counter())
             return verdict
-        return self.decide(action)
+        return (yield from self.decide_steps(action))
 
     def judge_payload(self, payload: Any) -> Verdict:
         """What the policy alone says about an action that is not happening (the inventory's probes):
@@ -235,7 +295,25 @@ class Gateway:
         return self._without_secrets(policy_decide(policy, action, self.analysis_env))
 
     def decide(self, action: Action) -> Verdict:
-        self._t0 = time.perf_counter()
+        return self._drive(self.decide_steps(action))
+
+    def _drive(self, steps: DecisionSteps) -> Verdict:
+        """Run the steps here and now, recording each batch of events with the recorder."""
+        try:
+            events = next(steps)
+            while True:
+                error = None
+                try:
+                    self.last_decision_id = self._open_recorder().record_many(events)[0]
+                except Exception as exc:
+                    error = f"{type(exc).__name__}: {exc}"
+                events = steps.send(error)
+        except StopIteration as stop:
+            return stop.value
+
+    def decide_steps(self, action: Action) -> DecisionSteps:
+        """:meth:`decide` as steps: see :data:`DecisionSteps`."""
+        t0 = time.perf_counter()
         started = time.time()
         try:
             policy = self.policy_for(action.workspace or self.workspace_for(action.cwd))
@@ -243,7 +321,7 @@ class Gateway:
             verdict = Verdict.fail_closed(
                 str(exc), reason=f"denied: the policy could not be loaded, so nothing is allowed until it is fixed: {exc}"
             )
-            self._try_record(self.with_identity(action), verdict, started, None)
+            yield from self._best_effort(self.with_identity(action), verdict, started, None, t0)
             return verdict
         try:
             action = self.with_identity(action, policy)
@@ -256,9 +334,12 @@ class Gateway:
             error = None
             if self.audit:
                 try:
-                    self._record_decision(step.action, step.verdict, started, policy, gate.events, gate.decision_id)
+                    events = self._decision_events(step.action, step.verdict, started, policy, t0, gate.events,
+                                                   gate.decision_id)
                 except Exception as exc:
                     error = f"{type(exc).__name__}: {exc}"
+                else:
+                    error = yield events
             try:
                 flow.send(error)
             except StopIteration as stop:
@@ -266,6 +347,17 @@ class Gateway:
             raise RuntimeError("decision flow did not finish")
         except Exception as exc:
             return Verdict.fail_closed(f"internal error: {type(exc).__name__}: {exc}")
+
+    def _best_effort(self, action: Any, verdict: Verdict, started: float, policy: Any, t0: float) -> DecisionSteps:
+        """Record an already-denied decision if possible; a failure to record it changes nothing."""
+        if not self.audit:
+            return verdict
+        try:
+            events = self._decision_events(action, verdict, started, policy, t0)
+        except Exception:
+            return verdict  # already a deny; the log failure must not turn it into a crash
+        yield events
+        return verdict
 
     def _without_secrets(self, verdict: Verdict) -> Verdict:
         """The verdict goes back to the agent, its transcript and logs: when the action carried a
@@ -284,14 +376,6 @@ class Gateway:
         verdict.rules = [replace(r, subject=redact(r.subject)) for r in verdict.rules]
         verdict.facts = [Fact(f.kind, redact(f.detail), f.data) if f.detail else f for f in verdict.facts]
         return verdict
-
-    def _try_record(self, action: Any, verdict: Verdict, started: float, policy: Any) -> None:
-        if not self.audit:
-            return
-        try:
-            self._record_decision(action, verdict, started, policy)
-        except Exception:
-            pass  # already a deny; the log failure must not turn it into a crash
 
     def close(self) -> None:
         if self._state is not None:

@@ -60,26 +60,46 @@ class Recorder:
     def record_many(self, events: Sequence[Mapping[str, Any]]) -> list[str]:
         """Append events in one durable transaction (all land or none do); returns their ids."""
         batch = _Batch(list(events))
+        self._group_commit([batch])
+        if batch.error is not None:
+            raise batch.error
+        self._export(batch)
+        return [str(e["id"]) for e in batch.events]
+
+    def record_groups(self, groups: Sequence[Sequence[Mapping[str, Any]]]) -> list[AuditError | None]:
+        """Append several callers' groups of events at once (a server's writer thread hands over what
+        concurrent requests queued): one durable transaction when all are valid, each group all or
+        nothing either way. Returns, per group, None once durable or the error that kept it out."""
+        batches = [_Batch(list(g)) for g in groups]
+        if not batches:
+            return []
+        self._group_commit(batches)
+        for b in batches:
+            if b.error is None:
+                self._export(b)
+        return [b.error for b in batches]
+
+    def _group_commit(self, mine: list[_Batch]) -> None:
         with self._cond:
-            self._queue.append(batch)
-            while self._writing and not batch.done:
+            self._queue.extend(mine)
+            while self._writing and not mine[0].done:
                 self._cond.wait()
-            if not batch.done:  # the log is idle: lead a group commit of everything queued
+            leader = not mine[0].done  # queued together, so taken together: the first one speaks for all
+            if leader:  # the log is idle: lead a group commit of everything queued
                 self._writing = True
                 taken, self._queue = self._queue, []
-        if not batch.done:
+        if leader:
             try:
                 self._commit(taken)
             finally:
                 with self._cond:
                     self._writing = False
                     self._cond.notify_all()
-        if batch.error is not None:
-            raise batch.error
+
+    def _export(self, batch: _Batch) -> None:
         if self.telemetry is not None:
             for event, rec in zip(batch.events, batch.records, strict=True):
                 self.telemetry.emit({**event, "seq": rec.seq, "hash": rec.hash})
-        return [str(e["id"]) for e in batch.events]
 
     def _commit(self, batches: list[_Batch]) -> None:
         try:

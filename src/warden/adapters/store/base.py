@@ -84,6 +84,9 @@ class SqlAuditStore(AuditStore):
     def __init__(self, keys: AuditKeys | None, options: StoreOptions | None = None) -> None:
         self.keys = keys
         self.options = options or StoreOptions()
+        # policy digests whose texts this store has committed: the texts are written once per digest
+        # (ON CONFLICT DO NOTHING), so later events skip serializing them again
+        self._policies_stored: set[str] = set()
 
     # -- subclass hooks ------------------------------------------------------------------
     def _write(self) -> AbstractContextManager[Any]:
@@ -112,6 +115,7 @@ class SqlAuditStore(AuditStore):
         new_cps: list[Checkpoint] = []
         records: list[Record] = []
         ph = self.ph
+        stored_now: set[str] = set()
         with self._write() as cur:
             head = self._head(cur)
             seg = self._open_segment(cur, head)
@@ -127,18 +131,20 @@ class SqlAuditStore(AuditStore):
                     (rec.seq, rec.prev_hash, rec.hash, rec.mac, rec.key_id, rec.body, rec.segment,
                      *(summary[c] for c in SUMMARY_COLUMNS)),
                 )
-                if texts:
-                    policy = body.get("policy") or {}
+                policy = body.get("policy") or {}
+                if texts and str(policy.get("digest", "")) not in self._policies_stored:
                     cur.execute(
                         f"INSERT INTO policies (digest, sources, texts, first_seen) VALUES ({ph}, {ph}, {ph}, {ph}) "
                         "ON CONFLICT (digest) DO NOTHING",
                         (str(policy.get("digest", "")), json.dumps(policy.get("sources", [])),
                          json.dumps(texts, sort_keys=True), body["recorded_at"]),
                     )
+                    stored_now.add(str(policy.get("digest", "")))
                 head = Head(rec.seq, rec.hash)
                 records.append(rec)
                 if self.options.checkpoint_every and rec.seq % self.options.checkpoint_every == 0:
                     new_cps.append(self._insert_checkpoint(cur, head, seg.id, "periodic"))
+        self._policies_stored |= stored_now  # committed: later events under that digest skip the insert
         self._export_checkpoints(new_cps)
         if records:
             self._write_head_witness(records[-1])
