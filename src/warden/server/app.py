@@ -28,12 +28,13 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
-from warden.server.keys import KeyError_, KeyStore, Principal
+from warden.server.keys import KeyCache, KeyError_, KeyStore, Principal
 
 MAX_BODY = 4 * 1024 * 1024
 MAX_EVENTS = 5000
+POLICY_RECHECK_S = 1.0  # how stale the server's view of its policy files may be
 
 
 @dataclass
@@ -74,17 +75,20 @@ class Server:
             from warden.server.oidc import OIDC
 
             self.oidc = OIDC(config.oidc)
-        self._local = threading.local()  # one warm gateway per worker thread (policy, recorder, state)
+        self._local = threading.local()  # one warm gateway per thread (policy, recorder, state)
+        self._retired: list[tuple[float, Any]] = []
+        self._retired_lock = threading.Lock()
 
     # -- auth ----------------------------------------------------------------------------------
-    def principal(self, request: Request) -> Principal:
+    def principal(self, request: Request, keys: KeyStore | KeyCache | None = None) -> Principal:
+        """Who sends the request (bearer key, or the web sign-in cookie); ``keys`` may be a KeyCache."""
         auth = request.headers.get("authorization", "")
         token = auth[7:].strip() if auth.lower().startswith("bearer ") else request.cookies.get("warden_token", "")
         if not token:
             self.counters["refused_requests"] += 1
             raise HTTPException(401, "no key: send Authorization: Bearer wk_... (warden login prints how to get one)")
         try:
-            return self.keys.check(token)
+            return (keys or self.keys).check(token)
         except KeyError_ as exc:
             self.counters["refused_requests"] += 1
             raise HTTPException(401, f"key refused: {exc}") from None
@@ -105,27 +109,53 @@ class Server:
             pass
 
     # -- decisions and events ------------------------------------------------------------------
-    def decide(self, payload: dict[str, Any], who: Principal) -> dict[str, Any]:
+    def gateway(self) -> Any:
+        """This thread's warm gateway. Its policy files are re-read at most every POLICY_RECHECK_S
+        seconds, and a fresh gateway is built when they changed (an edited policy applies within that)."""
         from warden.gateway import Gateway
 
+        gw = getattr(self._local, "gateway", None)
+        now = time.monotonic()
+        if gw is not None and (now - self._local.checked < POLICY_RECHECK_S or not gw.policy_changed()):
+            if now - self._local.checked >= POLICY_RECHECK_S:
+                self._local.checked = now
+            return gw
+        if gw is not None:
+            self._retire(gw)
+        gw = Gateway(cwd=self.config.workspace or str(self.config.home), policy_file=self.config.policy_file,
+                     home=self.config.home, environ=self.env, audit=True, long_lived=True)
+        gw._recorder = self.recorder  # one thread-safe recorder: concurrent decisions share a commit
+        self._local.gateway, self._local.checked = gw, now
+        return gw
+
+    def _retire(self, gw: Any) -> None:
+        """Close a replaced gateway later, not now: a decision may still be finishing with it."""
+        with self._retired_lock:
+            self._retired.append((time.monotonic(), gw))
+            old = [g for t, g in self._retired if time.monotonic() - t > 10.0]
+            self._retired = [(t, g) for t, g in self._retired if g not in old]
+        for g in old:
+            g._recorder = None  # shared: not this gateway's to close
+            g.close()
+
+    def prepare(self, payload: dict[str, Any], who: Principal) -> dict[str, Any]:
         payload = dict(payload)
         raw_actor = payload.get("actor")
         actor: dict[str, Any] = raw_actor if isinstance(raw_actor, dict) else {}
         # the key says who is asking; a payload cannot claim to be someone else
         payload["actor"] = {**actor, "id": who.owner if who.role == "agent" else actor.get("id", who.owner)}
         payload.setdefault("cwd", self.config.workspace or str(self.config.home))
-        gw = getattr(self._local, "gateway", None)
-        if gw is None or time.monotonic() - self._local.born > 5.0:  # re-read the policy every few seconds
-            if gw is not None:
-                gw._recorder = None  # shared: not this gateway's to close
-                gw.close()
-            gw = Gateway(cwd=self.config.workspace or str(self.config.home), policy_file=self.config.policy_file,
-                         home=self.config.home, environ=self.env, audit=True)
-            gw._recorder = self.recorder  # one thread-safe recorder: concurrent decisions share a commit
-            self._local.gateway, self._local.born = gw, time.monotonic()
-        verdict = gw.decide_payload(payload)
+        return payload
+
+    def decide(self, payload: dict[str, Any], who: Principal) -> dict[str, Any]:
+        """Decide and record here and now (the HTTP route drives :meth:`decide_steps` instead)."""
+        verdict = self.gateway().decide_payload(self.prepare(payload, who))
         self.counters["decisions"] += 1
         return verdict.to_json()
+
+    def decide_steps(self, payload: dict[str, Any], who: Principal) -> Any:
+        """The decision as steps (warden.gateway.DecisionSteps) for a caller that records them itself."""
+        return self.gateway().payload_steps(self.prepare(payload, who))
 
     def ingest(self, events: list[Any], who: Principal, machine: str) -> dict[str, Any]:
         from warden.core.audit import validate_event
@@ -227,13 +257,17 @@ def create_app(config: ServerConfig) -> FastAPI:
                   f"warden_server_uptime_seconds {time.time() - server.started:.0f}"]
         return "\n".join(lines) + "\n"
 
-    @app.post("/v1/decide")
-    async def decide(request: Request, p: Principal = Depends(who)) -> dict[str, Any]:
-        server.require(p, "agent")
-        payload = await body_of(request)
-        if not isinstance(payload, dict):
-            raise HTTPException(400, "the body must be an action object (Claude Code hook payload shape)")
-        return await asyncio.to_thread(server.decide, payload, p)
+    from warden.server.decide_api import DecideHandler, DecideRoute
+
+    decide_handler = DecideHandler(server, MAX_BODY)
+    app.add_middleware(DecideRoute, handler=decide_handler)  # answers POST /v1/decide ahead of routing
+
+    @app.post("/v1/decide", response_model=None)
+    async def decide(request: Request) -> Response:
+        """An action (the Claude Code hook payload shape) -> its verdict, decided with the central policy and
+        recorded in the central log before the answer; needs an agent key (Authorization: Bearer wk_...)."""
+        status, body = await decide_handler.answer(request)
+        return Response(body, status, media_type="application/json")
 
     @app.post("/v1/events")
     async def events(request: Request, p: Principal = Depends(who)) -> dict[str, Any]:

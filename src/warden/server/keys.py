@@ -51,6 +51,7 @@ class KeyStore:
     def __init__(self, url: str) -> None:
         self.url = url
         self._lock = threading.Lock()
+        self.revocations = 0
         self.pg = url.startswith(("postgresql://", "postgres://"))
         if self.pg:
             import psycopg
@@ -106,6 +107,10 @@ class KeyStore:
         return key_id, f"wk_{key_id}_{secret}"
 
     def check(self, token: str) -> Principal:
+        return self.verify(token)[0]
+
+    def verify(self, token: str) -> tuple[Principal, float | None]:
+        """(who the key is, when it expires or None); raises KeyError_ when refused."""
         if not token.startswith("wk_") or token.count("_") < 2:
             raise KeyError_("not a Warden server key (wk_...)")
         _, key_id, secret = token.split("_", 2)
@@ -119,11 +124,12 @@ class KeyStore:
             raise KeyError_("this key was revoked")
         if expires is not None and expires < time.time():
             raise KeyError_("this key has expired")
-        return Principal(key_id, owner, role)
+        return Principal(key_id, owner, role), expires
 
     def revoke(self, key_id: str) -> bool:
         found = self.execute("SELECT id FROM api_keys WHERE id = ? AND revoked IS NULL", (key_id,))
         self.execute("UPDATE api_keys SET revoked = ? WHERE id = ?", (time.time(), key_id))
+        self.revocations += 1  # a KeyCache in this process forgets everything at once
         return bool(found)
 
     def list(self) -> builtins.list[dict[str, Any]]:
@@ -186,6 +192,41 @@ class KeyStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+class KeyCache:
+    """Keys checked in the last ``ttl_s`` seconds, so the hot route (``POST /v1/decide``) does not query
+    the key table on every request.
+
+    The bound: a key revoked on another replica or worker process stops working there within
+    ``ttl_s`` (1 s by default); a key revoked through this process stops at once, and expiry is checked
+    on every request. Refusals are not cached (each is checked, and audited, afresh). Entries are keyed
+    by a digest of the token, never the token itself.
+    """
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self, keys: KeyStore, ttl_s: float = 1.0) -> None:
+        self.keys = keys
+        self.ttl_s = ttl_s
+        self._seen: dict[bytes, tuple[Principal, float, float | None]] = {}  # -> (who, checked at, expires)
+        self._revocations = keys.revocations
+
+    def check(self, token: str) -> Principal:
+        now = time.monotonic()
+        if self._revocations != self.keys.revocations:
+            self._seen, self._revocations = {}, self.keys.revocations
+        digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+        hit = self._seen.get(digest)
+        if hit is not None and now - hit[1] < self.ttl_s:
+            if hit[2] is None or hit[2] >= time.time():
+                return hit[0]
+            raise KeyError_("this key has expired")
+        who, expires = self.keys.verify(token)
+        if len(self._seen) >= self.MAX_ENTRIES:
+            self._seen = {}
+        self._seen[digest] = (who, now, expires)
+        return who
 
 
 def _digest(secret: str) -> str:

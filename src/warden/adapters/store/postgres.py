@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS {s}.events (
   tool_use_id TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_session ON {s}.events (session, seq);
+CREATE INDEX IF NOT EXISTS events_session_tool ON {s}.events (session, tool, seq);
 CREATE INDEX IF NOT EXISTS events_ts ON {s}.events (ts);
 CREATE INDEX IF NOT EXISTS events_event_id ON {s}.events (event_id);
 CREATE INDEX IF NOT EXISTS events_tool_use_id ON {s}.events (tool_use_id);

@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS events (
   tool_use_id TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_session ON events (session, seq);
+CREATE INDEX IF NOT EXISTS events_session_tool ON events (session, tool, seq);
 CREATE INDEX IF NOT EXISTS events_ts ON events (ts);
 CREATE INDEX IF NOT EXISTS events_event_id ON events (event_id);
 CREATE INDEX IF NOT EXISTS events_tool_use_id ON events (tool_use_id);
@@ -52,6 +53,9 @@ CREATE INDEX IF NOT EXISTS checkpoints_seq ON checkpoints (seq);
 CREATE TABLE IF NOT EXISTS policies (digest TEXT PRIMARY KEY, sources TEXT NOT NULL, texts TEXT NOT NULL,
   first_seen TEXT NOT NULL);
 """
+
+
+LATER_INDEXES = "CREATE INDEX IF NOT EXISTS events_session_tool ON events (session, tool, seq)"
 
 
 def _explain(exc: sqlite3.Error, path: Path) -> str:
@@ -144,6 +148,10 @@ class SQLiteAuditStore(SqlAuditStore):
             if "events" not in tables:
                 raise StoreError(f"{self.path} is marked as a Warden audit log but has no events table: it is "
                                  "damaged. Move it aside and keep it as evidence")
+            try:  # added after schema 1 shipped: an approval card finds a session's prompt without a scan
+                c.execute(LATER_INDEXES)
+            except sqlite3.Error:
+                pass  # a read-only copy: only slower
 
     @contextmanager
     def _write(self) -> Iterator[Any]:
