@@ -46,32 +46,37 @@ class CleanMemo:
     """A redactor that remembers the texts it found nothing in, so a long-running service (the team
     server) does not rescan the same rule reasons, sources, paths and commands on every decision.
 
-    Only texts that neither the engine nor the built-in backstop (:func:`basic_redact`) changed are
-    remembered: a text holding a secret is never kept, and is scanned again every time. Bounded in
-    entries and in text length; the whole memo is dropped when full (cheap, and it refills with
-    what is common). The answer for any text is exactly the wrapped redactor's.
+    Only texts the engine left unchanged are remembered: a text holding a secret is never kept, and is
+    scanned again every time. :meth:`known_clean` also answers for the built-in backstop
+    (:func:`basic_redact`), asked once per text the second time it is seen. Bounded in entries and in
+    text length; the whole memo is dropped when full (cheap, and it refills with what is common). The
+    answer for any text is exactly the wrapped redactor's.
     """
 
-    MAX_ENTRIES = 4096
-    MAX_TEXT = 2048
+    MAX_ENTRIES = 16384
+    MAX_TEXT = 1024
+    _ENGINE_CLEAN, _CLEAN, _BACKSTOP_CHANGES = 1, 2, 3
 
     def __init__(self, engine: Callable[[str], str]) -> None:
         self.engine = engine
-        self._clean: set[str] = set()
+        self._seen: dict[str, int] = {}
 
     def __call__(self, text: str) -> str:
-        if text in self._clean:
+        if text in self._seen:
             return text
         out = self.engine(text)
         if out == text and len(text) <= self.MAX_TEXT:
-            from warden.core.audit.redact import basic_redact
-
-            if basic_redact(text) == text:
-                if len(self._clean) >= self.MAX_ENTRIES:
-                    self._clean = set()
-                self._clean.add(text)
+            if len(self._seen) >= self.MAX_ENTRIES:
+                self._seen = {}
+            self._seen[text] = self._ENGINE_CLEAN
         return out
 
     def known_clean(self, text: str) -> bool:
         """True when this text is known to come out of the engine and the backstop unchanged."""
-        return text in self._clean
+        state = self._seen.get(text)
+        if state == self._ENGINE_CLEAN:
+            from warden.core.audit.redact import basic_redact
+
+            state = self._CLEAN if basic_redact(text) == text else self._BACKSTOP_CHANGES
+            self._seen[text] = state
+        return state == self._CLEAN

@@ -60,7 +60,7 @@ def server(dev: bool, db: str | None, listen: str, policy_file: str | None, work
     API: /docs (OpenAPI), /v1/decide, /v1/events, /v1/approvals, /v1/kill, /v1/keys, /metrics.
     See docs/server.md.
     """
-    from warden.server.app import ServerConfig, create_app
+    from warden.server.app import ServerConfig, served_app
     from warden.server.keys import KeyStore
 
     host, _, port = listen.rpartition(":")
@@ -98,8 +98,7 @@ def server(dev: bool, db: str | None, listen: str, policy_file: str | None, work
         uvicorn.run("warden.server.app:app_from_env", factory=True, workers=workers, host=host, port=int(port),
                     log_level="warning", access_log=False)
         return
-    app = create_app(config)
-    uvicorn.run(app, host=host, port=int(port), log_level="warning", access_log=False)
+    uvicorn.run(served_app(config), host=host, port=int(port), log_level="warning", access_log=False)
 
 
 def _oidc_config(issuer: str | None, client_id: str | None, secret_env: str | None, role_claim: str, role_map: str,

@@ -260,6 +260,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     from warden.server.decide_api import DecideHandler, DecideRoute
 
     decide_handler = DecideHandler(server, MAX_BODY)
+    app.state.decide_handler = decide_handler
     app.add_middleware(DecideRoute, handler=decide_handler)  # answers POST /v1/decide ahead of routing
 
     @app.post("/v1/decide", response_model=None)
@@ -413,7 +414,15 @@ def create_app(config: ServerConfig) -> FastAPI:
     return app
 
 
-def app_from_env() -> FastAPI:
+def served_app(config: ServerConfig) -> Any:
+    """What uvicorn runs: the app, with ``POST /v1/decide`` answered before FastAPI's own middleware."""
+    from warden.server.decide_api import DecideRoute
+
+    app = create_app(config)
+    return DecideRoute(app, app.state.decide_handler)
+
+
+def app_from_env() -> Any:
     """The app for uvicorn worker processes (``--workers N``): the config comes in $WARDEN_SERVER_CONFIG."""
     raw = json.loads(os.environ["WARDEN_SERVER_CONFIG"])
     oidc = None
@@ -422,6 +431,6 @@ def app_from_env() -> FastAPI:
 
         o = dict(raw["oidc"])
         oidc = OIDCConfig(client_secret=os.environ.get(o.pop("secret_env"), ""), **o)
-    return create_app(ServerConfig(home=Path(raw["home"]), state_url=raw.get("state_url"), audit_url=raw.get("audit_url"),
+    return served_app(ServerConfig(home=Path(raw["home"]), state_url=raw.get("state_url"), audit_url=raw.get("audit_url"),
                                    keys_url=raw.get("keys_url"), policy_file=raw.get("policy_file"),
                                    workspace=raw.get("workspace", ""), oidc=oidc))

@@ -40,7 +40,9 @@ class GroupCommit:
     Why in the loop and not in a writer thread: the decision itself is CPU work under the interpreter lock,
     so a writer thread has to win that lock back after every database call and waits milliseconds each
     time (measured: 2.6-5 ms a turn for 2 events, against 0.3 ms for the commit itself). Blocking the loop
-    for the commit is cheaper, and the other worker processes keep the cores busy meanwhile.
+    for the commit is cheaper, and the other worker processes keep the cores busy meanwhile. Measured
+    in-process at 32 concurrent requests: 0.75 ms of CPU a decision in the loop against 0.93-0.98 ms with
+    a writer thread on SQLite, 1.6 against 1.8-2.0 ms on PostgreSQL.
     """
 
     def __init__(self, recorder: Any) -> None:
@@ -65,9 +67,13 @@ class GroupCommit:
             answers = [None if e is None else f"{type(e).__name__}: {e}" for e in errors]
         except Exception as exc:  # noqa: BLE001 — every waiter must hear, or it would wait forever
             answers = [f"AuditError: audit log write failed: {type(exc).__name__}: {exc}"] * len(taken)
-        for (_, done), answer in zip(taken, answers, strict=True):
-            if not done.done():  # a cancelled request no longer waits
-                done.set_result(answer)
+        _settle(taken, answers)
+
+
+def _settle(taken: list[tuple[list[dict[str, Any]], asyncio.Future[str | None]]], answers: list[str | None]) -> None:
+    for (_, done), answer in zip(taken, answers, strict=True):
+        if not done.done():  # a cancelled request no longer waits
+            done.set_result(answer)
 
 
 def _json(content: Any) -> bytes:

@@ -14,6 +14,7 @@ import secrets
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -206,20 +207,22 @@ class KeyCache:
 
     MAX_ENTRIES = 10_000
 
-    def __init__(self, keys: KeyStore, ttl_s: float = 1.0) -> None:
+    def __init__(self, keys: KeyStore, ttl_s: float = 1.0, clock: Callable[[], float] = time.monotonic,
+                 wall: Callable[[], float] = time.time) -> None:
         self.keys = keys
         self.ttl_s = ttl_s
+        self.clock, self.wall = clock, wall  # how long an entry is kept; when a key expires
         self._seen: dict[bytes, tuple[Principal, float, float | None]] = {}  # -> (who, checked at, expires)
         self._revocations = keys.revocations
 
     def check(self, token: str) -> Principal:
-        now = time.monotonic()
+        now = self.clock()
         if self._revocations != self.keys.revocations:
             self._seen, self._revocations = {}, self.keys.revocations
         digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
         hit = self._seen.get(digest)
         if hit is not None and now - hit[1] < self.ttl_s:
-            if hit[2] is None or hit[2] >= time.time():
+            if hit[2] is None or hit[2] >= self.wall():
                 return hit[0]
             raise KeyError_("this key has expired")
         who, expires = self.keys.verify(token)

@@ -89,6 +89,11 @@ class SqlStateStore:
         self._key = key
 
     # -- provided by subclasses ------------------------------------------------------------
+    def _counter_tx(self) -> AbstractContextManager[Any]:
+        """The transaction for counters and the loop breaker: as durable as the store's counters are
+        documented to be (a power cut may lose the last few increments, never half a transaction)."""
+        return self._tx()
+
     def _tx(self) -> AbstractContextManager[Any]:
         raise NotImplementedError
 
@@ -328,7 +333,7 @@ class SqlStateStore:
         """Counter increments and the loop-breaker repeat of one decision, in one transaction."""
         counts = []
         n = 0
-        with self._tx() as cur:
+        with self._counter_tx() as cur:
             for key, expires_at in keys:
                 cur.execute("DELETE FROM counters WHERE key = ? AND expires_at <= ?", (key, now))
                 cur.execute("INSERT INTO counters (key, count, expires_at) VALUES (?, 1, ?) ON CONFLICT (key) DO "

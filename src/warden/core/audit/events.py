@@ -127,7 +127,7 @@ class _Scrubber:
 
 
 def _pointer(key: str) -> str:
-    return key.replace("~", "~0").replace("/", "~1")
+    return key.replace("~", "~0").replace("/", "~1") if "~" in key or "/" in key else key
 
 
 def _json(obj: Any) -> Any:
