@@ -33,11 +33,10 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "server"))
-from server_proc import ServerProcess, h  # noqa: E402
+from server_proc import ServerProcess  # noqa: E402
 
 TARGET_RPS = 1500.0
 TARGET_P99_MS = 25.0
@@ -162,7 +161,8 @@ def recorded_decisions(home: Path, audit_url: str | None) -> int:
         base, _, query = audit_url.partition("?")
         schema = query.split("schema=", 1)[1]
         with psycopg.connect(base, autocommit=True) as c:
-            return int(c.execute(f'SELECT count(*) FROM "{schema}".events WHERE kind = %s', ("decision",)).fetchone()[0])
+            row = c.execute(f'SELECT count(*) FROM "{schema}".events WHERE kind = %s', ("decision",)).fetchone()
+        return int(row[0]) if row else 0
     import sqlite3
 
     with sqlite3.connect(home / "audit.db") as c:
