@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -90,21 +90,22 @@ class PostgresStateStore(SqlStateStore):
         return StateError(f"PostgreSQL state store {self.location}: {str(exc).strip()}")
 
     @contextmanager
-    def _tx(self) -> Iterator[Any]:
+    def _tx(self, wait_for_flush: bool = True) -> Iterator[Any]:
         try:
             with self._conn.transaction(), self._conn.cursor() as cur:
-                cur.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_id,))
+                if wait_for_flush:
+                    cur.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_id,))
+                else:  # SET LOCAL synchronous_commit TO off, in the same round trip as the lock
+                    cur.execute("SELECT pg_advisory_xact_lock(%s), set_config('synchronous_commit', 'off', true)",
+                                (self._lock_id,))
                 yield _Cursor(cur)
         except self._psycopg.Error as exc:
             raise self._error(exc) from None
 
-    @contextmanager
-    def _counter_tx(self) -> Iterator[Any]:
+    def _counter_tx(self) -> AbstractContextManager[Any]:
         # like the SQLite store's synchronous=NORMAL: the commit does not wait for the WAL flush, so a
         # power cut may lose the last few counter increments (never half a transaction); one per decision
-        with self._tx() as cur:
-            cur.execute("SET LOCAL synchronous_commit TO off")
-            yield cur
+        return self._tx(wait_for_flush=False)
 
     @contextmanager
     def _read(self) -> Iterator[Any]:
