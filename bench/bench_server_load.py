@@ -239,7 +239,8 @@ def postgres_reachable(url: str) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=int, default=10)
-    ap.add_argument("--connections", type=int, default=32)
+    ap.add_argument("--connections", type=int, default=16,
+                    help="wrk connections; a closed loop, so the mean latency is connections / throughput")
     ap.add_argument("--workers", default="1,2")
     ap.add_argument("--baseline", default="main", help="git ref to compare with (its src/ is extracted)")
     ap.add_argument("--no-baseline", action="store_true")
