@@ -75,6 +75,7 @@ class Server:
 
             self.oidc = OIDC(config.oidc)
         self._local = threading.local()  # one warm gateway per worker thread (policy, recorder, state)
+        self.hub: Any = None  # warden.server.sync_api.ChangeHub, set when the app is built
 
     # -- auth ----------------------------------------------------------------------------------
     def principal(self, request: Request) -> Principal:
@@ -158,6 +159,8 @@ class Server:
         return {"accepted": accepted, "replayed": replayed, "refused": refused}
 
     def close(self) -> None:
+        if self.hub is not None:
+            self.hub.close()
         self.state.close()
         self.recorder.close()
         self.keys.close()
@@ -270,6 +273,12 @@ def create_app(config: ServerConfig) -> FastAPI:
         body = await body_of(request) if request.headers.get("content-length", "0") != "0" else {}
         reason = str((body or {}).get("reason", ""))[:1000]
         grant = (body or {}).get("grant")
+        current = await asyncio.to_thread(server.state.get_request, request_id)
+        asked_by = dict((current.card or {}).get("requested_by") or {}) if current is not None else {}
+        if p.owner and p.owner in (asked_by.get("local_actor"), asked_by.get("key_owner")):
+            server.audit_refusal(p, f"vote on {request_id} refused: {p.owner} asked for it")
+            raise HTTPException(409, f"refused: {p.owner} asked for request {request_id} (from machine "
+                                     f"{asked_by.get('machine', '?')}) and cannot approve or deny it; ask another person")
         try:
             updated, made = await asyncio.to_thread(
                 server.state.vote, request_id, Voter(p.owner, (p.role,), "server"), approve, reason, time.time(),
@@ -296,9 +305,11 @@ def create_app(config: ServerConfig) -> FastAPI:
 
     @app.get("/v1/approvals/{request_id}/wait")
     async def wait(request_id: str, timeout: float = 25.0, p: Principal = Depends(who)) -> dict[str, Any]:
+        from warden.server.sync_api import wait_for_request
+
         server.require(p, "agent")
-        req = await asyncio.to_thread(server.state.wait_request, request_id, max(0.0, min(timeout, 55.0)))
-        if req is None:
+        req = await wait_for_request(server, request_id, timeout)
+        if req is None or (p.role == "agent" and req.actor != p.owner):
             raise HTTPException(404, "no such request")
         return _request_json(req)
 
@@ -368,7 +379,10 @@ def create_app(config: ServerConfig) -> FastAPI:
                 "kills": [k.to_json() for k in server.state.kills()], "machines": server.keys.machines(),
                 "counters": server.counters}
 
+    from warden.server.sync_api import mount_sync
     from warden.server.web import mount_web
+
+    mount_sync(app, server, who, body_of)
 
     mount_web(app, server)
 

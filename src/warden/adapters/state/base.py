@@ -163,6 +163,7 @@ class SqlStateStore:
             if row is not None:
                 return self._req(row)
             self._put_request(cur, req, insert=True)
+        self._notify()  # a link waiting to route new requests to the team server
         return req
 
     def get_request(self, request_id: str) -> ApprovalRequest | None:
