@@ -75,6 +75,7 @@ class Server:
 
             self.oidc = OIDC(config.oidc)
         self._local = threading.local()  # one warm gateway per worker thread (policy, recorder, state)
+        self.evidence: Any = None  # machines' chains and central proofs: warden.server.evidence_api.mount
 
     # -- auth ----------------------------------------------------------------------------------
     def principal(self, request: Request) -> Principal:
@@ -158,6 +159,8 @@ class Server:
         return {"accepted": accepted, "replayed": replayed, "refused": refused}
 
     def close(self) -> None:
+        if self.evidence is not None:
+            self.evidence.close()
         self.state.close()
         self.recorder.close()
         self.keys.close()
@@ -239,6 +242,8 @@ def create_app(config: ServerConfig) -> FastAPI:
     async def events(request: Request, p: Principal = Depends(who)) -> dict[str, Any]:
         server.require(p, "agent")
         body = await body_of(request)
+        if isinstance(body, dict) and "records" in body:  # a machine's chain: warden.server.evidence_api
+            return await asyncio.to_thread(server.evidence.ingest, body, p)
         evs = body.get("events") if isinstance(body, dict) else None
         if not isinstance(evs, list) or len(evs) > MAX_EVENTS:
             raise HTTPException(400, f"send {{\"machine\": ..., \"events\": [...]}} with at most {MAX_EVENTS} events")
@@ -368,8 +373,10 @@ def create_app(config: ServerConfig) -> FastAPI:
                 "kills": [k.to_json() for k in server.state.kills()], "machines": server.keys.machines(),
                 "counters": server.counters}
 
+    from warden.server.evidence_api import mount as mount_evidence
     from warden.server.web import mount_web
 
+    mount_evidence(app, server)
     mount_web(app, server)
 
     @app.exception_handler(HTTPException)
