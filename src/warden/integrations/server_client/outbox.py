@@ -30,7 +30,8 @@ from typing import Any
 import httpx
 
 from warden.adapters.store import SqlAuditStore, StoreError, default_db_path, open_store, options_from_env
-from warden.core.audit import GENESIS, Head, Record, make_checkpoint, rfc3339
+from warden.adapters.store.keyring import AuditKeys
+from warden.core.audit import GENESIS, Checkpoint, Head, Record, make_checkpoint, rfc3339
 from warden.integrations.server_client.config import ServerLink, load
 
 CURSOR_PREFIX = "server_outbox:"
@@ -38,7 +39,7 @@ LOCK_NAME = "outbox.lock"
 MAX_REQUEST_BYTES = 3 * 1024 * 1024  # the server refuses bodies over 4 MiB
 TIMEOUT_S = 30.0
 
-__all__ = ["ShipResult", "pending", "ship"]
+__all__ = ["ShipResult", "batch_body", "local_hash", "open_local", "pending", "ship"]
 
 
 @dataclass
@@ -59,7 +60,7 @@ def ship(link: ServerLink, home: Path, environ: Mapping[str, str], *, batch: int
     """Send every local record the server has not acknowledged yet (at most ``max_batches`` requests)."""
     result = ShipResult()
     try:
-        store = _open_local(home, environ)
+        store = open_local(home, environ)
     except StoreError as exc:
         result.error = f"the local audit log cannot be opened ({exc}); nothing was shipped"
         return result
@@ -88,7 +89,7 @@ def pending(home: Path, environ: Mapping[str, str]) -> int:
     link = load(home)
     if link is None:
         return 0
-    store = _open_local(home, environ)
+    store = open_local(home, environ)
     if store is None:
         return 0
     try:
@@ -97,7 +98,7 @@ def pending(home: Path, environ: Mapping[str, str]) -> int:
         store.close()
 
 
-def _open_local(home: Path, environ: Mapping[str, str]) -> SqlAuditStore | None:
+def open_local(home: Path, environ: Mapping[str, str]) -> SqlAuditStore | None:
     db = environ.get("WARDEN_AUDIT_DB") or None
     if db is None and not default_db_path(home).exists():
         return None  # nothing was ever recorded here
@@ -156,13 +157,7 @@ def _ship(store: SqlAuditStore, link: ServerLink, http: httpx.Client, batch: int
         if not recs:
             return
         last = recs[-1]
-        body: dict[str, Any] = {
-            "machine": link.machine, "records": [r.to_json() for r in recs], "audit_public_key": keys.public_key,
-            "checkpoint": make_checkpoint(Head(last.seq, last.hash), segment=last.segment,
-                                          created_at=rfc3339(time.time()), reason="ship",
-                                          public_key=keys.public_key, sign=keys.sign).to_json()}
-        if anchor is not None and recs[0].seq == anchor.seq + 1:
-            body["anchor"] = anchor.to_json()
+        body = batch_body(link.machine, keys, recs, anchor)
         policies = _policies(store, recs, sent_policies)
         if policies:
             body["policies"] = policies
@@ -190,6 +185,18 @@ def _ship(store: SqlAuditStore, link: ServerLink, http: httpx.Client, batch: int
                     f"{info.get('error', r.text[:300])})")
 
 
+def batch_body(machine: str, keys: AuditKeys, recs: list[Record], anchor: Checkpoint | None = None) -> dict[str, Any]:
+    """The wire form of one batch: the records as stored, signed at their last (seq, hash) by this machine."""
+    last = recs[-1]
+    cp = make_checkpoint(Head(last.seq, last.hash), segment=last.segment, created_at=rfc3339(time.time()),
+                         reason="ship", public_key=keys.public_key, sign=keys.sign)
+    body: dict[str, Any] = {"machine": machine, "records": [r.to_json() for r in recs],
+                            "audit_public_key": keys.public_key, "checkpoint": cp.to_json()}
+    if anchor is not None and recs[0].seq == anchor.seq + 1:
+        body["anchor"] = anchor.to_json()  # the chain starts after a pruned prefix: say where, signed
+    return body
+
+
 def _take(store: SqlAuditStore, after: int, batch: int) -> list[Record]:
     out: list[Record] = []
     size = 0
@@ -209,7 +216,7 @@ def _acknowledged(store: SqlAuditStore, link: ServerLink, head: Mapping[str, Any
     if seq == last.seq and hash_hex == last.hash:
         _save_cursor(store, link, Head(seq, hash_hex))
         return seq
-    local = _local_hash(store, seq)
+    local = local_hash(store, seq)
     if local is None or local != hash_hex:
         raise _Stop(f"the server's copy of this machine ends at seq {seq} with another hash than the local log "
                     f"({hash_hex[:16]}… vs {str(local)[:16]}…): the chains forked. Nothing more is shipped; ask an "
@@ -230,14 +237,14 @@ def _rewind(store: SqlAuditStore, link: ServerLink, info: Mapping[str, Any], sta
                     "`warden audit rotate --archive` wrote). An admin can reset the machine's chain on the server")
     if cursor > start:  # the server holds more than the cursor says (e.g. the cursor write was lost)
         head = info.get("head") or {}
-        if _local_hash(store, cursor) != str(head.get("hash", "")):
+        if local_hash(store, cursor) != str(head.get("hash", "")):
             raise _Stop(f"the server holds seq {cursor} of this machine with another hash than the local log: the "
                         "chains forked. Nothing more is shipped (warden audit verify --server)")
     _save_cursor(store, link, Head(cursor, str((info.get("head") or {}).get("hash", ""))))
     return cursor
 
 
-def _local_hash(store: SqlAuditStore, seq: int) -> str | None:
+def local_hash(store: SqlAuditStore, seq: int) -> str | None:
     if seq == 0:
         return GENESIS
     anchor = store.anchor()
