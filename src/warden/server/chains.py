@@ -102,6 +102,7 @@ class Batch:
     checkpoint: Checkpoint
     public_key: str
     anchor: Checkpoint | None  # the signed closing checkpoint of a pruned prefix, when the chain starts there
+    events: list[dict[str, Any]]  # the records' bodies, parsed (in the same order)
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,7 @@ def parse_batch(body: Mapping[str, Any]) -> Batch:
         raise IngestRefused(400, "malformed", f"a record or checkpoint is malformed ({exc!r}): send "
                                               "Record.to_json() and Checkpoint.to_json() objects") from None
     prev: Record | None = None
+    events = []
     for r in records:
         if not r.body:
             raise IngestRefused(400, "malformed", f"record {r.seq} has no body: ship whole records, not elided ones")
@@ -139,7 +141,7 @@ def parse_batch(body: Mapping[str, Any]) -> Batch:
         if prev is not None and r.prev_hash != prev.hash:
             raise IngestRefused(422, "tampered", f"record {r.seq} does not link to record {prev.seq}: a record was "
                                                  "replaced, inserted or removed; nothing of this batch was stored")
-        _check_body(r)
+        events.append(_check_body(r))
         prev = r
     last = records[-1]
     if cp.public_key != pub or not _signed(cp, check_signature):
@@ -152,7 +154,7 @@ def parse_batch(body: Mapping[str, Any]) -> Batch:
                                or not _signed(anchor, check_signature)):
         raise IngestRefused(422, "bad_checkpoint", "the anchor must be this machine's signed rotation checkpoint of "
                                                    "its pruned prefix")
-    return Batch(records, cp, pub, anchor)
+    return Batch(records, cp, pub, anchor, events)
 
 
 def _signed(cp: Checkpoint, check: Any) -> bool:
@@ -162,13 +164,14 @@ def _signed(cp: Checkpoint, check: Any) -> bool:
         return False
 
 
-def _check_body(r: Record) -> None:
+def _check_body(r: Record) -> dict[str, Any]:
     try:
         event = json.loads(r.body)
         validate_event(event)
     except (ValueError, TypeError) as exc:
         raise IngestRefused(422, "tampered", f"record {r.seq} does not hold a Warden audit event ({exc}); a local "
                                              "store never seals one, so it was written by something else") from None
+    return dict(event)
 
 
 class MachineChains:

@@ -31,6 +31,7 @@ from typing import Any
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 
+from warden.core.audit import Record
 from warden.server.chains import Chain, IngestRefused, MachineChains, parse_batch
 from warden.server.keys import Principal
 
@@ -54,8 +55,13 @@ class Evidence:
             self._audit_refusal(machine, who, exc)
             raise
         self._remember_policies(body.get("policies"))
+        c = out.chain
         try:
-            self.rechain(out.chain)
+            if out.accepted and c.rechained_seq == c.head_seq - out.accepted:  # the usual case: straight on
+                fresh = batch.records[-out.accepted:]
+                self._copy(c, fresh, batch.events[-out.accepted:], dict.fromkeys((r.seq for r in fresh), who.key_id))
+            else:
+                self.rechain(c)
         except Exception as exc:  # noqa: BLE001 — the records are held; the next ingest finishes the job
             raise IngestRefused(503, "unavailable", f"the records were stored but the server's audit log could not "
                                                     f"take their events ({exc}); resend later, nothing is lost") from None
@@ -74,18 +80,20 @@ class Evidence:
             if not recs:
                 break
             shipped = self.chains.shipped_by(chain.machine, chain.epoch, [r.seq for r in recs])
-            events = []
-            for r in recs:
-                ev = json.loads(r.body)
-                ev["origin"] = {"machine": chain.machine, "epoch": chain.epoch, "key": shipped.get(r.seq, ""),
-                                "owner": chain.owner, "seq": r.seq, "hash": r.hash,
-                                "recorded_at": ev.pop("recorded_at", "")}
-                events.append(ev)
-            appended += len(self.server.recorder.record_new(events))
-            # the old {"events": [...]} path dedupes by this table: it must see these ids as replays
-            self.server.keys.first_ingest_many([str(e["id"]) for e in events], chain.machine)
+            appended += self._copy(chain, recs, [json.loads(r.body) for r in recs], shipped)
             seq = recs[-1].seq
-            self.chains.mark_rechained(chain.machine, chain.epoch, seq)
+        return appended
+
+    def _copy(self, chain: Chain, recs: list[Record], events: list[dict[str, Any]], shipped: dict[int, str]) -> int:
+        """Stamp each event with where it came from and append the ones the server's log lacks."""
+        for r, ev in zip(recs, events, strict=True):
+            ev["origin"] = {"machine": chain.machine, "epoch": chain.epoch, "key": shipped.get(r.seq, ""),
+                            "owner": chain.owner, "seq": r.seq, "hash": r.hash,
+                            "recorded_at": ev.pop("recorded_at", "")}
+        appended = len(self.server.recorder.record_new(events))
+        # the old {"events": [...]} path dedupes by this table: it must see these ids as replays
+        self.server.keys.first_ingest_many([str(e["id"]) for e in events], chain.machine)
+        self.chains.mark_rechained(chain.machine, chain.epoch, recs[-1].seq)
         return appended
 
     def catch_up(self) -> None:

@@ -18,8 +18,8 @@ there (after checking the server's head hash against the local record) and shipp
 from __future__ import annotations
 
 import fcntl
-import json
 import os
+import re
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -259,18 +259,17 @@ def _policies(store: SqlAuditStore, recs: list[Record], sent: set[str]) -> dict[
     """Policy texts named by the batch's decisions (once per ship), so central evidence packs include them."""
     out: dict[str, Any] = {}
     for r in recs:
-        if '"policy":' not in r.body:
-            continue
-        try:
-            digest = str((json.loads(r.body).get("policy") or {}).get("digest", ""))
-        except (ValueError, AttributeError):
-            continue
-        if digest and digest not in sent:
-            sent.add(digest)
-            pol = store.policy_texts(digest)
-            if pol is not None:
-                out[digest] = {"sources": pol["sources"], "texts": pol["texts"]}
+        # canonical JSON (sorted keys, no spaces): a decision's body holds "policy":{"digest":"...",...}
+        for digest in _DIGEST.findall(r.body):
+            if digest not in sent:
+                sent.add(digest)
+                pol = store.policy_texts(digest)
+                if pol is not None:
+                    out[digest] = {"sources": pol["sources"], "texts": pol["texts"]}
     return out
+
+
+_DIGEST = re.compile(r'"policy":\{"digest":"([^"\\]+)"')
 
 
 def _json(r: httpx.Response) -> dict[str, Any]:
