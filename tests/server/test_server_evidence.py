@@ -286,3 +286,21 @@ def test_verify_server_says_when_the_server_is_unreachable(tmp_path):
     login(home, f"http://127.0.0.1:{free_port()}", "wk_x_y", "gone-box")
     out = run_warden("audit", "verify", "--server", env=env(home))
     assert out.returncode == 2 and b"cannot reach" in out.stderr
+
+
+def test_large_events_ship_in_requests_under_the_servers_body_limit(srv, tmp_path):
+    import time
+
+    from warden.adapters.audit import open_recorder
+    from warden.core.audit import control_event
+
+    home = tmp_path / "big"
+    rec = open_recorder(home, env(home))
+    big = {f"field{i}": "é" * 4000 + "x" * 4000 for i in range(60)}  # ~0.5 MB of text, non-ASCII half of it
+    rec.record_many([control_event(op="bulk", started_at=time.time(), data=big, session="big") for _ in range(20)])
+    rec.close()
+    sizes: list[int] = []
+    with httpx.Client(timeout=60, event_hooks={"request": [lambda req: sizes.append(len(req.content))]}) as client:
+        res = ship(login(home, srv.url, srv.key("bea", "agent"), "big-box"), home, env(home), client=client)
+    assert (res.error, res.accepted) == ("", 20)
+    assert len(sizes) >= 3 and max(sizes) < 4 * 1024 * 1024

@@ -85,7 +85,11 @@ def ship(link: ServerLink, home: Path, environ: Mapping[str, str], *, batch: int
 
 
 def pending(home: Path, environ: Mapping[str, str]) -> int:
-    """Local events the server has not acknowledged yet (0 when not logged in or nothing is recorded)."""
+    """Local events the server has not acknowledged yet (0 when not logged in or nothing is recorded).
+
+    Raises :class:`~warden.integrations.server_client.config.NotLoggedIn` when server.json is unusable and
+    :class:`~warden.adapters.store.StoreError` when the local log cannot be opened: both are findings.
+    """
     link = load(home)
     if link is None:
         return 0
@@ -201,13 +205,19 @@ def _take(store: SqlAuditStore, after: int, batch: int) -> list[Record]:
     out: list[Record] = []
     size = 0
     for r in store.iter_records(after_seq=after, batch=batch):
-        size += len(r.body) + 400
+        size += _wire_size(r.body)
         if out and size > MAX_REQUEST_BYTES:
             break
         out.append(r)
         if len(out) >= batch:
             break
     return out
+
+
+def _wire_size(body: str) -> int:
+    """An upper bound of a record's size in the request: its fields, and its body as an escaped JSON string."""
+    wide = len(body.encode("utf-8")) - len(body)  # non-ASCII travels as \uXXXX escapes
+    return 400 + len(body) + body.count('"') + body.count("\\") + 6 * wide
 
 
 def _acknowledged(store: SqlAuditStore, link: ServerLink, head: Mapping[str, Any], last: Record) -> int:
