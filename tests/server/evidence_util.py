@@ -14,9 +14,9 @@ from warden.integrations.server_client.config import ServerLink, save
 
 
 def record(home: Path, n: int, *, session: str = "s", owner: str = "ann", chunk: int = 500,
-           pause: float = 0.0) -> list[str]:
+           pause: float = 0.0, environ: dict[str, str] | None = None) -> list[str]:
     """Record ``n`` events in the home's local audit log (as hooks would, ``pause`` s apart per chunk)."""
-    rec = open_recorder(home, {"WARDEN_HOME": str(home)})
+    rec = open_recorder(home, environ or env(home))
     ids: list[str] = []
     try:
         for start in range(0, n, chunk):

@@ -304,3 +304,51 @@ def test_large_events_ship_in_requests_under_the_servers_body_limit(srv, tmp_pat
         res = ship(login(home, srv.url, srv.key("bea", "agent"), "big-box"), home, env(home), client=client)
     assert (res.error, res.accepted) == ("", 20)
     assert len(sizes) >= 3 and max(sizes) < 4 * 1024 * 1024
+
+
+def test_a_local_log_in_postgresql_ships_too(srv, tmp_path):
+    """$WARDEN_AUDIT_DB names the local log, as for every other reader and writer of it."""
+    import uuid
+
+    import psycopg
+    from pg_util import PG, pg_down
+
+    if pg_down():
+        pytest.skip(pg_down())
+    schema = f"wloc_{uuid.uuid4().hex[:8]}"
+    home = tmp_path / "pg-laptop"
+    environ = {**env(home), "WARDEN_AUDIT_DB": f"{PG}?schema={schema}"}
+    try:
+        record(home, 700, session="pg-local", environ=environ)
+        link = login(home, srv.url, srv.key("paula", "agent"), "pg-box")
+        assert pending(home, environ) == 700
+        assert not (home / "audit.db").exists()
+        res = ship(link, home, environ)
+        assert (res.error, res.accepted, res.pending) == ("", 700, 0)
+        assert held(srv, "pg-box")["head"]["seq"] == 700
+    finally:
+        with psycopg.connect(PG, autocommit=True) as c:
+            c.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+def test_central_packs_carry_the_policy_texts_the_machine_decided_with(srv, tmp_path):
+    import time
+
+    from warden.adapters.audit import open_recorder
+    from warden.core.action import action_from_payload
+    from warden.core.audit import decision_event
+    from warden.core.decision import Decision, Verdict
+
+    home = tmp_path / "policy-home"
+    action = action_from_payload({"tool_name": "Bash", "tool_input": {"command": "ls"}, "session_id": "pol-sess",
+                                  "actor": {"id": "polly", "agent": "claude-code"}})
+    rec = open_recorder(home, env(home))
+    rec.record(decision_event(action, Verdict(Decision.ALLOW, "fine"), policy_digest="sha256:" + "cd" * 32,
+                              policy_sources=["warden.yaml"], started_at=time.time(), duration_ms=1.0,
+                              policy_texts={"warden.yaml": "version: 1\nrules: []\n"}))
+    rec.close()
+    assert ship(login(home, srv.url, srv.key("polly", "agent"), "policy-box"), home, env(home)).accepted == 1
+    r = httpx.get(srv.url + "/v1/evidence/pack?session=pol-sess", headers=h(srv.keys["auditor"]), timeout=60)
+    with zipfile.ZipFile(__import__("io").BytesIO(r.content)) as zf:
+        texts = [zf.read(n).decode() for n in zf.namelist() if n.startswith("policies/") and "warden.yaml" in n]
+    assert texts == ["version: 1\nrules: []\n"]
