@@ -64,6 +64,11 @@ class Server:
         self.state = open_state(config.home, config.state_url, environ=env)
         self.recorder = open_recorder(str(config.home), env)
         self.keys = KeyStore(config.keys_url or str(config.home / "server.db"))
+        from warden.server.policy_store import PolicyStore
+
+        # the central policy lives in the database; decisions and bundles read its current version from disk
+        self.policies = PolicyStore(self.keys, config.home, config.policy_file)
+        config.policy_file = self.policies.effective_file()
         self.counters = {"decisions": 0, "events_ingested": 0, "events_replayed": 0, "refused_requests": 0}
         self.started = time.time()
         from warden.server.bundle import BundleSigner
@@ -76,6 +81,8 @@ class Server:
             self.oidc = OIDC(config.oidc)
         self._local = threading.local()  # one warm gateway per worker thread (policy, recorder, state)
         self.evidence: Any = None  # machines' chains and central proofs: warden.server.evidence_api.mount
+        self.hub: Any = None  # warden.server.sync_api.ChangeHub, set when the app is built
+        self.on_start: list[Any] = []  # async callables run when the app starts serving
 
     # -- auth ----------------------------------------------------------------------------------
     def principal(self, request: Request) -> Principal:
@@ -158,9 +165,17 @@ class Server:
         self.keys.seen(machine, who.owner)
         return {"accepted": accepted, "replayed": replayed, "refused": refused}
 
+    def refresh_policy(self) -> bool:
+        """Pick up a central policy stored by another replica (or an edited --policy file)."""
+        changed = self.policies.refresh()
+        self.config.policy_file = self.policies.effective_file()
+        return changed
+
     def close(self) -> None:
         if self.evidence is not None:
             self.evidence.close()
+        if self.hub is not None:
+            self.hub.close()
         self.state.close()
         self.recorder.close()
         self.keys.close()
@@ -175,7 +190,15 @@ def _request_json(req: Any) -> dict[str, Any]:
 
 def create_app(config: ServerConfig) -> FastAPI:
     server = Server(config)
-    app = FastAPI(title="Warden team server", version="1", description="Central policy decisions, evidence, "
+    from contextlib import asynccontextmanager
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> Any:
+        for start in server.on_start:  # e.g. the change hub, so replicas follow each other with no waiter
+            await start()
+        yield
+
+    app = FastAPI(lifespan=lifespan, title="Warden team server", version="1", description="Central policy decisions, evidence, "
                   "approvals and kill switch for every Warden client. All endpoints need a key.")
     app.state.server = server
 
@@ -210,9 +233,10 @@ def create_app(config: ServerConfig) -> FastAPI:
         return server.signer.public()
 
     @app.get("/v1/policy/bundle")
-    def policy_bundle(p: Principal = Depends(who)) -> dict[str, Any]:
+    async def policy_bundle(p: Principal = Depends(who)) -> dict[str, Any]:
         """The central policy as the managed layer, signed by the server's Ed25519 key (GET /v1/policy/key)."""
         try:
+            await asyncio.to_thread(server.refresh_policy)  # an edited --policy file is served at once
             return server.signer.bundle(server.config.policy_file)
         except OSError as exc:
             raise HTTPException(503, f"the server cannot read its central policy: {exc}") from None
@@ -275,6 +299,12 @@ def create_app(config: ServerConfig) -> FastAPI:
         body = await body_of(request) if request.headers.get("content-length", "0") != "0" else {}
         reason = str((body or {}).get("reason", ""))[:1000]
         grant = (body or {}).get("grant")
+        current = await asyncio.to_thread(server.state.get_request, request_id)
+        asked_by = dict((current.card or {}).get("requested_by") or {}) if current is not None else {}
+        if p.owner and p.owner in (asked_by.get("local_actor"), asked_by.get("key_owner")):
+            server.audit_refusal(p, f"vote on {request_id} refused: {p.owner} asked for it")
+            raise HTTPException(409, f"refused: {p.owner} asked for request {request_id} (from machine "
+                                     f"{asked_by.get('machine', '?')}) and cannot approve or deny it; ask another person")
         try:
             updated, made = await asyncio.to_thread(
                 server.state.vote, request_id, Voter(p.owner, (p.role,), "server"), approve, reason, time.time(),
@@ -301,11 +331,16 @@ def create_app(config: ServerConfig) -> FastAPI:
 
     @app.get("/v1/approvals/{request_id}/wait")
     async def wait(request_id: str, timeout: float = 25.0, p: Principal = Depends(who)) -> dict[str, Any]:
+        from warden.server.sync_api import wait_for_request
+
         server.require(p, "agent")
-        req = await asyncio.to_thread(server.state.wait_request, request_id, max(0.0, min(timeout, 55.0)))
-        if req is None:
+        req = await wait_for_request(server, request_id, timeout)
+        if req is None or (p.role == "agent" and req.actor != p.owner):
             raise HTTPException(404, "no such request")
-        return _request_json(req)
+        out = _request_json(req)
+        if req.status == "approved":  # the scope the approver chose (never wider than the rule's)
+            out["granted"] = req.grant
+        return out
 
     @app.post("/v1/kill")
     async def kill(request: Request, p: Principal = Depends(who)) -> dict[str, Any]:
@@ -374,9 +409,15 @@ def create_app(config: ServerConfig) -> FastAPI:
                 "counters": server.counters}
 
     from warden.server.evidence_api import mount as mount_evidence
+    from warden.server.sync_api import mount_sync
     from warden.server.web import mount_web
 
     mount_evidence(app, server)
+    mount_sync(app, server, who, body_of)
+    from warden.server.policy_store import mount_policy
+
+    mount_policy(app, server, who, body_of)
+
     mount_web(app, server)
 
     @app.exception_handler(HTTPException)
