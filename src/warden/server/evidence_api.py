@@ -172,7 +172,7 @@ def mount(app: FastAPI, server: Any) -> Evidence:
         return await asyncio.to_thread(verify_all, server, evidence, p, machine)
 
     @app.get("/v1/evidence/pack", response_class=Response)
-    async def pack(session: str, p: Principal = Depends(who)) -> Response:
+    async def pack(session: str = "", p: Principal = Depends(who)) -> Response:
         """One session's evidence pack from the central log, the format `warden audit evidence` writes."""
         server.require(p, "auditor", "agent", "developer")
         data = await asyncio.to_thread(central_pack, server, p, session)
