@@ -83,6 +83,7 @@ class Server:
         self._local = threading.local()  # one warm gateway per thread (policy, recorder, state)
         self._retired: list[tuple[float, Any]] = []
         self._retired_lock = threading.Lock()
+        self.evidence: Any = None  # machines' chains and central proofs: warden.server.evidence_api.mount
         self.hub: Any = None  # warden.server.sync_api.ChangeHub, set when the app is built
         self.on_start: list[Any] = []  # async callables run when the app starts serving
 
@@ -123,8 +124,9 @@ class Server:
 
         gw = getattr(self._local, "gateway", None)
         now = time.monotonic()
-        fresh = gw is not None and gw.policy_file == self.config.policy_file  # a first central policy: rebuild
-        if fresh and (now - self._local.checked < POLICY_RECHECK_S or not gw.policy_changed()):
+        # a first central policy stored since (policy_file None -> a path) also needs a fresh gateway
+        if gw is not None and gw.policy_file == self.config.policy_file and (
+                now - self._local.checked < POLICY_RECHECK_S or not gw.policy_changed()):
             if now - self._local.checked >= POLICY_RECHECK_S:
                 self._local.checked = now
             return gw
@@ -202,6 +204,8 @@ class Server:
         return changed
 
     def close(self) -> None:
+        if self.evidence is not None:
+            self.evidence.close()
         if self.hub is not None:
             self.hub.close()
         self.state.close()
@@ -299,6 +303,8 @@ def create_app(config: ServerConfig) -> FastAPI:
     async def events(request: Request, p: Principal = Depends(who)) -> dict[str, Any]:
         server.require(p, "agent")
         body = await body_of(request)
+        if isinstance(body, dict) and "records" in body:  # a machine's chain: warden.server.evidence_api
+            return await asyncio.to_thread(server.evidence.ingest, body, p)
         evs = body.get("events") if isinstance(body, dict) else None
         if not isinstance(evs, list) or len(evs) > MAX_EVENTS:
             raise HTTPException(400, f"send {{\"machine\": ..., \"events\": [...]}} with at most {MAX_EVENTS} events")
@@ -439,9 +445,11 @@ def create_app(config: ServerConfig) -> FastAPI:
                 "kills": [k.to_json() for k in server.state.kills()], "machines": server.keys.machines(),
                 "counters": server.counters}
 
+    from warden.server.evidence_api import mount as mount_evidence
     from warden.server.sync_api import mount_sync
     from warden.server.web import mount_web
 
+    mount_evidence(app, server)
     mount_sync(app, server, who, body_of)
     from warden.server.policy_store import mount_policy
 
