@@ -92,7 +92,7 @@ def test_gateway_fails_closed_when_audit_cannot_be_written(tmp_path, workspace, 
     def broken_record(*a, **k):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(gw, "_record_decision", broken_record)
+    monkeypatch.setattr(gw._open_recorder(), "record_many", broken_record)  # the durable append fails
     v = gw.decide_payload({"tool_name": "Read", "tool_input": {"file_path": str(workspace / "a")}, "cwd": str(workspace)})
     assert v.decision is Decision.DENY
     assert "audit event could not be written" in v.reason and "No space left" in v.reason
