@@ -342,7 +342,8 @@ def create_app(config: ServerConfig) -> FastAPI:
         body = await body_of(request)
         try:
             key_id, key = server.keys.create(str(body.get("owner", "")) or "unnamed", str(body.get("role", "agent")),
-                                             ttl_s=body.get("ttl_s"), label=str(body.get("label", "")))
+                                             ttl_s=body.get("ttl_s"), label=str(body.get("label", "")),
+                                             team=str(body.get("team", "")))
         except ValueError as exc:
             raise HTTPException(400, str(exc)) from None
         return {"id": key_id, "key": key}
@@ -380,9 +381,11 @@ def create_app(config: ServerConfig) -> FastAPI:
                 "counters": server.counters}
 
     from warden.server.sync_api import mount_sync
+    from warden.server.ui_api import mount_ui_api
     from warden.server.web import mount_web
 
     mount_sync(app, server, who, body_of)
+    mount_ui_api(app, server, who)
 
     mount_web(app, server)
 
