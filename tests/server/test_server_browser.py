@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from server_proc import ServerProcess, h  # noqa: E402
+from server_proc import UI_POLICY, ServerProcess, h  # noqa: E402
 
 from warden.core.audit import decision_event, outcome_event  # noqa: E402
 
@@ -31,31 +31,6 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
 VIEWPORT = {"width": 1366, "height": 860}  # a laptop screen
-
-POLICY = """version: 1
-rules:
-  - id: ask-deploy
-    effect: ask
-    reason: Deploys need another person's approval
-    program: [deploy]
-    approval: {route: queue, expires: 10m, grant: session}
-  - id: ask-push
-    effect: ask
-    reason: Pushes to shared branches need a second pair of eyes
-    facts: [git.push*]
-    approval: {route: queue, expires: 10m, grant: once}
-  - id: ask-install
-    effect: ask
-    reason: New dependencies are reviewed before they land
-    facts: [pkg.install]
-    approval: {route: queue, expires: 10m, grant: 1h}
-  - id: ask-ci
-    effect: ask
-    reason: CI workflow changes run with the repository's secrets
-    facts: [ci.workflow_write]
-    approval: {route: queue, expires: 10m, grant: once}
-"""
-
 
 class Scene:
     """The module's server and the people, machines and requests the tests look at."""
@@ -142,7 +117,7 @@ class Scene:
 def scene(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("webui")
     srv = ServerProcess(root)
-    srv.policy.write_text(POLICY)
+    srv.policy.write_text(UI_POLICY)
     srv.start()
     try:
         s = Scene(srv)

@@ -266,13 +266,18 @@ def create_app(config: ServerConfig) -> FastAPI:
         return _request_json(req)
 
     async def vote(request: Request, request_id: str, p: Principal, approve: bool) -> dict[str, Any]:
-        from warden.core.control.approvals import ApprovalError
+        from warden.core.control.approvals import ApprovalError, parse_grant
         from warden.core.control.approvals import Principal as Voter
 
         server.require(p, "approver")
         body = await body_of(request) if request.headers.get("content-length", "0") != "0" else {}
         reason = str((body or {}).get("reason", ""))[:1000]
         grant = (body or {}).get("grant")
+        try:  # "30m" as a rule writes it, or the canonical "duration:1800"; an unreadable scope is the caller's error
+            raw = str(grant or "")
+            grant = (raw if raw.startswith("duration:") and raw[9:].isdigit() else parse_grant(raw)) if raw else None
+        except ValueError as exc:
+            raise HTTPException(400, f"grant: {exc}; send once, session or a duration like 30m") from None
         current = await asyncio.to_thread(server.state.get_request, request_id)
         asked_by = dict((current.card or {}).get("requested_by") or {}) if current is not None else {}
         if p.owner and p.owner in (asked_by.get("local_actor"), asked_by.get("key_owner")):

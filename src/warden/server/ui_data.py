@@ -143,6 +143,8 @@ def find_events(server: Server, p: Principal, f: EventFilter, *, limit: int = 50
         out.append(ev)
         if len(out) >= limit:
             break
+    # newest by the time it happened, not by arrival: a machine may ship yesterday's events today
+    out.sort(key=lambda e: (str(e.get("timestamp", "")), int(e.get("seq", 0))), reverse=True)
     return out, len(raw) >= MAX_SCAN
 
 

@@ -42,15 +42,16 @@ def sessions_table(view: Mapping[str, Any], f: EventFilter) -> str:
         link = esc(query(f"/ui/audit/sessions/{s['session']}", f.as_query()))
         counts = " ".join(f"{verdict_badge(v)} {s[v]}" for v in VERDICTS if s[v])
         prompt = esc(s["prompt"][:140]) if s["prompt"] else '<span class="muted">no prompt recorded</span>'
-        rows.append(f"""<tr><th scope="row"><a href="{link}">{esc(s['session'][:40])}</a></th>
-<td>{ts_text(s['first'])}<br><span class="muted">to {ts_text(s['last'])}</span></td>
-<td>{esc(', '.join(s['actors']))}</td><td>{esc(', '.join(s['agents'])) or '—'}</td><td>{esc(', '.join(s['machines']))}</td>
-<td>{prompt}</td><td class="num">{s['calls']}</td><td>{counts or '—'}</td><td>{evidence_link(s['session'])}</td></tr>""")
+        rows.append(f"""<tr><th scope="row" class="nowrap"><a href="{link}">{esc(s['session'][:40])}</a></th>
+<td class="nowrap">{ts_text(s['first'])}<br><span class="muted">to {ts_text(s['last'])}</span></td>
+<td>{esc(', '.join(s['actors']))}</td><td class="nowrap">{esc(', '.join(s['agents'])) or '—'}</td>
+<td>{esc(', '.join(s['machines']))}</td><td>{prompt}</td><td class="num">{s['calls']}</td>
+<td class="nowrap">{counts or '—'}</td><td class="nowrap">{evidence_link(s['session'])}</td></tr>""")
     if not rows:
         return '<p class="empty">No session has events that match.</p>'
     return f"""<div class="table-wrap"><table><caption class="sr-only">Sessions, newest activity first</caption>
 <thead><tr><th scope="col">session</th><th scope="col">when</th><th scope="col">actor</th><th scope="col">agent</th>
-<th scope="col">machine or key</th><th scope="col">first prompt</th><th scope="col" class="num">tool calls</th>
+<th scope="col">machine or key</th><th scope="col">first prompt</th><th scope="col" class="num nowrap">tool calls</th>
 <th scope="col">verdicts</th><th scope="col">evidence</th></tr></thead><tbody>{''.join(rows)}</tbody></table></div>"""
 
 
@@ -59,8 +60,8 @@ def events_table(evs: list[dict[str, Any]]) -> str:
     for e in evs:
         sid = str(e.get("session", ""))
         link = f'<a href="/ui/audit/sessions/{esc(sid)}#e-{esc(e.get("id"))}">{esc(sid[:24])}</a>' if sid else "—"
-        rows.append(f"<tr><td>{ts_text(str(e.get('timestamp', '')))}</td><td>{esc(e.get('kind'))}</td><td>{link}</td>"
-                    f"<td>{esc(e.get('agent')) or '—'}</td><td>{esc(machine_of(e))}</td>"
+        rows.append(f"<tr><td class='nowrap'>{ts_text(str(e.get('timestamp', '')))}</td><td>{esc(e.get('kind'))}</td>"
+                    f"<td class='nowrap'>{link}</td><td class='nowrap'>{esc(e.get('agent')) or '—'}</td><td>{esc(machine_of(e))}</td>"
                     f"<td>{verdict_badge(verdict_of(e))}</td><td>{esc(e.get('tool'))}</td>"
                     f"<td><code>{esc(subject_of(e)[:160])}</code></td></tr>")
     return f"""<div class="table-wrap"><table><caption class="sr-only">Matching events, newest first</caption>
