@@ -316,7 +316,10 @@ def create_app(config: ServerConfig) -> FastAPI:
         req = await wait_for_request(server, request_id, timeout)
         if req is None or (p.role == "agent" and req.actor != p.owner):
             raise HTTPException(404, "no such request")
-        return _request_json(req)
+        out = _request_json(req)
+        if req.status == "approved":  # the scope the approver chose (never wider than the rule's)
+            out["granted"] = req.grant
+        return out
 
     @app.post("/v1/kill")
     async def kill(request: Request, p: Principal = Depends(who)) -> dict[str, Any]:

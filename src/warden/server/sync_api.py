@@ -203,7 +203,8 @@ def mount_sync(app: FastAPI, server: Server, who: Any, body_of: Any) -> None:
         if not isinstance(body, dict):
             raise HTTPException(400, 'send {"machine": ..., "version": ..., "doctor": {...}}')
         machine = str(body.get("machine") or p.owner)[:200]
-        doctor = body.get("doctor") if isinstance(body.get("doctor"), dict) else {}
+        raw = body.get("doctor")
+        doctor: dict[str, Any] = raw if isinstance(raw, dict) else {}
         report = json.dumps({"at": time.time(), **doctor})[:64_000]
         await asyncio.to_thread(server.keys.seen, machine, p.owner, str(body.get("version", ""))[:40], report)
         return {"machine": machine, "recorded": True}
