@@ -104,8 +104,8 @@ class Scene:
         # machines: one healthy, one whose hooks are off, one that went quiet two hours ago
         self.report(ann, "ann-laptop", {"healthy": True, "hooks_live": True, "findings": [], "outbox_pending": 0})
         self.report(bob, "bob-laptop", {"healthy": False, "hooks_live": False, "outbox_pending": 12, "findings": [
-            {"id": "claude-code.hooks", "severity": "error",
-             "message": "Claude Code hooks are not installed in ~/.claude/settings.json"}]})
+            {"check": "claude-code.hooks", "status": "fail", "fix": "warden install claude-code",  # as warden sync sends
+             "summary": "Claude Code hooks are not installed in ~/.claude/settings.json"}]})
         self.report(bob, "ci-runner-7", {"healthy": True, "hooks_live": True, "findings": [], "outbox_pending": 0})
         db = sqlite3.connect(self.srv.home / "server.db")  # as if ci-runner-7 went quiet two hours ago
         db.execute("UPDATE machines SET last_seen = ? WHERE id = 'ci-runner-7'", (time.time() - 7200,))
@@ -153,7 +153,12 @@ def sign_in(browser: Any, scene: Scene, key: str) -> Any:
 
 
 def shot(page: Any, name: str) -> None:
+    """Keep a screenshot, and check the page with axe-core (contrast, labels, landmarks, ARIA, headings)."""
     page.screenshot(path=str(ARTIFACTS / f"server-{name}.png"), full_page=True)
+    axe = pytest.importorskip("axe_playwright_python.sync_playwright",
+                              reason="axe-playwright-python is a dev dependency: pip install -e '.[dev]'")
+    found = axe.Axe().run(page)
+    assert found.violations_count == 0, found.generate_report()
 
 
 def item(page: Any, request_id: str) -> Any:
@@ -236,11 +241,17 @@ def test_approve_and_deny_with_reasons_while_the_client_waits(browser, scene):
 
     second = scene.bash(scene.bob_agent, "s-bob-2", "codex", "pip install left-pad")["approval"]["id"]
     item(page, second).wait_for(timeout=5000)  # a new request appears without a reload
-    item(page, second).locator("a").click()
+    item(page, second).locator("a").focus()  # this one by keyboard alone
+    page.keyboard.press("Enter")
     other = page.locator(f"article.card[data-id='{second}']")
     other.wait_for(timeout=5000)
-    other.locator("textarea[name=reason]").fill("use the internal mirror")
-    other.locator("button.deny").click()
+    assert page.evaluate("document.activeElement.id") == "card-title"
+    other.locator("textarea[name=reason]").focus()
+    page.keyboard.type("use the internal mirror")
+    for expected in ("grant", "approve", "deny"):  # tab order: scope, Approve, Deny
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.name || document.activeElement.dataset.verb") == expected
+    page.keyboard.press("Enter")
     page.locator("#announce").get_by_text("denied").wait_for(timeout=5000)
     item(page, second).wait_for(state="detached", timeout=5000)
     got = httpx.get(f"{scene.url}/v1/approvals/{second}", headers=h(scene.lead)).json()

@@ -188,7 +188,13 @@ def test_machine_health_reads_the_doctor_report():
     dead = {**fresh, "doctor": '{"healthy": false, "hooks_live": false, "findings": [{"id": "hooks", '
                                 '"severity": "error", "message": "Claude Code hooks missing"}]}'}
     got = machine_health(dead, now, 900)
-    assert got["state"] == "unhealthy" and got["reasons"] == ["hooks not live: Claude Code hooks missing"]
+    assert got["state"] == "unhealthy" and got["reasons"] == ["hooks not live: Claude Code hooks missing (hooks)"]
+    # the shape `warden sync` sends (warden.integrations.server_client.report)
+    synced = {**fresh, "doctor": '{"healthy": false, "hooks_live": true, "findings": [{"check": "policy.load", '
+                                 '"status": "fail", "summary": "warden.yaml: bad rule", "fix": "warden policy validate"}, '
+                                 '{"check": "daemon", "status": "ok", "summary": "running"}]}'}
+    assert machine_health(synced, now, 900)["reasons"] == [
+        "doctor fail: warden.yaml: bad rule (policy.load); fix: warden policy validate"]
     garbled = machine_health({**fresh, "doctor": "{not json"}, now, 900)
     assert garbled["state"] == "unhealthy" and "not readable" in garbled["reasons"][0]
     quiet = machine_health({**fresh, "last_seen": now - 7200, "doctor": '{"healthy": true, "hooks_live": true}'}, now, 900)

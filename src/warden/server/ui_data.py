@@ -297,6 +297,19 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[rank - 1]
 
 
+def _finding(f: Mapping[str, Any]) -> dict[str, str]:
+    """A doctor finding in either shape clients send: ``{check, status, summary, fix}`` (warden sync) or
+    ``{id, severity, message}``."""
+    return {"id": str(f.get("check") or f.get("id") or ""),
+            "severity": str(f.get("status") or f.get("severity") or "").lower(),
+            "message": str(f.get("summary") or f.get("message") or ""), "fix": str(f.get("fix") or "")}
+
+
+def _say(f: Mapping[str, str]) -> str:
+    text = f"{f['message']} ({f['id']})" if f["id"] else f["message"]
+    return f"{text}; fix: {f['fix']}" if f["fix"] else text
+
+
 def machine_health(m: Mapping[str, Any], now: float, stale_s: float) -> dict[str, Any]:
     """One machine's state (ok | stale | unhealthy | unknown) and the reasons, from last_seen and its doctor report."""
     reasons: list[str] = []
@@ -312,16 +325,16 @@ def machine_health(m: Mapping[str, Any], now: float, stale_s: float) -> dict[str
     if quiet > stale_s:
         state = "stale"
         reasons.append(f"no contact for {duration_text(quiet)} (stale after {duration_text(stale_s)})")
-    findings = [f for f in doctor.get("findings") or [] if isinstance(f, Mapping)]
-    bad = [f for f in findings if str(f.get("severity", "")).lower() in PROBLEMS]
+    bad = [f for f in (_finding(x) for x in doctor.get("findings") or [] if isinstance(x, Mapping))
+           if f["severity"] in PROBLEMS]
     if doctor.get("hooks_live") is False:
         state = "unhealthy"
-        hook = [f for f in bad if "hook" in f"{f.get('id', '')} {f.get('message', '')}".lower()]
-        reasons.append("hooks not live" + (f": {hook[0].get('message', '')}" if hook else ""))
-        bad = [f for f in bad if f not in hook[:1]]
+        hook = [f for f in bad if "hook" in f"{f['id']} {f['message']}".lower()][:1]
+        reasons.append("hooks not live" + (f": {_say(hook[0])}" if hook else ""))
+        bad = [f for f in bad if f not in hook]
     if doctor.get("healthy") is False:
         state = "unhealthy"
-        reasons += [f"doctor {f.get('severity', '')}: {f.get('message', '')}" for f in bad]
+        reasons += [f"doctor {f['severity']}: {_say(f)}" for f in bad]
         if not bad and doctor.get("hooks_live") is not False:
             reasons.append("doctor reports unhealthy (no finding given)")
     if not doctor:

@@ -100,8 +100,8 @@ def _machines(view: Mapping[str, Any]) -> str:
     now = view["now"]
     att = view["attention"]
     if att:
-        items = "".join(f"<tr><th scope='row'>{esc(m['id'])}</th><td>{badge(m['state'], 's-' + m['state'])}</td>"
-                        f"<td>{esc(m['owner'])}</td><td>{ago(m['last_seen'], now)}</td>"
+        items = "".join(f"<tr><th scope='row' class='nowrap'>{esc(m['id'])}</th><td>{badge(m['state'], 's-' + m['state'])}</td>"
+                        f"<td>{esc(m['owner'])}</td><td class='nowrap'>{ago(m['last_seen'], now)}</td>"
                         f"<td><ul class='plain'>{''.join(f'<li>{esc(r)}</li>' for r in m['reasons'])}</ul></td></tr>"
                         for m in att)
         attention = (f"<div class='table-wrap'><table id='attention'><caption class='sr-only'>Machines that need a person"
@@ -110,7 +110,7 @@ def _machines(view: Mapping[str, Any]) -> str:
                      "</div>")
     else:
         attention = '<p class="muted" id="attention">Every machine is in touch and reports live hooks.</p>'
-    rows = "".join(f"<tr><th scope='row'>{esc(m['id'])}</th><td>{badge(m['state'], 's-' + m['state'])}</td>"
+    rows = "".join(f"<tr><th scope='row' class='nowrap'>{esc(m['id'])}</th><td>{badge(m['state'], 's-' + m['state'])}</td>"
                    f"<td>{esc(m['owner'])}</td><td>{esc(m['version']) or '—'}</td><td>{when(m['last_seen'])}</td>"
                    f"<td>{'yes' if m['hooks_live'] else ('no' if m['hooks_live'] is False else '—')}</td>"
                    f"<td class='num'>{esc(m['outbox_pending']) if m['outbox_pending'] is not None else '—'}</td></tr>"
