@@ -115,7 +115,7 @@ def _machines(view: Mapping[str, Any]) -> str:
                    f"<td>{'yes' if m['hooks_live'] else ('no' if m['hooks_live'] is False else '—')}</td>"
                    f"<td class='num'>{esc(m['outbox_pending']) if m['outbox_pending'] is not None else '—'}</td></tr>"
                    for m in view["machines"])
-    every = (f"<details><summary>All {len(view['machines'])} machines</summary><div class='table-wrap'><table><thead><tr>"
+    every = (f"<details><summary>All machines ({len(view['machines'])})</summary><div class='table-wrap'><table><thead><tr>"
              "<th scope='col'>machine</th><th scope='col'>state</th><th scope='col'>owner</th><th scope='col'>client</th>"
              "<th scope='col'>last contact</th><th scope='col'>hooks live</th><th scope='col' class='num'>outbox</th>"
              f"</tr></thead><tbody>{rows}</tbody></table></div></details>") if rows else ""
