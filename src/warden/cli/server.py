@@ -172,6 +172,8 @@ def login(server_url: str | None, key: str | None, refresh: bool, machine: str |
     else:
         click.echo(f"logged in to {url}; kills in force there: {kills}; managed policy version {bundle['version']} "
                    f"({'changed' if bundle['changed'] else 'unchanged'}) in {bundle['path']}")
+        click.echo("the link to the server (kill switches, approvals, evidence) starts with the warm hook daemon on "
+                   "the next agent action; on a machine without agents run `warden sync --follow` as a service")
 
 
 def _get(url: str, route: str, key: str) -> httpx.Response:

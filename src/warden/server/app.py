@@ -64,6 +64,11 @@ class Server:
         self.state = open_state(config.home, config.state_url, environ=env)
         self.recorder = open_recorder(str(config.home), env)
         self.keys = KeyStore(config.keys_url or str(config.home / "server.db"))
+        from warden.server.policy_store import PolicyStore
+
+        # the central policy lives in the database; decisions and bundles read its current version from disk
+        self.policies = PolicyStore(self.keys, config.home, config.policy_file)
+        config.policy_file = self.policies.effective_file()
         self.counters = {"decisions": 0, "events_ingested": 0, "events_replayed": 0, "refused_requests": 0}
         self.started = time.time()
         from warden.server.bundle import BundleSigner
@@ -76,6 +81,7 @@ class Server:
             self.oidc = OIDC(config.oidc)
         self._local = threading.local()  # one warm gateway per worker thread (policy, recorder, state)
         self.hub: Any = None  # warden.server.sync_api.ChangeHub, set when the app is built
+        self.on_start: list[Any] = []  # async callables run when the app starts serving
 
     # -- auth ----------------------------------------------------------------------------------
     def principal(self, request: Request) -> Principal:
@@ -158,6 +164,12 @@ class Server:
         self.keys.seen(machine, who.owner)
         return {"accepted": accepted, "replayed": replayed, "refused": refused}
 
+    def refresh_policy(self) -> bool:
+        """Pick up a central policy stored by another replica (or an edited --policy file)."""
+        changed = self.policies.refresh()
+        self.config.policy_file = self.policies.effective_file()
+        return changed
+
     def close(self) -> None:
         if self.hub is not None:
             self.hub.close()
@@ -175,7 +187,15 @@ def _request_json(req: Any) -> dict[str, Any]:
 
 def create_app(config: ServerConfig) -> FastAPI:
     server = Server(config)
-    app = FastAPI(title="Warden team server", version="1", description="Central policy decisions, evidence, "
+    from contextlib import asynccontextmanager
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> Any:
+        for start in server.on_start:  # e.g. the change hub, so replicas follow each other with no waiter
+            await start()
+        yield
+
+    app = FastAPI(lifespan=lifespan, title="Warden team server", version="1", description="Central policy decisions, evidence, "
                   "approvals and kill switch for every Warden client. All endpoints need a key.")
     app.state.server = server
 
@@ -210,9 +230,10 @@ def create_app(config: ServerConfig) -> FastAPI:
         return server.signer.public()
 
     @app.get("/v1/policy/bundle")
-    def policy_bundle(p: Principal = Depends(who)) -> dict[str, Any]:
+    async def policy_bundle(p: Principal = Depends(who)) -> dict[str, Any]:
         """The central policy as the managed layer, signed by the server's Ed25519 key (GET /v1/policy/key)."""
         try:
+            await asyncio.to_thread(server.refresh_policy)  # an edited --policy file is served at once
             return server.signer.bundle(server.config.policy_file)
         except OSError as exc:
             raise HTTPException(503, f"the server cannot read its central policy: {exc}") from None
@@ -394,6 +415,9 @@ def create_app(config: ServerConfig) -> FastAPI:
 
     mount_sync(app, server, who, body_of)
     mount_ui_api(app, server, who)
+    from warden.server.policy_store import mount_policy
+
+    mount_policy(app, server, who, body_of)
 
     mount_web(app, server)
 

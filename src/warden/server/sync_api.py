@@ -72,6 +72,7 @@ class ChangeHub:
             try:
                 self._store.wait_for_change(1.0)
                 self._refresh()
+                self.server.refresh_policy()  # a version stored by another replica is served here too
                 self.error = ""
             except Exception as exc:  # noqa: BLE001 — a dead database: waiters time out, /readyz says why
                 self.error = str(exc)
@@ -123,6 +124,7 @@ class PolicyVersion:
     def get(self) -> str:
         import os
 
+        self.server.refresh_policy()
         path = self.server.config.policy_file
         try:
             st = os.stat(path) if path else None
@@ -142,6 +144,12 @@ def mount_sync(app: FastAPI, server: Server, who: Any, body_of: Any) -> None:
     hub = ChangeHub(server)
     policy = PolicyVersion(server)
     server.hub = hub
+
+    async def start_hub() -> None:  # at start-up, so policy changes from other replicas arrive with no waiter
+        hub._loop = asyncio.get_running_loop()
+        await asyncio.to_thread(hub._start)
+
+    server.on_start.append(start_hub)
 
     @app.get("/v1/sync/watch")
     async def watch(kills: str = "", policy_version: str = "", timeout: float = 25.0,

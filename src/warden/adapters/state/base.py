@@ -95,6 +95,10 @@ class SqlStateStore:
     def _read(self) -> AbstractContextManager[Any]:
         raise NotImplementedError
 
+    def announce(self) -> None:
+        """Wake every waiter on this store (a change made elsewhere, e.g. the team server's central policy)."""
+        self._notify()
+
     def _notify(self) -> None:
         """Wake processes waiting in :meth:`wait_request` (called after a commit)."""
 

@@ -60,7 +60,7 @@ class Gate:
                          "warden.kill", error=str(exc))
         switch = kill_matches(kills, action)
         if switch is not None:
-            lift = ("an admin lifts it on the team server" if switch.by.startswith("server:")
+            lift = ("An admin lifts it on the team server" if switch.by.startswith("server:")
                     else "`warden resume` lifts it")
             return _deny(policy, f"stopped by the kill switch for {switch.label} ({switch.by}): {switch.reason}. "
                                  f"{lift}", "warden.kill")
