@@ -143,10 +143,10 @@ def test_the_team_column_is_added_in_place_to_a_deployed_key_table(tmp_path, bac
         url = f"{PG}?schema=t_{uuid.uuid4().hex[:10]}"
     else:
         url = str(tmp_path / "server.db")
-    old = KeyStore.__new__(KeyStore)  # a server from before the team column: its first three migrations only
+    old = KeyStore.__new__(KeyStore)  # a server from before the team column: the migrations before it only
     saved = MIGRATIONS[:]
     try:
-        MIGRATIONS[:] = saved[:3]
+        MIGRATIONS[:] = saved[:next(i for i, sql in enumerate(saved) if "ADD COLUMN team" in sql)]
         KeyStore.__init__(old, url)
         old.execute("INSERT INTO api_keys (id, digest, owner, role, created, expires, revoked, label) "
                     "VALUES (?, ?, ?, ?, ?, NULL, NULL, '')",  # as the old server wrote its rows
