@@ -14,8 +14,8 @@ from fastapi import Depends, FastAPI, HTTPException
 from warden.server import ui_data
 
 if TYPE_CHECKING:
-    from warden.server.app import Server
     from warden.server.keys import Principal
+    from warden.server.ui_data import Server
 
 PEOPLE = ("developer", "approver", "auditor")
 

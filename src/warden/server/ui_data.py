@@ -14,14 +14,24 @@ import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from warden.core.audit import rfc3339
 from warden.core.control.risk import LEVELS, card_risk
 
 if TYPE_CHECKING:
-    from warden.server.app import Server
-    from warden.server.keys import Principal
+    from warden.server.keys import KeyStore, Principal
+
+
+class Server(Protocol):
+    """What the UI reads of :class:`warden.server.app.Server` (named, not imported: the app mounts the UI)."""
+
+    state: Any  # the control loop's StateStore
+    recorder: Any  # the audit recorder; .store is the AuditStore
+    keys: KeyStore
+
+    def require(self, who: Principal, *roles: str) -> None: ...
+
 
 VERDICTS = ("allow", "ask", "deny")
 STATUSES = ("pending", "approved", "denied", "expired", "all")

@@ -76,7 +76,7 @@ def queue_list(view: Mapping[str, Any], open_id: str, sel: Mapping[str, str]) ->
         out.append(f"""<li data-id="{esc(i['id'])}" data-status="{esc(i['status'])}" data-risk="{esc(i['risk'])}">
 <a class="item" href="{href}" data-open="{esc(i['id'])}"{current}>{badge(i['risk'] + " risk", "r-" + i['risk'])}{state}
  <span class="muted">{esc(i['tool'])}</span><span class="cmd">{esc(i['command'][:160])}</span>
-<span class="meta">{team}{esc(i['agent'] or 'agent?')} · {esc(who)}{machine} · {esc(i['rule'].replace(',', ', '))} · asked {ago(i['created_at'], now)}</span></a></li>""")
+<span class="meta">{team}{esc(i['agent'] or 'agent?')} · {esc(who)}{machine} · {esc(i['rule'].replace(',', ', '))} · asked {ago(i['created_at'], now, coarse=True)}</span></a></li>""")
     return "".join(out)
 
 

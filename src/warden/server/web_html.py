@@ -35,11 +35,18 @@ def when(epoch: float | None) -> str:
     return f'<time datetime="{stamp.replace(" ", "T")}Z">{stamp} UTC</time>'
 
 
-def ago(epoch: float | None, now: float | None = None) -> str:
+def ago(epoch: float | None, now: float | None = None, *, coarse: bool = False) -> str:
+    """"3 min ago" / "in 9 min"; ``coarse`` rounds to minutes, so a piece refreshed every second stays the same
+    HTML for a minute (the page swaps it in only when it changed)."""
     if not epoch:
         return "never"
     delta = (now or time.time()) - epoch
-    return f"in {duration_text(-delta)}" if delta < 0 else f"{duration_text(delta)} ago"
+    if coarse and abs(delta) < 60:
+        return "less than a minute ago" if delta >= 0 else "in less than a minute"
+    text = duration_text(abs(delta))
+    if coarse and abs(delta) < 5400:
+        text = f"{round(abs(delta) / 60)} min"
+    return f"in {text}" if delta < 0 else f"{text} ago"
 
 
 def ts_text(ts: str) -> str:
