@@ -165,9 +165,9 @@ class Server:
         self.keys.seen(machine, who.owner)
         return {"accepted": accepted, "replayed": replayed, "refused": refused}
 
-    def refresh_policy(self) -> bool:
+    def refresh_policy(self, wait: bool = False) -> bool:
         """Pick up a central policy stored by another replica (or an edited --policy file)."""
-        changed = self.policies.refresh()
+        changed = self.policies.refresh(wait=wait)
         self.config.policy_file = self.policies.effective_file()
         return changed
 
@@ -236,7 +236,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     async def policy_bundle(p: Principal = Depends(who)) -> dict[str, Any]:
         """The central policy as the managed layer, signed by the server's Ed25519 key (GET /v1/policy/key)."""
         try:
-            await asyncio.to_thread(server.refresh_policy)  # an edited --policy file is served at once
+            await asyncio.to_thread(server.refresh_policy, True)  # an edited --policy file is served at once
             return server.signer.bundle(server.config.policy_file)
         except OSError as exc:
             raise HTTPException(503, f"the server cannot read its central policy: {exc}") from None
