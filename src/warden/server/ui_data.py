@@ -49,6 +49,11 @@ def can_vote(p: Principal) -> bool:
     return p.can("approver")
 
 
+def can_download_packs(p: Principal) -> bool:
+    """Who GET /v1/evidence/pack serves (warden.server.evidence_api): auditors, admins, developers (their own)."""
+    return p.can("auditor", "developer")
+
+
 def epoch_of(ts: str) -> float:
     """An audit timestamp (``YYYY-MM-DDTHH:MM:SS.ffffffZ``, always UTC) -> epoch seconds; 0.0 if unreadable."""
     try:

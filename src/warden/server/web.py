@@ -142,13 +142,22 @@ def mount_web(app: FastAPI, server: Any) -> None:
         who = signed_in(request)
         if who is None:
             return to_login()
-        if session:  # the old single-page form of a session link
-            return RedirectResponse(f"/ui/audit/sessions/{quote(session, safe='')}", status_code=303)
         f = ui_data.EventFilter(agent=agent, verdict=verdict, kind=kind, machine=machine, since=since, until=until,
                                 q=q)
+        if session:  # /ui/audit?session=ID is the same timeline as /ui/audit/sessions/ID
+            return await timeline_response(who, session, f)
         view = await asyncio.to_thread(ui_data.sessions, server, who, f)
         evs = (await asyncio.to_thread(ui_data.find_events, server, who, f, limit=200))[0] if f.active() else []
-        return page("Audit explorer", explorer(view, evs, f), who, active="audit")
+        return page("Audit explorer", explorer(view, evs, f, ui_data.can_download_packs(who)), who, active="audit")
+
+    async def timeline_response(who: Principal, session: str, back: ui_data.EventFilter) -> HTMLResponse:
+        t = await asyncio.to_thread(ui_data.timeline, server, who, session)
+        if t is None:
+            return page("No such session", f"""<h1>No such session</h1><p class="alert" role="alert">There is no
+session <code>{esc(session)}</code> with events you may see.</p><p><a href="/ui/audit">All sessions</a></p>""",
+                        who, active="audit", status=404)
+        return page(f"Session {session}", timeline_page(t, back, ui_data.can_download_packs(who)), who,
+                    active="audit")
 
     @app.get("/ui/audit/sessions/{session}", include_in_schema=False, response_model=None)
     async def session_page(request: Request, session: str, agent: str = "", verdict: str = "", kind: str = "",
@@ -156,14 +165,9 @@ def mount_web(app: FastAPI, server: Any) -> None:
         who = signed_in(request)
         if who is None:
             return to_login()
-        t = await asyncio.to_thread(ui_data.timeline, server, who, session)
         back = ui_data.EventFilter(agent=agent, verdict=verdict, kind=kind, machine=machine, since=since, until=until,
                                    q=q)
-        if t is None:
-            return page("No such session", f"""<h1>No such session</h1><p class="alert" role="alert">There is no
-session <code>{esc(session)}</code> with events you may see.</p><p><a href="/ui/audit">All sessions</a></p>""",
-                        who, active="audit", status=404)
-        return page(f"Session {session}", timeline_page(t, back), who, active="audit")
+        return await timeline_response(who, session, back)
 
     # -- dashboard -------------------------------------------------------------------------------
     @app.get("/ui/dashboard", include_in_schema=False, response_model=None)

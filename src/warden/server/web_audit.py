@@ -16,7 +16,10 @@ from warden.server.web_html import badge, bullets, esc, options, query, ts_text,
 EVIDENCE_PACK = "/v1/evidence/pack"  # the central evidence-pack endpoint (warden.server.evidence_api)
 
 
-def evidence_link(session: str) -> str:
+def evidence_link(session: str, allowed: bool) -> str:
+    """The session's evidence pack (a zip ``warden audit verify PACK`` checks), for roles that may download it."""
+    if not allowed:
+        return '<span class="muted">packs: auditors</span>'
     href = esc(query(EVIDENCE_PACK, {"session": session}))
     return f'<a href="{href}" download>Evidence pack<span class="sr-only"> for session {esc(session)}</span></a>'
 
@@ -36,7 +39,7 @@ def filters_form(f: EventFilter, facets: Mapping[str, list[str]]) -> str:
 <button type="submit" class="primary">Show</button> <a href="/ui/audit">Clear</a></form>"""
 
 
-def sessions_table(view: Mapping[str, Any], f: EventFilter) -> str:
+def sessions_table(view: Mapping[str, Any], f: EventFilter, packs: bool) -> str:
     rows = []
     for s in view["sessions"]:
         link = esc(query(f"/ui/audit/sessions/{s['session']}", f.as_query()))
@@ -46,7 +49,7 @@ def sessions_table(view: Mapping[str, Any], f: EventFilter) -> str:
 <td class="nowrap">{ts_text(s['first'])}<br><span class="muted">to {ts_text(s['last'])}</span></td>
 <td>{esc(', '.join(s['actors']))}</td><td class="nowrap">{esc(', '.join(s['agents'])) or '—'}</td>
 <td>{esc(', '.join(s['machines']))}</td><td>{prompt}</td><td class="num">{s['calls']}</td>
-<td class="nowrap">{counts or '—'}</td><td class="nowrap">{evidence_link(s['session'])}</td></tr>""")
+<td class="nowrap">{counts or '—'}</td><td class="nowrap">{evidence_link(s['session'], packs)}</td></tr>""")
     if not rows:
         return '<p class="empty">No session has events that match.</p>'
     return f"""<div class="table-wrap"><table><caption class="sr-only">Sessions, newest activity first</caption>
@@ -70,7 +73,7 @@ def events_table(evs: list[dict[str, Any]]) -> str:
 <tbody>{''.join(rows)}</tbody></table></div>"""
 
 
-def explorer(view: Mapping[str, Any], evs: list[dict[str, Any]], f: EventFilter) -> str:
+def explorer(view: Mapping[str, Any], evs: list[dict[str, Any]], f: EventFilter, packs: bool) -> str:
     capped = ('<p class="note">The scan stopped at the newest 20,000 events: narrow the time range to see older '
               'ones.</p>' if view["capped"] else "")
     matched = (f"<h2 id='h-events'>Matching events <small class='muted'>(newest {len(evs)})</small></h2>"
@@ -78,7 +81,7 @@ def explorer(view: Mapping[str, Any], evs: list[dict[str, Any]], f: EventFilter)
     return f"""<h1>Audit explorer</h1>{filters_form(f, view['facets'])}
 <p class="muted" role="status">{len(view['sessions'])} sessions, {view['matched_events']} matching events{
 '; the counts below are of the matching events' if f.active() else ''}.</p>{capped}
-<section aria-labelledby="h-sessions"><h2 id="h-sessions">Sessions</h2>{sessions_table(view, f)}</section>
+<section aria-labelledby="h-sessions"><h2 id="h-sessions">Sessions</h2>{sessions_table(view, f, packs)}</section>
 <section aria-labelledby="h-events">{matched}</section>"""
 
 
@@ -115,7 +118,7 @@ def _linked(step: Mapping[str, Any]) -> str:
     return f'<ul class="links" aria-label="what followed">{"".join(f"<li>{i}</li>" for i in items)}</ul>' if items else ""
 
 
-def timeline_page(t: Mapping[str, Any], f: EventFilter) -> str:
+def timeline_page(t: Mapping[str, Any], f: EventFilter, packs: bool) -> str:
     steps = []
     for n, s in enumerate(t["steps"], 1):
         ev = s["event"]
@@ -140,13 +143,18 @@ def timeline_page(t: Mapping[str, Any], f: EventFilter) -> str:
 <h2 class="sr-only">Step {n}: {esc(s['type'])} event</h2>{badge(s['type'], 'k-other')} <code>{esc(subject_of(ev)[:300])}</code>
 {verdict_badge(verdict_of(ev))}</div>{_linked(s)}</li>""")
     back = esc(query("/ui/audit", f.as_query()))
+    href = esc(query(EVIDENCE_PACK, {"session": t["session"]}))
+    download = (f'<p><a id="evidence-pack" class="button primary" href="{href}" download>Download evidence pack</a> '
+                '<span class="muted">(a zip of this session\'s events, checkpoints and policy texts; check it with '
+                '<code>warden audit verify PACK</code>)</span></p>' if packs else
+                '<p class="muted">Evidence packs are for auditors and admins (and developers, of their own sessions).</p>')
     counts = " · ".join(f"{verdict_badge(v)} {t['counts'][v]}" for v in VERDICTS)
     facts = bullets([f"<b>Agents:</b> {esc(', '.join(t['agents'])) or '—'}",
                      f"<b>Machines:</b> {esc(', '.join(t['machines'])) or '—'}",
                      f"<b>From</b> {ts_text(t['first'])} <b>to</b> {ts_text(t['last'])} · {t['events']} events"])
     return f"""<p><a href="{back}">← All sessions</a></p>
 <h1>Session <code>{esc(t['session'])}</code></h1>
-<div class="panel"><p>Tool calls: {counts} · {evidence_link(t['session'])}</p>{facts}
+<div class="panel"><p>Tool calls: {counts}</p>{facts}{download}
 <p class="muted">Prompt → each tool call → its verdict → approval → outcome, in time order (UTC); approvals and
 outcomes hang under the call they answer (linked by decision id, else tool_use_id).</p></div>
 <ol class="timeline" aria-label="Session timeline">{''.join(steps)}</ol>"""
