@@ -368,6 +368,10 @@ def test_roles_developers_see_their_own_auditors_only_read_agents_cannot_sign_in
     sessions = dev.locator("table").first.inner_text()
     assert "s-ann-1" in sessions and "s-bob-1" not in sessions
     assert dev.goto(scene.url + "/ui/audit/sessions/s-bob-1").status == 404
+    dev.goto(scene.url + "/ui/audit/sessions/s-ann-1")  # her own session's evidence pack downloads
+    href = dev.locator("#evidence-pack").get_attribute("href")
+    pack = dev.request.get(scene.url + str(href))
+    assert pack.status == 200 and pack.headers["content-type"] == "application/zip", pack.text()[:200]
     dev.goto(scene.url + "/ui/dashboard")
     assert "bob-laptop" not in dev.inner_text("main") and "ci-runner-7" not in dev.inner_text("main")
     shot(dev, "developer")
@@ -381,6 +385,10 @@ def test_roles_developers_see_their_own_auditors_only_read_agents_cannot_sign_in
     aud.locator(f"article.card[data-id='{r['install']}']").wait_for(timeout=5000)
     assert aud.locator("button.approve, button.deny").count() == 0
     aud.context.close()
+    lead = sign_in(browser, scene, scene.lead)  # approvers read sessions, but the pack endpoint does not serve them
+    lead.goto(scene.url + "/ui/audit/sessions/s-ann-1")
+    assert lead.locator("#evidence-pack").count() == 0 and "Evidence packs are for auditors" in lead.inner_text("main")
+    lead.context.close()
 
     ctx = browser.new_context(viewport=VIEWPORT)
     page = ctx.new_page()
