@@ -197,9 +197,9 @@ class Server:
         self.keys.seen(machine, who.owner)
         return {"accepted": accepted, "replayed": replayed, "refused": refused}
 
-    def refresh_policy(self) -> bool:
+    def refresh_policy(self, wait: bool = False) -> bool:
         """Pick up a central policy stored by another replica (or an edited --policy file)."""
-        changed = self.policies.refresh()
+        changed = self.policies.refresh(wait=wait)
         self.config.policy_file = self.policies.effective_file()
         return changed
 
@@ -268,7 +268,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     async def policy_bundle(p: Principal = Depends(who)) -> dict[str, Any]:
         """The central policy as the managed layer, signed by the server's Ed25519 key (GET /v1/policy/key)."""
         try:
-            await asyncio.to_thread(server.refresh_policy)  # an edited --policy file is served at once
+            await asyncio.to_thread(server.refresh_policy, True)  # an edited --policy file is served at once
             return server.signer.bundle(server.config.policy_file)
         except OSError as exc:
             raise HTTPException(503, f"the server cannot read its central policy: {exc}") from None
@@ -329,13 +329,18 @@ def create_app(config: ServerConfig) -> FastAPI:
         return _request_json(req)
 
     async def vote(request: Request, request_id: str, p: Principal, approve: bool) -> dict[str, Any]:
-        from warden.core.control.approvals import ApprovalError
+        from warden.core.control.approvals import ApprovalError, parse_grant
         from warden.core.control.approvals import Principal as Voter
 
         server.require(p, "approver")
         body = await body_of(request) if request.headers.get("content-length", "0") != "0" else {}
         reason = str((body or {}).get("reason", ""))[:1000]
         grant = (body or {}).get("grant")
+        try:  # "30m" as a rule writes it, or the canonical "duration:1800"; an unreadable scope is the caller's error
+            raw = str(grant or "")
+            grant = (raw if raw.startswith("duration:") and raw[9:].isdigit() else parse_grant(raw)) if raw else None
+        except ValueError as exc:
+            raise HTTPException(400, f"grant: {exc}; send once, session or a duration like 30m") from None
         current = await asyncio.to_thread(server.state.get_request, request_id)
         asked_by = dict((current.card or {}).get("requested_by") or {}) if current is not None else {}
         if p.owner and p.owner in (asked_by.get("local_actor"), asked_by.get("key_owner")):
@@ -408,7 +413,8 @@ def create_app(config: ServerConfig) -> FastAPI:
         body = await body_of(request)
         try:
             key_id, key = server.keys.create(str(body.get("owner", "")) or "unnamed", str(body.get("role", "agent")),
-                                             ttl_s=body.get("ttl_s"), label=str(body.get("label", "")))
+                                             ttl_s=body.get("ttl_s"), label=str(body.get("label", "")),
+                                             team=str(body.get("team", "")))
         except ValueError as exc:
             raise HTTPException(400, str(exc)) from None
         return {"id": key_id, "key": key}
@@ -447,10 +453,12 @@ def create_app(config: ServerConfig) -> FastAPI:
 
     from warden.server.evidence_api import mount as mount_evidence
     from warden.server.sync_api import mount_sync
+    from warden.server.ui_api import mount_ui_api
     from warden.server.web import mount_web
 
     mount_evidence(app, server)
     mount_sync(app, server, who, body_of)
+    mount_ui_api(app, server, who)
     from warden.server.policy_store import mount_policy
 
     mount_policy(app, server, who, body_of)
