@@ -137,12 +137,18 @@ class Gateway:
     def policy_changed(self) -> bool:
         """Would any policy this gateway loaded read differently now? Re-reads the policy files (a long-lived
         service calls it every so often and builds a fresh gateway when it says yes)."""
+        # with a named policy file the workspace adds no layer, so every workspace reads the same: one look
+        # (a server sees as many workspaces as its clients have checkouts)
+        explicit = bool(self.policy_file or self.environ.get("WARDEN_POLICY"))
+        now: dict[str, str] = {}
         for workspace, key in list(self._policy_keys.items()):
-            try:
-                now = self._read_sources(workspace)[2]
-            except Exception as exc:
-                now = f"error: {exc}"
-            if now != key:
+            probe = "" if explicit else workspace
+            if probe not in now:
+                try:
+                    now[probe] = self._read_sources(workspace)[2]
+                except Exception as exc:
+                    now[probe] = f"error: {exc}"
+            if now[probe] != key:
                 return True
         return False
 

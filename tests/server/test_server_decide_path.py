@@ -194,3 +194,29 @@ def test_decide_errors_and_revocation_over_http(tmp_path: Path):
         assert "/v1/decide" in httpx.get(srv.url + "/openapi.json").json()["paths"]
     finally:
         srv.stop()
+
+
+def test_a_long_lived_gateway_tells_when_any_workspaces_policy_changed(tmp_path: Path):
+    from warden.gateway import Gateway
+
+    home, a, b = tmp_path / "home", tmp_path / "a", tmp_path / "b"
+    for ws in (a, b):
+        (ws / ".git").mkdir(parents=True)
+        (ws / "warden.yaml").write_text("version: 1\nrules: []\n")
+    gw = Gateway(cwd=str(a), policy_file=None, home=home, environ={"HOME": str(tmp_path)}, audit=False,
+                 long_lived=True)
+    for ws in (a, b):
+        assert gw.decide_payload({"tool_name": "Bash", "tool_input": {"command": "ls"}, "cwd": str(ws)}).decision.label == "allow"
+    assert not gw.policy_changed()
+    (b / "warden.yaml").write_text("version: 1\nrules:\n  - id: no-ls\n    effect: deny\n    reason: r\n"
+                                   "    program: [ls]\n")
+    assert gw.policy_changed()  # the second workspace's file, not only the first's
+    central = tmp_path / "central.yaml"
+    central.write_text("version: 1\nrules: []\n")
+    named = Gateway(cwd=str(a), policy_file=str(central), home=home, environ={"HOME": str(tmp_path)}, audit=False,
+                    long_lived=True)
+    for ws in (a, b):
+        named.decide_payload({"tool_name": "Bash", "tool_input": {"command": "ls"}, "cwd": str(ws)})
+    assert not named.policy_changed()
+    central.write_text("version: 1\nrules: []\n# edited\n")
+    assert named.policy_changed()
