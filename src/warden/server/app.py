@@ -203,8 +203,17 @@ def create_app(config: ServerConfig) -> FastAPI:
             return JSONResponse({"status": "not ready", "error": str(exc)}, status_code=503)
 
     @app.get("/v1/policy/key")
-    def policy_key(p: Principal = Depends(who)) -> dict[str, str]:
+    def policy_key(p: Principal = Depends(who)) -> dict[str, Any]:
+        """The current bundle-signing key, and the rotation statements (each signed by the key before)
+        that lead to it from any key a client pinned earlier."""
         return server.signer.public()
+
+    @app.post("/v1/policy/key/rotate")
+    def rotate_policy_key(p: Principal = Depends(who)) -> dict[str, Any]:
+        """Admins: a new signing key, handed over to by the old one (as `warden server rotate-bundle-key`)."""
+        server.require(p, "admin")
+        statement = server.signer.rotate()
+        return {**server.signer.public(), "statement": statement}
 
     @app.get("/v1/policy/bundle")
     def policy_bundle(p: Principal = Depends(who)) -> dict[str, Any]:
