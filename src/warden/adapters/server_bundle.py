@@ -42,7 +42,7 @@ MANAGED = "server-managed.yaml"
 LOCK = ".server-bundle.lock"
 CHECK_CACHE = "bundle-check.json"  # under $WARDEN_HOME/cache
 REFRESH = "run `warden login --refresh` to pull the signed bundle again"
-_MEMORY: dict[tuple[Any, ...], str] = {}  # cache key -> sha256 of the managed text that verified
+_MEMORY: dict[tuple[Any, ...], bytes] = {}  # cache key -> the managed file's bytes that verified
 _MEMORY_MAX = 8
 
 
@@ -89,8 +89,9 @@ def _shared(home: Path, wait_s: float = 1.0) -> Iterator[None]:
         os.close(fd)
 
 
-def _open(path: Path) -> tuple[os.stat_result, bytes] | None:
-    """(fstat, bytes) of a regular file, None when absent; the stat and the bytes come from one descriptor."""
+def _open(path: Path, read: bool = True) -> tuple[os.stat_result, bytes] | None:
+    """(fstat, bytes) of a regular file, None when absent; the stat and the bytes come from one descriptor
+    (``read=False``: the stat only, bytes empty)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
@@ -104,7 +105,7 @@ def _open(path: Path) -> tuple[os.stat_result, bytes] | None:
         if not stat.S_ISREG(st.st_mode):
             raise ManagedBundleError(f"{path} is not a regular file; remove it and {REFRESH}")
         chunks = []
-        while chunk := os.read(fd, 1 << 16):
+        while read and (chunk := os.read(fd, 1 << 20)):
             chunks.append(chunk)
         return st, b"".join(chunks)
     finally:
@@ -177,7 +178,7 @@ def _check(home: Path) -> Managed | None:
     if home_st.st_mode & 0o022 and not home_st.st_mode & stat.S_ISVTX:
         raise ManagedBundleError(f"{home} is writable by other users, who could swap the server policy files: "
                                  f"chmod 700 {home}")
-    bundle_raw = _open(home / BUNDLE)
+    bundle_raw = _open(home / BUNDLE, read=False)  # read only when the cache cannot vouch for it
     if bundle_raw is None:
         raise ManagedBundleError(f"this machine is logged in to {url} but its signed policy bundle "
                                  f"({home / BUNDLE}) is missing, so the managed policy cannot be checked and "
@@ -190,10 +191,14 @@ def _check(home: Path) -> Managed | None:
         except UnicodeDecodeError:
             raise _altered(managed_path, url, version) from None
     key = ("v1", pin, version, _stamp(bundle_raw[0]), _stamp(managed_raw[0]) if managed_raw else None)
-    digest = hashlib.sha256(managed_raw[1]).hexdigest() if managed_raw else ""
-    if _MEMORY.get(key) == digest or _disk_cache_says(home, key, digest):
-        _remember(key, digest)
+    content = managed_raw[1] if managed_raw else b""
+    if _MEMORY.get(key) == content or _disk_cache_says(home, key, _digest(content)):
+        _remember(key, content)
         return Managed(str(managed_path), text) if text is not None and text.strip() else None
+    bundle_raw = _open(home / BUNDLE)
+    if bundle_raw is None:
+        raise ManagedBundleError(f"{home / BUNDLE} disappeared while it was checked; {REFRESH}")
+    key = (*key[:3], _stamp(bundle_raw[0]), key[4])  # the stamp of the bytes actually verified
     policy = _verify(home, bundle_raw[1], pin, version, url)
     if policy.strip():
         if text is None:
@@ -204,8 +209,8 @@ def _check(home: Path) -> Managed | None:
             raise _altered(managed_path, url, version)
     elif text is not None and text != policy:  # the server publishes no policy: nothing may stand in for it
         raise _altered(managed_path, url, version)
-    _remember(key, digest)
-    _write_disk_cache(home, key, digest)
+    _remember(key, content)
+    _write_disk_cache(home, key, _digest(content))
     return Managed(str(managed_path), text) if text is not None and policy.strip() else None
 
 
@@ -234,10 +239,14 @@ def _verify(home: Path, data: bytes, pin: str, version: str, url: str) -> str:
     return str(body["policy"])
 
 
-def _remember(key: tuple[Any, ...], digest: str) -> None:
+def _digest(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest() if content else ""
+
+
+def _remember(key: tuple[Any, ...], content: bytes) -> None:
     if key not in _MEMORY and len(_MEMORY) >= _MEMORY_MAX:
         _MEMORY.pop(next(iter(_MEMORY)))
-    _MEMORY[key] = digest
+    _MEMORY[key] = content
 
 
 def _disk_cache_says(home: Path, key: tuple[Any, ...], digest: str) -> bool:
