@@ -284,3 +284,47 @@ def test_a_forged_rotation_statement_is_refused(tmp_path: Path):
     finally:
         proxy.close()
         srv.stop()
+
+
+def test_loads_during_a_pull_never_see_a_half_written_set(tmp_path: Path):
+    """A pull replaces three files; a load between two of them would see them disagree. It waits on the
+    pull's lock and looks again, so no decision is denied as "altered" while a refresh runs."""
+    import threading
+
+    from warden.adapters import server_bundle
+
+    srv = ServerProcess(tmp_path)
+    srv.policy.write_text(LOCKED)
+    srv.start()
+    env = client_env(tmp_path)
+    home = Path(env["WARDEN_HOME"])
+    errors: list[str] = []
+    loads = 0
+    done = threading.Event()
+    try:
+        login(srv.url, srv.key("laptop-1", "agent"), env)
+
+        def load_loop() -> None:
+            nonlocal loads
+            while not done.is_set():
+                server_bundle._MEMORY.clear()
+                (home / "cache" / server_bundle.CHECK_CACHE).unlink(missing_ok=True)
+                try:
+                    got = server_bundle.checked_managed(home)
+                    assert got is not None and "org-no-curl" in got.text
+                except Exception as exc:  # noqa: BLE001 — collected and reported below
+                    errors.append(f"{type(exc).__name__}: {exc}")
+                loads += 1
+
+        reader = threading.Thread(target=load_loop)
+        reader.start()
+        for i in range(8):  # eight new versions, each written while the reader loads as fast as it can
+            srv.policy.write_text(LOCKED.replace("forbids curl", f"forbids curl (v{i})"))
+            code, err, got = refresh(env)
+            assert code == 0 and got and got["changed"], err
+        done.set()
+        reader.join()
+    finally:
+        done.set()
+        srv.stop()
+    assert loads > 8 and not errors, (loads, errors[:3])
