@@ -13,14 +13,9 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from mitm_proxy import MitmProxy  # noqa: E402
-from server_proc import POLICY, ServerProcess, h  # noqa: E402
+from server_proc import LOCKED, ServerProcess, h  # noqa: E402
 from warden_cli import run_warden  # noqa: E402
 
-LOCKED = POLICY + """  - id: org-no-curl
-    effect: deny
-    reason: The organisation forbids curl on developer machines
-    program: [curl]
-"""
 
 
 def weaken(signed: dict) -> dict:

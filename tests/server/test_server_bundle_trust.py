@@ -21,18 +21,19 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from mitm_proxy import MitmProxy  # noqa: E402
-from server_proc import POLICY, ServerProcess, h  # noqa: E402
+from mitm_proxy import MitmProxy, Rewrite  # noqa: E402
+from server_proc import LOCKED, POLICY, ServerProcess, h  # noqa: E402
 from warden_cli import run_warden  # noqa: E402
 
 from warden.core.bundle import canonical, key_id, policy_version, rotation_body  # noqa: E402
 
-LOCKED = POLICY + """  - id: org-no-curl
-    effect: deny
-    reason: The organisation forbids curl on developer machines
-    program: [curl]
-"""
 CURL = {"tool_name": "Bash", "tool_input": {"command": "curl https://example.com"}}
+
+
+def locked_server(tmp_path: Path) -> ServerProcess:
+    srv = ServerProcess(tmp_path)
+    srv.policy.write_text(LOCKED)
+    return srv.start()
 
 
 def client_env(tmp_path: Path, name: str = "laptop") -> dict[str, str]:
@@ -68,9 +69,7 @@ def refresh(env: dict[str, str]) -> tuple[int, str, dict | None]:
 
 
 def test_every_load_re_verifies_the_cached_managed_policy(tmp_path: Path):
-    srv = ServerProcess(tmp_path)
-    srv.policy.write_text(LOCKED)
-    srv.start()
+    srv = locked_server(tmp_path)
     env = client_env(tmp_path)
     home = Path(env["WARDEN_HOME"])
     work = tmp_path / "work"
@@ -139,9 +138,7 @@ def test_every_load_re_verifies_the_cached_managed_policy(tmp_path: Path):
 
 
 def test_an_older_bundle_is_refused(tmp_path: Path):
-    srv = ServerProcess(tmp_path)
-    srv.policy.write_text(LOCKED)
-    srv.start()
+    srv = locked_server(tmp_path)
     proxy = MitmProxy(srv.url)
     env = client_env(tmp_path)
     managed = Path(env["WARDEN_HOME"]) / "server-managed.yaml"
@@ -189,9 +186,7 @@ def _rotate_on_host(srv: ServerProcess) -> dict:
 
 
 def test_a_key_rotation_is_followed_from_the_pin(tmp_path: Path):
-    srv = ServerProcess(tmp_path)
-    srv.policy.write_text(LOCKED)
-    srv.start()
+    srv = locked_server(tmp_path)
     early, late = client_env(tmp_path, "early"), client_env(tmp_path, "late")
     try:
         agent = srv.key("laptop-1", "agent")
@@ -238,9 +233,7 @@ def _forger() -> tuple[Ed25519PrivateKey, str]:
 
 
 def test_a_forged_rotation_statement_is_refused(tmp_path: Path):
-    srv = ServerProcess(tmp_path)
-    srv.policy.write_text(LOCKED)
-    srv.start()
+    srv = locked_server(tmp_path)
     proxy = MitmProxy(srv.url)
     env = client_env(tmp_path)
     home = Path(env["WARDEN_HOME"])
@@ -257,7 +250,7 @@ def test_a_forged_rotation_statement_is_refused(tmp_path: Path):
             return {"bundle": body, "signature": base64.b64encode(evil.sign(canonical(body))).decode(),
                     "key_id": evil_id}
 
-        def chain_with(signer: Ed25519PrivateKey) -> object:
+        def chain_with(signer: Ed25519PrivateKey) -> Rewrite:
             def rewrite(published: dict) -> dict:  # "K1 hands over to the attacker", signed by `signer`
                 stmt = rotation_body(pin, evil_pub, 2**31)
                 forged = {"statement": stmt, "signature": base64.b64encode(signer.sign(canonical(stmt))).decode()}
@@ -293,9 +286,7 @@ def test_loads_during_a_pull_never_see_a_half_written_set(tmp_path: Path):
 
     from warden.adapters import server_bundle
 
-    srv = ServerProcess(tmp_path)
-    srv.policy.write_text(LOCKED)
-    srv.start()
+    srv = locked_server(tmp_path)
     env = client_env(tmp_path)
     home = Path(env["WARDEN_HOME"])
     errors: list[str] = []
