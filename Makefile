@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test bench lint clean
+.PHONY: install demo demo-server test bench lint clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -16,6 +16,9 @@ install: $(STAMP)
 
 demo: install
 	$(BIN)/warden demo
+
+demo-server: install
+	$(BIN)/warden demo --server
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

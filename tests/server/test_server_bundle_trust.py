@@ -169,8 +169,10 @@ def test_an_older_bundle_is_refused(tmp_path: Path):
         proxy.rewrites.clear()
         code, err, again = refresh(env)
         assert code == 0 and again and not again["changed"] and again["version"] == v2["version"], err
-        # and a revert to an earlier text is a new publication, with a newer time: taken
-        srv.policy.write_text(LOCKED.replace("forbids curl", "forbids curl (v1)"))
+        # and a revert to an earlier text (an admin's PUT) is a new publication, with a newer time: taken
+        r = httpx.put(srv.url + "/v1/policy", headers=h(srv.admin), timeout=30,
+                      json={"policy": LOCKED.replace("forbids curl", "forbids curl (v1)"), "reason": "revert"})
+        assert r.status_code == 200 and r.json()["changed"], r.text
         code, err, back = refresh(env)
         assert code == 0 and back and back["changed"] and back["version"] == v1["version"], err
         assert back["issued_at"] > v2["issued_at"] and "(v1)" in managed.read_text()

@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "inventory": "warden.cli.inventory:inventory",
     "server": "warden.cli.server:server",
     "login": "warden.cli.server:login",
+    "sync": "warden.cli.sync:sync",
     "model-gateway": "warden.cli.model_gateway:model_gateway",
     "approvals": "warden.cli.approvals:approvals",
     "kill": "warden.cli.control:kill",

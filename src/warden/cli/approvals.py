@@ -176,6 +176,13 @@ def _vote(request_id: str, approve: bool, reason: str, as_json: bool, grant: str
                                          "vote": verb, "marker": marker})
         _refuse(as_json, "agent-session", f"approvals cannot be given from inside an agent session (${marker} is "
                 f"set): the agent would approve itself. Run this in your own terminal", err, EXIT_REFUSED)
+    routed = _server_routed()
+    if routed:
+        err = audit("approval.refused", {"request": request_id, "code": "server-routed", "approver": ident,
+                                         "vote": verb, "server": routed})
+        _refuse(as_json, "server-routed", f"this machine is logged in to the team server {routed}: its queued "
+                f"requests are approved there, by someone other than the requester ({routed}/ui/approvals)",
+                err, EXIT_REFUSED)
     store = open_store()
     try:
         req = store.get_request(request_id)
@@ -249,6 +256,20 @@ def _current_policy_digest(workspace: str) -> str | None:
         return None
     finally:
         gw.close()
+
+
+def _server_routed() -> str:
+    """The team server this machine's approvals go to ('' when it is not logged in to one)."""
+    import os
+
+    from warden.adapters.policy_files import warden_home
+    from warden.integrations.server_client import config
+
+    try:
+        link = config.load(warden_home(os.environ))
+    except config.NotLoggedIn:
+        return "(unreadable server.json)"
+    return link.url if link else ""
 
 
 def _refuse(as_json: bool, code: str, message: str, audit_error: str | None, exit_code: int) -> None:

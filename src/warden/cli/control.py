@@ -114,6 +114,14 @@ def resume(all_: bool, agent: str | None, session: str | None, actor: str | None
     ident, _ = identity()
     store = open_store()
     try:
+        central = next((k for k in store.kills() if (k.scope, k.value) == (scope, value) and k.by.startswith(
+            "server:")), None)
+        if central is not None:  # the organisation's switch: only the server lifts it
+            audit("resume.refused", {"scope": scope, "value": value, "by": ident, "set_by": central.by})
+            click.echo(f"warden: refused: this kill switch was set on the team server ({central.by}): "
+                       f"{central.reason}. An admin lifts it there (the web page or POST /v1/resume); this "
+                       "machine follows within a second", err=True)
+            raise SystemExit(EXIT_REFUSED)
         done = store.resume(scope, value)
         remaining = store.kills()
     except StateError as exc:

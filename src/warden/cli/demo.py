@@ -34,12 +34,24 @@ SCENARIO: list[tuple[str, dict]] = [
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="One verdict JSON per line instead of the tour.")
-def demo(as_json: bool) -> None:
+@click.option("--server", "team", is_flag=True, help="The team server tour instead: a dev server and a logged-in "
+              "laptop (signed policy, approvals on the server, kill switch, central evidence).")
+@click.option("--keep", is_flag=True, help="With --server: leave the server running afterwards to look at its web "
+              "pages (prints the URL and an admin key).")
+def demo(as_json: bool, team: bool, keep: bool) -> None:
     """A two-minute tour: realistic agent actions through the built-in policy.
 
     Runs in a throw-away workspace and Warden home, so nothing of yours is read or changed.
     Each action shows the decision and the reason an agent (or you) would see.
+
+    \b
+      warden demo             # the single-machine tour
+      warden demo --server    # the team server: a dev server, a laptop that logs in, approvals, kill switch
     """
+    if team:
+        from warden.cli.demo_server import run_server_demo
+
+        raise SystemExit(run_server_demo(as_json, keep))
     from rich.markup import escape
 
     from warden.cli.common import console, styled

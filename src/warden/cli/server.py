@@ -224,6 +224,8 @@ def login(server_url: str | None, key: str | None, refresh: bool, machine: str |
         rotated = f"; the server's signing key was rotated: now pinned to {bundle.key_id}" if bundle.repinned else ""
         click.echo(f"logged in to {link.url}; kills in force there: {kills}; managed policy version {bundle.version} "
                    f"({'changed' if bundle.changed else 'unchanged'}) in {bundle.path}{rotated}")
+        click.echo("the link to the server (kill switches, approvals, evidence) starts with the warm hook daemon on "
+                   "the next agent action; on a machine without agents run `warden sync --follow` as a service")
 
 
 def _get(url: str, route: str, key: str) -> httpx.Response:

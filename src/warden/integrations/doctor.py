@@ -31,6 +31,7 @@ PROVIDERS: tuple[str, ...] = (
     "warden.integrations.doctor_checks:sandbox",
     "warden.integrations.doctor_checks:daemon",
     "warden.integrations.agents.claude_code_doctor:checks",
+    "warden.integrations.server_client.doctor:checks",
 )
 ENTRY_POINT_GROUP = "warden.doctor"
 

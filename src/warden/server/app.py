@@ -65,6 +65,11 @@ class Server:
         self.state = open_state(config.home, config.state_url, environ=env)
         self.recorder = open_recorder(str(config.home), env)
         self.keys = KeyStore(config.keys_url or str(config.home / "server.db"))
+        from warden.server.policy_store import PolicyStore
+
+        # the central policy lives in the database; decisions and bundles read its current version from disk
+        self.policies = PolicyStore(self.keys, config.home, config.policy_file)
+        config.policy_file = self.policies.effective_file()
         self.counters = {"decisions": 0, "events_ingested": 0, "events_replayed": 0, "refused_requests": 0}
         self.started = time.time()
         from warden.server.bundle import BundleSigner
@@ -76,6 +81,8 @@ class Server:
 
             self.oidc = OIDC(config.oidc)
         self._local = threading.local()  # one warm gateway per worker thread (policy, recorder, state)
+        self.hub: Any = None  # warden.server.sync_api.ChangeHub, set when the app is built
+        self.on_start: list[Any] = []  # async callables run when the app starts serving
 
     # -- auth ----------------------------------------------------------------------------------
     def principal(self, request: Request) -> Principal:
@@ -158,7 +165,15 @@ class Server:
         self.keys.seen(machine, who.owner)
         return {"accepted": accepted, "replayed": replayed, "refused": refused}
 
+    def refresh_policy(self) -> bool:
+        """Pick up a central policy stored by another replica (or an edited --policy file)."""
+        changed = self.policies.refresh()
+        self.config.policy_file = self.policies.effective_file()
+        return changed
+
     def close(self) -> None:
+        if self.hub is not None:
+            self.hub.close()
         self.state.close()
         self.recorder.close()
         self.keys.close()
@@ -173,7 +188,15 @@ def _request_json(req: Any) -> dict[str, Any]:
 
 def create_app(config: ServerConfig) -> FastAPI:
     server = Server(config)
-    app = FastAPI(title="Warden team server", version="1", description="Central policy decisions, evidence, "
+    from contextlib import asynccontextmanager
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> Any:
+        for start in server.on_start:  # e.g. the change hub, so replicas follow each other with no waiter
+            await start()
+        yield
+
+    app = FastAPI(lifespan=lifespan, title="Warden team server", version="1", description="Central policy decisions, evidence, "
                   "approvals and kill switch for every Warden client. All endpoints need a key.",
                   responses=doc.errors(401, 403))
     doc.document_bearer_keys(app)
@@ -221,10 +244,11 @@ def create_app(config: ServerConfig) -> FastAPI:
         return {**server.signer.public(), "statement": statement}
 
     @app.get("/v1/policy/bundle", response_model=doc.PolicyBundle, responses=doc.errors(503))
-    def policy_bundle(p: Principal = Depends(who)) -> dict[str, Any]:
+    async def policy_bundle(p: Principal = Depends(who)) -> dict[str, Any]:
         """The central policy as the managed layer, signed by the server's Ed25519 key (GET /v1/policy/key)."""
         try:
-            return server.signer.bundle(server.config.policy_file)
+            await asyncio.to_thread(server.refresh_policy)  # an edited --policy file is served at once
+            return await asyncio.to_thread(server.signer.bundle, server.config.policy_file, server.policies.issued_at)
         except OSError as exc:
             raise HTTPException(503, f"the server cannot read its central policy: {exc}") from None
 
@@ -286,6 +310,12 @@ def create_app(config: ServerConfig) -> FastAPI:
                          else {})
         reason = body.reason[:1000]
         grant = parse_grant(body.grant) if body.grant is not None else None  # "30m" -> duration:1800
+        current = await asyncio.to_thread(server.state.get_request, request_id)
+        asked_by = dict((current.card or {}).get("requested_by") or {}) if current is not None else {}
+        if p.owner and p.owner in (asked_by.get("local_actor"), asked_by.get("key_owner")):
+            server.audit_refusal(p, f"vote on {request_id} refused: {p.owner} asked for it")
+            raise HTTPException(409, f"refused: {p.owner} asked for request {request_id} (from machine "
+                                     f"{asked_by.get('machine', '?')}) and cannot approve or deny it; ask another person")
         try:
             updated, made = await asyncio.to_thread(
                 server.state.vote, request_id, Voter(p.owner, (p.role,), "server"), approve, reason, time.time(),
@@ -315,11 +345,16 @@ def create_app(config: ServerConfig) -> FastAPI:
 
     @app.get("/v1/approvals/{request_id}/wait", responses=doc.errors(404))
     async def wait(request_id: str, timeout: float = 25.0, p: Principal = Depends(who)) -> dict[str, Any]:
+        from warden.server.sync_api import wait_for_request
+
         server.require(p, "agent")
-        req = await asyncio.to_thread(server.state.wait_request, request_id, max(0.0, min(timeout, 55.0)))
-        if req is None:
+        req = await wait_for_request(server, request_id, timeout)
+        if req is None or (p.role == "agent" and req.actor != p.owner):
             raise HTTPException(404, "no such request")
-        return _request_json(req)
+        out = _request_json(req)
+        if req.status == "approved":  # the scope the approver chose (never wider than the rule's)
+            out["granted"] = req.grant
+        return out
 
     @app.post("/v1/kill", openapi_extra=doc.json_body(doc.schema_of(doc.KillBody)), responses=doc.BODY_ERRORS)
     async def kill(request: Request, p: Principal = Depends(who)) -> dict[str, Any]:
@@ -383,7 +418,13 @@ def create_app(config: ServerConfig) -> FastAPI:
                 "kills": [k.to_json() for k in server.state.kills()], "machines": server.keys.machines(),
                 "counters": server.counters}
 
+    from warden.server.sync_api import mount_sync
     from warden.server.web import mount_web
+
+    mount_sync(app, server, who, body_of)
+    from warden.server.policy_store import mount_policy
+
+    mount_policy(app, server, who, body_of)
 
     mount_web(app, server)
 

@@ -19,7 +19,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -147,16 +147,18 @@ class BundleSigner:
         return sorted(p.name[len(RETIRED_PREFIX):] for p in self.home.glob(f"{RETIRED_PREFIX}*"))
 
     # -- bundles ---------------------------------------------------------------------------------
-    def bundle(self, policy_file: str | None) -> dict[str, Any]:
-        """The central policy, signed. ``issued_at`` is when this server first served the current text,
-        so the same version signs to the same bytes on every pull, and a change (or a revert to an older
-        text) gets a newer time than anything served before: clients refuse a bundle older than theirs."""
+    def bundle(self, policy_file: str | None, issued_at: Callable[[str], int | None] | None = None) -> dict[str, Any]:
+        """The central policy, signed. ``issued_at(version)``: when the policy store published that version
+        (the same on every replica). Without one, it is when this process first served the current text. Either
+        way the same version signs to the same bytes on every pull, and a change (or a revert to an older text)
+        gets a newer time than anything served before: clients refuse a bundle older than theirs."""
         text = Path(policy_file).read_text(encoding="utf-8") if policy_file else ""
         key, kid, _ = self._current()
+        version = policy_version(text)
+        published = issued_at(version) if issued_at is not None else None
         with self._lock:
-            version = policy_version(text)
             if self._published[0] != version:
                 self._published = (version, max(int(time.time()), self._published[1] + 1))
-            issued_at = self._published[1]
-        body = bundle_body(text, Path(policy_file).name if policy_file else "", issued_at)
+            when = published if published is not None else self._published[1]
+        body = bundle_body(text, Path(policy_file).name if policy_file else "", when)
         return {"bundle": body, "signature": base64.b64encode(key.sign(canonical(body))).decode(), "key_id": kid}

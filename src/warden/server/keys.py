@@ -28,6 +28,9 @@ MIGRATIONS: list[str] = [
          id TEXT PRIMARY KEY, owner TEXT NOT NULL, last_seen REAL NOT NULL, version TEXT NOT NULL DEFAULT '',
          doctor TEXT NOT NULL DEFAULT '')""",
     """CREATE TABLE IF NOT EXISTS ingested (event_id TEXT PRIMARY KEY, machine TEXT NOT NULL, at REAL NOT NULL)""",
+    # the central policy, every version kept (warden.server.policy_store)
+    """CREATE TABLE IF NOT EXISTS central_policy (seq INTEGER PRIMARY KEY, version TEXT NOT NULL, text TEXT NOT NULL,
+         at REAL NOT NULL, by_who TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '')""",
 ]
 
 

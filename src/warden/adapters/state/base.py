@@ -95,6 +95,10 @@ class SqlStateStore:
     def _read(self) -> AbstractContextManager[Any]:
         raise NotImplementedError
 
+    def announce(self) -> None:
+        """Wake every waiter on this store (a change made elsewhere, e.g. the team server's central policy)."""
+        self._notify()
+
     def _notify(self) -> None:
         """Wake processes waiting in :meth:`wait_request` (called after a commit)."""
 
@@ -163,6 +167,7 @@ class SqlStateStore:
             if row is not None:
                 return self._req(row)
             self._put_request(cur, req, insert=True)
+        self._notify()  # a link waiting to route new requests to the team server
         return req
 
     def get_request(self, request_id: str) -> ApprovalRequest | None:

@@ -60,8 +60,10 @@ class Gate:
                          "warden.kill", error=str(exc))
         switch = kill_matches(kills, action)
         if switch is not None:
+            lift = ("An admin lifts it on the team server" if switch.by.startswith("server:")
+                    else "`warden resume` lifts it")
             return _deny(policy, f"stopped by the kill switch for {switch.label} ({switch.by}): {switch.reason}. "
-                                 f"`warden resume` lifts it", "warden.kill")
+                                 f"{lift}", "warden.kill")
         if taint:
             action = replace(action, tainted=True)
             analysis.facts.append(Fact(TAINTED, "; ".join(o.label for o in taint[:3]),

@@ -131,6 +131,13 @@ def serve(path: str) -> int:
     pool = RecorderPool()
     idle_limit = float(os.environ.get("WARDEN_HOOKD_IDLE") or 900)
     last = _now()
+    link = None
+    try:  # logged in to a team server: the link (kills, approvals, outbox) runs while the daemon lives
+        from warden.integrations.server_client.link import start_in_background
+
+        link = start_in_background(dict(os.environ))
+    except Exception:  # noqa: BLE001 — `warden doctor` reports a link that is not running
+        pass
     # Warm the imports the first request would otherwise pay for.
     try:
         from warden.gateway import Gateway
@@ -197,6 +204,8 @@ def serve(path: str) -> int:
     closing.set()
     srv.close()
     pool.close()
+    if link is not None:
+        link.close()
     if _still_ours(path, my_inode):
         os.unlink(path)
     return 0
