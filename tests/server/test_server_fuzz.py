@@ -66,7 +66,7 @@ def _fuzz(operation: Any, key: str, mode: GenerationMode, path_parameters: dict[
 
     try:
         run()
-    except Exception as exc:  # noqa: BLE001 — every operation runs; all findings are reported together
+    except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 — schemathesis' FailureGroup is a BaseExceptionGroup
         return f"{operation.label} [{mode.value}{', real ids' if path_parameters else ''}]: {exc}"
     return None
 
