@@ -29,7 +29,7 @@ from schemathesis import GenerationMode  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from server_proc import ServerProcess, h  # noqa: E402
 
-EXAMPLES = 25
+EXAMPLES = 20
 ID_PARAMETERS = ("request_id", "key_id")
 
 
@@ -85,10 +85,15 @@ def _fuzz_all(server: ServerProcess, role: str) -> None:
     ids = _real_ids(server, agent)
     key = server.admin if role == "admin" else agent
     schema = schemathesis.openapi.from_url(server.url + "/openapi.json")
+    # a body can fit the schema and still not be taken: a policy that does not load, a request that is not one
+    # (422, documented on those routes). 400 stays a failure for schema-valid data.
+    accepted = schema.config.checks.positive_data_acceptance
+    schema.config.checks.positive_data_acceptance = type(accepted)(
+        expected_statuses=[*accepted.expected_statuses, "422"])
     operations = [result.ok() for result in schema.get_all_operations()]
     labels = {op.label for op in operations}
     # what the server publishes, so a route that drops out of the schema (or a new one) is noticed here
-    assert {"POST /v1/decide", "POST /v1/events", "GET /v1/policy/bundle", "GET /v1/policy/key",
+    assert {"POST /v1/decide", "POST /v1/events", "GET /v1/policy/bundle", "GET /v1/policy/key", "PUT /v1/policy",
             "POST /v1/policy/key/rotate", "POST /v1/kill", "POST /v1/keys", "GET /v1/approvals/{request_id}/wait",
             "POST /v1/approvals/{request_id}/approve", "DELETE /v1/keys/{key_id}"} <= labels, labels
     failures = []

@@ -65,8 +65,10 @@ class PolicyKeyRotated(PolicyKey):
 
 _WHY = {400: "The body or a parameter is not what this route takes", 401: "No key, or the key was refused",
         403: "The key's role may not do this", 404: "No such thing (or not yours to see)",
-        409: "The vote was refused (own request, expired, already decided, grant too wide)",
+        409: "Refused: the state does not allow it (own request, expired, already decided, another key's id)",
         413: "The body is larger than 4 MiB", 415: "The body is not application/json",
+        422: "The body has the right shape but cannot be taken (a policy that does not load, a request that is "
+             "not one)",
         503: "The server cannot read its central policy"}
 
 
@@ -134,6 +136,22 @@ def refuse_lone_surrogates(raw: bytes, parsed: Any) -> None:
     except UnicodeEncodeError:
         raise HTTPException(400, "the body holds a lone UTF-16 surrogate escape (\\ud800-\\udfff), which is "
                                  "not text; send valid UTF-8") from None
+
+
+class PolicyBody(_Body):
+    policy: str = Field(description="The central policy (YAML); it must load over the built-in layer, else 422")
+    reason: str = Field(pattern=r"\S", description="Why it changes (kept with the version)")
+
+
+PUSHED_REQUEST = {"type": "object", "required": ["request"], "properties": {
+    "machine": {"description": "This machine's name (as text; default: the key's owner)"},
+    "request": {"type": "object", "description": "An approval request as the local state store holds it (id ap..., "
+                "action_digest, policy_digest, rule_id, created_at, expires_at, grant, ...); one that is not is "
+                "refused with 422"}}}
+REPORT = {"type": "object", "properties": {
+    "machine": {"description": "This machine's name (as text; default: the key's owner)"},
+    "version": {"description": "Its Warden version (as text)"},
+    "doctor": {"description": "Its `warden doctor` summary (an object; anything else is recorded as none)"}}}
 
 
 def schema_of(model: type[BaseModel]) -> dict[str, Any]:

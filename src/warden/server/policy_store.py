@@ -197,7 +197,9 @@ def mount_policy(app: FastAPI, server: Any, who: Any, body_of: Any) -> None:
                 "history": [v.to_json(with_text=False) for v in server.policies.history()],
                 "seed_file": server.policies.seed_file, "seed_error": server.policies.seed_error}
 
-    @app.get("/v1/policy/versions/{version}")
+    from warden.server import api_schema as doc
+
+    @app.get("/v1/policy/versions/{version}", responses=doc.errors(404))
     def get_version(version: str, p: Principal = Depends(who)) -> dict[str, Any]:
         server.require(p, "auditor")
         found = server.policies.get(version)
@@ -205,18 +207,16 @@ def mount_policy(app: FastAPI, server: Any, who: Any, body_of: Any) -> None:
             raise HTTPException(404, "no such policy version")
         return found.to_json()
 
-    @app.put("/v1/policy")
+    @app.put("/v1/policy", openapi_extra=doc.json_body(doc.schema_of(doc.PolicyBody)),
+             responses={**doc.BODY_ERRORS, **doc.errors(422)})
     async def put_policy(request: Request, p: Principal = Depends(who)) -> dict[str, Any]:
         """Replace the central policy: checked (it must load over the built-in layer), versioned, served by
         every replica and pulled by every client within seconds."""
         from warden.core.audit import control_event
 
         server.require(p, "admin")
-        body = await body_of(request)
-        text = body.get("policy") if isinstance(body, dict) else None
-        reason = str(body.get("reason", "")).strip() if isinstance(body, dict) else ""
-        if not isinstance(text, str) or not reason:
-            raise HTTPException(400, 'send {"policy": "<YAML text>", "reason": "why it changes"}')
+        body = doc.parse(doc.PolicyBody, await body_of(request))  # {"policy": "<YAML text>", "reason": "why"}
+        text, reason = body.policy, body.reason.strip()
         try:
             stored, changed = await asyncio.to_thread(server.policies.put, text, p.owner, reason)
         except PolicyRejected as exc:
