@@ -22,6 +22,7 @@ ANY = set(ROLES)
 # (method, path) -> roles allowed (admin is allowed everything)
 MATRIX: dict[tuple[str, str], set[str]] = {
     ("get", "/v1/policy/key"): ANY,
+    ("post", "/v1/policy/key/rotate"): {"admin"},
     ("get", "/v1/policy/bundle"): ANY,
     ("get", "/v1/whoami"): ANY,
     ("get", "/metrics"): {"auditor", "approver", "admin"},

@@ -77,6 +77,7 @@ class PolicyStore:
         self._seed_stamp: tuple[int, int, int] | None = None
         self._written = ""
         self._lock = threading.Lock()
+        self._seed_lock = threading.Lock()
         self.seed_error = ""  # a --policy file edited into one that does not load (the previous one is served)
         self._import_seed(at_start=True)
         self._materialize()
@@ -141,7 +142,8 @@ class PolicyStore:
 
     def refresh(self) -> bool:
         """Import an edited seed file and write the current version to disk; True when the file changed."""
-        self._import_seed()
+        with self._seed_lock:  # else a caller could see the new stamp while another still imports the text,
+            self._import_seed()  # and serve the old version (the change hub refreshes every second too)
         return self._materialize()
 
     def _import_seed(self, at_start: bool = False) -> None:
