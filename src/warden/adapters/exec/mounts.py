@@ -246,7 +246,8 @@ def plan_mounts(
     # placeholders are ours and removed after the run: nothing of the user's to compare there
     plan.fingerprints = fingerprint_all([p for p in plan.protected if p not in plan.placeholders],
                                         [p for p in plan.pinned if p not in plan.placeholders])
-    plan.git_dirs_before = os.path.isdir(os.path.join(ws, ".git"))
+    # any .git that was there before, a git worktree's gitdir file too (else the run "planted" it and it is moved aside)
+    plan.git_dirs_before = os.path.lexists(os.path.join(ws, ".git"))
     return plan
 
 
