@@ -36,7 +36,8 @@ def test_login_pins_verifies_and_caches_the_bundle_and_refuses_a_tampered_one(tm
     srv.start()
     proxy = MitmProxy(srv.url)
     client_home = tmp_path / "laptop"
-    env = {"WARDEN_HOME": str(client_home), "HOME": str(tmp_path), "WARDEN_MANAGED_POLICY": ""}
+    env = {"WARDEN_HOME": str(client_home), "HOME": str(tmp_path), "WARDEN_MANAGED_POLICY": "",
+           "WARDEN_SERVER_LINK": "0"}  # the test drives the pulls, not the daemon's link
     try:
         agent = srv.key("laptop-1", "agent")
         signed = httpx.get(srv.url + "/v1/policy/bundle", headers=h(agent)).json()
@@ -83,7 +84,8 @@ def test_a_server_with_a_new_key_is_refused_after_the_pin(tmp_path: Path):
     first = ServerProcess(tmp_path / "a")
     first.policy.write_text(LOCKED)
     first.start()
-    env = {"WARDEN_HOME": str(tmp_path / "laptop"), "HOME": str(tmp_path), "WARDEN_MANAGED_POLICY": ""}
+    env = {"WARDEN_HOME": str(tmp_path / "laptop"), "HOME": str(tmp_path), "WARDEN_MANAGED_POLICY": "",
+           "WARDEN_SERVER_LINK": "0"}  # the test drives the pulls, not the daemon's link
     try:
         assert run_warden("login", first.url, "--key", first.key("l", "agent"), env=env).returncode == 0
         (first.home / "bundle-signing.key").unlink()  # the server's key replaced behind the client's back

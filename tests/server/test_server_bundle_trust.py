@@ -37,7 +37,9 @@ def locked_server(tmp_path: Path) -> ServerProcess:
 
 
 def client_env(tmp_path: Path, name: str = "laptop") -> dict[str, str]:
-    return {"WARDEN_HOME": str(tmp_path / name), "HOME": str(tmp_path), "WARDEN_MANAGED_POLICY": ""}
+    # these tests drive every pull themselves: the warm daemon's server link would pull on its own
+    return {"WARDEN_HOME": str(tmp_path / name), "HOME": str(tmp_path), "WARDEN_MANAGED_POLICY": "",
+            "WARDEN_SERVER_LINK": "0"}
 
 
 def decide(env: dict[str, str]) -> dict:
