@@ -126,3 +126,11 @@ def test_a_wrong_method_lists_every_method_the_path_takes(server: ServerProcess)
     r = httpx.request("PUT", server.url + "/v1/events", headers=h(server.admin), timeout=30)
     assert r.status_code == 405 and set(r.headers["allow"].split(", ")) >= {"GET", "POST"}, r.headers
     assert "error" in r.json()
+
+
+def test_a_query_parameter_given_twice_is_refused(server: ServerProcess):
+    r = httpx.get(server.url + "/v1/events", params=[("limit", "1"), ("limit", "1000")], headers=h(server.admin),
+                  timeout=30)
+    assert r.status_code == 400 and "limit" in r.json()["error"], r.text
+    assert httpx.get(server.url + "/v1/events", params={"limit": "5", "q": "x"}, headers=h(server.admin),
+                     timeout=30).status_code == 200

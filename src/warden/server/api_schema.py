@@ -213,3 +213,27 @@ def answer_router_errors(app: FastAPI) -> None:
         return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=headers)
 
     app.add_exception_handler(RouterError, router_error)
+
+
+class RefuseRepeatedQuery:
+    """ASGI: every query parameter of the API is a single value, and FastAPI would silently take the last of
+    ``?timeout=1&timeout=99``; answer 400 instead, as the published schema says. One byte search per request."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        query = scope.get("query_string", b"") if scope["type"] == "http" else b""
+        if b"&" in query:
+            from urllib.parse import parse_qsl
+
+            names = [k for k, _ in parse_qsl(query.decode("latin-1"), keep_blank_values=True)]
+            repeated = sorted({n for n in names if names.count(n) > 1})
+            if repeated:
+                from starlette.responses import JSONResponse
+
+                answer = JSONResponse({"error": f"query parameter {', '.join(repeated)} given more than once; "
+                                                "send each once"}, status_code=400)
+                await answer(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -198,7 +198,7 @@ def create_app(config: ServerConfig) -> FastAPI:
 
     app = FastAPI(lifespan=lifespan, title="Warden team server", version="1", description="Central policy decisions, evidence, "
                   "approvals and kill switch for every Warden client. All endpoints need a key.",
-                  responses=doc.errors(401, 403))
+                  responses=doc.errors(400, 401, 403))
     doc.document_bearer_keys(app)
     app.state.server = server
 
@@ -433,6 +433,7 @@ def create_app(config: ServerConfig) -> FastAPI:
         return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
 
     doc.answer_router_errors(app)
+    app.add_middleware(doc.RefuseRepeatedQuery)
 
     return app
 
