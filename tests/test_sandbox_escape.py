@@ -73,6 +73,17 @@ def test_absent_protected_paths_cannot_be_planted(world):
     assert any(".mcp.json" in v for v in r.violations)
 
 
+def test_a_git_worktree_pointer_that_was_there_before_is_left_alone(world):
+    import shutil
+
+    shutil.rmtree(world.ws / ".git", ignore_errors=True)
+    (world.ws / ".git").write_text(f"gitdir: {world.outside}/main/.git/worktrees/ws\n")  # a `git worktree` checkout
+    r = world.run("echo end")
+    assert "end" in out(r)
+    assert (world.ws / ".git").is_file() and not (world.ws / ".git.warden-quarantine").exists()
+    assert not any("git repository" in v for v in r.violations), r.violations
+
+
 def test_profile_can_grant_a_protected_path(world):
     (world.ws / ".claude").mkdir()
     r = world.run("echo ok > .claude/notes.txt", Profile(writable=(".claude",)))

@@ -49,6 +49,7 @@ class ServerProcess:
         self.cmd = [WARDEN, "server", "--dev", "--listen", f"127.0.0.1:{self.port}", "--policy", str(self.policy)]
         if db:
             self.cmd += ["--db", db]
+        self.db = db
         self.admin = ""
 
     def start(self) -> ServerProcess:
@@ -75,6 +76,12 @@ class ServerProcess:
         assert r.status_code == 200, r.text
         return r.json()["key"]
 
+    def kill(self) -> None:
+        """SIGKILL: no shutdown handler runs, whatever was in flight is cut off."""
+        self.proc.kill()
+        self.proc.wait(10)
+        self.err.close()
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -82,7 +89,8 @@ class ServerProcess:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-        self.err.close()
+        if not self.err.closed:
+            self.err.close()
 
 
 def h(key: str) -> dict[str, str]:

@@ -47,6 +47,11 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("get", "/v1/policy"): {"auditor", "admin"},
     ("put", "/v1/policy"): {"admin"},
     ("get", "/v1/policy/versions/{version}"): {"auditor", "admin"},
+    ("get", "/v1/evidence/key"): ANY,
+    ("get", "/v1/evidence/machines"): {"agent", "auditor", "admin"},  # an agent sees its own machines
+    ("get", "/v1/evidence/verify"): {"agent", "auditor", "admin"},
+    ("get", "/v1/evidence/pack"): {"agent", "developer", "auditor", "admin"},  # agent, developer: own sessions
+    ("post", "/v1/evidence/machines/{machine}/reset"): {"admin"},
 }
 
 
@@ -76,7 +81,7 @@ def test_each_role_gets_exactly_what_the_matrix_allows(srv, role):
     for method, path in _operations(srv):
         allowed = MATRIX.get((method, path), set())
         url = srv.url + path.replace("{request_id}", "ap-none").replace("{key_id}", "none").replace(
-            "{version}", "none")
+            "{version}", "none").replace("{machine}", "none")
         params = {"timeout": "0"} if path.endswith(("/wait", "/watch")) else None
         r = httpx.request(method, url, headers=h(key), json={}, params=params, timeout=20)
         refused = r.status_code == 403
@@ -88,7 +93,7 @@ def test_each_role_gets_exactly_what_the_matrix_allows(srv, role):
 def test_no_key_is_401_on_every_operation(srv):
     for method, path in _operations(srv):
         r = httpx.request(method, srv.url + path.replace("{request_id}", "x").replace("{key_id}", "x").replace(
-            "{version}", "x"), json={}, timeout=10)
+            "{version}", "x").replace("{machine}", "x"), json={}, timeout=10)
         assert r.status_code == 401, (method, path, r.status_code)
 
 

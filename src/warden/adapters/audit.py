@@ -106,12 +106,8 @@ class Recorder:
             with self._store_lock:
                 records = self.store.append_records(events)
                 self.commits += 1
-        except StoreError as exc:
-            err = AuditError(str(exc))
-        except (CanonicalError, TypeError, ValueError, KeyError) as exc:
-            err = AuditError(f"audit event rejected: {exc}")
         except Exception as exc:  # noqa: BLE001 — an adapter bug must still fail closed, with a reason
-            err = AuditError(f"audit log write failed unexpectedly: {type(exc).__name__}: {exc}")
+            err = _audit_error(exc)
         else:
             i = 0
             for b in batches:
@@ -121,6 +117,21 @@ class Recorder:
         for b in batches:
             b.error = err
         raise err
+
+    def record_new(self, events: Sequence[Mapping[str, Any]]) -> list[Record]:
+        """Append only the events whose ids the log does not hold yet; returns the records appended.
+
+        The id check and the append are one transaction under the log's write lock, so a server that
+        re-sends ingested events after a crash (or two replicas handling one retried batch) stores each
+        event exactly once. Raises :class:`AuditError` like :meth:`record`.
+        """
+        try:
+            with self._store_lock:
+                records = self.store.append_records(events, only_new_ids=True)
+                self.commits += 1
+        except Exception as exc:  # noqa: BLE001 — see _append_all
+            raise _audit_error(exc) from None
+        return records
 
     def find_decision(self, tool_use_id: str) -> dict[str, Any] | None:
         """The latest recorded decision for a tool call (PostToolUse links outcome/approval to it)."""
@@ -151,6 +162,14 @@ class Recorder:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _audit_error(exc: Exception) -> AuditError:
+    if isinstance(exc, StoreError):
+        return exc if isinstance(exc, AuditError) else AuditError(str(exc))
+    if isinstance(exc, (CanonicalError, TypeError, ValueError, KeyError)):
+        return AuditError(f"audit event rejected: {exc}")
+    return AuditError(f"audit log write failed unexpectedly: {type(exc).__name__}: {exc}")
 
 
 def resolve_home(warden_home: str | os.PathLike[str] | None, environ: Mapping[str, str]) -> Path:

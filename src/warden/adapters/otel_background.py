@@ -10,8 +10,6 @@ and survives collector outages: the audit log is the outbox.
 
 from __future__ import annotations
 
-import fcntl
-import os
 import subprocess
 import sys
 import time
@@ -26,17 +24,9 @@ MAX_LOG_BYTES = 1 << 20
 
 def exporter_running(home: Path) -> bool:
     """True while some ``otel-export`` holds the lock (it will pick up new events itself)."""
-    try:
-        fd = os.open(home / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return True
-    finally:
-        os.close(fd)  # closing releases a lock we may have taken
-    return False
+    from warden.adapters.locks import held
+
+    return held(home / LOCK_NAME)
 
 
 class BackgroundExport:

@@ -145,20 +145,28 @@ def audit() -> None:
 
 
 @audit.command()
+@click.argument("pack", required=False, type=click.Path(exists=True, dir_okay=False))
 @_db_option
 @_home_option
 @click.option("--file", "files", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="Verify exported records (--records JSONL, an evidence pack's records.jsonl or a pruned "
                    "segment archive) instead of the database.")
 @click.option("--public-key", help="Ed25519 public key (hex) that must have signed the checkpoints in --file.")
+@click.option("--server", "on_server", is_flag=True,
+              help="Ask the team server in $WARDEN_HOME/server.json to verify its central log and every machine's "
+                   "chain it holds, and compare this machine's local log with the server's copy.")
 @click.option("--json", "as_json", is_flag=True, help="Print the verification report as JSON.")
 @click.option("--strict", is_flag=True,
               help="Exit 1 on any warning too (missing, garbled or older head witness, an emptied log, missing "
                    "checkpoints, pruned history): for CI and scheduled checks.")
-def verify(db: str | None, home: str | None, files: tuple[str, ...], public_key: str | None, as_json: bool,
-           strict: bool = False) -> None:
+def verify(pack: str | None, db: str | None, home: str | None, files: tuple[str, ...], public_key: str | None,
+           as_json: bool, strict: bool = False, on_server: bool = False) -> None:
     """Check every event's hash, link and MAC, every index column against its hashed event, and
     every signed checkpoint and the head witness.
+
+    PACK: an evidence pack (zip, from `warden evidence` or `warden audit evidence --server`) to verify
+    instead: its records must chain to its signed checkpoint, signed by --public-key, this machine's key
+    or a team server's pinned key.
 
     Exit 0 when intact; 1 with the first broken position (edited, deleted, inserted, reordered,
     truncated, forged), or with --strict on any warning; 2 when the log or its key cannot be read.
@@ -171,8 +179,17 @@ def verify(db: str | None, home: str | None, files: tuple[str, ...], public_key:
       warden audit verify --json
       warden audit verify --strict             CI: warnings fail too
       warden audit verify --file pack/records.jsonl --public-key $(cat ~/.warden/keys/audit-signing.pub)
+      warden audit verify incident-42.zip      an evidence pack, local or central
+      warden audit verify --server --json      the team server's central log, every machine, and this one
     """
-    if files:
+    if on_server:
+        from warden.cli.audit_server import verify_server
+
+        env = {**os.environ, **({"WARDEN_AUDIT_DB": db} if db else {})}
+        sys.exit(verify_server(_home(home), env, as_json))
+    if pack:
+        report = _verify_pack(Path(pack), home, public_key)
+    elif files:
         report = _verify_files(files, home, public_key)
     else:
         store = _open(db, home, keys="optional")
@@ -204,7 +221,26 @@ def verify(db: str | None, home: str | None, files: tuple[str, ...], public_key:
     sys.exit(0 if report.ok and not failed_strict else EXIT_BROKEN)
 
 
-def _verify_files(files: tuple[str, ...], home: str | None, public_key: str | None):
+def _verify_pack(pack: Path, home: str | None, public_key: str | None):
+    """An evidence pack's records.jsonl, trusted to this machine's key or a team server's pinned one."""
+    import tempfile
+    import zipfile
+
+    from warden.cli.audit_server import pinned_keys
+
+    try:
+        with zipfile.ZipFile(pack) as zf:
+            records = zf.read("records.jsonl")
+    except (zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise AuditCliError(f"{pack} is not a Warden evidence pack ({exc}): expected a zip with records.jsonl") from None
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "records.jsonl"
+        path.write_bytes(records)
+        return _verify_files((str(path),), home, public_key, also_trusted=pinned_keys(_home(home)))
+
+
+def _verify_files(files: tuple[str, ...], home: str | None, public_key: str | None,
+                  also_trusted: list[str] | None = None):
     records: list[Record] = []
     cps: list[Checkpoint] = []
     anchor: Head | None = None
@@ -229,10 +265,17 @@ def _verify_files(files: tuple[str, ...], home: str | None, public_key: str | No
     except Exception:  # noqa: BLE001 — keyless verification is the point of an exported proof
         keys = None
     trusted = [public_key] if public_key else (keys.trusted_public_keys() if keys else None)
-    report = verify_records(records, keys.mac_keys if keys else None, anchor=anchor, checkpoints=cps,
+    if not public_key and also_trusted:
+        trusted = [*(trusted or []), *also_trusted]
+    foreign = keys is not None and bool(records) and not any(r.key_id in keys.mac_keys for r in records)
+    mac_keys = keys.mac_keys if keys and not foreign else None
+    report = verify_records(records, mac_keys, anchor=anchor, checkpoints=cps,
                             check_signature=check_signature, trusted_public_keys=trusted)
     if keys is None:
         report.warnings.append("MACs not checked (no audit key here): hash chain and signatures only")
+    elif foreign:
+        report.warnings.append("MACs not checked: the records were sealed by another log's key (e.g. a team "
+                               "server's); hash chain and signatures only")
     if trusted is None:
         report.warnings.append("no --public-key given: signatures are checked but not pinned to a key")
     if report.ok and not cps:
@@ -574,8 +617,11 @@ def otel_export(db: str | None, home: str | None, follow: bool, linger: float, i
               help="Instead of a session pack: join the Agent Action BOM of these checkouts with the audit log "
                    "(per path: what happened, who approved, what validation ran). Repeatable.")
 @click.option("--json", "as_json", is_flag=True, help="With --inventory: JSON instead of Markdown.")
+@click.option("--server", "from_server", is_flag=True,
+              help="Build the pack on the team server (server.json) from its central log: the session's events "
+                   "from every machine, signed by the server's key (pinned on first use).")
 def evidence(db: str | None, home: str | None, session: str | None, out: str | None,
-             inventory_paths: tuple[str, ...], as_json: bool) -> None:
+             inventory_paths: tuple[str, ...], as_json: bool, from_server: bool = False) -> None:
     """Bundle one session's evidence into a zip an auditor can check without trusting you.
 
     The pack holds the session's events, the chain records from its first event to a freshly
@@ -585,8 +631,10 @@ def evidence(db: str | None, home: str | None, session: str | None, out: str | N
     \b
     Examples:
       warden evidence --session 4f1c2e... --out incident-42.zip
+      warden audit verify incident-42.zip
       unzip incident-42.zip -d pack && warden audit verify --file pack/records.jsonl \\
           --public-key "$(cat pack/public_key.txt)"
+      warden audit evidence --server --session 4f1c2e... --out central-42.zip   from the team server
       warden evidence --inventory . --out evidence.md     the action map joined with the log
     """
     if inventory_paths:
@@ -599,6 +647,9 @@ def evidence(db: str | None, home: str | None, session: str | None, out: str | N
                             "`warden audit query --since 1d --json | jq -r .session | sort -u`)")
     if not session or not out:
         raise click.UsageError("give --session SESSION and --out FILE (or --inventory PATH for the action map)")
+    if from_server:
+        _central_evidence(home, session, Path(out))
+        return
     from warden.adapters.evidence import build_pack
 
     store = _open(db, home, keys="require")
@@ -613,3 +664,19 @@ def evidence(db: str | None, home: str | None, session: str | None, out: str | N
     if not summary["verified"]:
         sys.exit(EXIT_BROKEN)
 
+
+def _central_evidence(home: str | None, session: str, out: Path) -> None:
+    from warden.cli.audit_server import download_pack
+
+    key = download_pack(_home(home), session, out)
+    report = _verify_pack(out, home, key)
+    click.echo(f"wrote {out} from the team server: {report.count} chain records (seq {report.first_seq}.."
+               f"{report.last_seq}), verification {'OK' if report.ok else 'FAILED'} against the server's key "
+               f"{key[:16]}…")
+    if not report.ok:
+        b = report.broken
+        click.echo(f"BROKEN at seq {b.seq if b else '?'}: {b.message if b else ''}", err=True)
+        sys.exit(EXIT_BROKEN)
+
+
+audit.add_command(evidence)

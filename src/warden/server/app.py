@@ -81,6 +81,7 @@ class Server:
 
             self.oidc = OIDC(config.oidc)
         self._local = threading.local()  # one warm gateway per worker thread (policy, recorder, state)
+        self.evidence: Any = None  # machines' chains and central proofs: warden.server.evidence_api.mount
         self.hub: Any = None  # warden.server.sync_api.ChangeHub, set when the app is built
         self.on_start: list[Any] = []  # async callables run when the app starts serving
 
@@ -165,13 +166,15 @@ class Server:
         self.keys.seen(machine, who.owner)
         return {"accepted": accepted, "replayed": replayed, "refused": refused}
 
-    def refresh_policy(self) -> bool:
+    def refresh_policy(self, wait: bool = False) -> bool:
         """Pick up a central policy stored by another replica (or an edited --policy file)."""
-        changed = self.policies.refresh()
+        changed = self.policies.refresh(wait=wait)
         self.config.policy_file = self.policies.effective_file()
         return changed
 
     def close(self) -> None:
+        if self.evidence is not None:
+            self.evidence.close()
         if self.hub is not None:
             self.hub.close()
         self.state.close()
@@ -247,7 +250,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     async def policy_bundle(p: Principal = Depends(who)) -> dict[str, Any]:
         """The central policy as the managed layer, signed by the server's Ed25519 key (GET /v1/policy/key)."""
         try:
-            await asyncio.to_thread(server.refresh_policy)  # an edited --policy file is served at once
+            await asyncio.to_thread(server.refresh_policy, True)  # an edited --policy file is served at once
             return await asyncio.to_thread(server.signer.bundle, server.config.policy_file, server.policies.issued_at)
         except OSError as exc:
             raise HTTPException(503, f"the server cannot read its central policy: {exc}") from None
@@ -277,6 +280,8 @@ def create_app(config: ServerConfig) -> FastAPI:
     async def events(request: Request, p: Principal = Depends(who)) -> dict[str, Any]:
         server.require(p, "agent")
         body = await body_of(request)
+        if isinstance(body, dict) and "records" in body:  # a machine's chain: warden.server.evidence_api
+            return await asyncio.to_thread(server.evidence.ingest, body, p)
         evs = body.get("events") if isinstance(body, dict) else None
         if not isinstance(evs, list) or len(evs) > MAX_EVENTS:
             raise HTTPException(400, f"send {{\"machine\": ..., \"events\": [...]}} with at most {MAX_EVENTS} events")
@@ -418,9 +423,11 @@ def create_app(config: ServerConfig) -> FastAPI:
                 "kills": [k.to_json() for k in server.state.kills()], "machines": server.keys.machines(),
                 "counters": server.counters}
 
+    from warden.server.evidence_api import mount as mount_evidence
     from warden.server.sync_api import mount_sync
     from warden.server.web import mount_web
 
+    mount_evidence(app, server)
     mount_sync(app, server, who, body_of)
     from warden.server.policy_store import mount_policy
 

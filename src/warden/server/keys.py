@@ -34,6 +34,27 @@ MIGRATIONS: list[str] = [
 ]
 
 
+def is_postgres(url: str) -> bool:
+    return url.startswith(("postgresql://", "postgres://"))
+
+
+def connect(url: str) -> Any:
+    """An autocommit connection to the server's own tables: SQLite path, or postgresql://...?schema=NAME."""
+    if is_postgres(url):
+        import psycopg
+
+        base, _, query = url.partition("?")
+        schema = next((part[7:] for part in query.split("&") if part.startswith("schema=")), "")
+        pg = psycopg.connect(base, autocommit=True)
+        if schema:
+            pg.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            pg.execute(f'SET search_path TO "{schema}"')
+        return pg
+    db = sqlite3.connect(url, check_same_thread=False, isolation_level=None, timeout=10)
+    db.execute("PRAGMA journal_mode=WAL")
+    return db
+
+
 class KeyError_(Exception):
     """A key was refused (unknown, revoked, expired, malformed)."""
 
@@ -54,22 +75,8 @@ class KeyStore:
     def __init__(self, url: str) -> None:
         self.url = url
         self._lock = threading.Lock()
-        self.pg = url.startswith(("postgresql://", "postgres://"))
-        if self.pg:
-            import psycopg
-
-            base, _, query = url.partition("?")
-            self._schema = ""
-            for part in query.split("&"):
-                if part.startswith("schema="):
-                    self._schema = part[7:]
-            self._db: Any = psycopg.connect(base, autocommit=True)
-            if self._schema:
-                self._db.execute(f'CREATE SCHEMA IF NOT EXISTS "{self._schema}"')
-                self._db.execute(f'SET search_path TO "{self._schema}"')
-        else:
-            self._db = sqlite3.connect(url, check_same_thread=False, isolation_level=None, timeout=10)
-            self._db.execute("PRAGMA journal_mode=WAL")
+        self.pg = is_postgres(url)
+        self._db: Any = connect(url)
         self.migrate()
 
     def _q(self, sql: str) -> str:

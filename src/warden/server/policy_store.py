@@ -24,6 +24,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 
 EFFECTIVE = "central-policy.yaml"
 MAX_POLICY = 1024 * 1024
+SETTLE_S = 0.2  # a --policy file modified this recently may be half written
 
 
 def version_of(text: str) -> str:
@@ -140,24 +141,38 @@ class PolicyStore:
         assert stored is not None
         return stored, True
 
-    def refresh(self) -> bool:
-        """Import an edited seed file and write the current version to disk; True when the file changed."""
-        with self._seed_lock:  # else a caller could see the new stamp while another still imports the text,
-            self._import_seed()  # and serve the old version (the change hub refreshes every second too)
+    def refresh(self, wait: bool = False) -> bool:
+        """Import an edited seed file and write the current version to disk; True when the file changed.
+        ``wait``: a seed file edited a moment ago is waited for (a client asking for the bundle right now)."""
+        self._import_seed(wait=wait)
         return self._materialize()
 
-    def _import_seed(self, at_start: bool = False) -> None:
+    def _import_seed(self, at_start: bool = False, wait: bool = False) -> None:
         if not self.seed_file:
             return
-        try:
-            st = os.stat(self.seed_file)
-        except OSError:
-            return  # GET /v1/policy/bundle and readiness say what is wrong with the current file
-        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
-        if stamp == self._seed_stamp:
-            return
-        self._seed_stamp = stamp
-        text = Path(self.seed_file).read_text(encoding="utf-8")
+        with self._seed_lock:  # one reader at a time: a slow, stale read must never land after a newer one
+            try:
+                st = os.stat(self.seed_file)
+            except OSError:
+                return  # GET /v1/policy/bundle and readiness say what is wrong with the current file
+            stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+            if stamp == self._seed_stamp:
+                return
+            age = time.time() - st.st_mtime
+            if not at_start and age < SETTLE_S:  # being written (an editor truncates, then writes)
+                if not wait:
+                    return  # look again at the next wake
+                time.sleep(SETTLE_S - age)
+                st = os.stat(self.seed_file)
+                stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+            text = Path(self.seed_file).read_text(encoding="utf-8")
+            after = os.stat(self.seed_file)
+            if (after.st_mtime_ns, after.st_size, after.st_ino) != stamp:
+                return  # changed while we read it: the next wake reads the finished file
+            self._seed_stamp = stamp
+            self._import_text(text, at_start)
+
+    def _import_text(self, text: str, at_start: bool) -> None:
         if self.get(version_of(text)) is not None:
             return  # stored before: not a change (a restart with an old file does not roll back)
         problems = check(text)

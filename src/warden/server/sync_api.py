@@ -17,13 +17,13 @@ import json
 import threading
 import time
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 
-if TYPE_CHECKING:
-    from warden.server.app import Server
-    from warden.server.keys import Principal
+from warden.server.keys import Principal
+
+Server = Any  # warden.server.app.Server (not imported: app imports this module)
 
 MAX_WAIT_S = 55.0
 

@@ -171,7 +171,12 @@ with SSO when the server runs with <code>--oidc-issuer</code>.</p></section>""")
                         f"{html.escape(str(e.get('session', ''))[:16])}</a></td><td>{html.escape(e.get('agent', ''))}</td>"
                         f"<td class='{d}'>{html.escape(d)}</td><td><code>{html.escape(str(subject)[:140])}</code></td></tr>")
         title = f"Session {html.escape(session)} as a timeline" if session else "Audit explorer"
-        return page("Audit", f"""<h1>{title}</h1><form method="get" role="search"><label>Search
+        from urllib.parse import quote
+
+        download = (f'<p><a id="evidence-pack" class="button" href="/v1/evidence/pack?session={quote(session)}" '
+                    'download>Download evidence pack</a> <span class="muted">(zip; check it with '
+                    '<code>warden audit verify PACK</code>)</span></p>' if session else "")
+        return page("Audit", f"""<h1>{title}</h1>{download}<form method="get" role="search"><label>Search
 <input name="q" value="{html.escape(q)}"></label> <input type="hidden" name="session" value="{html.escape(session)}">
 <button>Search</button></form><p class="muted">{len(evs)} events; redacted subjects are searched.</p>
 <table><thead><tr><th>time</th><th>kind</th><th>session</th><th>agent</th><th>decision</th><th>what</th></tr></thead>

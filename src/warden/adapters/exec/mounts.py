@@ -246,7 +246,7 @@ def plan_mounts(
     # placeholders are ours and removed after the run: nothing of the user's to compare there
     plan.fingerprints = fingerprint_all([p for p in plan.protected if p not in plan.placeholders],
                                         [p for p in plan.pinned if p not in plan.placeholders])
-    # any .git that was there before, a git worktree's gitdir file too (else the run "planted" it and it is moved aside)
+    # lexists, not isdir: a git worktree's .git is a file, and it was there before the run (not planted)
     plan.git_dirs_before = os.path.lexists(os.path.join(ws, ".git"))
     return plan
 

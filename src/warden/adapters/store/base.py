@@ -104,8 +104,13 @@ class SqlAuditStore(AuditStore):
         self.append_records(events)
         return [str(e["id"]) for e in events]
 
-    def append_records(self, events: Sequence[Mapping[str, Any]]) -> list[Record]:
-        """Like :meth:`append_many`, returning the sealed records (seq, hash) for telemetry."""
+    def append_records(self, events: Sequence[Mapping[str, Any]], *, only_new_ids: bool = False) -> list[Record]:
+        """Like :meth:`append_many`, returning the sealed records (seq, hash) for telemetry.
+
+        ``only_new_ids``: skip events whose id the log already holds (and repeats within the batch),
+        checked inside the write transaction, so concurrent writers (server replicas re-sending one
+        machine's events after a crash) store each event exactly once.
+        """
         if self.keys is None:
             raise StoreError("this audit store was opened read-only (no audit key); it cannot append")
         prepared = [self._prepare(e) for e in events]
@@ -113,6 +118,8 @@ class SqlAuditStore(AuditStore):
         records: list[Record] = []
         ph = self.ph
         with self._write() as cur:
+            if only_new_ids:
+                prepared = self._drop_known_ids(cur, prepared)
             head = self._head(cur)
             seg = self._open_segment(cur, head)
             for body, texts in prepared:
@@ -143,6 +150,22 @@ class SqlAuditStore(AuditStore):
         if records:
             self._write_head_witness(records[-1])
         return records
+
+    def _drop_known_ids(self, cur: Any, prepared: list[tuple[dict[str, Any], dict[str, str] | None]]
+                        ) -> list[tuple[dict[str, Any], dict[str, str] | None]]:
+        ids = list(dict.fromkeys(str(body["id"]) for body, _ in prepared))
+        known: set[str] = set()
+        for i in range(0, len(ids), 500):  # well under every driver's parameter limit
+            chunk = ids[i:i + 500]
+            cur.execute(f"SELECT event_id FROM events WHERE event_id IN ({', '.join([self.ph] * len(chunk))})",
+                        tuple(chunk))
+            known.update(str(r[0]) for r in cur.fetchall())
+        kept = []
+        for body, texts in prepared:
+            if str(body["id"]) not in known:
+                known.add(str(body["id"]))
+                kept.append((body, texts))
+        return kept
 
     # -- head witness: catches a cut tail between two signed checkpoints -----------------------
     def _head_witness_of(self, seq: int, hash_hex: str, segment: int) -> Checkpoint:

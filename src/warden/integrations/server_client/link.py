@@ -56,19 +56,9 @@ def read_status(home: Path) -> dict[str, Any] | None:
 
 def link_alive(home: Path) -> bool:
     """True when some process holds the link lock for this home."""
-    try:
-        fd = os.open(run_dir(home) / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return True
-    else:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return False
-    finally:
-        os.close(fd)
+    from warden.adapters.locks import held
+
+    return held(run_dir(home) / LOCK_FILE)
 
 
 class Link:
