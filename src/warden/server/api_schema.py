@@ -143,6 +143,10 @@ class PolicyBody(_Body):
     reason: str = Field(pattern=r"\S", description="Why it changes (kept with the version)")
 
 
+class ReasonBody(_Body):
+    reason: str = Field(pattern=r"\S", description="Why (it is recorded)")
+
+
 PUSHED_REQUEST = {"type": "object", "required": ["request"], "properties": {
     "machine": {"description": "This machine's name (as text; default: the key's owner)"},
     "request": {"type": "object", "description": "An approval request as the local state store holds it (id ap..., "
