@@ -29,6 +29,25 @@ LOCKED = POLICY + """  - id: org-no-curl
     program: [curl]
 """
 
+# what the web interface tests queue: a deploy, a push, a new dependency, a CI workflow change
+UI_POLICY = POLICY.replace("grant: once", "grant: session") + """\
+  - id: ask-push
+    effect: ask
+    reason: Pushes to shared branches need a second pair of eyes
+    facts: [git.push*]
+    approval: {route: queue, expires: 10m, grant: once}
+  - id: ask-install
+    effect: ask
+    reason: New dependencies are reviewed before they land
+    facts: [pkg.install]
+    approval: {route: queue, expires: 10m, grant: 1h}
+  - id: ask-ci
+    effect: ask
+    reason: CI workflow changes run with the repository's secrets
+    facts: [ci.workflow_write]
+    approval: {route: queue, expires: 10m, grant: once}
+"""
+
 
 def free_port() -> int:
     with socket.socket() as s:

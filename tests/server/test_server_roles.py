@@ -52,6 +52,11 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("get", "/v1/evidence/verify"): {"agent", "auditor", "admin"},
     ("get", "/v1/evidence/pack"): {"agent", "developer", "auditor", "admin"},  # agent, developer: own sessions
     ("post", "/v1/evidence/machines/{machine}/reset"): {"admin"},
+    # what the web pages show, as JSON: people only, scoped to a developer's own (warden.server.ui_data)
+    ("get", "/v1/ui/queue"): {"developer", "approver", "auditor", "admin"},
+    ("get", "/v1/ui/sessions"): {"developer", "approver", "auditor", "admin"},
+    ("get", "/v1/ui/sessions/{session}"): {"developer", "approver", "auditor", "admin"},
+    ("get", "/v1/ui/dashboard"): {"developer", "approver", "auditor", "admin"},
 }
 
 
@@ -81,7 +86,7 @@ def test_each_role_gets_exactly_what_the_matrix_allows(srv, role):
     for method, path in _operations(srv):
         allowed = MATRIX.get((method, path), set())
         url = srv.url + path.replace("{request_id}", "ap-none").replace("{key_id}", "none").replace(
-            "{version}", "none").replace("{machine}", "none")
+            "{version}", "none").replace("{machine}", "none").replace("{session}", "none")
         params = {"timeout": "0"} if path.endswith(("/wait", "/watch")) else None
         if path == "/v1/evidence/pack":  # a required parameter: without it every role gets 422
             params = {"session": "no-such-session"}

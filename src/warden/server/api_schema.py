@@ -98,7 +98,7 @@ class _Body(BaseModel):
 
 class VoteBody(_Body):
     reason: str = ""
-    grant: Annotated[str, Field(pattern=r"^\s*(once|session|0*[1-9][0-9]*\s*[smhd])\s*$")] | None = Field(
+    grant: Annotated[str, Field(pattern=r"^\s*(once|session|0*[1-9][0-9]*\s*[smhd]|duration:0*[1-9][0-9]{0,8})\s*$")] | None = Field(
         None, description="Narrow what the approval covers: once, session or a duration such as 30m (never wider "
                           "than the rule's grant)")
 
@@ -120,6 +120,7 @@ class NewKeyBody(_Body):
     ttl_s: float | None = Field(None, gt=0, le=10 * 365 * 86400, description="Seconds until the key expires; "
                                 "none: never")
     label: str = ""
+    team: str = Field("", description="The team the key's owner belongs to (approvals can be scoped to it)")
 
 
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")

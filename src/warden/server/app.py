@@ -314,7 +314,8 @@ def create_app(config: ServerConfig) -> FastAPI:
         body = doc.parse(doc.VoteBody, await body_of(request) if request.headers.get("content-length", "0") != "0"
                          else {})
         reason = body.reason[:1000]
-        grant = parse_grant(body.grant) if body.grant is not None else None  # "30m" -> duration:1800
+        raw = (body.grant or "").strip()  # "30m" as a rule writes it, or the canonical "duration:1800"
+        grant = (raw if raw.startswith("duration:") else parse_grant(raw)) if raw else None
         current = await asyncio.to_thread(server.state.get_request, request_id)
         asked_by = dict((current.card or {}).get("requested_by") or {}) if current is not None else {}
         if p.owner and p.owner in (asked_by.get("local_actor"), asked_by.get("key_owner")):
@@ -386,7 +387,8 @@ def create_app(config: ServerConfig) -> FastAPI:
         server.require(p, "admin")
         body = doc.parse(doc.NewKeyBody, await body_of(request))
         try:
-            key_id, key = server.keys.create(body.owner or "unnamed", body.role, ttl_s=body.ttl_s, label=body.label)
+            key_id, key = server.keys.create(body.owner or "unnamed", body.role, ttl_s=body.ttl_s, label=body.label,
+                                             team=body.team)
         except ValueError as exc:
             raise HTTPException(400, str(exc)) from None
         return {"id": key_id, "key": key}
@@ -425,10 +427,12 @@ def create_app(config: ServerConfig) -> FastAPI:
 
     from warden.server.evidence_api import mount as mount_evidence
     from warden.server.sync_api import mount_sync
+    from warden.server.ui_api import mount_ui_api
     from warden.server.web import mount_web
 
     mount_evidence(app, server)
     mount_sync(app, server, who, body_of)
+    mount_ui_api(app, server, who)
     from warden.server.policy_store import mount_policy
 
     mount_policy(app, server, who, body_of)

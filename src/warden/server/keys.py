@@ -31,6 +31,8 @@ MIGRATIONS: list[str] = [
     # the central policy, every version kept (warden.server.policy_store)
     """CREATE TABLE IF NOT EXISTS central_policy (seq INTEGER PRIMARY KEY, version TEXT NOT NULL, text TEXT NOT NULL,
          at REAL NOT NULL, by_who TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '')""",
+    # the team a key's owner belongs to: the approval queue and dashboard filter by it
+    "ALTER TABLE api_keys ADD COLUMN team TEXT NOT NULL DEFAULT ''",
 ]
 
 
@@ -103,16 +105,20 @@ class KeyStore:
         return len(MIGRATIONS)
 
     # -- keys ------------------------------------------------------------------------------------
-    def create(self, owner: str, role: str, *, ttl_s: float | None = None, label: str = "") -> tuple[str, str]:
+    def create(self, owner: str, role: str, *, ttl_s: float | None = None, label: str = "",
+               team: str = "") -> tuple[str, str]:
         """(key id, the key itself — shown once)."""
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        team = team.strip()
+        if len(team) > 100 or any(not (c.isalnum() or c in "-_. ") for c in team):
+            raise ValueError("team must be at most 100 letters, digits, spaces, '-', '_' or '.'")
         key_id = secrets.token_hex(6)
         secret = secrets.token_urlsafe(32)
         now = time.time()
-        self.execute("INSERT INTO api_keys (id, digest, owner, role, created, expires, revoked, label) "
-                     "VALUES (?, ?, ?, ?, ?, ?, NULL, ?)",
-                     (key_id, _digest(secret), owner, role, now, now + ttl_s if ttl_s else None, label))
+        self.execute("INSERT INTO api_keys (id, digest, owner, role, created, expires, revoked, label, team) "
+                     "VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)",
+                     (key_id, _digest(secret), owner, role, now, now + ttl_s if ttl_s else None, label, team))
         return key_id, f"wk_{key_id}_{secret}"
 
     def check(self, token: str) -> Principal:
@@ -137,16 +143,29 @@ class KeyStore:
         return bool(found)
 
     def list(self) -> builtins.list[dict[str, Any]]:
-        rows = self.execute("SELECT id, owner, role, created, expires, revoked, label FROM api_keys ORDER BY created")
+        rows = self.execute("SELECT id, owner, role, created, expires, revoked, label, team FROM api_keys "
+                            "ORDER BY created")
         return [{"id": r[0], "owner": r[1], "role": r[2], "created": r[3], "expires": r[4], "revoked": r[5],
-                 "label": r[6]} for r in rows]
+                 "label": r[6], "team": r[7]} for r in rows]
+
+    def teams(self) -> tuple[dict[str, str], dict[str, str]]:
+        """(key id -> team, owner -> team; an owner's newest key with a team decides), for the UI's filters."""
+        by_key: dict[str, str] = {}
+        by_owner: dict[str, str] = {}
+        for key_id, owner, team in self.execute("SELECT id, owner, team FROM api_keys WHERE team <> '' "
+                                                "ORDER BY created"):
+            by_key[key_id] = team
+            by_owner[owner] = team
+        return by_key, by_owner
 
     # -- machines and ingest -----------------------------------------------------------------------
     def seen(self, machine: str, owner: str, version: str = "", doctor: str | None = None) -> None:
         now = time.time()
         rows = self.execute("SELECT id FROM machines WHERE id = ?", (machine,))
         if rows:
-            if doctor is None:
+            if doctor is None and not version:  # an event batch: keep the version the last report gave
+                self.execute("UPDATE machines SET last_seen = ? WHERE id = ?", (now, machine))
+            elif doctor is None:
                 self.execute("UPDATE machines SET last_seen = ?, version = ? WHERE id = ?", (now, version, machine))
             else:
                 self.execute("UPDATE machines SET last_seen = ?, version = ?, doctor = ? WHERE id = ?",

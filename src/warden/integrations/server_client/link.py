@@ -84,6 +84,7 @@ class Link:
         self._last_bundle = 0.0
         self._last_report = 0.0
         self._server_kills: list[Any] | None = None  # the server's switches as last seen (None: not yet)
+        self._shipped_stamp: tuple[Any, ...] | None = None
 
     # -- plumbing ---------------------------------------------------------------------------------
     def acquire(self) -> bool:
@@ -229,6 +230,43 @@ class Link:
                               "status": answer.get("status"), "applied": done, "server": self.link.url}])
                 return
 
+    def _audit_stamp(self) -> tuple[Any, ...] | None:
+        """A cheap sign that the local audit log changed (None: a database we cannot stat, e.g. PostgreSQL)."""
+        if self.environ.get("WARDEN_AUDIT_DB"):
+            return None
+        from warden.adapters.store import default_db_path
+
+        db = str(default_db_path(self.home))
+        out: list[Any] = []
+        for p in (db, db + "-wal"):
+            try:
+                st = os.stat(p)
+                out.append((st.st_mtime_ns, st.st_size))
+            except OSError:
+                out.append(None)
+        return tuple(out)
+
+    def ship_due(self) -> bool:
+        """Opening the audit log costs milliseconds: ship when it changed, when a batch is left, to retry
+        after a failure (5 s) and at least every 30 s; a log we cannot stat every 2 s."""
+        box = self.status.get("outbox") or {}
+        since = time.time() - float(box.get("at") or 0)
+        if box.get("error"):
+            return since > 5.0
+        if box.get("pending") or since > 30.0:
+            return True
+        stamp = self._audit_stamp()
+        if stamp is None:
+            return since > 2.0
+        if stamp != self._shipped_stamp:
+            self._shipped_stamp = stamp
+            return True
+        return False
+
+    def ship_if_due(self) -> None:
+        if self.ship_due():
+            self.ship()
+
     def ship(self) -> None:
         from warden.integrations.server_client import outbox
 
@@ -279,7 +317,7 @@ class Link:
             while not self.stop.is_set():
                 for part, fn in (("routing approvals", lambda: self.route_requests(http)),
                                  ("re-applying the server's kill switches", self.reassert_kills),
-                                 ("shipping audit events", self.ship)):
+                                 ("shipping audit events", self.ship_if_due)):
                     try:
                         fn()
                     except ImportError:
