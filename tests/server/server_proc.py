@@ -22,6 +22,12 @@ rules:
     program: [deploy]
     approval: {route: queue, expires: 10m, grant: once}
 """
+# the central policy plus a rule the organisation locks on every machine (the policy-bundle tests)
+LOCKED = POLICY + """  - id: org-no-curl
+    effect: deny
+    reason: The organisation forbids curl on developer machines
+    program: [curl]
+"""
 
 # what the web interface tests queue: a deploy, a push, a new dependency, a CI workflow change
 UI_POLICY = POLICY.replace("grant: once", "grant: session") + """\

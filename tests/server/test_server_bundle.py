@@ -6,56 +6,22 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from server_proc import POLICY, ServerProcess, h  # noqa: E402
+from mitm_proxy import MitmProxy  # noqa: E402
+from server_proc import LOCKED, ServerProcess, h  # noqa: E402
 from warden_cli import run_warden  # noqa: E402
 
-LOCKED = POLICY + """  - id: org-no-curl
-    effect: deny
-    reason: The organisation forbids curl on developer machines
-    program: [curl]
-"""
 
 
-class Tamperer:
-    """A man in the middle on 127.0.0.1: forwards to the server, and when ``tamper`` is set rewrites the
-    policy text inside the bundle (keeping the signature, as an attacker would have to)."""
-
-    def __init__(self, upstream: str) -> None:
-        self.tamper = False
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802
-                r = httpx.get(upstream + self.path, headers={"authorization": self.headers.get("authorization", "")})
-                body = r.content
-                if outer.tamper and self.path == "/v1/policy/bundle":
-                    signed = r.json()
-                    signed["bundle"]["policy"] = signed["bundle"]["policy"].replace("effect: deny", "effect: allow")
-                    body = json.dumps(signed).encode()
-                self.send_response(r.status_code)
-                self.send_header("content-type", r.headers.get("content-type", "application/json"))
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+def weaken(signed: dict) -> dict:
+    """What an attacker in the middle would do: rewrite the policy text, keeping the signature."""
+    signed["bundle"]["policy"] = signed["bundle"]["policy"].replace("effect: deny", "effect: allow")
+    return signed
 
 
 def curl_verdict(env: dict) -> dict:
@@ -68,9 +34,10 @@ def test_login_pins_verifies_and_caches_the_bundle_and_refuses_a_tampered_one(tm
     srv = ServerProcess(tmp_path)
     srv.policy.write_text(LOCKED)
     srv.start()
-    proxy = Tamperer(srv.url)
+    proxy = MitmProxy(srv.url)
     client_home = tmp_path / "laptop"
-    env = {"WARDEN_HOME": str(client_home), "HOME": str(tmp_path), "WARDEN_MANAGED_POLICY": ""}
+    env = {"WARDEN_HOME": str(client_home), "HOME": str(tmp_path), "WARDEN_MANAGED_POLICY": "",
+           "WARDEN_SERVER_LINK": "0"}  # the test drives the pulls, not the daemon's link
     try:
         agent = srv.key("laptop-1", "agent")
         signed = httpx.get(srv.url + "/v1/policy/bundle", headers=h(agent)).json()
@@ -90,12 +57,12 @@ def test_login_pins_verifies_and_caches_the_bundle_and_refuses_a_tampered_one(tm
         v = curl_verdict(env)
         assert v["decision"] == "deny" and "org-no-curl" in json.dumps(v)
 
-        proxy.tamper = True
+        proxy.rewrites["/v1/policy/bundle"] = weaken
         r = run_warden("login", "--refresh", env=env)
         assert r.returncode == 2
         assert "signature does not verify" in r.stderr.decode() and "is kept" in r.stderr.decode()
         assert cached.read_text() == LOCKED  # the cached, verified bundle stays
-        proxy.tamper = False
+        proxy.rewrites.clear()
 
         # a new central policy: --refresh pulls the new version
         srv.policy.write_text(LOCKED.replace("forbids curl", "forbids curl (v2)"))
@@ -117,7 +84,8 @@ def test_a_server_with_a_new_key_is_refused_after_the_pin(tmp_path: Path):
     first = ServerProcess(tmp_path / "a")
     first.policy.write_text(LOCKED)
     first.start()
-    env = {"WARDEN_HOME": str(tmp_path / "laptop"), "HOME": str(tmp_path), "WARDEN_MANAGED_POLICY": ""}
+    env = {"WARDEN_HOME": str(tmp_path / "laptop"), "HOME": str(tmp_path), "WARDEN_MANAGED_POLICY": "",
+           "WARDEN_SERVER_LINK": "0"}  # the test drives the pulls, not the daemon's link
     try:
         assert run_warden("login", first.url, "--key", first.key("l", "agent"), env=env).returncode == 0
         (first.home / "bundle-signing.key").unlink()  # the server's key replaced behind the client's back

@@ -4,8 +4,9 @@ Discovery, lowest layer first:
   builtin   warden/policies/recommended.yaml (shipped)
   user      $WARDEN_HOME/policy.yaml (default ~/.warden)
   project   --policy FILE, else $WARDEN_POLICY, else warden.yaml or .warden/policy.yaml in the workspace
-  managed   $WARDEN_MANAGED_POLICY, else $WARDEN_HOME/server-managed.yaml (the team server's signed bundle,
-            written by `warden login`), else /etc/warden/managed.yaml
+  managed   after `warden login`: $WARDEN_HOME/server-managed.yaml, only once it matches the team server's
+            signed bundle (warden.adapters.server_bundle re-checks it on every load; no variable replaces it);
+            otherwise $WARDEN_MANAGED_POLICY, else /etc/warden/managed.yaml
 
 The compiled policy is pickled under $WARDEN_HOME/cache keyed by the digest of every source
 text, so a hook process skips YAML and pydantic unless a policy file changed.
@@ -24,11 +25,11 @@ from pathlib import Path
 
 from warden import __version__
 from warden.adapters.environment import WORKSPACE_MARKERS, find_workspace  # noqa: F401 - re-exported
+from warden.adapters.server_bundle import ManagedBundleError, checked_managed
 
 BUILTIN = Path(__file__).resolve().parent.parent / "policies" / "recommended.yaml"
 PROJECT_NAMES = ("warden.yaml", ".warden/policy.yaml")
 DEFAULT_MANAGED = "/etc/warden/managed.yaml"
-SERVER_MANAGED = "server-managed.yaml"  # under $WARDEN_HOME: written by `warden login` after verifying the bundle
 
 
 class PolicyFileError(Exception):
@@ -115,9 +116,20 @@ def discover(
                 found.append(("project", str(p), _read(p)))
                 break
     managed_env = environ.get("WARDEN_MANAGED_POLICY")
-    # after `warden login`, the team server's verified bundle is the managed layer (unless a path is named)
-    server_bundle = warden_home(environ) / SERVER_MANAGED
-    managed = Path(managed_env or (server_bundle if _present(server_bundle) else DEFAULT_MANAGED))
+    home = warden_home(environ)
+    try:  # after `warden login`, the team server's bundle is the managed layer, once re-verified
+        server = checked_managed(home)
+    except ManagedBundleError as exc:
+        raise PolicyFileError(str(exc)) from None
+    if server is not None:
+        if managed_env and os.path.abspath(managed_env) != os.path.abspath(server.path):
+            raise PolicyFileError(
+                f"$WARDEN_MANAGED_POLICY names {managed_env}, but this machine is logged in to a team server whose "
+                f"signed policy ({server.path}) is the managed layer and cannot be replaced: unset "
+                "$WARDEN_MANAGED_POLICY (or log out by removing server.json)")
+        found.append(("managed", server.path, server.text))
+        return found
+    managed = Path(managed_env or DEFAULT_MANAGED)
     if _present(managed):
         found.append(("managed", str(managed), _read(managed)))
     elif managed_env:

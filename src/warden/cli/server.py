@@ -23,7 +23,7 @@ def _home() -> Path:
     return warden_home(os.environ)
 
 
-@click.command("server")
+@click.group("server", invoke_without_command=True)
 @click.option("--dev", is_flag=True, help="Try it: SQLite under $WARDEN_HOME, print a one-time admin key and the URL.")
 @click.option("--db", default=None, metavar="URL", help="postgresql://... for production (state, evidence and keys); "
               "default SQLite under $WARDEN_HOME.")
@@ -43,9 +43,10 @@ def _home() -> Path:
                    "claim must name the role itself. A person whose claim maps to no role is refused.")
 @click.option("--public-url", default="", metavar="URL", help="How browsers reach this server (for the OIDC "
               "redirect URI behind a load balancer); default: the URL of the request.")
-def server(dev: bool, db: str | None, listen: str, policy_file: str | None, workers: int, oidc_issuer: str | None,
-           oidc_client_id: str | None, oidc_client_secret_env: str | None, oidc_role_claim: str, oidc_role_map: str,
-           public_url: str) -> None:
+@click.pass_context
+def server(ctx: click.Context, dev: bool, db: str | None, listen: str, policy_file: str | None, workers: int,
+           oidc_issuer: str | None, oidc_client_id: str | None, oidc_client_secret_env: str | None,
+           oidc_role_claim: str, oidc_role_map: str, public_url: str) -> None:
     """One policy, one evidence trail and one approval queue for every developer and agent.
 
     \b
@@ -58,8 +59,10 @@ def server(dev: bool, db: str | None, listen: str, policy_file: str | None, work
       OIDC_SECRET=... warden server --oidc-issuer https://login.example.com --oidc-client-id warden \\
         --oidc-client-secret-env OIDC_SECRET --oidc-role-map approvers=approver,platform=admin
     API: /docs (OpenAPI), /v1/decide, /v1/events, /v1/approvals, /v1/kill, /v1/keys, /metrics.
-    See docs/server.md.
+    Rotate the policy-bundle signing key: warden server rotate-bundle-key. See docs/server.md.
     """
+    if ctx.invoked_subcommand is not None:
+        return
     from warden.server.app import ServerConfig, served_app
     from warden.server.keys import KeyStore
 
@@ -101,6 +104,41 @@ def server(dev: bool, db: str | None, listen: str, policy_file: str | None, work
     uvicorn.run(served_app(config), host=host, port=int(port), log_level="warning", access_log=False)
 
 
+@server.command("rotate-bundle-key")
+@json_option
+def rotate_bundle_key(as_json: bool) -> None:
+    """Replace the key that signs policy bundles; clients follow the hand-over by themselves.
+
+    \b
+      WARDEN_HOME=/srv/warden warden server rotate-bundle-key     # on the server host, its $WARDEN_HOME
+    \b
+    Makes a new Ed25519 key, keeps the old one as bundle-signing.key.retired-<key id>, and appends to
+    bundle-key-chain.json a statement signed by the OLD key: "key K1 hands over to K2 at T". Running
+    servers pick the new key up at their next request (no restart). GET /v1/policy/key publishes the
+    current key and the whole chain; a client pinned to K1 that gets a bundle signed by K2 verifies
+    each statement from its pin onwards and re-pins to K2 (server.json). A bundle signed by a key
+    with no verified chain from the pin is refused, so replacing the key file by hand strands every
+    client: rotate with this command instead. Replicas must share these files (a secret mount).
+    Admins can do the same over HTTP: POST /v1/policy/key/rotate.
+    """
+    from warden.server.bundle import KEY_FILE, BundleSigner
+
+    home = _home()
+    if not (home / KEY_FILE).exists():
+        fail(f"there is no {KEY_FILE} in {home}, so there is nothing to rotate",
+             "run this on the server host with the server's $WARDEN_HOME (the key is made when the server first starts)")
+    signer = BundleSigner(home)
+    old = signer.key_id
+    statement = signer.rotate()
+    if as_json:
+        emit_json({"rotated": {"from": old, "to": signer.key_id}, "statement": statement,
+                   "retired": signer.retired()})
+    else:
+        click.echo(f"bundle-signing key rotated: {old} hands over to {signer.key_id} "
+                   f"(statement signed by {old}, chain of {len(signer.public()['chain'])} in "
+                   f"{home / 'bundle-key-chain.json'}); the old key is kept as retired")
+
+
 def _oidc_config(issuer: str | None, client_id: str | None, secret_env: str | None, role_claim: str, role_map: str,
                  public_url: str) -> OIDCConfig | None:
     from warden.server.oidc import OIDCConfig, parse_role_map
@@ -136,41 +174,55 @@ def login(server_url: str | None, key: str | None, refresh: bool, machine: str |
       warden login --refresh                                # pull the bundle again (e.g. from cron)
     \b
     The key and the server's bundle-signing key are stored in $WARDEN_HOME/server.json (0600); the
-    signing key is pinned on the first login to a server. The bundle is verified against that pin and
-    cached as $WARDEN_HOME/server-managed.yaml, the managed policy layer, which keeps working offline.
+    signing key is pinned on the first login to a server. The bundle is verified against that pin
+    (or against a key the pin hands over to through the server's signed rotation chain, which then
+    becomes the pin), refused if it is older than the one accepted before, and cached as
+    $WARDEN_HOME/server-bundle.json plus $WARDEN_HOME/server-managed.yaml, the managed policy layer,
+    which keeps working offline. Every policy load re-checks the three files against each other: a
+    hand-edited or swapped managed policy denies everything until `warden login --refresh`.
     A bundle that does not verify is refused and the cached one kept.
     """
+    from dataclasses import asdict
+
+    from warden.integrations.server_client.bundle import BundleError, pull
+    from warden.integrations.server_client.config import NotLoggedIn, ServerLink, default_machine, load
+
     home = _home()
-    path = home / "server.json"
-    saved: dict[str, str] = {}
-    if path.exists():
-        try:
-            saved = json.loads(path.read_text())
-        except ValueError:
-            fail(f"{path} is not valid JSON", "log in again: warden login URL --key wk_...")
+    try:
+        saved = load(home)
+    except NotLoggedIn as exc:
+        if refresh:
+            fail(str(exc))
+        saved = None
     if refresh:
-        if not saved.get("url") or not saved.get("key"):
+        if saved is None:
             fail("not logged in to a server", "warden login URL --key wk_...")
-        url, key = saved["url"], saved["key"]
+            return
+        link = saved
     else:
         if not server_url or not key:
             fail("name the server and this machine's key", "warden login URL --key wk_... (or warden login --refresh)")
         url = (server_url or "").rstrip("/")
-    r = _get(url, "/v1/kills", key or "")
-    kills = len(r.json())
-    pin = saved.get("bundle_key") if saved.get("url") == url else None
-    if not pin:  # first login to this server: pin its signing key
-        pin = str(_get(url, "/v1/policy/key", key or "").json().get("public_key", ""))
-    from warden.integrations.server_client.config import ServerLink, default_machine, save
-
-    save(home, ServerLink(url=url, key=key or "", bundle_key=pin,
-                          machine=machine or saved.get("machine") or default_machine()))
-    bundle = _pull_bundle(url, key or "", pin, home)
+        same = saved if saved is not None and saved.url == url else None
+        link = ServerLink(url=url, key=key or "", bundle_key=same.bundle_key if same else "",
+                          machine=(saved.machine if saved else "") or default_machine(),
+                          bundle_version=same.bundle_version if same else "",
+                          bundle_issued_at=same.bundle_issued_at if same else 0)
+    if machine:
+        link.machine = machine
+    kills = len(_get(link.url, "/v1/kills", link.key).json())
+    if not link.bundle_key:  # first login to this server: pin its signing key (trust on first use)
+        link.bundle_key = str(_get(link.url, "/v1/policy/key", link.key).json().get("public_key", ""))
+    try:
+        bundle = pull(link, home)
+    except BundleError as exc:
+        fail(exc.message, exc.hint)
     if as_json:
-        emit_json({"ok": True, "server": url, "kills": kills, "bundle": bundle})
+        emit_json({"ok": True, "server": link.url, "kills": kills, "bundle": asdict(bundle)})
     else:
-        click.echo(f"logged in to {url}; kills in force there: {kills}; managed policy version {bundle['version']} "
-                   f"({'changed' if bundle['changed'] else 'unchanged'}) in {bundle['path']}")
+        rotated = f"; the server's signing key was rotated: now pinned to {bundle.key_id}" if bundle.repinned else ""
+        click.echo(f"logged in to {link.url}; kills in force there: {kills}; managed policy version {bundle.version} "
+                   f"({'changed' if bundle.changed else 'unchanged'}) in {bundle.path}{rotated}")
         click.echo("the link to the server (kill switches, approvals, evidence) starts with the warm hook daemon on "
                    "the next agent action; on a machine without agents run `warden sync --follow` as a service")
 
@@ -185,31 +237,3 @@ def _get(url: str, route: str, key: str) -> httpx.Response:
     if r.status_code != 200:
         fail(f"the server refused the key ({r.status_code}): {r.text[:200]}", "ask an admin for an agent key")
     return r
-
-
-def _pull_bundle(url: str, key: str, pin: str, home: Path) -> dict[str, object]:
-    from warden.adapters.policy_files import SERVER_MANAGED
-    from warden.server.bundle import verify
-
-    r = _get(url, "/v1/policy/bundle", key)
-    cached = home / SERVER_MANAGED
-    try:
-        body = verify(r.json(), pin)
-    except ValueError as exc:
-        kept = f"the cached policy ({cached}) is kept" if cached.exists() else "no managed policy is cached"
-        fail(f"refused the server's policy bundle: {exc}; {kept}",
-             "if the server's key was rotated on purpose, remove bundle_key from $WARDEN_HOME/server.json and log in")
-    text = str(body["policy"])
-    changed = not cached.exists() or cached.read_text(encoding="utf-8") != text
-    if changed and not text.strip():  # the server has no central policy: nothing to manage
-        changed = False
-    elif changed:  # atomically: a decision never reads half a policy
-        _write_private(cached, text)
-    _write_private(home / "server-bundle.json", json.dumps(r.json()))
-    return {"version": body["version"], "issued_at": body["issued_at"], "changed": changed, "path": str(cached)}
-
-
-def _write_private(path: Path, text: str) -> None:
-    from warden.integrations.server_client.config import write_private
-
-    write_private(path, text)

@@ -27,9 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
+from warden.server import api_schema as doc
 from warden.server.keys import KeyCache, KeyError_, KeyStore, Principal
 
 MAX_BODY = 4 * 1024 * 1024
@@ -231,7 +232,9 @@ def create_app(config: ServerConfig) -> FastAPI:
         yield
 
     app = FastAPI(lifespan=lifespan, title="Warden team server", version="1", description="Central policy decisions, evidence, "
-                  "approvals and kill switch for every Warden client. All endpoints need a key.")
+                  "approvals and kill switch for every Warden client. All endpoints need a key.",
+                  responses=doc.errors(400, 401, 403))
+    doc.document_bearer_keys(app)
     app.state.server = server
 
     def who(request: Request) -> Principal:
@@ -244,9 +247,11 @@ def create_app(config: ServerConfig) -> FastAPI:
         if len(raw) > MAX_BODY:
             raise HTTPException(413, f"the body is larger than {MAX_BODY} bytes")
         try:
-            return json.loads(raw)
+            parsed = json.loads(raw)
         except (ValueError, RecursionError) as exc:
             raise HTTPException(400, f"the body is not valid JSON: {exc}") from None
+        doc.refuse_lone_surrogates(raw, parsed)
+        return parsed
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -260,16 +265,25 @@ def create_app(config: ServerConfig) -> FastAPI:
         except Exception as exc:  # noqa: BLE001
             return JSONResponse({"status": "not ready", "error": str(exc)}, status_code=503)
 
-    @app.get("/v1/policy/key")
-    def policy_key(p: Principal = Depends(who)) -> dict[str, str]:
+    @app.get("/v1/policy/key", response_model=doc.PolicyKey)
+    def policy_key(p: Principal = Depends(who)) -> dict[str, Any]:
+        """The current bundle-signing key, and the rotation statements (each signed by the key before)
+        that lead to it from any key a client pinned earlier."""
         return server.signer.public()
 
-    @app.get("/v1/policy/bundle")
+    @app.post("/v1/policy/key/rotate", response_model=doc.PolicyKeyRotated)
+    def rotate_policy_key(p: Principal = Depends(who)) -> dict[str, Any]:
+        """Admins: a new signing key, handed over to by the old one (as `warden server rotate-bundle-key`)."""
+        server.require(p, "admin")
+        statement = server.signer.rotate()
+        return {**server.signer.public(), "statement": statement}
+
+    @app.get("/v1/policy/bundle", response_model=doc.PolicyBundle, responses=doc.errors(503))
     async def policy_bundle(p: Principal = Depends(who)) -> dict[str, Any]:
         """The central policy as the managed layer, signed by the server's Ed25519 key (GET /v1/policy/key)."""
         try:
             await asyncio.to_thread(server.refresh_policy, True)  # an edited --policy file is served at once
-            return server.signer.bundle(server.config.policy_file)
+            return await asyncio.to_thread(server.signer.bundle, server.config.policy_file, server.policies.issued_at)
         except OSError as exc:
             raise HTTPException(503, f"the server cannot read its central policy: {exc}") from None
 
@@ -292,14 +306,14 @@ def create_app(config: ServerConfig) -> FastAPI:
     app.state.decide_handler = decide_handler
     app.add_middleware(DecideRoute, handler=decide_handler)  # answers POST /v1/decide ahead of routing
 
-    @app.post("/v1/decide", response_model=None)
+    @app.post("/v1/decide", response_model=None, openapi_extra=doc.json_body(doc.ACTION), responses=doc.BODY_ERRORS)
     async def decide(request: Request) -> Response:
         """An action (the Claude Code hook payload shape) -> its verdict, decided with the central policy and
         recorded in the central log before the answer; needs an agent key (Authorization: Bearer wk_...)."""
         status, body = await decide_handler.answer(request)
         return Response(body, status, media_type="application/json")
 
-    @app.post("/v1/events")
+    @app.post("/v1/events", openapi_extra=doc.json_body(doc.EVENTS), responses=doc.BODY_ERRORS)
     async def events(request: Request, p: Principal = Depends(who)) -> dict[str, Any]:
         server.require(p, "agent")
         body = await body_of(request)
@@ -312,7 +326,8 @@ def create_app(config: ServerConfig) -> FastAPI:
         return await asyncio.to_thread(server.ingest, evs, p, machine)
 
     @app.get("/v1/approvals")
-    def approvals(status: str = "pending", limit: int = 100, p: Principal = Depends(who)) -> list[dict[str, Any]]:
+    def approvals(status: str = "pending", limit: int = Query(100, ge=1, le=1000),
+                  p: Principal = Depends(who)) -> list[dict[str, Any]]:
         server.require(p, "approver", "auditor", "developer")
         server.state.expire_requests(time.time())
         reqs = server.state.list_requests(status=None if status == "all" else status, limit=min(limit, 1000))
@@ -320,7 +335,7 @@ def create_app(config: ServerConfig) -> FastAPI:
             reqs = [r for r in reqs if r.actor == p.owner]
         return [_request_json(r) for r in reqs]
 
-    @app.get("/v1/approvals/{request_id}")
+    @app.get("/v1/approvals/{request_id}", responses=doc.errors(404))
     def approval(request_id: str, p: Principal = Depends(who)) -> dict[str, Any]:
         server.require(p, "approver", "auditor", "developer", "agent")
         req = server.state.get_request(request_id)
@@ -333,14 +348,11 @@ def create_app(config: ServerConfig) -> FastAPI:
         from warden.core.control.approvals import Principal as Voter
 
         server.require(p, "approver")
-        body = await body_of(request) if request.headers.get("content-length", "0") != "0" else {}
-        reason = str((body or {}).get("reason", ""))[:1000]
-        grant = (body or {}).get("grant")
-        try:  # "30m" as a rule writes it, or the canonical "duration:1800"; an unreadable scope is the caller's error
-            raw = str(grant or "")
-            grant = (raw if raw.startswith("duration:") and raw[9:].isdigit() else parse_grant(raw)) if raw else None
-        except ValueError as exc:
-            raise HTTPException(400, f"grant: {exc}; send once, session or a duration like 30m") from None
+        body = doc.parse(doc.VoteBody, await body_of(request) if request.headers.get("content-length", "0") != "0"
+                         else {})
+        reason = body.reason[:1000]
+        raw = (body.grant or "").strip()  # "30m" as a rule writes it, or the canonical "duration:1800"
+        grant = (raw if raw.startswith("duration:") else parse_grant(raw)) if raw else None
         current = await asyncio.to_thread(server.state.get_request, request_id)
         asked_by = dict((current.card or {}).get("requested_by") or {}) if current is not None else {}
         if p.owner and p.owner in (asked_by.get("local_actor"), asked_by.get("key_owner")):
@@ -363,15 +375,18 @@ def create_app(config: ServerConfig) -> FastAPI:
                 tool_use_id=updated.tool_use_id, reason=reason, actor={"id": updated.actor, "agent": updated.agent}))
         return {"request": updated.id, "status": updated.status, "grant": made.to_json() if made else None}
 
-    @app.post("/v1/approvals/{request_id}/approve")
+    vote_doc: dict[str, Any] = {"openapi_extra": doc.json_body(doc.schema_of(doc.VoteBody), required=False),
+                                "responses": {**doc.BODY_ERRORS, **doc.errors(404, 409)}}
+
+    @app.post("/v1/approvals/{request_id}/approve", **vote_doc)
     async def approve(request: Request, request_id: str, p: Principal = Depends(who)) -> dict[str, Any]:
         return await vote(request, request_id, p, True)
 
-    @app.post("/v1/approvals/{request_id}/deny")
+    @app.post("/v1/approvals/{request_id}/deny", **vote_doc)
     async def deny(request: Request, request_id: str, p: Principal = Depends(who)) -> dict[str, Any]:
         return await vote(request, request_id, p, False)
 
-    @app.get("/v1/approvals/{request_id}/wait")
+    @app.get("/v1/approvals/{request_id}/wait", responses=doc.errors(404))
     async def wait(request_id: str, timeout: float = 25.0, p: Principal = Depends(who)) -> dict[str, Any]:
         from warden.server.sync_api import wait_for_request
 
@@ -384,37 +399,33 @@ def create_app(config: ServerConfig) -> FastAPI:
             out["granted"] = req.grant
         return out
 
-    @app.post("/v1/kill")
+    @app.post("/v1/kill", openapi_extra=doc.json_body(doc.schema_of(doc.KillBody)), responses=doc.BODY_ERRORS)
     async def kill(request: Request, p: Principal = Depends(who)) -> dict[str, Any]:
-        from warden.core.control.kill import SCOPES, KillSwitch
+        from warden.core.control.kill import KillSwitch
 
         server.require(p, "admin")
-        body = await body_of(request)
-        scope, value = str(body.get("scope", "all")), str(body.get("value", ""))
-        if scope not in SCOPES or not str(body.get("reason", "")).strip():
-            raise HTTPException(400, f"send scope (one of {', '.join(SCOPES)}), value and a reason")
-        revoked = server.state.kill(KillSwitch(scope, value, str(body["reason"]), p.owner, time.time()))
-        return {"killed": {"scope": scope, "value": value}, "revoked": revoked}
+        body = doc.parse(doc.KillBody, await body_of(request))
+        revoked = server.state.kill(KillSwitch(body.scope, body.value, body.reason, p.owner, time.time()))
+        return {"killed": {"scope": body.scope, "value": body.value}, "revoked": revoked}
 
-    @app.post("/v1/resume")
+    @app.post("/v1/resume", openapi_extra=doc.json_body(doc.schema_of(doc.ResumeBody)), responses=doc.BODY_ERRORS)
     async def resume(request: Request, p: Principal = Depends(who)) -> dict[str, Any]:
         server.require(p, "admin")
-        body = await body_of(request)
-        return {"resumed": server.state.resume(str(body.get("scope", "all")), str(body.get("value", "")))}
+        body = doc.parse(doc.ResumeBody, await body_of(request))
+        return {"resumed": server.state.resume(body.scope, body.value)}
 
     @app.get("/v1/kills")
     def kills(p: Principal = Depends(who)) -> list[dict[str, Any]]:
         server.require(p, "auditor", "approver", "agent")
         return [k.to_json() for k in server.state.kills()]
 
-    @app.post("/v1/keys")
+    @app.post("/v1/keys", openapi_extra=doc.json_body(doc.schema_of(doc.NewKeyBody)), responses=doc.BODY_ERRORS)
     async def create_key(request: Request, p: Principal = Depends(who)) -> dict[str, Any]:
         server.require(p, "admin")
-        body = await body_of(request)
+        body = doc.parse(doc.NewKeyBody, await body_of(request))
         try:
-            key_id, key = server.keys.create(str(body.get("owner", "")) or "unnamed", str(body.get("role", "agent")),
-                                             ttl_s=body.get("ttl_s"), label=str(body.get("label", "")),
-                                             team=str(body.get("team", "")))
+            key_id, key = server.keys.create(body.owner or "unnamed", body.role, ttl_s=body.ttl_s, label=body.label,
+                                             team=body.team)
         except ValueError as exc:
             raise HTTPException(400, str(exc)) from None
         return {"id": key_id, "key": key}
@@ -424,7 +435,7 @@ def create_app(config: ServerConfig) -> FastAPI:
         server.require(p, "admin")
         return server.keys.list()
 
-    @app.delete("/v1/keys/{key_id}")
+    @app.delete("/v1/keys/{key_id}", responses=doc.errors(404))
     def revoke_key(key_id: str, p: Principal = Depends(who)) -> dict[str, Any]:
         server.require(p, "admin")
         if not server.keys.revoke(key_id):
@@ -432,7 +443,7 @@ def create_app(config: ServerConfig) -> FastAPI:
         return {"revoked": key_id}
 
     @app.get("/v1/events")
-    def query_events(session: str = "", kind: str = "", q: str = "", limit: int = 200,
+    def query_events(session: str = "", kind: str = "", q: str = "", limit: int = Query(200, ge=1, le=1000),
                      p: Principal = Depends(who)) -> list[dict[str, Any]]:
         from warden.adapters.store.base import Filters
 
@@ -468,6 +479,9 @@ def create_app(config: ServerConfig) -> FastAPI:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
+
+    doc.answer_router_errors(app)
+    app.add_middleware(doc.RefuseRepeatedQuery)
 
     return app
 

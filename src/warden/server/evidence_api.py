@@ -28,10 +28,11 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from warden.core.audit import Record
+from warden.server import api_schema as doc
 from warden.server.chains import Chain, IngestRefused, MachineChains, parse_batch
 from warden.server.keys import Principal
 
@@ -171,8 +172,9 @@ def mount(app: FastAPI, server: Any) -> Evidence:
         server.require(p, "auditor", "agent")
         return await asyncio.to_thread(verify_all, server, evidence, p, machine)
 
-    @app.get("/v1/evidence/pack", response_class=Response)
-    async def pack(session: str = "", p: Principal = Depends(who)) -> Response:
+    @app.get("/v1/evidence/pack", response_class=Response, responses=doc.errors(404))
+    async def pack(session: str = Query(min_length=1, description="The session whose pack to build"),
+                   p: Principal = Depends(who)) -> Response:
         """One session's evidence pack from the central log, the format `warden audit evidence` writes."""
         server.require(p, "auditor", "agent", "developer")
         data = await asyncio.to_thread(central_pack, server, p, session)
@@ -180,7 +182,8 @@ def mount(app: FastAPI, server: Any) -> Evidence:
         return Response(data, media_type="application/zip",
                         headers={"content-disposition": f'attachment; filename="evidence-{safe}.zip"'})
 
-    @app.post("/v1/evidence/machines/{machine}/reset")
+    @app.post("/v1/evidence/machines/{machine}/reset", openapi_extra=doc.json_body(doc.schema_of(doc.ReasonBody)),
+              responses=doc.errors(400, 404))
     async def reset(machine: str, request: Request, p: Principal = Depends(who)) -> dict[str, Any]:
         """Close a machine's chain (reinstalled, or its audit key replaced): its next ingest starts a new epoch."""
         server.require(p, "admin")
@@ -188,9 +191,9 @@ def mount(app: FastAPI, server: Any) -> Evidence:
             body = json.loads(await request.body() or b"{}")
         except ValueError:
             body = None
-        reason = str(body.get("reason", "")).strip() if isinstance(body, dict) else ""
-        if not reason:
+        if not isinstance(body, dict) or "reason" not in body:
             raise HTTPException(400, "say why: send {\"reason\": \"...\"} (it is recorded)")
+        reason = doc.parse(doc.ReasonBody, body).reason.strip()
         return await asyncio.to_thread(evidence.reset, machine, p, reason[:1000])
 
     return evidence

@@ -99,6 +99,19 @@ class PolicyStore:
                                  "WHERE version = ? ORDER BY seq DESC LIMIT 1", (version,))
         return PolicyVersion(*rows[0]) if rows else None
 
+    def issued_at(self, version: str) -> int | None:
+        """When ``version`` was last stored, in whole seconds, kept strictly increasing along the history (at
+        least a second apart): a signed bundle carries it, and clients refuse a new version whose time is not
+        after the one they hold, so two versions stored within one second must still be ordered. It depends on
+        the stored rows only, so every replica signs the same time."""
+        rows = self.keys.execute("SELECT seq, version, at FROM central_policy ORDER BY seq")
+        issued, found = 0, None
+        for _seq, stored, at in rows:
+            issued = max(int(at), issued + 1)
+            if stored == version:
+                found = issued
+        return found
+
     def effective_file(self) -> str | None:
         """The file decisions and bundles read (None: the server has no central policy)."""
         return str(self.path) if self._written else None
@@ -201,7 +214,9 @@ def mount_policy(app: FastAPI, server: Any, who: Any, body_of: Any) -> None:
                 "history": [v.to_json(with_text=False) for v in server.policies.history()],
                 "seed_file": server.policies.seed_file, "seed_error": server.policies.seed_error}
 
-    @app.get("/v1/policy/versions/{version}")
+    from warden.server import api_schema as doc
+
+    @app.get("/v1/policy/versions/{version}", responses=doc.errors(404))
     def get_version(version: str, p: Principal = Depends(who)) -> dict[str, Any]:
         server.require(p, "auditor")
         found = server.policies.get(version)
@@ -209,18 +224,16 @@ def mount_policy(app: FastAPI, server: Any, who: Any, body_of: Any) -> None:
             raise HTTPException(404, "no such policy version")
         return found.to_json()
 
-    @app.put("/v1/policy")
+    @app.put("/v1/policy", openapi_extra=doc.json_body(doc.schema_of(doc.PolicyBody)),
+             responses={**doc.BODY_ERRORS, **doc.errors(422)})
     async def put_policy(request: Request, p: Principal = Depends(who)) -> dict[str, Any]:
         """Replace the central policy: checked (it must load over the built-in layer), versioned, served by
         every replica and pulled by every client within seconds."""
         from warden.core.audit import control_event
 
         server.require(p, "admin")
-        body = await body_of(request)
-        text = body.get("policy") if isinstance(body, dict) else None
-        reason = str(body.get("reason", "")).strip() if isinstance(body, dict) else ""
-        if not isinstance(text, str) or not reason:
-            raise HTTPException(400, 'send {"policy": "<YAML text>", "reason": "why it changes"}')
+        body = doc.parse(doc.PolicyBody, await body_of(request))  # {"policy": "<YAML text>", "reason": "why"}
+        text, reason = body.policy, body.reason.strip()
         try:
             stored, changed = await asyncio.to_thread(server.policies.put, text, p.owner, reason)
         except PolicyRejected as exc:

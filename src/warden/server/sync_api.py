@@ -166,10 +166,13 @@ def mount_sync(app: FastAPI, server: Server, who: Any, body_of: Any) -> None:
                         "server_time": time.time()}
             await hub.wait(min(left, 1.0))  # the policy file is re-checked at least every second
 
-    @app.post("/v1/approvals")
+    from warden.server import api_schema as doc
+
+    @app.post("/v1/approvals", openapi_extra=doc.json_body(doc.PUSHED_REQUEST),
+              responses={**doc.BODY_ERRORS, **doc.errors(409, 422)})
     async def push_request(request: Request, p: Principal = Depends(who)) -> dict[str, Any]:
         """A local Warden routes a request its policy queued: the same id, card and constraints, asked by this key."""
-        from warden.core.control.approvals import PENDING, ApprovalRequest
+        from warden.core.control.approvals import PENDING, ApprovalRequest, parse_grant
 
         server.require(p, "agent")
         body = await body_of(request)
@@ -179,10 +182,12 @@ def mount_sync(app: FastAPI, server: Server, who: Any, body_of: Any) -> None:
                                      "state store holds it)")
         try:
             local = ApprovalRequest.from_json(raw)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise HTTPException(400, f"not an approval request: {exc}") from None
-        if not local.id.startswith("ap") or len(local.id) > 80 or local.expires_at <= local.created_at:
-            raise HTTPException(400, "the request needs an ap… id of at most 80 characters and an expiry after "
+            grant = local.grant
+            parse_grant(f"{grant[9:]}s" if grant.startswith("duration:") else grant)  # one no vote could use: 500s
+        except (KeyError, TypeError, ValueError) as exc:  # a bad grant would fail the approver's vote later
+            raise HTTPException(422, f"not an approval request: {exc}") from None
+        if not local.id.startswith("ap") or len(local.id) > 80 or not local.created_at < local.expires_at < 1e12:
+            raise HTTPException(422, "the request needs an ap… id of at most 80 characters and an expiry after "
                                      "its creation")
         machine = str(body.get("machine") or p.owner)[:200]
         card = dict(local.card)
@@ -203,7 +208,7 @@ def mount_sync(app: FastAPI, server: Server, who: Any, body_of: Any) -> None:
             return {"request": stored.id, "status": stored.status, "created": False, "same_as": stored.id}
         return {"request": stored.id, "status": stored.status, "created": True}
 
-    @app.post("/v1/machines/report")
+    @app.post("/v1/machines/report", openapi_extra=doc.json_body(doc.REPORT), responses=doc.BODY_ERRORS)
     async def machine_report(request: Request, p: Principal = Depends(who)) -> dict[str, Any]:
         """A machine's health (its `warden doctor` summary), so the dashboard shows stale clients and dead hooks."""
         server.require(p, "agent")

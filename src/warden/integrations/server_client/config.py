@@ -21,6 +21,9 @@ class ServerLink:
     key: str  # this machine's agent key (wk_...)
     bundle_key: str = ""  # the server's bundle-signing public key (base64), pinned at first login
     machine: str = ""  # this machine's name in the central store (default: the host name)
+    # the bundle accepted last: an older one is refused (downgrade), and the cached one must be this one
+    bundle_version: str = ""
+    bundle_issued_at: int = 0
 
     def headers(self) -> dict[str, str]:
         return {"authorization": f"Bearer {self.key}"}
@@ -41,8 +44,11 @@ def load(home: Path) -> ServerLink | None:
         raise NotLoggedIn(f"{p} cannot be read ({exc}); log in again: warden login URL --key wk_...") from None
     if not isinstance(raw, dict) or not raw.get("url") or not raw.get("key"):
         raise NotLoggedIn(f"{p} has no server URL or key; log in again: warden login URL --key wk_...")
+    issued = raw.get("bundle_issued_at")
     return ServerLink(url=str(raw["url"]).rstrip("/"), key=str(raw["key"]), bundle_key=str(raw.get("bundle_key", "")),
-                      machine=str(raw.get("machine") or default_machine()))
+                      machine=str(raw.get("machine") or default_machine()),
+                      bundle_version=str(raw.get("bundle_version") or ""),
+                      bundle_issued_at=issued if isinstance(issued, int) and not isinstance(issued, bool) else 0)
 
 
 def save(home: Path, link: ServerLink) -> None:
