@@ -16,6 +16,9 @@ from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 MAX_EVENTS = 5000
+# "has a character that is not white space", written so that JSON Schema (ECMA regex) and the server's
+# validator (Unicode White_Space) agree: they differ on U+0085 and U+FEFF
+NOT_BLANK = r"[^\s\u0085\ufeff]"
 B = TypeVar("B", bound=BaseModel)
 
 
@@ -106,7 +109,7 @@ class VoteBody(_Body):
 class KillBody(_Body):
     scope: Literal["all", "agent", "session", "actor"] = "all"
     value: str = ""
-    reason: str = Field(pattern=r"\S", description="Why (shown to every agent it stops)")
+    reason: str = Field(pattern=NOT_BLANK, description="Why (shown to every agent it stops)")
 
 
 class ResumeBody(_Body):
@@ -120,7 +123,8 @@ class NewKeyBody(_Body):
     ttl_s: float | None = Field(None, gt=0, le=10 * 365 * 86400, description="Seconds until the key expires; "
                                 "none: never")
     label: str = ""
-    team: str = Field("", description="The team the key's owner belongs to (approvals can be scoped to it)")
+    team: str = Field("", pattern=r"^[A-Za-z0-9 ._-]{0,100}$",
+                      description="The team the key's owner belongs to (approvals can be scoped to it)")
 
 
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
@@ -141,11 +145,11 @@ def refuse_lone_surrogates(raw: bytes, parsed: Any) -> None:
 
 class PolicyBody(_Body):
     policy: str = Field(description="The central policy (YAML); it must load over the built-in layer, else 422")
-    reason: str = Field(pattern=r"\S", description="Why it changes (kept with the version)")
+    reason: str = Field(pattern=NOT_BLANK, description="Why it changes (kept with the version)")
 
 
 class ReasonBody(_Body):
-    reason: str = Field(pattern=r"\S", description="Why (it is recorded)")
+    reason: str = Field(pattern=NOT_BLANK, description="Why (it is recorded)")
 
 
 PUSHED_REQUEST = {"type": "object", "required": ["request"], "properties": {

@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from fastapi import Depends, FastAPI, HTTPException
+from fastapi import Depends, FastAPI, HTTPException, Query
 
+from warden.server import api_schema as doc
 from warden.server import ui_data
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ def mount_ui_api(app: FastAPI, server: Server, who: Any) -> None:
         f = ui_data.EventFilter(agent=agent, verdict=verdict, kind=kind, machine=machine, since=since, until=until, q=q)
         return await asyncio.to_thread(ui_data.sessions, server, p, f)
 
-    @app.get("/v1/ui/sessions/{session}")
+    @app.get("/v1/ui/sessions/{session}", responses=doc.errors(404))
     async def ui_timeline(session: str, p: Principal = Depends(who)) -> dict[str, Any]:
         """One session as a timeline: prompt, tool calls with verdict, approval, control changes and outcome."""
         server.require(p, *PEOPLE)
@@ -45,8 +46,9 @@ def mount_ui_api(app: FastAPI, server: Server, who: Any) -> None:
             raise HTTPException(404, "no such session (or none of its events are yours)")
         return t
 
-    @app.get("/v1/ui/dashboard")
-    async def ui_dashboard(hours: int = 24, stale_minutes: float = ui_data.STALE_MINUTES,
+    @app.get("/v1/ui/dashboard", responses=doc.errors(400))
+    async def ui_dashboard(hours: int = Query(24, ge=1, le=24 * 366),
+                           stale_minutes: float = Query(ui_data.STALE_MINUTES, gt=0, le=525_600),
                            p: Principal = Depends(who)) -> dict[str, Any]:
         """Decisions over time by verdict, top denied and asked rules, approval latency, kills, machine health."""
         server.require(p, *PEOPLE)
