@@ -114,7 +114,7 @@ def test_broken_policy_at_session_start_is_reported(project: Path):
 
 
 def test_internal_deadline_blocks_with_exit_2(project: Path):
-    proc = hook(pre("Read", {"file_path": str(project / "a")}, project), project, "--deadline", "0.0005")
+    proc = hook(pre("Read", {"file_path": str(project / "a")}, project), project, "--deadline", "0.000001")
     assert proc.returncode == 2
     assert b"deadline" in proc.stderr
     assert proc.stdout == b""
@@ -123,7 +123,7 @@ def test_internal_deadline_blocks_with_exit_2(project: Path):
 def test_deadline_on_post_tool_use_withholds_the_output(project: Path):
     payload = {**pre("Bash", {"command": "cat x"}, project), "hook_event_name": "PostToolUse",
                "tool_response": {"stdout": "sensitive", "stderr": "", "interrupted": False}}
-    proc = hook(payload, project, env={"WARDEN_HOOK_DEADLINE": "0.0005"})
+    proc = hook(payload, project, env={"WARDEN_HOOK_DEADLINE": "0.000001"})
     out = answer(proc)
     assert "sensitive" not in json.dumps(out)
     assert "withheld" in out["updatedToolOutput"]["stdout"]
