@@ -178,19 +178,25 @@ class Link:
         self._update(bundle={"version": result.version, "changed": result.changed, "at": time.time()},
                      policy_version=result.version)
 
-    def route_requests(self, http: Any) -> None:
+    def _push(self, http: Any, req: Any) -> str | None:
+        """Route one local request to the server; the server's id for it (None: refused, recorded in status)."""
         from warden.integrations.server_client.approvals import payload
 
+        r = http.post("/v1/approvals", json=payload(req, self.link.machine))
+        if r.status_code != 200:
+            self._update(error=f"the server refused request {req.id} ({r.status_code}): {r.text[:200]}")
+            return None
+        self._update(routed=self.status["routed"] + 1)
+        return str(r.json().get("request") or req.id)
+
+    def route_requests(self, http: Any) -> None:
         for req in self.state().list_requests(status="pending", limit=200):
             if req.id in self._waiting or time.time() >= req.expires_at:
                 continue
-            r = http.post("/v1/approvals", json=payload(req, self.link.machine))
-            if r.status_code != 200:
-                self._update(error=f"the server refused request {req.id} ({r.status_code}): {r.text[:200]}")
+            server_id = self._push(http, req)
+            if server_id is None:
                 continue
-            server_id = str(r.json().get("request") or req.id)
             self._waiting[req.id] = server_id
-            self._update(routed=self.status["routed"] + 1)
             t = threading.Thread(target=self._wait_one, args=(req.id, server_id), daemon=True,
                                  name=f"warden-link-wait-{req.id}")
             t.start()
@@ -359,14 +365,12 @@ class Link:
 
     def route_requests_once(self, http: Any) -> None:
         """Route pending requests without waiting for their answers (one-shot sync)."""
-        from warden.integrations.server_client.approvals import apply_answer, payload
+        from warden.integrations.server_client.approvals import apply_answer
 
         for req in self.state().list_requests(status="pending", limit=200):
-            r = http.post("/v1/approvals", json=payload(req, self.link.machine))
-            if r.status_code != 200:
+            sid = self._push(http, req)
+            if sid is None:
                 continue
-            self._update(routed=self.status["routed"] + 1)
-            sid = str(r.json().get("request") or req.id)
             got = http.get(f"/v1/approvals/{sid}/wait", params={"timeout": 0})
             if got.status_code == 200 and got.json().get("status") != "pending":
                 apply_answer(self.state(), req.id, got.json(), self.link.url)
