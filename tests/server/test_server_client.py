@@ -261,3 +261,21 @@ def test_one_shot_sync_mirrors_kills_and_routes_requests(tmp_path: Path):
             v["approval"]["id"]]
     finally:
         srv.stop()
+
+
+def test_warden_server_link_0_keeps_the_daemon_from_starting_a_link(tmp_path: Path):
+    srv = ServerProcess(tmp_path).start()
+    env = _env(tmp_path, WARDEN_HOOK_DAEMON="1", WARDEN_HOOKD_IDLE="20", WARDEN_SERVER_LINK="0")
+    try:
+        assert run_warden("login", srv.url, "--key", srv.key("dev-2", "agent"), env=env).returncode == 0
+        hook = run_warden("hook", "claude-code", input=json.dumps({"hook_event_name": "PreToolUse", "tool_name": "Bash",
+                                                                   "tool_input": {"command": "ls"}, "cwd": "/"}),
+                          env=env)
+        assert hook.returncode == 0, hook.stderr.decode()
+        time.sleep(3)  # the daemon is up (it answered); a link would be online by now
+        status = json.loads(run_warden("sync", "--status", "--json", env=env).stdout)
+        assert status["running"] is False
+    finally:
+        for lock in (tmp_path / "laptop" / "run").glob("*.lock"):
+            subprocess.run(["fuser", "-k", str(lock)], capture_output=True)
+        srv.stop()
